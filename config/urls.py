@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from frontend import views as frontend_views
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("exam.api.urls")),
+    path("api/v1/", include("core.api_urls")),
+    path("", include("frontend.urls")),
+]
+
+handler400 = frontend_views.error_400
+handler403 = frontend_views.error_403
+handler404 = frontend_views.error_404
+handler500 = frontend_views.error_500

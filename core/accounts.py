@@ -1,0 +1,99 @@
+"""Accounts: candidates register themselves and confirm their e-mail; staff may turn on TOTP
+two-factor sign-in. Failed logins are counted by django-axes (settings AXES_*)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.errors import DomainError
+from core.models import User
+from core.services import audit_record
+
+_CONFIRM_SALT = "core.email-confirmation"
+
+
+def account_register(*, email: str, password: str, last_name: str, first_name: str, patronymic: str = "") -> User:
+    """A candidate creates an account; it can sign in after confirming the e-mail address."""
+    from core.tasks import email_confirmation_send
+
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email, password, last_name=last_name, first_name=first_name, patronymic=patronymic
+            )
+            audit_record(case=user, actor=user, verb="account_register", action="event")
+    except IntegrityError:
+        raise DomainError(
+            _("Пользователь с такой электронной почтой уже зарегистрирован."),
+            code="email_taken",
+            fields={"email": [_("Адрес уже используется.")]},
+        ) from None
+    transaction.on_commit(lambda: email_confirmation_send.delay(user.pk))
+    return user
+
+
+def email_confirmation_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=_CONFIRM_SALT)
+
+
+def email_confirmation_url(user: User) -> str:
+    return settings.SITE_URL + reverse("frontend:confirm_email", args=[email_confirmation_token(user)])
+
+
+def account_confirm_email(*, token: str) -> User:
+    try:
+        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE.total_seconds())
+    except signing.SignatureExpired:
+        raise DomainError(_("Ссылка устарела. Войдите, чтобы получить новую."), code="token_expired") from None
+    except signing.BadSignature:
+        raise DomainError(_("Ссылка недействительна."), code="token_invalid") from None
+    user = User.objects.filter(pk=data.get("u"), email=data.get("e")).first()
+    if user is None:
+        raise DomainError(_("Ссылка недействительна."), code="token_invalid")
+    if user.email_confirmed_at is None:
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
+        user.refresh_from_db()
+        audit_record(case=user, actor=user, verb="email_confirmed", action="event")
+    return user
+
+
+# --- TOTP two-factor sign-in for staff -----------------------------------------------------------
+
+
+def otp_device_start(*, user: User) -> TOTPDevice:
+    """Create (or restart) an unconfirmed TOTP device; it protects sign-in once confirmed."""
+    if not user.is_staff:
+        raise DomainError(_("Двухфакторный вход доступен сотрудникам."), code="forbidden", status=403)
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=_("Приложение-аутентификатор"), confirmed=False)
+
+
+def otp_device_confirm(*, user: User, token: str) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        raise DomainError(_("Начните подключение заново."), code="no_device")
+    if not token.strip().isdigit() or not device.verify_token(token.strip()):
+        raise DomainError(_("Неверный код из приложения."), code="otp_invalid", fields={"token": [_("Неверный код.")]})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(case=user, actor=user, verb="otp_enabled", action="event")
+    return device
+
+
+def otp_device_remove(*, user: User) -> None:
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        audit_record(case=user, actor=user, verb="otp_disabled", action="event")
+
+
+def otp_required(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

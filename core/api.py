@@ -1,0 +1,147 @@
+"""The API's error shape: every 4xx answers ``{"error": {"code", "message", "fields"}}`` with a
+Russian message, whatever raised it (a domain rule, a validation, a missing object, a throttle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error details as ``{"field" or "section.N.field": [messages]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "non_field_errors" if key in ("non_field_errors", "__all__") and not prefix else f"{prefix}{key}"
+            out.update(_flatten(value, f"{name}."))
+    elif isinstance(detail, list) and detail and all(isinstance(d, dict | list) for d in detail):
+        for index, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}{index}."))
+    elif isinstance(detail, list):
+        out[prefix.rstrip(".") or "non_field_errors"] = [str(d) for d in detail]
+    else:
+        out[prefix.rstrip(".") or "non_field_errors"] = [str(detail)]
+    return {k: v for k, v in out.items() if v}
+
+
+def error_response(
+    *, code: str, message: str, status_code: int, fields: dict[str, list[str]] | None = None
+) -> Response:
+    return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return error_response(code=exc.code, message=exc.message, status_code=exc.status, fields=exc.fields)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Не найдено."))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        return error_response(
+            code="invalid",
+            message=_("Проверьте введённые данные."),
+            status_code=status.HTTP_400_BAD_REQUEST,
+            fields=_flatten(exc.detail),
+        )
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail.get("detail", "")) if isinstance(detail, dict) else str(detail)
+        code = exc.get_codes() if not isinstance(exc.get_codes(), dict | list) else exc.default_code
+        body = error_response(code=str(code), message=message, status_code=response.status_code)
+        for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+            if header in response:
+                body[header] = response[header]
+        return body
+    return response
+
+
+# --- Forms as the single source of input rules --------------------------------------------------
+
+_FIELD_MAP: list[tuple[type[forms.Field], type[serializers.Field]]] = [
+    (forms.EmailField, serializers.EmailField),
+    (forms.DateTimeField, serializers.DateTimeField),
+    (forms.DateField, serializers.DateField),
+    (forms.IntegerField, serializers.IntegerField),
+    (forms.BooleanField, serializers.BooleanField),
+    (forms.MultipleChoiceField, serializers.MultipleChoiceField),
+    (forms.ChoiceField, serializers.ChoiceField),
+    (forms.CharField, serializers.CharField),
+]
+
+
+def serializer_for_form(form_class: type[forms.Form], *, name: str) -> type[serializers.Serializer]:
+    """A serializer describing a Django form's fields, for the OpenAPI schema. The API validates
+    input with the form itself, so pages and API share one set of rules."""
+    fields: dict[str, serializers.Field] = {}
+    for field_name, field in form_class.base_fields.items():
+        serializer_class = next(s for f, s in _FIELD_MAP if isinstance(field, f))
+        kwargs: dict[str, Any] = {"required": field.required, "label": str(field.label or field_name)}
+        if field.help_text:
+            kwargs["help_text"] = str(field.help_text)
+        if isinstance(field, forms.ChoiceField):
+            kwargs["choices"] = list(field.choices)
+        if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField | forms.ChoiceField):
+            if field.max_length:
+                kwargs["max_length"] = field.max_length
+            kwargs["allow_blank"] = not field.required
+        if isinstance(field, forms.DateField | forms.IntegerField | forms.DateTimeField) and not field.required:
+            kwargs["allow_null"] = True
+        if isinstance(field, forms.IntegerField):
+            kwargs["min_value"] = field.min_value
+            kwargs["max_value"] = field.max_value
+        fields[field_name] = serializer_class(**kwargs)
+    return type(name, (serializers.Serializer,), fields)
+
+
+def form_data_from_json(form_class: type[forms.Form], data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Prepare a JSON object for a Django form: scalars as the form expects them, a list only where
+    the field takes several values. A value of the wrong JSON type is an error, not a crash."""
+    if not isinstance(data, dict):
+        return {}, {"non_field_errors": [_("Ожидается объект JSON.")]}
+    prepared: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, field in form_class.base_fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(field, forms.MultipleChoiceField):
+            if value is None:
+                value = []
+            if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+                errors[name] = [_("Ожидается список значений.")]
+                continue
+            prepared[name] = [str(v) for v in value]
+        elif isinstance(value, dict | list):
+            errors[name] = [_("Ожидается строка или число, а не список или объект.")]
+        elif value is None:
+            prepared[name] = ""
+        elif isinstance(value, bool) and not isinstance(field, forms.BooleanField):
+            errors[name] = [_("Ожидается строка или число.")]
+        else:
+            prepared[name] = value if isinstance(value, str | bool) else str(value)
+    return prepared, errors
+
+
+def validate_form_json(form_class: type[forms.Form], data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a JSON object with a Django form: (cleaned data, errors by field)."""
+    prepared, errors = form_data_from_json(form_class, data)
+    form = form_class(data=prepared)
+    if form.is_valid() and not errors:
+        return dict(form.cleaned_data), {}
+    for field, messages in form.errors.items():
+        key = "non_field_errors" if field == "__all__" else field
+        errors.setdefault(key, [str(m) for m in messages])
+    return {}, errors

@@ -1,0 +1,58 @@
+"""API of the platform: the signed-in user and their notifications."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotFound
+from core.models import Notification
+from core.roles import user_roles
+from core.selectors import notification_list
+from core.services import notification_mark_read
+
+
+class MeSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "subject", "body", "link", "created_at", "read_at"]
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeSerializer}, summary="Текущий пользователь")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response(
+            {
+                "email": user.email,
+                "full_name": user.full_name,
+                "is_staff": user.is_staff,
+                "roles": sorted(r.value for r in user_roles(user)),
+            }
+        )
+
+
+class NotificationListApi(APIView):
+    @extend_schema(responses={200: NotificationSerializer(many=True)}, summary="Уведомления в кабинете")
+    def get(self, request: Request) -> Response:
+        return Response(NotificationSerializer(notification_list(user=request.user)[:100], many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Отметить прочитанным")
+    def post(self, request: Request, pk: int) -> Response:
+        note = notification_list(user=request.user).filter(pk=pk).first()
+        if note is None:
+            raise NotFound()
+        notification_mark_read(notification=note)
+        return Response(status=204)

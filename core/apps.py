@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Платформа")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from core import calendar
+        from core.models import CalendarDay
+
+        def _clear(**_kwargs: object) -> None:
+            calendar.clear_cache()
+
+        post_save.connect(_clear, sender=CalendarDay, weak=False, dispatch_uid="calendar-clear-save")
+        post_delete.connect(_clear, sender=CalendarDay, weak=False, dispatch_uid="calendar-clear-delete")

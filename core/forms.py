@@ -1,0 +1,80 @@
+"""Forms of accounts: registration, sign-in and the second factor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from exam.forms import name_validator
+
+
+class RegistrationForm(forms.Form):
+    last_name = forms.CharField(label=_("Фамилия"), max_length=100, validators=[name_validator])
+    first_name = forms.CharField(label=_("Имя"), max_length=100, validators=[name_validator])
+    patronymic = forms.CharField(
+        label=_("Отчество (при наличии)"), max_length=100, required=False, validators=[name_validator]
+    )
+    email = forms.EmailField(label=_("Электронная почта"), max_length=254)
+    password1 = forms.CharField(
+        label=_("Пароль"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    password2 = forms.CharField(
+        label=_("Пароль ещё раз"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Пароли не совпадают."))
+        elif p1:
+            from core.models import User
+
+            probe = User(
+                email=data.get("email", ""), last_name=data.get("last_name", ""), first_name=data.get("first_name", "")
+            )
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class LoginForm(AuthenticationForm):
+    """Sign-in by e-mail and password. Candidates must have confirmed the e-mail address."""
+
+    username = forms.EmailField(
+        label=_("Электронная почта"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        "invalid_login": _("Неверная электронная почта или пароль."),
+        "inactive": _("Учётная запись отключена."),
+        "unconfirmed": _("Адрес электронной почты не подтверждён. Мы отправили письмо со ссылкой ещё раз."),
+    }
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip().lower()
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff and user.email_confirmed_at is None:
+            from core.tasks import email_confirmation_send
+
+            email_confirmation_send.delay(user.pk)
+            raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
+
+
+class OTPTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Код из приложения-аутентификатора"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+    )

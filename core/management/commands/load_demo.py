@@ -1,0 +1,90 @@
+"""Demo data for `make run`: staff accounts of every role, a demo candidate and upcoming sittings.
+Idempotent: running it again changes nothing that exists."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from core import calendar
+from core.models import User
+from core.roles import Role
+
+DEMO_PASSWORD = "demo-password-2026"
+
+STAFF = [
+    ("admin@mintrud.demo", "Администратор", "Системный", [], True),
+    ("registrar@mintrud.demo", "Регистрова", "Анна", [Role.REGISTRAR], False),
+    ("reviewer@mintrud.demo", "Проверкин", "Борис", [Role.REVIEWER], False),
+    ("reviewer2@mintrud.demo", "Смотрова", "Вера", [Role.REVIEWER], False),
+    ("signatory@mintrud.demo", "Подписнов", "Глеб", [Role.SIGNATORY], False),
+    ("signatory2@mintrud.demo", "Директорова", "Дарья", [Role.SIGNATORY], False),
+    ("exam-admin@mintrud.demo", "Тестов", "Евгений", [Role.EXAM_ADMIN], False),
+    ("certificates@mintrud.demo", "Реестрова", "Жанна", [Role.CERTIFICATE_OFFICER], False),
+    ("appeals@mintrud.demo", "Комиссаров", "Захар", [Role.APPEALS_MEMBER], False),
+    ("complaints@mintrud.demo", "Жалобина", "Ирина", [Role.COMPLAINT_HANDLER], False),
+    ("auditor@mintrud.demo", "Ревизоров", "Кирилл", [Role.AUDITOR], False),
+]
+CANDIDATES = [("candidate@mintrud.demo", "Иванов", "Иван", "Иванович")]
+
+
+class Command(BaseCommand):
+    help = "Load demo accounts and sittings (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            for email, last, first, roles, superuser in STAFF:
+                user, created = User.objects.get_or_create(
+                    email=email,
+                    defaults={
+                        "last_name": last,
+                        "first_name": first,
+                        "is_staff": True,
+                        "is_superuser": superuser,
+                        "email_confirmed_at": timezone.now(),
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                    user.groups.set([Group.objects.get(name=r.value) for r in roles])
+            for email, last, first, patronymic in CANDIDATES:
+                user, created = User.objects.get_or_create(
+                    email=email,
+                    defaults={
+                        "last_name": last,
+                        "first_name": first,
+                        "patronymic": patronymic,
+                        "email_confirmed_at": timezone.now(),
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+            self._sittings()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password of every demo account: {DEMO_PASSWORD}"))
+
+    def _sittings(self) -> None:
+        from exam.models import Sitting
+        from exam.services import sitting_create
+
+        if Sitting.objects.filter(starts_at__gt=timezone.now()).exists():
+            return
+        admin = User.objects.get(email="exam-admin@mintrud.demo")
+        day = calendar.today()
+        for _n in range(3):
+            day = calendar.add_working_days(day, 5)
+            starts = timezone.make_aware(datetime.combine(day, time(10, 0)), calendar.MOSCOW)
+            sitting_create(by=admin, starts_at=starts, is_remote=True, place="", capacity=100)
+        sitting_create(
+            by=admin,
+            starts_at=starts + timedelta(hours=4),
+            is_remote=False,
+            place="Москва, ул. Ильинка, д. 21, ауд. 305",
+            capacity=20,
+        )

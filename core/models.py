@@ -1,0 +1,209 @@
+"""Platform models shared by every procedure: users, the audit trail, notifications, deadlines,
+the working-day calendar's overrides and gap-free counters."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_confirmed_at", timezone.now())
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a candidate (registers and confirms the e-mail) or a staff member
+    (created by an administrator, given one or more role groups, see core.roles)."""
+
+    email = models.EmailField(_("Электронная почта"), unique=True)
+    last_name = models.CharField(_("Фамилия"), max_length=100)
+    first_name = models.CharField(_("Имя"), max_length=100)
+    patronymic = models.CharField(_("Отчество"), max_length=100, blank=True)
+    phone = models.CharField(_("Телефон"), max_length=30, blank=True)
+    is_staff = models.BooleanField(_("Сотрудник министерства"), default=False)
+    is_active = models.BooleanField(_("Активна"), default=True)
+    email_confirmed_at = models.DateTimeField(_("Почта подтверждена"), null=True, blank=True)
+    date_joined = models.DateTimeField(_("Зарегистрирован"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["last_name", "first_name"]
+
+    class Meta:
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
+class AuditEvent(models.Model):
+    """One line of the audit trail: a state change of a case, or a staff member opening a file.
+
+    Append-only: the product never updates or deletes a row (the admin is read-only and database
+    triggers, installed by migration 0002, refuse UPDATE and DELETE)."""
+
+    class Action(models.TextChoices):
+        TRANSITION = "transition", _("Смена состояния")
+        VIEW = "view", _("Просмотр дела")
+        EVENT = "event", _("Событие")
+
+    at = models.DateTimeField(_("Когда"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("Кто"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(_("Кто (текстом)"), max_length=255)
+    action = models.CharField(_("Действие"), max_length=20, choices=Action.choices)
+    verb = models.CharField(_("Операция"), max_length=64)
+    case_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("case_type", "case_id")
+    case_label = models.CharField(_("Дело"), max_length=255)
+    from_state = models.CharField(_("Из состояния"), max_length=40, blank=True)
+    to_state = models.CharField(_("В состояние"), max_length=40, blank=True)
+    reason = models.TextField(_("Основание"), blank=True)
+    data = models.JSONField(_("Подробности"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("запись журнала аудита")
+        verbose_name_plural = _("журнал аудита")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case_type", "case_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.verb} {self.case_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("the audit trail is append-only")
+
+
+class Notification(models.Model):
+    """A message to a user: shown in the cabinet and sent by e-mail through a Celery task."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(_("Тема"), max_length=255)
+    body = models.TextField(_("Текст"))
+    link = models.CharField(_("Ссылка"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("Создано"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("Прочитано"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("Отправлено по почте"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("уведомление")
+        verbose_name_plural = _("уведомления")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Deadline(models.Model):
+    """A statutory term running on a case: what must be done, by which role, by which date.
+
+    The due date is the last working day of the term (core.calendar); the term is met when the
+    step is done on or before it. Due-soon and overdue marks are computed from the dates."""
+
+    case_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("case_type", "case_id")
+    kind = models.CharField(_("Срок"), max_length=64)
+    role = models.CharField(_("Ответственная роль"), max_length=40)
+    assignee = models.ForeignKey(
+        User, verbose_name=_("Ответственный"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_on = models.DateField(_("Исчисляется от"))
+    due_on = models.DateField(_("Срок истекает"), db_index=True)
+    completed_at = models.DateTimeField(_("Исполнено"), null=True, blank=True)
+    flagged_at = models.DateTimeField(_("Напоминание отправлено"), null=True, blank=True)
+    flag = models.CharField(_("Отметка"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("срок")
+        verbose_name_plural = _("сроки")
+        indexes = [models.Index(fields=["case_type", "case_id", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_type", "case_id", "kind"],
+                condition=models.Q(completed_at__isnull=True),
+                name="one_open_deadline_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} до {self.due_on:%d.%m.%Y}"
+
+
+class CalendarDay(models.Model):
+    """A staff-entered change to the production calendar (a government decree moving days off),
+    for years the checked-in data does not cover yet. Overrides the library and the table."""
+
+    class Kind(models.TextChoices):
+        WORKING = "working", _("Рабочий день")
+        DAY_OFF = "day_off", _("Нерабочий день")
+
+    date = models.DateField(_("Дата"), unique=True)
+    kind = models.CharField(_("Вид"), max_length=10, choices=Kind.choices)
+    basis = models.CharField(_("Основание (постановление)"), max_length=255)
+
+    class Meta:
+        verbose_name = _("день производственного календаря")
+        verbose_name_plural = _("производственный календарь: изменения")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} — {self.get_kind_display()}"
+
+
+class Counter(models.Model):
+    """Gap-free sequences (registration numbers, certificate numbers) per scope and year.
+
+    Incremented under a row lock inside the caller's transaction, so a rolled-back caller
+    leaves no gap and concurrent callers get consecutive values."""
+
+    scope = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "year"], name="counter_scope_year")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.year}: {self.value}"

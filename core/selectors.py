@@ -1,0 +1,55 @@
+"""Reads shared by pages and the API: deadline marks and the work counts of the staff dashboard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from core import calendar
+from core.models import Deadline, Notification, User
+from core.roles import Role, user_roles
+
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+
+
+def deadline_mark(*, due_on: date | None, today: date | None = None) -> str:
+    """'overdue' once the last day of the term has passed, 'due_soon' within the warning window
+    (DEADLINE_DUE_SOON_WORKING_DAYS working days, the due day included), '' otherwise."""
+    if due_on is None:
+        return ""
+    today = today or calendar.today()
+    if today > due_on:
+        return OVERDUE
+    if calendar.working_days_between(today, due_on) < settings.DEADLINE_DUE_SOON_WORKING_DAYS:
+        return DUE_SOON
+    return ""
+
+
+def deadline_list_open(*, roles: frozenset[Role] | None = None) -> QuerySet[Deadline]:
+    qs = Deadline.objects.filter(completed_at__isnull=True).select_related("case_type", "assignee")
+    if roles is not None:
+        qs = qs.filter(role__in=[r.value for r in roles])
+    return qs.order_by("due_on", "id")
+
+
+def deadline_counts(*, user: User) -> dict[str, int]:
+    """What the staff dashboard counts: open work of the user's roles, due soon and overdue."""
+    today = calendar.today()
+    counts = {"open": 0, DUE_SOON: 0, OVERDUE: 0}
+    for deadline in deadline_list_open(roles=user_roles(user)).only("due_on"):
+        counts["open"] += 1
+        mark = deadline_mark(due_on=deadline.due_on, today=today)
+        if mark:
+            counts[mark] += 1
+    return counts
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user)
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

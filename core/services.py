@@ -1,0 +1,230 @@
+"""Platform services every procedure uses: the audit trail, notifications, deadlines, counters."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+from django_fsm import can_proceed
+
+from core import calendar
+from core.errors import TransitionNotAllowed
+from core.models import AuditEvent, Counter, Deadline, Notification, User
+
+logger = logging.getLogger(__name__)
+
+# --- Audit trail ---------------------------------------------------------------------------------
+
+
+def _actor_label(actor: User | None) -> str:
+    if actor is None:
+        return "система"
+    return f"{actor.full_name} <{actor.email}>"
+
+
+def audit_record(
+    *,
+    case: models.Model,
+    actor: User | None,
+    verb: str,
+    action: str = AuditEvent.Action.TRANSITION,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one line to the audit trail: who (``actor``, None for the system), when (now), what
+    (``verb``), from which state to which, and why (``reason``)."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=_actor_label(actor),
+        action=action,
+        verb=verb,
+        case_type=ContentType.objects.get_for_model(case),
+        case_id=case.pk,
+        case_label=str(case)[:255],
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data or {},
+        ip=ip,
+    )
+
+
+def audit_file_viewed(*, case: models.Model, viewer: User, what: str, ip: str | None) -> AuditEvent:
+    """Personal data: each time a staff member opens a candidate's file or a document, it is logged."""
+    return audit_record(case=case, actor=viewer, verb=what, action=AuditEvent.Action.VIEW, ip=ip)
+
+
+def case_transition(
+    *,
+    case: models.Model,
+    name: str,
+    by: User | None,
+    reason: str = "",
+    fields: tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Apply the transition ``name`` declared on the case's model (django-fsm), save the status with
+    the other changed ``fields`` and write the audit record. The caller holds the row lock and the
+    transaction. A transition the table does not allow raises a domain error (409)."""
+    method = getattr(case, name)
+    if not can_proceed(method):
+        status_label = getattr(case, "get_status_display", lambda: case.status)()  # type: ignore[attr-defined]
+        raise TransitionNotAllowed(
+            gettext("Действие недоступно: дело находится в состоянии «%(status)s».") % {"status": status_label}
+        )
+    from_state = case.status  # type: ignore[attr-defined]
+    method()
+    update = ["status", *fields]
+    if any(f.name == "updated_at" for f in case._meta.concrete_fields):
+        update.append("updated_at")
+    case.save(update_fields=update)
+    return audit_record(
+        case=case,
+        actor=by,
+        verb=name,
+        from_state=from_state,
+        to_state=case.status,  # type: ignore[attr-defined]
+        reason=reason,
+        data=data,
+        ip=ip,
+    )
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+def notification_send(*, recipient: User, subject: str, body: str, link: str = "") -> Notification:
+    """Put a message in the recipient's cabinet and e-mail it after the transaction commits."""
+    from core.tasks import notification_email
+
+    note = Notification.objects.create(recipient=recipient, subject=subject, body=body, link=link)
+    transaction.on_commit(lambda: notification_email.delay(note.pk))
+    transaction.on_commit(lambda: _push_unread(recipient.pk, subject))
+    return note
+
+
+def _push_unread(user_id: int, subject: str) -> None:
+    """Tell the user's open pages (WebSocket) about the new message. Best effort: the cabinet
+    shows it anyway on the next page load."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from core.consumers import user_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    count = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    try:
+        async_to_sync(layer.group_send)(
+            user_group(user_id), {"type": "notification.new", "count": count, "subject": subject}
+        )
+    except Exception:  # a channel layer outage must not fail the write that already committed
+        logger.warning("could not push a notification to user %s", user_id, exc_info=True)
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+def deadline_open(*, case: models.Model, kind: str, role: str, started_on: date, working_days: int) -> Deadline:
+    """Start a term of ``working_days`` working days counted from the event on ``started_on``."""
+    return Deadline.objects.create(
+        case_type=ContentType.objects.get_for_model(case),
+        case_id=case.pk,
+        kind=kind,
+        role=role,
+        started_on=started_on,
+        due_on=calendar.add_working_days(started_on, working_days),
+    )
+
+
+def deadline_close(*, case: models.Model, kind: str) -> None:
+    Deadline.objects.filter(
+        case_type=ContentType.objects.get_for_model(case),
+        case_id=case.pk,
+        kind=kind,
+        completed_at__isnull=True,
+    ).update(completed_at=timezone.now())
+
+
+# --- Counters ------------------------------------------------------------------------------------
+
+
+def counter_next(*, scope: str, year: int) -> int:
+    """The next value of a gap-free yearly sequence. Must run inside the caller's transaction: the
+    row stays locked until it commits, and a rollback returns the number."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("counter_next must run inside a transaction")
+    Counter.objects.bulk_create([Counter(scope=scope, year=year, value=0)], ignore_conflicts=True)
+    Counter.objects.filter(scope=scope, year=year).update(value=F("value") + 1)
+    return Counter.objects.get(scope=scope, year=year).value
+
+
+def deadline_flag_all() -> int:
+    """Mark open deadlines that became due soon or overdue and remind the people responsible (the
+    assignee, or everyone holding the role). Each change of mark reminds once. Returns the count."""
+    from django.contrib.auth.models import Group
+    from django.utils.translation import gettext as _
+
+    from core.selectors import OVERDUE, deadline_list_open, deadline_mark
+
+    today = calendar.today()
+    flagged = 0
+    for deadline in deadline_list_open():
+        mark = deadline_mark(due_on=deadline.due_on, today=today)
+        if not mark or mark == deadline.flag:
+            continue
+        with transaction.atomic():
+            updated = Deadline.objects.filter(pk=deadline.pk, completed_at__isnull=True).exclude(flag=mark)
+            if not updated.update(flag=mark, flagged_at=timezone.now()):
+                continue
+            case = deadline.case
+            label = str(case) if case is not None else f"#{deadline.case_id}"
+            link = case.staff_url() if hasattr(case, "staff_url") else ""
+            if mark == OVERDUE:
+                subject = _("Просрочен срок: %(case)s") % {"case": label}
+            else:
+                subject = _("Истекает срок: %(case)s") % {"case": label}
+            body = _("Срок «%(kind)s» по делу %(case)s истекает %(due)s.") % {
+                "kind": deadline_kind_label(deadline.kind),
+                "case": label,
+                "due": deadline.due_on.strftime("%d.%m.%Y"),
+            }
+            if deadline.assignee_id:
+                recipients = [deadline.assignee]
+            else:
+                group = Group.objects.filter(name=deadline.role).first()
+                recipients = list(group.user_set.filter(is_active=True)) if group else []
+            for user in recipients:
+                if user is not None:
+                    notification_send(recipient=user, subject=subject, body=body, link=link)
+            flagged += 1
+    return flagged
+
+
+DEADLINE_KINDS: dict[str, str] = {}
+
+
+def deadline_kind_register(kind: str, label: Any) -> str:
+    """Each app registers the names of its terms (shown to staff and in reminders)."""
+    DEADLINE_KINDS[kind] = label
+    return kind
+
+
+def deadline_kind_label(kind: str) -> str:
+    return str(DEADLINE_KINDS.get(kind, kind))

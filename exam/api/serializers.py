@@ -1,0 +1,184 @@
+"""Output serializers and the schema of inputs (validated by exam.forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from core.api import serializer_for_form
+from exam import forms
+from exam.models import (
+    AdditionalEducation,
+    Application,
+    Attachment,
+    Decision,
+    Experience,
+    HigherEducation,
+    Notice,
+    Sitting,
+    Submission,
+)
+
+ApplicantInput = serializer_for_form(forms.ApplicantForm, name="ApplicantInput")
+HigherEducationInput = serializer_for_form(forms.HigherEducationForm, name="HigherEducationInput")
+AdditionalEducationInput = serializer_for_form(forms.AdditionalEducationForm, name="AdditionalEducationInput")
+ExperienceInput = serializer_for_form(forms.ExperienceForm, name="ExperienceInput")
+DecisionInput = serializer_for_form(forms.DecisionForm, name="DecisionInput")
+ReasonInput = serializer_for_form(forms.ReasonForm, name="ReasonInput")
+SignatureCodeInput = serializer_for_form(forms.SignatureCodeForm, name="SignatureCodeInput")
+
+
+class ApplicationDraftInput(ApplicantInput):  # type: ignore[misc,valid-type]
+    higher_education = HigherEducationInput(many=True, required=False)
+    additional_education = AdditionalEducationInput(many=True, required=False)
+    experience = ExperienceInput(many=True, required=False)
+
+
+class AttachmentInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Attachment.Kind.choices)
+    file = serializers.FileField(help_text="PDF, JPEG или PNG")
+
+
+class HigherEducationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HigherEducation
+        fields = ["institution", "specialty", "document_name", "document_number", "document_date"]
+
+
+class AdditionalEducationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdditionalEducation
+        fields = ["organisation", "programme", "assessment_hours", "document_number", "document_date"]
+
+
+class ExperienceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Experience
+        fields = ["employer", "works", "date_from", "date_to"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Submission
+        fields = ["id", "channel", "received_at", "outcome", "missing", "signed_at", "signature_method", "digest"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    higher_education = HigherEducationSerializer(many=True, read_only=True)
+    additional_education = AdditionalEducationSerializer(many=True, read_only=True)
+    experience = ExperienceSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    submissions = SubmissionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "status",
+            "status_display",
+            "channel",
+            "last_name",
+            "first_name",
+            "patronymic",
+            "id_document_name",
+            "id_document_number",
+            "id_document_issuer",
+            "id_document_issued_on",
+            "postal_address",
+            "email",
+            "phone",
+            "higher_education",
+            "additional_education",
+            "experience",
+            "personal_data_consent",
+            "attachments",
+            "received_at",
+            "registration_number",
+            "registered_at",
+            "registration_date",
+            "not_accepted_reasons",
+            "submissions",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationListSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "status",
+            "status_display",
+            "registration_number",
+            "registration_date",
+            "last_name",
+            "first_name",
+        ]
+        read_only_fields = fields
+
+
+class QueueItemSerializer(ApplicationListSerializer):
+    due_on = serializers.DateField(read_only=True)
+    mark = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListSerializer.Meta):
+        fields = [*ApplicationListSerializer.Meta.fields, "due_on", "mark"]
+        read_only_fields = fields
+
+    def get_mark(self, obj: Any) -> str:
+        from core.selectors import deadline_mark
+
+        return deadline_mark(due_on=obj.due_on)
+
+
+class SittingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sitting
+        fields = ["id", "starts_at", "entry_window_minutes", "is_remote", "place", "capacity"]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    sitting = SittingSerializer(read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = ["id", "application", "kind", "state", "grounds", "explanation", "sitting", "drafted_at", "signed_at"]
+        read_only_fields = fields
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notice
+        fields = ["id", "kind", "issued_at", "pdf_sha256"]
+
+
+class CriterionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    met = serializers.BooleanField()
+    summary = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.CharField())
+
+
+class StepSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField()
+    due_on = serializers.DateField(allow_null=True)
+    due_label = serializers.CharField()
+
+
+class ExamPasswordSerializer(serializers.Serializer):
+    login = serializers.CharField()
+    password = serializers.CharField(help_text="Показывается один раз; хранится только хеш.")

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from exam.api import views
+
+app_name = "exam-api"
+
+urlpatterns = [
+    path("applications/", views.ApplicationListApi.as_view(), name="applications"),
+    path("applications/<int:pk>/", views.ApplicationDetailApi.as_view(), name="application"),
+    path("applications/<int:pk>/attachments/", views.AttachmentListApi.as_view(), name="attachments"),
+    path(
+        "applications/<int:pk>/attachments/<int:attachment_id>/",
+        views.AttachmentDetailApi.as_view(),
+        name="attachment",
+    ),
+    path("applications/<int:pk>/signature-code/", views.SignatureCodeApi.as_view(), name="signature-code"),
+    path("applications/<int:pk>/submit/", views.ApplicationSubmitApi.as_view(), name="submit"),
+    path("applications/<int:pk>/timeline/", views.ApplicationTimelineApi.as_view(), name="timeline"),
+    path("applications/<int:pk>/criteria/", views.ApplicationCriteriaApi.as_view(), name="criteria"),
+    path("applications/<int:pk>/start-review/", views.ApplicationStartReviewApi.as_view(), name="start-review"),
+    path("applications/<int:pk>/decisions/", views.DecisionCreateApi.as_view(), name="decisions"),
+    path("applications/<int:pk>/exam-password/", views.ExamPasswordApi.as_view(), name="exam-password"),
+    path("decisions/<int:pk>/sign/", views.DecisionSignApi.as_view(), name="decision-sign"),
+    path("decisions/<int:pk>/return/", views.DecisionReturnApi.as_view(), name="decision-return"),
+    path("review/queue/", views.ReviewQueueApi.as_view(), name="review-queue"),
+    path("sittings/", views.SittingListApi.as_view(), name="sittings"),
+]

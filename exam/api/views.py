@@ -1,0 +1,261 @@
+"""The API of the admission procedure: parse, call a service or selector, respond."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from core.api import validate_form_json
+from core.errors import DomainError, NotFound
+from core.http import client_ip
+from core.roles import Role, has_role, user_roles
+from core.services import audit_file_viewed
+from exam import forms, selectors, services
+from exam.api import serializers as s
+from exam.models import Application, Decision, Sitting
+
+ERRORS = {
+    400: OpenApiResponse(description="Ошибка в данных: {error: {code, message, fields}}"),
+    403: OpenApiResponse(description="Нет прав"),
+    404: OpenApiResponse(description="Не найдено"),
+    409: OpenApiResponse(description="Действие недоступно в текущем состоянии"),
+}
+
+
+def _form_or_400(form_class: type[Any], data: Any) -> dict[str, Any]:
+    cleaned, errors = validate_form_json(form_class, data)
+    if errors:
+        raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=errors)
+    return cleaned
+
+
+def _application(request: Request, pk: Any, *, log_view: str | None = None) -> Application:
+    application = selectors.application_get(user=request.user, pk=pk)
+    if log_view and request.user.is_staff:
+        audit_file_viewed(case=application, viewer=request.user, what=log_view, ip=client_ip(request))
+    return application
+
+
+class ApplicationListApi(APIView):
+    @extend_schema(responses={200: s.ApplicationListSerializer(many=True)}, summary="Заявления, доступные пользователю")
+    def get(self, request: Request) -> Response:
+        qs = selectors.application_list_for(user=request.user).order_by("-created_at")[:200]
+        return Response(s.ApplicationListSerializer(qs, many=True).data)
+
+    @extend_schema(
+        request=None, responses={201: s.ApplicationSerializer, **ERRORS}, summary="Начать заявление (черновик)"
+    )
+    def post(self, request: Request) -> Response:
+        application = services.application_start(candidate=request.user)
+        return Response(s.ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: s.ApplicationSerializer, **ERRORS}, summary="Заявление")
+    def get(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk, log_view="file_view_api")
+        return Response(s.ApplicationSerializer(application).data)
+
+    @extend_schema(
+        request=s.ApplicationDraftInput,
+        responses={200: s.ApplicationSerializer, **ERRORS},
+        summary="Сохранить черновик",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        cleaned, errors = forms.validate_application_payload(request.data)
+        if errors:
+            raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=errors)
+        application = services.application_save_draft(application=application, by=request.user, cleaned=cleaned)
+        return Response(s.ApplicationSerializer(application).data)
+
+
+class AttachmentListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=s.AttachmentInput, responses={201: s.AttachmentSerializer, **ERRORS}, summary="Приложить документ"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise DomainError(_("Выберите файл."), fields={"file": [_("Обязательное поле.")]})
+        attachment = services.attachment_add(
+            application=application, by=request.user, kind=str(request.data.get("kind", "")), upload=upload
+        )
+        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentDetailApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS}, summary="Скачать документ")
+    def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
+        application = _application(request, pk)
+        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)
+        if request.user.is_staff:
+            audit_file_viewed(case=application, viewer=request.user, what="attachment_download", ip=client_ip(request))
+        return FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+
+    @extend_schema(responses={204: None, **ERRORS}, summary="Удалить документ из черновика")
+    def delete(self, request: Request, pk: int, attachment_id: int) -> Response:
+        application = _application(request, pk)
+        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)
+        services.attachment_remove(attachment=attachment, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignatureCodeThrottle(UserRateThrottle):
+    scope = "signature_code"
+
+
+class SignatureCodeApi(APIView):
+    throttle_classes = [SignatureCodeThrottle]
+
+    @extend_schema(request=None, responses={202: None, **ERRORS}, summary="Отправить код для подписания на почту")
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        challenge = services.signature_request(application=application, by=request.user)
+        return Response(
+            {"expires_at": challenge.expires_at, "digest": challenge.digest}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ApplicationSubmitApi(APIView):
+    @extend_schema(
+        request=s.SignatureCodeInput, responses={200: s.ApplicationSerializer, **ERRORS}, summary="Подписать и подать"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        data = _form_or_400(forms.SignatureCodeForm, request.data)
+        services.application_submit(application=application, by=request.user, code=data["code"], ip=client_ip(request))
+        application.refresh_from_db()
+        return Response(s.ApplicationSerializer(application).data)
+
+
+class ApplicationTimelineApi(APIView):
+    @extend_schema(responses={200: s.StepSerializer(many=True), **ERRORS}, summary="Ход рассмотрения (п. 40, 68)")
+    def get(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        return Response(s.StepSerializer(selectors.application_timeline(application), many=True).data)
+
+
+class ApplicationCriteriaApi(APIView):
+    @extend_schema(responses={200: s.CriterionSerializer(many=True), **ERRORS}, summary="Критерии п. 21 «а»")
+    def get(self, request: Request, pk: int) -> Response:
+        if not request.user.is_staff:
+            raise NotFound()
+        application = _application(request, pk, log_view="criteria_view_api")
+        return Response(s.CriterionSerializer(selectors.application_criteria(application).all, many=True).data)
+
+
+class ReviewQueueApi(APIView):
+    @extend_schema(responses={200: s.QueueItemSerializer(many=True), **ERRORS}, summary="Очередь рассмотрения")
+    def get(self, request: Request) -> Response:
+        if not has_role(request.user, Role.REVIEWER):
+            raise DomainError(_("Очередь доступна должностным лицам департамента."), code="forbidden", status=403)
+        return Response(s.QueueItemSerializer(selectors.review_queue(user=request.user)[:500], many=True).data)
+
+
+class ApplicationStartReviewApi(APIView):
+    @extend_schema(
+        request=None, responses={200: s.ApplicationListSerializer, **ERRORS}, summary="Взять на рассмотрение"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        application = services.application_start_review(application=application, by=request.user, ip=client_ip(request))
+        return Response(s.ApplicationListSerializer(application).data)
+
+
+class DecisionCreateApi(APIView):
+    @extend_schema(
+        request=s.DecisionInput, responses={201: s.DecisionSerializer, **ERRORS}, summary="Подготовить проект решения"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        data = _form_or_400(forms.DecisionForm, request.data)
+        sitting = None
+        if data.get("sitting"):
+            sitting = Sitting.objects.filter(pk=data["sitting"]).first()
+            if sitting is None:
+                raise DomainError(_("Сеанс не найден."), fields={"sitting": [_("Сеанс не найден.")]})
+        decision = services.decision_draft(
+            application=application,
+            by=request.user,
+            kind=data["kind"],
+            sitting=sitting,
+            grounds=data.get("grounds") or [],
+            explanation=data.get("explanation", ""),
+            ip=client_ip(request),
+        )
+        return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+def _decision(request: Request, pk: Any) -> Decision:
+    if Role.SIGNATORY not in user_roles(request.user):
+        raise NotFound()
+    try:
+        decision = Decision.objects.select_related("application").get(pk=int(pk))
+    except (TypeError, ValueError, Decision.DoesNotExist):
+        raise NotFound() from None
+    selectors.application_get(user=request.user, pk=decision.application_id)
+    return decision
+
+
+class DecisionSignApi(APIView):
+    @extend_schema(request=None, responses={200: s.DecisionSerializer, **ERRORS}, summary="Подписать решение")
+    def post(self, request: Request, pk: int) -> Response:
+        decision = services.decision_sign(decision=_decision(request, pk), by=request.user, ip=client_ip(request))
+        return Response(s.DecisionSerializer(decision).data)
+
+
+class DecisionReturnApi(APIView):
+    @extend_schema(
+        request=s.ReasonInput, responses={200: s.DecisionSerializer, **ERRORS}, summary="Вернуть на доработку"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _form_or_400(forms.ReasonForm, request.data)
+        decision = services.decision_return(
+            decision=_decision(request, pk), by=request.user, reason=data["reason"], ip=client_ip(request)
+        )
+        return Response(s.DecisionSerializer(decision).data)
+
+
+class SittingListApi(APIView):
+    @extend_schema(responses={200: s.SittingSerializer(many=True)}, summary="Предстоящие сеансы тестирования")
+    def get(self, request: Request) -> Response:
+        if not request.user.is_staff:
+            raise NotFound()
+        return Response(s.SittingSerializer(selectors.sitting_list_upcoming(), many=True).data)
+
+
+class ExamPasswordApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.ExamPasswordSerializer, **ERRORS},
+        summary="Выдать пароль системы тестирования (один раз)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        application = _application(request, pk)
+        credential = getattr(application, "exam_credential", None)
+        if credential is None:
+            raise NotFound(_("Уведомление о допуске не найдено."))
+        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))
+        response = Response({"login": credential.login, "password": password})
+        response["Cache-Control"] = "no-store"
+        return response

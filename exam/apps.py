@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExamConfig(AppConfig):
+    name = "exam"
+    verbose_name = _("Заявления, допуск и испытание")
+
+    def ready(self) -> None:
+        from core.services import deadline_kind_register
+        from exam.selectors import DEADLINE_DECISION, DEADLINE_NOTICE
+
+        deadline_kind_register(DEADLINE_DECISION, _("решение о допуске (п. 12 «а»)"))
+        deadline_kind_register(DEADLINE_NOTICE, _("информирование о решении (п. 12 «б»)"))

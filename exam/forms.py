@@ -1,0 +1,262 @@
+"""Validation of what candidates and staff type in: one set of rules for the pages and the API.
+
+Each form checks one part of the application (p.15(a)); the API feeds the same forms with JSON and
+answers their errors as a structured 400. A draft may leave fields empty (completeness is checked on
+submission, p.19), but whatever is filled in must be valid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from core import calendar
+from exam.models import Channel, Decision
+
+MAX_ENTRIES = 20
+EARLIEST_DATE = date(1940, 1, 1)
+
+name_validator = RegexValidator(
+    r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$",
+    _("Допустимы только буквы, пробел, дефис и апостроф."),
+)
+document_number_validator = RegexValidator(
+    r"^[0-9A-Za-zА-Яа-яЁё№ ./\-]+$",
+    _("Допустимы буквы, цифры, пробел, точка, дефис, косая черта и знак №."),
+)
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()\-]{5,18}[0-9]$",
+    _("Укажите телефон цифрами, например +7 495 123-45-67."),
+)
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is None:
+        return value
+    if value > calendar.today():
+        raise forms.ValidationError(_("Дата не может быть в будущем."))
+    if value < EARLIEST_DATE:
+        raise forms.ValidationError(_("Проверьте дату: она слишком ранняя."))
+    return value
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _date_field(label: Any, *, required: bool) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        validators=[_past_date],
+        error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
+    )
+
+
+def _text(label: Any, *, max_length: int, required: bool = True, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(label=label, max_length=max_length, required=required, strip=True, **kwargs)
+
+
+class ApplicantForm(forms.Form):
+    """p.15(a): name, identity document, contacts, consent."""
+
+    last_name = _text(_("Фамилия"), max_length=100, required=False, validators=[name_validator])
+    first_name = _text(_("Имя"), max_length=100, required=False, validators=[name_validator])
+    patronymic = _text(_("Отчество (при наличии)"), max_length=100, required=False, validators=[name_validator])
+    id_document_name = _text(
+        _("Наименование документа, удостоверяющего личность"),
+        max_length=200,
+        required=False,
+        help_text=_("Например: паспорт гражданина Российской Федерации"),
+    )
+    id_document_number = _text(
+        _("Серия и номер"), max_length=50, required=False, validators=[document_number_validator]
+    )
+    id_document_issuer = _text(_("Кем выдан"), max_length=300, required=False)
+    id_document_issued_on = _date_field(_("Дата выдачи"), required=False)
+    postal_address = _text(
+        _("Почтовый адрес"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    email = forms.EmailField(label=_("Адрес электронной почты (при наличии)"), required=False, max_length=254)
+    phone = _text(
+        _("Номер контактного телефона (при наличии)"), max_length=30, required=False, validators=[phone_validator]
+    )
+    personal_data_consent = forms.BooleanField(
+        label=_(
+            "Даю согласие на обработку моих персональных данных в соответствии с Федеральным законом "
+            "от 27 июля 2006 г. № 152-ФЗ «О персональных данных» в целях аттестации"
+        ),
+        required=False,
+    )
+
+    def clean_postal_address(self) -> str:
+        value: str = self.cleaned_data["postal_address"]
+        if value and len(value) < 10:
+            raise forms.ValidationError(_("Укажите почтовый адрес полностью, с индексом."))
+        return value
+
+
+class HigherEducationForm(forms.Form):
+    institution = _text(_("Образовательная организация"), max_length=300)
+    specialty = _text(_("Направление подготовки (специальность)"), max_length=300)
+    document_name = _text(_("Наименование документа"), max_length=200, help_text=_("Например: диплом специалиста"))
+    document_number = _text(_("Номер документа"), max_length=50, validators=[document_number_validator])
+    document_date = _date_field(_("Дата выдачи"), required=True)
+
+
+class AdditionalEducationForm(forms.Form):
+    organisation = _text(_("Организация, проводившая обучение"), max_length=300)
+    programme = _text(_("Наименование программы"), max_length=300)
+    assessment_hours = forms.IntegerField(
+        label=_("Часов на изучение вопросов оценки условий труда"),
+        min_value=1,
+        max_value=2000,
+        error_messages={"invalid": _("Укажите целое число часов.")},
+    )
+    document_number = _text(_("Номер документа о квалификации"), max_length=50, validators=[document_number_validator])
+    document_date = _date_field(_("Дата выдачи"), required=True)
+
+
+class ExperienceForm(forms.Form):
+    employer = _text(_("Наименование работодателя"), max_length=300)
+    works = _text(
+        _("Перечень работ в области оценки условий труда"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    date_from = _date_field(_("Работал(а) с"), required=True)
+    date_to = _date_field(_("по (пусто — по настоящее время)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("Дата окончания раньше даты начала."))
+        return data
+
+
+ENTRY_FORMS: dict[str, type[forms.Form]] = {
+    "higher_education": HigherEducationForm,
+    "additional_education": AdditionalEducationForm,
+    "experience": ExperienceForm,
+}
+
+EntryFormSets = {
+    name: forms.formset_factory(form, extra=0, max_num=MAX_ENTRIES, validate_max=True, can_delete=True)
+    for name, form in ENTRY_FORMS.items()
+}
+
+
+def validate_application_payload(data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a JSON payload of the whole draft: applicant fields at the top level and a list for
+    each kind of entry. Returns (cleaned, errors); error keys are ``field`` or ``section.N.field``."""
+    from core.api import validate_form_json
+
+    if not isinstance(data, dict):
+        return {}, {"non_field_errors": [str(_("Ожидается объект JSON."))]}
+    applicant, errors = validate_form_json(ApplicantForm, {k: v for k, v in data.items() if k not in ENTRY_FORMS})
+    cleaned: dict[str, Any] = {"applicant": applicant} if not errors else {}
+    for section, form_class in ENTRY_FORMS.items():
+        rows = data.get(section, [])
+        if not isinstance(rows, list):
+            errors[section] = [str(_("Ожидается список."))]
+            continue
+        if len(rows) > MAX_ENTRIES:
+            errors[section] = [str(_("Не более %(n)d записей.") % {"n": MAX_ENTRIES})]
+            continue
+        cleaned[section] = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                errors[f"{section}.{index}"] = [str(_("Ожидается объект."))]
+                continue
+            row_cleaned, row_errors = validate_form_json(form_class, row)
+            if row_errors:
+                for field, messages in row_errors.items():
+                    key = f"{section}.{index}" if field == "non_field_errors" else f"{section}.{index}.{field}"
+                    errors[key] = messages
+            else:
+                cleaned[section].append(row_cleaned)
+    return cleaned, errors
+
+
+class PaperReceiptForm(forms.Form):
+    """What the registrar records about an application received on paper (p.16, p.25-27)."""
+
+    channel = forms.ChoiceField(label=_("Способ поступления"), choices=[(c.value, c.label) for c in Channel.paper()])
+    received_at = forms.DateTimeField(
+        label=_("Дата и время поступления"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    candidate_email = forms.EmailField(
+        label=_("Электронная почта заявителя (если есть учётная запись)"), required=False
+    )
+    paper_documents = forms.MultipleChoiceField(
+        label=_("Представленные документы (п. 15 «б»—«г»)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from exam.models import Attachment
+
+        super().__init__(*args, **kwargs)
+        self.fields["paper_documents"].choices = Attachment.Kind.choices
+
+    def clean_received_at(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now():
+            raise forms.ValidationError(_("Время поступления не может быть в будущем."))
+        return value
+
+
+class DecisionForm(forms.Form):
+    """The reviewer's draft decision (p.48)."""
+
+    kind = forms.ChoiceField(label=_("Решение"), choices=Decision.Kind.choices, widget=forms.RadioSelect)
+    sitting = forms.IntegerField(label=_("Сеанс тестирования"), required=False)
+    grounds = forms.MultipleChoiceField(
+        label=_("Основания отказа (п. 21)"),
+        choices=Decision.Ground.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    explanation = forms.CharField(
+        label=_("Пояснение"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Причина"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SignatureCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Код из письма"),
+        max_length=6,
+        min_length=6,
+        validators=[RegexValidator(r"^\d{6}$", _("Код состоит из 6 цифр."))],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class SittingForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label=_("Дата и время начала"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    entry_window_minutes = forms.IntegerField(label=_("Окно входа, минут"), initial=60, min_value=5, max_value=1440)
+    is_remote = forms.BooleanField(label=_("Дистанционно"), required=False, initial=True)
+    place = forms.CharField(label=_("Место проведения"), required=False, max_length=300)
+    capacity = forms.IntegerField(label=_("Мест"), initial=100, min_value=1, max_value=10000)

@@ -1,0 +1,33 @@
+"""Every write of the admission procedure. Views, the API, the admin and tasks call these."""
+
+from exam.services.applications import (
+    application_register_paper,
+    application_save_draft,
+    application_start,
+    application_submit,
+    attachment_add,
+    attachment_remove,
+    signature_request,
+    signature_verify,
+)
+from exam.services.notices import exam_password_issue, notice_issue
+from exam.services.review import application_start_review, decision_draft, decision_return, decision_sign
+from exam.services.sittings import sitting_create
+
+__all__ = [
+    "application_register_paper",
+    "application_save_draft",
+    "application_start",
+    "application_start_review",
+    "application_submit",
+    "attachment_add",
+    "attachment_remove",
+    "decision_draft",
+    "decision_return",
+    "decision_sign",
+    "exam_password_issue",
+    "notice_issue",
+    "signature_request",
+    "signature_verify",
+    "sitting_create",
+]

@@ -1,0 +1,471 @@
+"""The application: drafts, documents, the simple electronic signature, acceptance and registration
+(p.15-19, 25-27, 38-41)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import calendar
+from core.errors import DomainError, NotFound
+from core.models import User
+from core.roles import Role, has_role
+from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
+from exam.files import check_upload
+from exam.models import (
+    AdditionalEducation,
+    Application,
+    Attachment,
+    Channel,
+    Experience,
+    HigherEducation,
+    SignatureChallenge,
+    Submission,
+)
+from exam.selectors import (
+    DEADLINE_DECISION,
+    application_document,
+    application_missing_items,
+    document_digest,
+)
+
+S = Application.Status
+ENTRY_MODELS = {
+    "higher_education": HigherEducation,
+    "additional_education": AdditionalEducation,
+    "experience": Experience,
+}
+MAX_ATTACHMENTS = 20
+SIGNATURE_METHOD = "simple-email-otp-sha256"
+
+
+def _lock(application: Application) -> Application:
+    return Application.objects.select_for_update().get(pk=application.pk)
+
+
+def _own_editable(application: Application, by: User) -> Application:
+    """Lock the candidate's own application and check it can still be changed."""
+    locked = _lock(application)
+    if locked.candidate_id != by.pk:
+        raise NotFound(_("Заявление не найдено."))
+    if not locked.is_editable:
+        raise DomainError(_("Заявление уже подано и не может быть изменено."), code="not_editable", status=409)
+    return locked
+
+
+# --- Drafts ------------------------------------------------------------------------------------
+
+
+def application_start(*, candidate: User) -> Application:
+    """Open a draft for the candidate, or return the one being prepared. One case at a time: a new
+    application is possible only when no earlier one is in progress."""
+    if candidate.is_staff:
+        raise DomainError(_("Заявление подаёт заявитель, а не сотрудник."), status=403, code="forbidden")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=candidate.pk).first()
+        current = candidate.applications.exclude(status__in=[S.ADMITTED, S.REFUSED]).first()
+        if current is not None:
+            if current.is_editable:
+                return current
+            raise DomainError(
+                _("У вас уже есть заявление на рассмотрении: %(n)s.") % {"n": current.registration_number},
+                code="application_in_progress",
+                status=409,
+            )
+        application = Application.objects.create(
+            candidate=candidate,
+            channel=Channel.PORTAL,
+            last_name=candidate.last_name,
+            first_name=candidate.first_name,
+            patronymic=candidate.patronymic,
+            email=candidate.email,
+            phone=candidate.phone,
+        )
+        audit_record(case=application, actor=candidate, verb="create", to_state=application.status)
+    return application
+
+
+def _write_entries(application: Application, cleaned: dict[str, Any]) -> None:
+    applicant = cleaned.get("applicant", {})
+    for field, value in applicant.items():
+        if field == "personal_data_consent":
+            continue
+        setattr(application, field, value if value is not None else None)
+    consent = bool(applicant.get("personal_data_consent"))
+    if consent and not application.personal_data_consent:
+        application.personal_data_consent_at = timezone.now()
+    application.personal_data_consent = consent
+    application.save()
+    for section, model in ENTRY_MODELS.items():
+        if section not in cleaned:
+            continue
+        model.objects.filter(application=application).delete()
+        model.objects.bulk_create([model(application=application, **row) for row in cleaned[section]])
+
+
+def application_save_draft(*, application: Application, by: User, cleaned: dict[str, Any]) -> Application:
+    """Save the draft as a whole (fields validated by ``exam.forms``): all of it or nothing."""
+    with transaction.atomic():
+        locked = _own_editable(application, by)
+        _write_entries(locked, cleaned)
+    return locked
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+
+def attachment_add(*, application: Application, by: User, kind: str, upload: UploadedFile) -> Attachment:
+    """Attach a copy of a document of p.15(b)-(d), checked by content and size."""
+    if kind not in Attachment.Kind.values:
+        raise DomainError(
+            _("Укажите, какой это документ."), code="invalid_kind", fields={"kind": [_("Неизвестный вид документа.")]}
+        )
+    name = (upload.name or "document")[:255]
+    checked = check_upload(upload, name=name)
+    with transaction.atomic():
+        if by.is_staff:
+            # Staff attach scans only to applications received on paper (the registrar).
+            locked = _lock(application)
+            if not has_role(by, Role.REGISTRAR) or locked.channel not in Channel.paper():
+                raise NotFound(_("Заявление не найдено."))
+        else:
+            locked = _own_editable(application, by)
+        if locked.attachments.count() >= MAX_ATTACHMENTS:
+            raise DomainError(
+                _("Можно приложить не более %(n)d файлов.") % {"n": MAX_ATTACHMENTS}, code="too_many_files"
+            )
+        attachment = Attachment(
+            application=locked,
+            kind=kind,
+            original_name=name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=by,
+        )
+        attachment.file.save(
+            f"{kind}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=False
+        )
+        try:
+            attachment.save()
+            audit_record(
+                case=locked,
+                actor=by,
+                verb="attachment_add",
+                action="event",
+                data={"kind": kind, "name": name, "sha256": checked.sha256},
+            )
+        except BaseException:
+            attachment.file.delete(save=False)
+            raise
+    return attachment
+
+
+def attachment_remove(*, attachment: Attachment, by: User) -> None:
+    with transaction.atomic():
+        _own_editable(attachment.application, by)
+        name, sha = attachment.original_name, attachment.sha256
+        storage, path = attachment.file.storage, attachment.file.name
+        attachment.delete()
+        audit_record(
+            case=attachment.application,
+            actor=by,
+            verb="attachment_remove",
+            action="event",
+            data={"name": name, "sha256": sha},
+        )
+        transaction.on_commit(lambda: storage.delete(path))
+
+
+# --- Simple electronic signature (p.39) --------------------------------------------------------
+
+
+def _code_hash(code: str, salt: str) -> str:
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
+    return f"{salt}${mac}"
+
+
+def _code_matches(code: str, stored: str) -> bool:
+    salt, _sep, _mac = stored.partition("$")
+    return hmac.compare_digest(_code_hash(code, salt), stored)
+
+
+def signature_request(*, application: Application, by: User) -> SignatureChallenge:
+    """E-mail the candidate a one-time code that signs exactly the current content of the draft.
+    A new request replaces the previous code; at most one per minute."""
+    from exam.tasks import signature_code_email
+
+    with transaction.atomic():
+        locked = _own_editable(application, by)
+        last = locked.challenges.filter(signer=by).first()
+        if last and last.used_at is None and (timezone.now() - last.created_at).total_seconds() < 60:
+            raise DomainError(
+                _("Код уже отправлен. Новый код можно запросить через минуту."), code="code_recently_sent", status=429
+            )
+        locked.challenges.filter(used_at__isnull=True).update(expires_at=timezone.now())
+        code = f"{secrets.randbelow(10**6):06d}"
+        challenge = SignatureChallenge.objects.create(
+            application=locked,
+            signer=by,
+            code_hash=_code_hash(code, secrets.token_hex(8)),
+            digest=document_digest(application_document(locked)),
+            expires_at=timezone.now() + settings.SIGNATURE_CODE_TTL,
+        )
+        audit_record(
+            case=locked, actor=by, verb="signature_code_sent", action="event", data={"digest": challenge.digest}
+        )
+        transaction.on_commit(lambda: signature_code_email.delay(challenge.pk, code))
+    return challenge
+
+
+def _check_code(*, application: Application, by: User, code: str) -> SignatureChallenge:
+    """Verify the code in its own transaction, so that a wrong attempt is counted even though the
+    submission fails."""
+    with transaction.atomic():
+        challenge = (
+            SignatureChallenge.objects.select_for_update()
+            .filter(application=application, signer=by, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if challenge is None or challenge.expires_at <= timezone.now():
+            error = DomainError(
+                _("Код недействителен или устарел. Запросите новый код."),
+                code="code_expired",
+                fields={"code": [_("Запросите новый код.")]},
+            )
+        elif challenge.attempts >= settings.SIGNATURE_CODE_MAX_ATTEMPTS:
+            error = DomainError(
+                _("Слишком много неверных попыток. Запросите новый код."),
+                code="code_attempts",
+                fields={"code": [_("Запросите новый код.")]},
+            )
+        elif not _code_matches(code.strip(), challenge.code_hash):
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+            error = DomainError(_("Неверный код."), code="code_invalid", fields={"code": [_("Неверный код.")]})
+        else:
+            return challenge
+    raise error
+
+
+def application_submit(*, application: Application, by: User, code: str, ip: str | None = None) -> Submission:
+    """Sign the application with the e-mailed code and submit it (p.39). The signature binds the
+    candidate, the time and the SHA-256 digest of the content with its attachments. A complete set is
+    registered at once (p.26); an incomplete one is refused acceptance with the list of what is
+    missing (p.19), and the candidate may correct it and submit again."""
+    if not isinstance(code, str) or not code.strip():
+        raise DomainError(_("Введите код из письма."), fields={"code": [_("Обязательное поле.")]})
+    own = Application.objects.filter(pk=application.pk, candidate=by).first()
+    if own is None:
+        raise NotFound(_("Заявление не найдено."))
+    challenge = _check_code(application=own, by=by, code=code)
+    with transaction.atomic():
+        locked = _own_editable(application, by)
+        challenge = SignatureChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if challenge.used_at is not None:
+            raise DomainError(_("Этот код уже использован."), code="code_used", status=409)
+        document = application_document(locked)
+        digest = document_digest(document)
+        if digest != challenge.digest:
+            raise DomainError(
+                _("Заявление изменилось после отправки кода. Запросите новый код, чтобы подписать текущую версию."),
+                code="document_changed",
+                status=409,
+            )
+        now = timezone.now()
+        challenge.used_at = now
+        challenge.save(update_fields=["used_at"])
+        submission = Submission(
+            application=locked,
+            channel=Channel.PORTAL,
+            received_at=now,
+            submitted_by=by,
+            signer=by,
+            signed_at=now,
+            signature_method=SIGNATURE_METHOD,
+            digest=digest,
+            document=document,
+        )
+        _accept_or_refuse(locked, submission, by=by, missing=application_missing_items(locked), ip=ip)
+    return submission
+
+
+def _accept_or_refuse(
+    application: Application, submission: Submission, *, by: User, missing: list[str], ip: str | None
+) -> None:
+    """Register a complete set (p.25-27) or refuse to accept an incomplete one (p.19)."""
+    received_at = submission.received_at
+    application.received_at = received_at
+    if missing:
+        submission.outcome = Submission.Outcome.NOT_ACCEPTED
+        submission.missing = missing
+        submission.save()
+        application.not_accepted_reasons = missing
+        case_transition(
+            case=application,
+            name="refuse_acceptance",
+            by=by,
+            reason="; ".join(missing),
+            fields=("received_at", "not_accepted_reasons"),
+            data={"submission": submission.pk, "digest": submission.digest},
+            ip=ip,
+        )
+        if application.candidate:
+            notification_send(
+                recipient=application.candidate,
+                subject=_("Отказ в приёме документов к рассмотрению"),
+                body=_(
+                    "Заявление не принято к рассмотрению: комплект документов неполный (п. 19 Регламента).\n"
+                    "Не хватает:\n%(items)s\n\nИсправьте заявление и подайте его снова."
+                )
+                % {"items": "\n".join(f"— {m}" for m in missing)},
+                link=application.cabinet_url(),
+            )
+        return
+    registration_date = calendar.effective_receipt_date(received_at)
+    seq = counter_next(scope="application", year=registration_date.year)
+    application.registration_number = settings.APPLICATION_NUMBER_FORMAT.format(year=registration_date.year, seq=seq)
+    application.registered_at = timezone.now()
+    application.registration_date = registration_date
+    application.not_accepted_reasons = []
+    if by.is_staff:
+        application.registered_by = by
+    submission.outcome = Submission.Outcome.ACCEPTED
+    submission.missing = []
+    submission.save()
+    case_transition(
+        case=application,
+        name="register",
+        by=by,
+        reason=_("Комплект документов полный"),
+        fields=(
+            "received_at",
+            "registration_number",
+            "registered_at",
+            "registration_date",
+            "registered_by",
+            "not_accepted_reasons",
+        ),
+        data={"submission": submission.pk, "digest": submission.digest, "channel": submission.channel},
+        ip=ip,
+    )
+    deadline_open(
+        case=application,
+        kind=DEADLINE_DECISION,
+        role=Role.REVIEWER,
+        started_on=registration_date,
+        working_days=settings.REVIEW_DEADLINE_WORKING_DAYS,
+    )
+    if application.candidate:
+        documents = "\n".join(f"— {a.original_name} ({a.get_kind_display()})" for a in application.attachments.all())
+        notification_send(
+            recipient=application.candidate,
+            subject=_("Заявление зарегистрировано: № %(n)s") % {"n": application.registration_number},
+            body=_(
+                "Электронная расписка (п. 41 Регламента).\n"
+                "Регистрационный номер: %(n)s\nДата и время поступления: %(at)s\n"
+                "Дата регистрации: %(date)s\nПредставленные документы:\n%(docs)s"
+            )
+            % {
+                "n": application.registration_number,
+                "at": timezone.localtime(received_at).strftime("%d.%m.%Y %H:%M"),
+                "date": registration_date.strftime("%d.%m.%Y"),
+                "docs": documents or "—",
+            },
+            link=application.cabinet_url(),
+        )
+
+
+# --- Paper applications ------------------------------------------------------------------------
+
+
+def application_register_paper(
+    *,
+    by: User,
+    channel: str,
+    received_at: datetime,
+    cleaned: dict[str, Any],
+    paper_documents: list[str],
+    candidate_email: str = "",
+    ip: str | None = None,
+) -> Application:
+    """The registrar records an application received on paper, in person, through a representative
+    or by registered mail (p.16, p.27): registered if the set is complete, otherwise refused
+    acceptance (p.19) with the list of what is missing."""
+    if not has_role(by, Role.REGISTRAR):
+        raise DomainError(_("Регистрировать заявления может только регистратор."), code="forbidden", status=403)
+    if channel not in Channel.paper():
+        raise DomainError(
+            _("Укажите способ поступления бумажного заявления."), fields={"channel": [_("Неверное значение.")]}
+        )
+    if received_at > timezone.now():
+        raise DomainError(
+            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
+        )
+    candidate = None
+    if candidate_email:
+        candidate = User.objects.filter(email__iexact=candidate_email, is_staff=False).first()
+        if candidate is None:
+            raise DomainError(
+                _("Заявитель с такой электронной почтой не зарегистрирован."),
+                fields={"candidate_email": [_("Учётная запись не найдена.")]},
+            )
+    with transaction.atomic():
+        application = Application.objects.create(candidate=candidate, channel=channel)
+        audit_record(
+            case=application, actor=by, verb="create", to_state=application.status, ip=ip, data={"channel": channel}
+        )
+        _write_entries(application, cleaned)
+        submission = Submission(
+            application=application,
+            channel=channel,
+            received_at=received_at,
+            submitted_by=by,
+            document=application_document(application),
+            paper_documents=sorted(set(paper_documents)),
+        )
+        missing = application_missing_items(application, paper_documents=paper_documents)
+        _accept_or_refuse(application, submission, by=by, missing=missing, ip=ip)
+    return application
+
+
+# --- Verifying a signature later ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    valid: bool
+    problems: list[str]
+
+
+def signature_verify(*, submission: Submission) -> SignatureCheck:
+    """Check a signed submission against what is stored now: the digest of the signed document, and
+    each attachment's bytes against the SHA-256 the document names."""
+    if not submission.is_signed:
+        return SignatureCheck(valid=False, problems=[_("Подача не подписана электронной подписью.")])
+    problems: list[str] = []
+    if document_digest(submission.document) != submission.digest:
+        problems.append(_("Содержимое подписанного документа изменено."))
+    current = {a.pk: a for a in submission.application.attachments.all()}
+    for item in submission.document.get("attachments", []):
+        attachment = current.get(item["id"])
+        if attachment is None:
+            problems.append(_("Нет файла «%(name)s», указанного в подписанном документе.") % {"name": item["name"]})
+            continue
+        with attachment.file.open("rb") as fh:
+            actual = hashlib.sha256(fh.read()).hexdigest()
+        if actual != item["sha256"]:
+            problems.append(_("Файл «%(name)s» изменён после подписания.") % {"name": item["name"]})
+    return SignatureCheck(valid=not problems, problems=problems)

@@ -1,0 +1,231 @@
+"""Review of documents and the decision on admission (p.47-50)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import calendar
+from core.errors import DomainError, NotFound
+from core.models import Deadline, User
+from core.roles import Role, has_role
+from core.services import audit_record, case_transition, deadline_close, deadline_open, notification_send
+from exam.models import Application, Decision, ExamCredential, Sitting
+from exam.selectors import (
+    DEADLINE_DECISION,
+    DEADLINE_NOTICE,
+    application_criteria,
+    application_get,
+    sitting_seats_taken,
+)
+
+S = Application.Status
+
+
+def _require(user: User, role: Role, message: str) -> None:
+    if not has_role(user, role):
+        raise DomainError(message, code="forbidden", status=403)
+
+
+def application_start_review(*, application: Application, by: User, ip: str | None = None) -> Application:
+    """A reviewing official takes a registered file from the pool (p.47); colleagues no longer see it."""
+    _require(by, Role.REVIEWER, _("Рассматривать заявления может только должностное лицо департамента."))
+    application_get(user=by, pk=application.pk)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked.reviewer = by
+        locked.review_started_at = timezone.now()
+        case_transition(
+            case=locked,
+            name="start_review",
+            by=by,
+            fields=("reviewer", "review_started_at"),
+            ip=ip,
+            reason=_("Принято к рассмотрению"),
+        )
+        Deadline.objects.filter(
+            case_type=ContentType.objects.get_for_model(Application),
+            case_id=locked.pk,
+            kind=DEADLINE_DECISION,
+            completed_at__isnull=True,
+        ).update(assignee=by)
+    return locked
+
+
+def decision_draft(
+    *,
+    application: Application,
+    by: User,
+    kind: str,
+    sitting: Sitting | None = None,
+    grounds: list[str] | None = None,
+    explanation: str = "",
+    ip: str | None = None,
+) -> Decision:
+    """The reviewer drafts an admission with a sitting, or a refusal naming the grounds of p.21 with
+    an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
+    _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
+    grounds = list(dict.fromkeys(grounds or []))
+    explanation = (explanation or "").strip()
+    errors: dict[str, list[str]] = {}
+    if kind not in Decision.Kind.values:
+        errors["kind"] = [_("Выберите решение.")]
+    elif kind == Decision.Kind.ADMISSION:
+        if sitting is None:
+            errors["sitting"] = [_("Выберите сеанс тестирования.")]
+        if grounds:
+            errors["grounds"] = [_("Основания отказа указываются только при отказе.")]
+    else:
+        if not grounds:
+            errors["grounds"] = [_("Укажите хотя бы одно основание отказа (п. 21).")]
+        elif any(g not in Decision.Ground.values for g in grounds):
+            errors["grounds"] = [_("Неизвестное основание отказа.")]
+        if not explanation:
+            errors["explanation"] = [_("Поясните причины отказа.")]
+    if errors:
+        raise DomainError(_("Проверьте проект решения."), fields=errors)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.reviewer_id != by.pk:
+            raise NotFound(_("Заявление не найдено."))
+        if kind == Decision.Kind.ADMISSION:
+            criteria = application_criteria(locked)
+            if not criteria.all_met:
+                unmet = ", ".join(c.label for c in criteria.all if not c.met)
+                raise DomainError(
+                    _("Допуск невозможен: не выполнены требования п. 21 «а»: %(unmet)s.") % {"unmet": unmet},
+                    code="criteria_not_met",
+                    fields={"kind": [_("Требования не выполнены.")]},
+                )
+            assert sitting is not None
+            _check_sitting(sitting)
+        decision = Decision.objects.create(
+            application=locked,
+            kind=kind,
+            grounds=grounds if kind == Decision.Kind.REFUSAL else [],
+            explanation=explanation,
+            sitting=sitting if kind == Decision.Kind.ADMISSION else None,
+            drafted_by=by,
+        )
+        case_transition(
+            case=locked,
+            name="draft_decision",
+            by=by,
+            reason=explanation or str(decision.get_kind_display()),
+            data={
+                "decision": decision.pk,
+                "kind": kind,
+                "grounds": grounds,
+                "sitting": sitting.pk if sitting else None,
+            },
+            ip=ip,
+        )
+        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+            notification_send(
+                recipient=signatory,
+                subject=_("Проект решения на подпись: %(app)s") % {"app": locked},
+                body=_("%(kind)s. Подготовил: %(who)s.") % {"kind": decision.get_kind_display(), "who": by.full_name},
+                link=locked.staff_url(),
+            )
+    return decision
+
+
+def _check_sitting(sitting: Sitting) -> None:
+    locked = Sitting.objects.select_for_update().get(pk=sitting.pk)
+    if locked.starts_at <= timezone.now():
+        raise DomainError(
+            _("Сеанс тестирования уже начался или прошёл."), fields={"sitting": [_("Выберите другой сеанс.")]}
+        )
+    if sitting_seats_taken(locked) >= locked.capacity:
+        raise DomainError(_("В этом сеансе нет свободных мест."), fields={"sitting": [_("Выберите другой сеанс.")]})
+
+
+def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
+    application = Application.objects.select_for_update().get(pk=decision.application_id)
+    locked = Decision.objects.select_for_update().get(pk=decision.pk)
+    if locked.state != Decision.State.DRAFT:
+        raise DomainError(_("Этот проект решения уже рассмотрен."), code="decision_not_draft", status=409)
+    return locked, application
+
+
+def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
+    """The signatory returns the draft to the reviewer with the reason."""
+    _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Укажите, что нужно исправить."), fields={"reason": [_("Обязательное поле.")]})
+    with transaction.atomic():
+        locked, application = _lock_draft(decision)
+        locked.state = Decision.State.RETURNED
+        locked.returned_by = by
+        locked.returned_at = timezone.now()
+        locked.return_reason = reason
+        locked.save(update_fields=["state", "returned_by", "returned_at", "return_reason"])
+        case_transition(
+            case=application, name="return_draft", by=by, reason=reason, data={"decision": locked.pk}, ip=ip
+        )
+        notification_send(
+            recipient=locked.drafted_by,
+            subject=_("Проект решения возвращён: %(app)s") % {"app": application},
+            body=reason,
+            link=application.staff_url(),
+        )
+    return locked
+
+
+def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Decision:
+    """A signatory who did not draft it signs the decision (p.49-50). Then the admission notice or
+    refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
+    login is created (p.53)."""
+    from exam.tasks import notice_issue
+
+    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    with transaction.atomic():
+        locked, application = _lock_draft(decision)
+        if locked.drafted_by_id == by.pk:
+            raise DomainError(
+                _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
+            )
+        if locked.kind == Decision.Kind.ADMISSION:
+            assert locked.sitting is not None
+            if locked.sitting.starts_at <= timezone.now():
+                raise DomainError(
+                    _("Сеанс тестирования в проекте уже начался. Верните проект на доработку."),
+                    code="sitting_passed",
+                    status=409,
+                )
+        now = timezone.now()
+        locked.state = Decision.State.SIGNED
+        locked.signed_by = by
+        locked.signed_at = now
+        locked.save(update_fields=["state", "signed_by", "signed_at"])
+        case_transition(
+            case=application,
+            name="admit" if locked.kind == Decision.Kind.ADMISSION else "refuse",
+            by=by,
+            reason=locked.explanation or str(locked.get_kind_display()),
+            data={"decision": locked.pk, "grounds": locked.grounds},
+            ip=ip,
+        )
+        deadline_close(case=application, kind=DEADLINE_DECISION)
+        deadline_open(
+            case=application,
+            kind=DEADLINE_NOTICE,
+            role=Role.REGISTRAR,
+            started_on=calendar.moscow_date(now),
+            working_days=settings.NOTICE_DEADLINE_WORKING_DAYS,
+        )
+        if locked.kind == Decision.Kind.ADMISSION:
+            credential = ExamCredential.objects.create(application=application, login=_exam_login(application))
+            audit_record(
+                case=application, actor=by, verb="exam_login_created", action="event", data={"login": credential.login}
+            )
+        transaction.on_commit(lambda: notice_issue.delay(locked.pk))
+    return locked
+
+
+def _exam_login(application: Application) -> str:
+    return f"{settings.EXAM_LOGIN_PREFIX}-{application.registration_date:%Y}-{application.pk:06d}"

@@ -1,0 +1,44 @@
+"""Sittings of the attestation test, scheduled by the exam administrator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.models import User
+from core.roles import Role, has_role
+from core.services import audit_record
+from exam.models import Sitting
+
+
+def sitting_create(
+    *, by: User, starts_at: datetime, is_remote: bool, place: str, capacity: int, entry_window_minutes: int = 60
+) -> Sitting:
+    if not has_role(by, Role.EXAM_ADMIN):
+        raise DomainError(_("Назначать сеансы может только администратор испытания."), code="forbidden", status=403)
+    errors: dict[str, list[str]] = {}
+    if starts_at <= timezone.now():
+        errors["starts_at"] = [_("Сеанс назначается на будущее время.")]
+    if not is_remote and not place.strip():
+        errors["place"] = [_("Укажите место проведения или выберите «дистанционно».")]
+    if not 1 <= capacity <= 10000:
+        errors["capacity"] = [_("Число мест — от 1 до 10000.")]
+    if not 5 <= entry_window_minutes <= 24 * 60:
+        errors["entry_window_minutes"] = [_("Окно входа — от 5 минут до суток.")]
+    if errors:
+        raise DomainError(_("Проверьте параметры сеанса."), fields=errors)
+    with transaction.atomic():
+        sitting = Sitting.objects.create(
+            starts_at=starts_at,
+            is_remote=is_remote,
+            place="" if is_remote else place.strip(),
+            capacity=capacity,
+            entry_window_minutes=entry_window_minutes,
+            created_by=by,
+        )
+        audit_record(case=sitting, actor=by, verb="sitting_create", action="event", data={"capacity": capacity})
+    return sitting

@@ -1,0 +1,55 @@
+"""Celery tasks of the admission procedure: load by id, call the service; retries live here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exam.models import Decision, Notice, SignatureChallenge
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def signature_code_email(challenge_id: int, code: str) -> None:
+    """E-mail the one-time signing code (never put in the cabinet or the audit trail)."""
+    challenge = SignatureChallenge.objects.select_related("signer", "application").filter(pk=challenge_id).first()
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
+        return
+    minutes = int(settings.SIGNATURE_CODE_TTL.total_seconds() // 60)
+    send_mail(
+        subject=_("Код для подписания заявления"),
+        message=_(
+            "Ваш код для подписания заявления простой электронной подписью: %(code)s\n"
+            "Код действует %(minutes)d минут. Никому его не сообщайте.\n"
+            "Если вы не подавали заявление, проигнорируйте это письмо."
+        )
+        % {"code": code, "minutes": minutes},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[challenge.signer.email],
+    )
+
+
+@shared_task(bind=True, max_retries=10, default_retry_delay=30)
+def notice_issue(self, decision_id: int) -> None:  # type: ignore[no-untyped-def]
+    from exam.services import notice_issue as issue
+
+    decision = Decision.objects.filter(pk=decision_id).first()
+    if decision is None:
+        return
+    try:
+        issue(decision=decision)
+    except OSError as exc:  # storage or font trouble: try again; the sweeper is the safety net
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def notice_issue_pending() -> int:
+    """Safety net: issue the notice of every signed decision that has none yet (a lost task)."""
+    pending = Decision.objects.filter(state=Decision.State.SIGNED).exclude(pk__in=Notice.objects.values("decision_id"))
+    count = 0
+    for decision_id in pending.values_list("pk", flat=True):
+        notice_issue.delay(decision_id)
+        count += 1
+    return count

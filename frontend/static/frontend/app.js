@@ -1,0 +1,67 @@
+// Progressive enhancement only: every page works without it.
+(function () {
+  "use strict";
+
+  // Language switch submits on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+
+  // Confirmation before consequential actions.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
+  // Repeatable entries (Django formsets): "add" clones the empty form, "remove" ticks DELETE.
+  document.querySelectorAll("[data-formset]").forEach(function (box) {
+    var prefix = box.getAttribute("data-formset");
+    var total = box.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+    var template = box.querySelector("template");
+    var list = box.querySelector("[data-entries]");
+    var add = box.querySelector("[data-add]");
+    function wireRemove(entry) {
+      var button = entry.querySelector("[data-remove]");
+      if (!button) { return; }
+      button.addEventListener("click", function () {
+        var del = entry.querySelector("input[name$='-DELETE']");
+        if (del) { del.checked = true; }
+        entry.hidden = true;
+      });
+    }
+    list.querySelectorAll(".entry").forEach(wireRemove);
+    if (add && template && total) {
+      add.addEventListener("click", function () {
+        var index = parseInt(total.value, 10);
+        var html = template.innerHTML.replace(/__prefix__/g, String(index));
+        var holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        var entry = holder.firstElementChild;
+        list.appendChild(entry);
+        total.value = String(index + 1);
+        wireRemove(entry);
+        var first = entry.querySelector("input, textarea, select");
+        if (first) { first.focus(); }
+      });
+    }
+  });
+
+  // Live unread count over WebSocket.
+  if (document.body.getAttribute("data-ws") === "1" && "WebSocket" in window) {
+    var badge = document.getElementById("unread-count");
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var connect = function (delay) {
+      var ws = new WebSocket(scheme + location.host + "/ws/notifications/");
+      ws.onmessage = function (msg) {
+        var data = JSON.parse(msg.data);
+        if (data.type === "unread" && badge) {
+          badge.textContent = String(data.count);
+          badge.hidden = data.count === 0;
+        }
+      };
+      ws.onclose = function () { setTimeout(function () { connect(Math.min(delay * 2, 60000)); }, delay); };
+    };
+    connect(2000);
+  }
+})();

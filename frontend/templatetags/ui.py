@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from core.roles import Role
+from core.selectors import DUE_SOON, OVERDUE, deadline_mark
+
+register = template.Library()
+
+
+@register.filter
+def has_role(roles: Any, name: str) -> bool:
+    return Role(name) in roles
+
+
+@register.inclusion_tag("frontend/includes/deadline.html")
+def deadline(due_on: Any) -> dict[str, Any]:
+    mark = deadline_mark(due_on=due_on)
+    labels = {OVERDUE: _("просрочено"), DUE_SOON: _("срок истекает")}
+    return {"due_on": due_on, "mark": mark, "label": labels.get(mark, "")}
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key)
+
+
+@register.filter
+def deadline_kind(kind: str) -> str:
+    from core.services import deadline_kind_label
+
+    return deadline_kind_label(kind)

@@ -1,0 +1,288 @@
+"""The candidate's cabinet: the application form, documents, signing, status and notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as djforms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.http import client_ip
+from core.selectors import notification_list
+from core.services import notification_mark_read
+from exam import forms, selectors, services
+from exam.models import Application, Attachment
+from frontend.views.common import apply_error, candidate_required
+
+SECTIONS = [
+    ("higher_education", _("Сведения о высшем образовании")),
+    ("additional_education", _("Сведения о дополнительном профессиональном образовании")),
+    ("experience", _("Сведения об опыте практической работы в области оценки условий труда")),
+]
+
+ENTRY_FIELDS = {
+    "higher_education": ["institution", "specialty", "document_name", "document_number", "document_date"],
+    "additional_education": ["organisation", "programme", "assessment_hours", "document_number", "document_date"],
+    "experience": ["employer", "works", "date_from", "date_to"],
+}
+
+
+def _own(request: HttpRequest, pk: int) -> Application:
+    try:
+        return selectors.application_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+
+
+@candidate_required
+def cabinet(request: HttpRequest) -> HttpResponse:
+    applications = request.user.applications.order_by("-created_at")  # type: ignore[union-attr]
+    return render(
+        request,
+        "frontend/cabinet/index.html",
+        {"applications": applications, "notifications": notification_list(user=request.user)[:5]},  # type: ignore[arg-type]
+    )
+
+
+@candidate_required
+@require_POST
+def application_new(request: HttpRequest) -> HttpResponse:
+    try:
+        application = services.application_start(candidate=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("frontend:cabinet")
+    return redirect("frontend:cabinet_application_edit", pk=application.pk)
+
+
+def _formsets(application: Application, data: Any = None) -> dict[str, djforms.BaseFormSet]:
+    result = {}
+    for section, _label in SECTIONS:
+        initial = [
+            {name: getattr(entry, name) for name in ENTRY_FIELDS[section]}
+            for entry in getattr(application, section).all()
+        ]
+        result[section] = forms.EntryFormSets[section](data=data, initial=None if data else initial, prefix=section)
+    return result
+
+
+def _cleaned_entries(formset: djforms.BaseFormSet) -> list[dict[str, Any]]:
+    """The rows kept: neither left empty nor marked for removal."""
+    return [
+        {k: v for k, v in row.items() if k != "DELETE"} for row in formset.cleaned_data if row and not row.get("DELETE")
+    ]
+
+
+@candidate_required
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    if not application.is_editable:
+        return redirect("frontend:cabinet_application", pk=application.pk)
+    if request.method == "POST":
+        applicant = forms.ApplicantForm(request.POST, prefix="a")
+        formsets = _formsets(application, request.POST)
+        if applicant.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            cleaned = {"applicant": applicant.cleaned_data}
+            cleaned.update({name: _cleaned_entries(fs) for name, fs in formsets.items()})
+            try:
+                services.application_save_draft(application=application, by=request.user, cleaned=cleaned)  # type: ignore[arg-type]
+            except DomainError as exc:
+                apply_error(applicant, exc)
+            else:
+                messages.success(request, _("Черновик сохранён."))
+                if request.POST.get("next") == "sign":
+                    return redirect("frontend:cabinet_application_sign", pk=application.pk)
+                return redirect("frontend:cabinet_application_edit", pk=application.pk)
+        else:
+            messages.error(request, _("Исправьте ошибки в отмеченных полях. Черновик не сохранён."))
+    else:
+        applicant = forms.ApplicantForm(
+            prefix="a", initial={f: getattr(application, f) for f in forms.ApplicantForm.base_fields}
+        )
+        formsets = _formsets(application)
+    return render(
+        request,
+        "frontend/cabinet/application_form.html",
+        {
+            "application": application,
+            "applicant": applicant,
+            "sections": [(name, label, formsets[name]) for name, label in SECTIONS],
+            "attachment_kinds": Attachment.Kind.choices,
+            "attachments": application.attachments.all(),
+            "max_mb": _max_mb(),
+        },
+    )
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return int(settings.ATTACHMENT_MAX_BYTES // (1024 * 1024))
+
+
+@candidate_required
+@require_POST
+def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Выберите файл."))
+    else:
+        try:
+            services.attachment_add(
+                application=application,
+                by=request.user,
+                kind=request.POST.get("kind", ""),
+                upload=upload,  # type: ignore[arg-type]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Документ «%(name)s» приложен.") % {"name": upload.name})
+    return redirect(f"{application.cabinet_url()}edit/#documents")
+
+
+@candidate_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    application = _own(request, pk)
+    try:
+        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
+        services.attachment_remove(attachment=attachment, by=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{application.cabinet_url()}edit/#documents")
+
+
+@candidate_required
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    application = _own(request, pk)
+    try:
+        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    return FileResponse(
+        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+@candidate_required
+def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check the set, e-mail a one-time code, sign and submit (p.19, p.39)."""
+    application = _own(request, pk)
+    if not application.is_editable:
+        return redirect("frontend:cabinet_application", pk=application.pk)
+    code_form = forms.SignatureCodeForm(request.POST if request.POST.get("action") == "submit" else None)
+    if request.method == "POST" and request.POST.get("action") == "send":
+        try:
+            services.signature_request(application=application, by=request.user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.info(request, _("Код отправлен на %(email)s.") % {"email": request.user.email})  # type: ignore[union-attr]
+        return redirect("frontend:cabinet_application_sign", pk=application.pk)
+    if request.method == "POST" and code_form.is_valid():
+        try:
+            submission = services.application_submit(
+                application=application,
+                by=request.user,
+                code=code_form.cleaned_data["code"],
+                ip=client_ip(request),  # type: ignore[arg-type]
+            )
+        except DomainError as exc:
+            apply_error(code_form, exc)
+        else:
+            if submission.outcome == submission.Outcome.ACCEPTED:
+                application.refresh_from_db()
+                messages.success(
+                    request,
+                    _("Заявление зарегистрировано, регистрационный номер %(n)s.")
+                    % {"n": application.registration_number},
+                )
+            else:
+                messages.error(
+                    request, _("В приёме документов отказано: комплект неполный. Исправьте заявление и подайте снова.")
+                )
+            return redirect("frontend:cabinet_application", pk=application.pk)
+    challenge = application.challenges.filter(used_at__isnull=True).first()
+    return render(
+        request,
+        "frontend/cabinet/sign.html",
+        {
+            "application": application,
+            "missing": selectors.application_missing_items(application),
+            "digest": selectors.document_digest(selectors.application_document(application)),
+            "code_form": code_form,
+            "code_sent": challenge is not None and challenge.expires_at > timezone.now(),
+        },
+    )
+
+
+@candidate_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    decision = application.decisions.filter(state="signed").order_by("-signed_at").first()
+    return render(
+        request,
+        "frontend/cabinet/application.html",
+        {
+            "application": application,
+            "timeline": selectors.application_timeline(application),
+            "submissions": application.submissions.all(),
+            "decision": decision,
+            "notice": selectors.notice_for(application),
+            "credential": getattr(application, "exam_credential", None),
+        },
+    )
+
+
+@candidate_required
+def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    application = _own(request, pk)
+    notice = selectors.notice_for(application)
+    if notice is None or not notice.pdf:
+        raise Http404
+    return FileResponse(notice.pdf.open("rb"), filename=f"{notice.kind}.pdf", content_type="application/pdf")
+
+
+@never_cache
+@candidate_required
+@require_POST
+def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the testing-system password once (p.53); only its hash is kept."""
+    application = _own(request, pk)
+    credential = getattr(application, "exam_credential", None)
+    if credential is None:
+        raise Http404
+    try:
+        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("frontend:cabinet_application", pk=application.pk)
+    decision = selectors.decision_current(application)
+    return render(
+        request,
+        "frontend/cabinet/exam_password.html",
+        {
+            "application": application,
+            "credential": credential,
+            "password": password,
+            "sitting": decision.sitting if decision else None,
+        },
+    )
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("frontend:login")
+    items = list(notification_list(user=request.user)[:100])  # type: ignore[arg-type]
+    for note in items:
+        notification_mark_read(notification=note)
+    return render(request, "frontend/cabinet/notifications.html", {"items": items})

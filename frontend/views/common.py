@@ -1,0 +1,58 @@
+"""Helpers of the page views: role checks and turning a domain error into a form error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+
+from core.errors import DomainError
+from core.roles import Role, has_role, is_candidate
+
+View = Callable[..., HttpResponse]
+
+
+def candidate_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_candidate(request.user):  # type: ignore[arg-type]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(*roles: Role) -> Callable[[View], View]:
+    """Staff pages: any of ``roles`` (or any staff member when none is named). Others get 404."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_staff:
+                raise Http404
+            if roles and not any(has_role(user, r) for r in roles):  # type: ignore[arg-type]
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def apply_error(form: forms.Form, error: DomainError) -> None:
+    """Show a domain error on the form: on its fields where they exist, otherwise on top."""
+    placed = False
+    for field, messages in error.fields.items():
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+            placed = True
+    if not placed or error.message:
+        form.add_error(None, error.message)

@@ -1,0 +1,20 @@
+"""Public pages: information about the service (p.3-6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/home.html",
+        {
+            "min_hours": settings.ADMISSION_MIN_TRAINING_HOURS,
+            "min_years": settings.ADMISSION_MIN_EXPERIENCE_YEARS,
+            "review_days": settings.REVIEW_DEADLINE_WORKING_DAYS,
+            "notice_days": settings.NOTICE_DEADLINE_WORKING_DAYS,
+        },
+    )

@@ -1,0 +1,308 @@
+"""Staff pages: dashboard, review queue, the candidate's file, signing, registration of paper
+applications, sittings and the audit trail. Every object is checked against the user's roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.http import client_ip
+from core.models import AuditEvent
+from core.roles import Role, has_role
+from core.selectors import deadline_counts, deadline_list_open
+from core.services import audit_file_viewed
+from exam import forms, selectors, services
+from exam.documents import render_notice_pdf
+from exam.models import Application, Decision, Sitting
+from frontend.views.common import apply_error, staff_required
+
+S = Application.Status
+
+
+def _file(request: HttpRequest, pk: int) -> Application:
+    try:
+        return selectors.application_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+
+
+@staff_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "frontend/staff/dashboard.html",
+        {
+            "counts": deadline_counts(user=user),  # type: ignore[arg-type]
+            "deadlines": deadline_list_open(roles=frozenset(r for r in Role if has_role(user, r)))[:20],  # type: ignore[arg-type]
+        },
+    )
+
+
+@staff_required(Role.REVIEWER)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/staff/review_queue.html", {"queue": selectors.review_queue(user=request.user)})  # type: ignore[arg-type]
+
+
+@staff_required(Role.SIGNATORY)
+def signing_queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/staff/signing_queue.html", {"queue": selectors.signing_queue(user=request.user)})  # type: ignore[arg-type]
+
+
+@staff_required(Role.REGISTRAR, Role.AUDITOR)
+def journal(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.registration_journal(user=request.user), 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    return render(request, "frontend/staff/journal.html", {"page": page})
+
+
+@staff_required()
+def application_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The candidate's file: entries, documents, criteria, submissions and their signatures, the
+    decisions and the audit trail. Each opening is logged (personal data)."""
+    application = _file(request, pk)
+    user = request.user
+    audit_file_viewed(case=application, viewer=user, what="file_view", ip=client_ip(request))  # type: ignore[arg-type]
+    submissions = list(application.submissions.all())
+    checks = {sub.pk: services.signature_verify(submission=sub) for sub in submissions if sub.is_signed}
+    current = selectors.decision_current(application)
+    can_draft = application.status == S.UNDER_REVIEW and application.reviewer_id == user.pk
+    decision_form = forms.DecisionForm(initial={"kind": "admission"}) if can_draft else None
+    return render(
+        request,
+        "frontend/staff/application.html",
+        {
+            "application": application,
+            "criteria": selectors.application_criteria(application),
+            "submissions": [(sub, checks.get(sub.pk)) for sub in submissions],
+            "decisions": application.decisions.select_related("drafted_by", "signed_by", "returned_by", "sitting"),
+            "current": current,
+            "deadlines": selectors.application_deadlines(application),
+            "trail": selectors.audit_trail_for(application)[:200],
+            "can_take": application.status == S.REGISTERED and has_role(user, Role.REVIEWER),  # type: ignore[arg-type]
+            "can_draft": can_draft,
+            "decision_form": decision_form,
+            "sittings": selectors.sitting_list_upcoming() if can_draft else [],
+            "can_sign": current is not None
+            and current.state == Decision.State.DRAFT
+            and has_role(user, Role.SIGNATORY)  # type: ignore[arg-type]
+            and current.drafted_by_id != user.pk,
+            "is_drafter": current is not None and current.drafted_by_id == user.pk,
+            "can_issue_password": application.status == S.ADMITTED
+            and application.channel != "portal"
+            and has_role(user, Role.REGISTRAR),  # type: ignore[arg-type]
+            "notice": selectors.notice_for(application),
+        },
+    )
+
+
+@staff_required()
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    application = _file(request, pk)
+    try:
+        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    audit_file_viewed(case=application, viewer=request.user, what="attachment_view", ip=client_ip(request))  # type: ignore[arg-type]
+    return FileResponse(
+        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+@staff_required()
+def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    application = _file(request, pk)
+    notice = selectors.notice_for(application)
+    if notice is None or not notice.pdf:
+        raise Http404
+    audit_file_viewed(case=application, viewer=request.user, what="notice_view", ip=client_ip(request))  # type: ignore[arg-type]
+    return FileResponse(notice.pdf.open("rb"), filename=f"{notice.kind}.pdf", content_type="application/pdf")
+
+
+@staff_required(Role.REVIEWER)
+@require_POST
+def application_take(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _file(request, pk)
+    try:
+        services.application_start_review(application=application, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Заявление принято к рассмотрению."))
+    return redirect("frontend:staff_application", pk=application.pk)
+
+
+@staff_required(Role.REVIEWER)
+@require_POST
+def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _file(request, pk)
+    form = forms.DecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        sitting = Sitting.objects.filter(pk=data["sitting"]).first() if data.get("sitting") else None
+        try:
+            services.decision_draft(
+                application=application,
+                by=request.user,  # type: ignore[arg-type]
+                kind=data["kind"],
+                sitting=sitting,
+                grounds=data["grounds"],
+                explanation=data["explanation"],
+                ip=client_ip(request),
+            )
+        except DomainError as exc:
+            messages.error(request, " ".join([exc.message, *[m for ms in exc.fields.values() for m in ms]]))
+        else:
+            messages.success(request, _("Проект решения направлен на подпись."))
+    else:
+        messages.error(
+            request,
+            _("Проверьте проект решения: %(errors)s")
+            % {"errors": "; ".join(m for ms in form.errors.values() for m in ms)},
+        )
+    return redirect("frontend:staff_application", pk=application.pk)
+
+
+def _decision(request: HttpRequest, pk: int) -> Decision:
+    decision = Decision.objects.select_related("application").filter(pk=pk).first()
+    if decision is None:
+        raise Http404
+    _file(request, decision.application_id)
+    return decision
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _decision(request, pk)
+    try:
+        services.decision_sign(decision=decision, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Решение подписано. Уведомление направляется заявителю."))
+    return redirect("frontend:staff_application", pk=decision.application_id)
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _decision(request, pk)
+    try:
+        services.decision_return(
+            decision=decision, by=request.user, reason=request.POST.get("reason", ""), ip=client_ip(request)
+        )  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.message, *[m for ms in exc.fields.values() for m in ms]]))
+    else:
+        messages.success(request, _("Проект возвращён на доработку."))
+    return redirect("frontend:staff_application", pk=decision.application_id)
+
+
+@never_cache
+@staff_required(Role.REGISTRAR)
+@require_POST
+def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
+    """For an application received on paper: print the notice with the password, shown once."""
+    application = _file(request, pk)
+    credential = getattr(application, "exam_credential", None)
+    decision = selectors.decision_current(application)
+    if credential is None or decision is None:
+        raise Http404
+    try:
+        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("frontend:staff_application", pk=application.pk)
+    notice = selectors.notice_for(application)
+    pdf = render_notice_pdf(
+        decision=decision, issued_at=notice.issued_at if notice else decision.signed_at, password=password
+    )  # type: ignore[arg-type]
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="admission_notice_with_password.pdf"'
+    return response
+
+
+@staff_required(Role.REGISTRAR)
+def paper_new(request: HttpRequest) -> HttpResponse:
+    """Register an application received on paper (p.16, p.25-27)."""
+    from frontend.views.cabinet import SECTIONS, _cleaned_entries
+
+    receipt = forms.PaperReceiptForm(request.POST or None, prefix="r")
+    applicant = forms.ApplicantForm(request.POST or None, prefix="a")
+    formsets = {name: forms.EntryFormSets[name](data=request.POST or None, prefix=name) for name, _label in SECTIONS}
+    if request.method == "POST":
+        if receipt.is_valid() and applicant.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            cleaned: dict[str, Any] = {"applicant": applicant.cleaned_data}
+            cleaned.update({name: _cleaned_entries(fs) for name, fs in formsets.items()})
+            try:
+                application = services.application_register_paper(
+                    by=request.user,  # type: ignore[arg-type]
+                    channel=receipt.cleaned_data["channel"],
+                    received_at=receipt.cleaned_data["received_at"],
+                    cleaned=cleaned,
+                    paper_documents=receipt.cleaned_data["paper_documents"],
+                    candidate_email=receipt.cleaned_data["candidate_email"],
+                    ip=client_ip(request),
+                )
+            except DomainError as exc:
+                apply_error(receipt, exc)
+            else:
+                if application.status == S.REGISTERED:
+                    messages.success(
+                        request, _("Заявление зарегистрировано: № %(n)s.") % {"n": application.registration_number}
+                    )
+                else:
+                    messages.warning(
+                        request,
+                        _("Отказано в приёме документов: %(items)s")
+                        % {"items": "; ".join(application.not_accepted_reasons)},
+                    )
+                return redirect("frontend:staff_application", pk=application.pk)
+        else:
+            messages.error(request, _("Исправьте ошибки в отмеченных полях. Ничего не сохранено."))
+    return render(
+        request,
+        "frontend/staff/paper_new.html",
+        {"receipt": receipt, "applicant": applicant, "sections": [(n, label, formsets[n]) for n, label in SECTIONS]},
+    )
+
+
+@staff_required(Role.EXAM_ADMIN)
+def sittings(request: HttpRequest) -> HttpResponse:
+    form = forms.SittingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sitting_create(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Сеанс назначен."))
+            return redirect("frontend:staff_sittings")
+    upcoming = [(s, selectors.sitting_seats_taken(s)) for s in selectors.sitting_list_upcoming()]
+    return render(request, "frontend/staff/sittings.html", {"form": form, "upcoming": upcoming})
+
+
+@staff_required(Role.AUDITOR)
+def audit(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.select_related("case_type").order_by("-at", "-id")
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    who = request.GET.get("who", "").strip()
+    if who:
+        events = events.filter(actor_label__icontains=who)
+    case = request.GET.get("case", "").strip()
+    if case:
+        events = events.filter(case_label__icontains=case)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "frontend/staff/audit.html", {"page": page, "actions": AuditEvent.Action.choices, "q": request.GET}
+    )
