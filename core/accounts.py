@@ -49,7 +49,7 @@ def email_confirmation_url(user: User) -> str:
 
 def account_confirm_email(*, token: str) -> User:
     try:
-        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE.total_seconds())
+        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE)
     except signing.SignatureExpired:
         raise DomainError(_("Ссылка устарела. Войдите, чтобы получить новую."), code="token_expired") from None
     except signing.BadSignature:

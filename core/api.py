@@ -92,7 +92,7 @@ def serializer_for_form(form_class: type[forms.Form], *, name: str) -> type[seri
         if field.help_text:
             kwargs["help_text"] = str(field.help_text)
         if isinstance(field, forms.ChoiceField):
-            kwargs["choices"] = list(field.choices)
+            kwargs["choices"] = list(field.choices)  # type: ignore[arg-type]
         if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField | forms.ChoiceField):
             if field.max_length:
                 kwargs["max_length"] = field.max_length

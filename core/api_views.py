@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound
+from core.http import request_user
 from core.models import Notification
 from core.roles import user_roles
 from core.selectors import notification_list
@@ -31,7 +32,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 class MeApi(APIView):
     @extend_schema(responses={200: MeSerializer}, summary="Текущий пользователь")
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = request_user(request)
         return Response(
             {
                 "email": user.email,
@@ -45,13 +46,13 @@ class MeApi(APIView):
 class NotificationListApi(APIView):
     @extend_schema(responses={200: NotificationSerializer(many=True)}, summary="Уведомления в кабинете")
     def get(self, request: Request) -> Response:
-        return Response(NotificationSerializer(notification_list(user=request.user)[:100], many=True).data)
+        return Response(NotificationSerializer(notification_list(user=request_user(request))[:100], many=True).data)
 
 
 class NotificationReadApi(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Отметить прочитанным")
     def post(self, request: Request, pk: int) -> Response:
-        note = notification_list(user=request.user).filter(pk=pk).first()
+        note = notification_list(user=request_user(request)).filter(pk=pk).first()
         if note is None:
             raise NotFound()
         notification_mark_read(notification=note)

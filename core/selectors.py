@@ -39,9 +39,9 @@ def deadline_counts(*, user: User) -> dict[str, int]:
     """What the staff dashboard counts: open work of the user's roles, due soon and overdue."""
     today = calendar.today()
     counts = {"open": 0, DUE_SOON: 0, OVERDUE: 0}
-    for deadline in deadline_list_open(roles=user_roles(user)).only("due_on"):
+    for due_on in deadline_list_open(roles=user_roles(user)).values_list("due_on", flat=True):
         counts["open"] += 1
-        mark = deadline_mark(due_on=deadline.due_on, today=today)
+        mark = deadline_mark(due_on=due_on, today=today)
         if mark:
             counts[mark] += 1
     return counts

@@ -195,7 +195,7 @@ def deadline_flag_all() -> int:
                 continue
             case = deadline.case
             label = str(case) if case is not None else f"#{deadline.case_id}"
-            link = case.staff_url() if hasattr(case, "staff_url") else ""
+            link = case.staff_url() if case is not None and hasattr(case, "staff_url") else ""
             if mark == OVERDUE:
                 subject = _("Просрочен срок: %(case)s") % {"case": label}
             else:

@@ -15,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar
-from exam.models import Channel, Decision
+from exam.models import Attachment, Channel, Decision
 
 MAX_ENTRIES = 20
 EARLIEST_DATE = date(1940, 1, 1)
@@ -34,14 +34,13 @@ phone_validator = RegexValidator(
 )
 
 
-def _past_date(value: date | None) -> date | None:
+def _past_date(value: date | None) -> None:
     if value is None:
-        return value
+        return
     if value > calendar.today():
         raise forms.ValidationError(_("Дата не может быть в будущем."))
     if value < EARLIEST_DATE:
         raise forms.ValidationError(_("Проверьте дату: она слишком ранняя."))
-    return value
 
 
 class DateInput(forms.DateInput):
@@ -202,14 +201,8 @@ class PaperReceiptForm(forms.Form):
         label=_("Представленные документы (п. 15 «б»—«г»)"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[],
+        choices=Attachment.Kind.choices,
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from exam.models import Attachment
-
-        super().__init__(*args, **kwargs)
-        self.fields["paper_documents"].choices = Attachment.Kind.choices
 
     def clean_received_at(self) -> Any:
         from django.utils import timezone

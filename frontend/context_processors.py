@@ -11,13 +11,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Roles and unread count for the header of every page."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"roles": frozenset(), "Role": Role}
+        return {"roles": frozenset(), "my_roles": {}}
     from core.selectors import notification_unread_count
 
     roles = user_roles(user)
     return {
         "roles": roles,
+        # Templates test {% if my_roles.reviewer %}: a plain dict, since templates call classes.
+        "my_roles": {r.value: True for r in roles},
         "role_names": [str(ROLE_LABELS[r]) for r in Role if r in roles],
-        "Role": Role,
         "unread_count": notification_unread_count(user=user),
     }

@@ -122,7 +122,8 @@ def make_user(
         email_confirmed_at=timezone.now(),
     )
     if roles:
-        user.groups.set([Group.objects.get(name=r) for r in roles])
+        # get_or_create: transactional tests flush the groups the migration created.
+        user.groups.set([Group.objects.get_or_create(name=r)[0] for r in roles])
     return user
 
 

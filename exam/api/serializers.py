@@ -164,7 +164,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 
 class CriterionSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     met = serializers.BooleanField()
     summary = serializers.CharField()
     evidence = serializers.ListField(child=serializers.CharField())
@@ -172,7 +172,7 @@ class CriterionSerializer(serializers.Serializer):
 
 class StepSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     done_at = serializers.DateTimeField(allow_null=True)
     detail = serializers.CharField()
     due_on = serializers.DateField(allow_null=True)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from core.api import validate_form_json
 from core.errors import DomainError, NotFound
-from core.http import client_ip
+from core.http import client_ip, request_user
 from core.roles import Role, has_role, user_roles
 from core.services import audit_file_viewed
 from exam import forms, selectors, services
@@ -39,23 +39,23 @@ def _form_or_400(form_class: type[Any], data: Any) -> dict[str, Any]:
 
 
 def _application(request: Request, pk: Any, *, log_view: str | None = None) -> Application:
-    application = selectors.application_get(user=request.user, pk=pk)
-    if log_view and request.user.is_staff:
-        audit_file_viewed(case=application, viewer=request.user, what=log_view, ip=client_ip(request))
+    application = selectors.application_get(user=request_user(request), pk=pk)
+    if log_view and request_user(request).is_staff:
+        audit_file_viewed(case=application, viewer=request_user(request), what=log_view, ip=client_ip(request))
     return application
 
 
 class ApplicationListApi(APIView):
     @extend_schema(responses={200: s.ApplicationListSerializer(many=True)}, summary="Заявления, доступные пользователю")
     def get(self, request: Request) -> Response:
-        qs = selectors.application_list_for(user=request.user).order_by("-created_at")[:200]
+        qs = selectors.application_list_for(user=request_user(request)).order_by("-created_at")[:200]
         return Response(s.ApplicationListSerializer(qs, many=True).data)
 
     @extend_schema(
         request=None, responses={201: s.ApplicationSerializer, **ERRORS}, summary="Начать заявление (черновик)"
     )
     def post(self, request: Request) -> Response:
-        application = services.application_start(candidate=request.user)
+        application = services.application_start(candidate=request_user(request))
         return Response(s.ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
 
@@ -77,7 +77,9 @@ class ApplicationDetailApi(APIView):
         cleaned, errors = forms.validate_application_payload(request.data)
         if errors:
             raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=errors)
-        application = services.application_save_draft(application=application, by=request.user, cleaned=cleaned)
+        application = services.application_save_draft(
+            application=application, by=request_user(request), cleaned=cleaned
+        )
         return Response(s.ApplicationSerializer(application).data)
 
 
@@ -93,7 +95,7 @@ class AttachmentListApi(APIView):
         if upload is None:
             raise DomainError(_("Выберите файл."), fields={"file": [_("Обязательное поле.")]})
         attachment = services.attachment_add(
-            application=application, by=request.user, kind=str(request.data.get("kind", "")), upload=upload
+            application=application, by=request_user(request), kind=str(request.data.get("kind", "")), upload=upload
         )
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
@@ -102,9 +104,11 @@ class AttachmentDetailApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS}, summary="Скачать документ")
     def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
         application = _application(request, pk)
-        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)
-        if request.user.is_staff:
-            audit_file_viewed(case=application, viewer=request.user, what="attachment_download", ip=client_ip(request))
+        attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
+        if request_user(request).is_staff:
+            audit_file_viewed(
+                case=application, viewer=request_user(request), what="attachment_download", ip=client_ip(request)
+            )
         return FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,
@@ -115,8 +119,8 @@ class AttachmentDetailApi(APIView):
     @extend_schema(responses={204: None, **ERRORS}, summary="Удалить документ из черновика")
     def delete(self, request: Request, pk: int, attachment_id: int) -> Response:
         application = _application(request, pk)
-        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)
-        services.attachment_remove(attachment=attachment, by=request.user)
+        attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
+        services.attachment_remove(attachment=attachment, by=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -130,7 +134,7 @@ class SignatureCodeApi(APIView):
     @extend_schema(request=None, responses={202: None, **ERRORS}, summary="Отправить код для подписания на почту")
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
-        challenge = services.signature_request(application=application, by=request.user)
+        challenge = services.signature_request(application=application, by=request_user(request))
         return Response(
             {"expires_at": challenge.expires_at, "digest": challenge.digest}, status=status.HTTP_202_ACCEPTED
         )
@@ -143,7 +147,9 @@ class ApplicationSubmitApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
         data = _form_or_400(forms.SignatureCodeForm, request.data)
-        services.application_submit(application=application, by=request.user, code=data["code"], ip=client_ip(request))
+        services.application_submit(
+            application=application, by=request_user(request), code=data["code"], ip=client_ip(request)
+        )
         application.refresh_from_db()
         return Response(s.ApplicationSerializer(application).data)
 
@@ -158,7 +164,7 @@ class ApplicationTimelineApi(APIView):
 class ApplicationCriteriaApi(APIView):
     @extend_schema(responses={200: s.CriterionSerializer(many=True), **ERRORS}, summary="Критерии п. 21 «а»")
     def get(self, request: Request, pk: int) -> Response:
-        if not request.user.is_staff:
+        if not request_user(request).is_staff:
             raise NotFound()
         application = _application(request, pk, log_view="criteria_view_api")
         return Response(s.CriterionSerializer(selectors.application_criteria(application).all, many=True).data)
@@ -167,9 +173,9 @@ class ApplicationCriteriaApi(APIView):
 class ReviewQueueApi(APIView):
     @extend_schema(responses={200: s.QueueItemSerializer(many=True), **ERRORS}, summary="Очередь рассмотрения")
     def get(self, request: Request) -> Response:
-        if not has_role(request.user, Role.REVIEWER):
+        if not has_role(request_user(request), Role.REVIEWER):
             raise DomainError(_("Очередь доступна должностным лицам департамента."), code="forbidden", status=403)
-        return Response(s.QueueItemSerializer(selectors.review_queue(user=request.user)[:500], many=True).data)
+        return Response(s.QueueItemSerializer(selectors.review_queue(user=request_user(request))[:500], many=True).data)
 
 
 class ApplicationStartReviewApi(APIView):
@@ -178,7 +184,9 @@ class ApplicationStartReviewApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
-        application = services.application_start_review(application=application, by=request.user, ip=client_ip(request))
+        application = services.application_start_review(
+            application=application, by=request_user(request), ip=client_ip(request)
+        )
         return Response(s.ApplicationListSerializer(application).data)
 
 
@@ -196,7 +204,7 @@ class DecisionCreateApi(APIView):
                 raise DomainError(_("Сеанс не найден."), fields={"sitting": [_("Сеанс не найден.")]})
         decision = services.decision_draft(
             application=application,
-            by=request.user,
+            by=request_user(request),
             kind=data["kind"],
             sitting=sitting,
             grounds=data.get("grounds") or [],
@@ -207,20 +215,22 @@ class DecisionCreateApi(APIView):
 
 
 def _decision(request: Request, pk: Any) -> Decision:
-    if Role.SIGNATORY not in user_roles(request.user):
+    if Role.SIGNATORY not in user_roles(request_user(request)):
         raise NotFound()
     try:
         decision = Decision.objects.select_related("application").get(pk=int(pk))
     except (TypeError, ValueError, Decision.DoesNotExist):
         raise NotFound() from None
-    selectors.application_get(user=request.user, pk=decision.application_id)
+    selectors.application_get(user=request_user(request), pk=decision.application_id)
     return decision
 
 
 class DecisionSignApi(APIView):
     @extend_schema(request=None, responses={200: s.DecisionSerializer, **ERRORS}, summary="Подписать решение")
     def post(self, request: Request, pk: int) -> Response:
-        decision = services.decision_sign(decision=_decision(request, pk), by=request.user, ip=client_ip(request))
+        decision = services.decision_sign(
+            decision=_decision(request, pk), by=request_user(request), ip=client_ip(request)
+        )
         return Response(s.DecisionSerializer(decision).data)
 
 
@@ -231,7 +241,7 @@ class DecisionReturnApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _form_or_400(forms.ReasonForm, request.data)
         decision = services.decision_return(
-            decision=_decision(request, pk), by=request.user, reason=data["reason"], ip=client_ip(request)
+            decision=_decision(request, pk), by=request_user(request), reason=data["reason"], ip=client_ip(request)
         )
         return Response(s.DecisionSerializer(decision).data)
 
@@ -239,7 +249,7 @@ class DecisionReturnApi(APIView):
 class SittingListApi(APIView):
     @extend_schema(responses={200: s.SittingSerializer(many=True)}, summary="Предстоящие сеансы тестирования")
     def get(self, request: Request) -> Response:
-        if not request.user.is_staff:
+        if not request_user(request).is_staff:
             raise NotFound()
         return Response(s.SittingSerializer(selectors.sitting_list_upcoming(), many=True).data)
 
@@ -255,7 +265,7 @@ class ExamPasswordApi(APIView):
         credential = getattr(application, "exam_credential", None)
         if credential is None:
             raise NotFound(_("Уведомление о допуске не найдено."))
-        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))
+        password = services.exam_password_issue(credential=credential, by=request_user(request), ip=client_ip(request))
         response = Response({"login": credential.login, "password": password})
         response["Cache-Control"] = "no-store"
         return response

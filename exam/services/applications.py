@@ -41,7 +41,7 @@ from exam.selectors import (
 )
 
 S = Application.Status
-ENTRY_MODELS = {
+ENTRY_MODELS: dict[str, type[HigherEducation] | type[AdditionalEducation] | type[Experience]] = {
     "higher_education": HigherEducation,
     "additional_education": AdditionalEducation,
     "experience": Experience,
@@ -111,7 +111,8 @@ def _write_entries(application: Application, cleaned: dict[str, Any]) -> None:
         if section not in cleaned:
             continue
         model.objects.filter(application=application).delete()
-        model.objects.bulk_create([model(application=application, **row) for row in cleaned[section]])
+        rows: list[Any] = [model(application=application, **row) for row in cleaned[section]]
+        model.objects.bulk_create(rows)
 
 
 def application_save_draft(*, application: Application, by: User, cleaned: dict[str, Any]) -> Application:

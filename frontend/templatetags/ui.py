@@ -5,15 +5,9 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from core.roles import Role
 from core.selectors import DUE_SOON, OVERDUE, deadline_mark
 
 register = template.Library()
-
-
-@register.filter
-def has_role(roles: Any, name: str) -> bool:
-    return Role(name) in roles
 
 
 @register.inclusion_tag("frontend/includes/deadline.html")

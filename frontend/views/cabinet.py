@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.http import client_ip
+from core.http import client_ip, request_user
 from core.selectors import notification_list
 from core.services import notification_mark_read
 from exam import forms, selectors, services
@@ -36,18 +36,18 @@ ENTRY_FIELDS = {
 
 def _own(request: HttpRequest, pk: int) -> Application:
     try:
-        return selectors.application_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.application_get(user=request_user(request), pk=pk)
     except DomainError:
         raise Http404 from None
 
 
 @candidate_required
 def cabinet(request: HttpRequest) -> HttpResponse:
-    applications = request.user.applications.order_by("-created_at")  # type: ignore[union-attr]
+    applications = request_user(request).applications.order_by("-created_at")
     return render(
         request,
         "frontend/cabinet/index.html",
-        {"applications": applications, "notifications": notification_list(user=request.user)[:5]},  # type: ignore[arg-type]
+        {"applications": applications, "notifications": notification_list(user=request_user(request))[:5]},
     )
 
 
@@ -55,7 +55,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
 @require_POST
 def application_new(request: HttpRequest) -> HttpResponse:
     try:
-        application = services.application_start(candidate=request.user)  # type: ignore[arg-type]
+        application = services.application_start(candidate=request_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("frontend:cabinet")
@@ -89,10 +89,10 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         applicant = forms.ApplicantForm(request.POST, prefix="a")
         formsets = _formsets(application, request.POST)
         if applicant.is_valid() and all(fs.is_valid() for fs in formsets.values()):
-            cleaned = {"applicant": applicant.cleaned_data}
+            cleaned: dict[str, Any] = {"applicant": applicant.cleaned_data}
             cleaned.update({name: _cleaned_entries(fs) for name, fs in formsets.items()})
             try:
-                services.application_save_draft(application=application, by=request.user, cleaned=cleaned)  # type: ignore[arg-type]
+                services.application_save_draft(application=application, by=request_user(request), cleaned=cleaned)
             except DomainError as exc:
                 apply_error(applicant, exc)
             else:
@@ -138,9 +138,9 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.attachment_add(
                 application=application,
-                by=request.user,
+                by=request_user(request),
                 kind=request.POST.get("kind", ""),
-                upload=upload,  # type: ignore[arg-type]
+                upload=upload,
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -154,8 +154,8 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     application = _own(request, pk)
     try:
-        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
-        services.attachment_remove(attachment=attachment, by=request.user)  # type: ignore[arg-type]
+        attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
+        services.attachment_remove(attachment=attachment, by=request_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(f"{application.cabinet_url()}edit/#documents")
@@ -165,7 +165,7 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> Http
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     application = _own(request, pk)
     try:
-        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
+        attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
     except DomainError:
         raise Http404 from None
     return FileResponse(
@@ -182,19 +182,19 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
     code_form = forms.SignatureCodeForm(request.POST if request.POST.get("action") == "submit" else None)
     if request.method == "POST" and request.POST.get("action") == "send":
         try:
-            services.signature_request(application=application, by=request.user)  # type: ignore[arg-type]
+            services.signature_request(application=application, by=request_user(request))
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.info(request, _("Код отправлен на %(email)s.") % {"email": request.user.email})  # type: ignore[union-attr]
+            messages.info(request, _("Код отправлен на %(email)s.") % {"email": request_user(request).email})
         return redirect("frontend:cabinet_application_sign", pk=application.pk)
     if request.method == "POST" and code_form.is_valid():
         try:
             submission = services.application_submit(
                 application=application,
-                by=request.user,
+                by=request_user(request),
                 code=code_form.cleaned_data["code"],
-                ip=client_ip(request),  # type: ignore[arg-type]
+                ip=client_ip(request),
             )
         except DomainError as exc:
             apply_error(code_form, exc)
@@ -262,7 +262,7 @@ def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
     if credential is None:
         raise Http404
     try:
-        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+        password = services.exam_password_issue(credential=credential, by=request_user(request), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("frontend:cabinet_application", pk=application.pk)
@@ -280,9 +280,9 @@ def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+    if not request_user(request).is_authenticated:
         return redirect("frontend:login")
-    items = list(notification_list(user=request.user)[:100])  # type: ignore[arg-type]
+    items = list(notification_list(user=request_user(request))[:100])
     for note in items:
         notification_mark_read(notification=note)
     return render(request, "frontend/cabinet/notifications.html", {"items": items})

@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.http import client_ip
+from core.http import client_ip, request_user
 from core.models import AuditEvent
 from core.roles import Role, has_role
 from core.selectors import deadline_counts, deadline_list_open
@@ -29,37 +30,41 @@ S = Application.Status
 
 def _file(request: HttpRequest, pk: int) -> Application:
     try:
-        return selectors.application_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.application_get(user=request_user(request), pk=pk)
     except DomainError:
         raise Http404 from None
 
 
 @staff_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_user(request)
     return render(
         request,
         "frontend/staff/dashboard.html",
         {
-            "counts": deadline_counts(user=user),  # type: ignore[arg-type]
-            "deadlines": deadline_list_open(roles=frozenset(r for r in Role if has_role(user, r)))[:20],  # type: ignore[arg-type]
+            "counts": deadline_counts(user=user),
+            "deadlines": deadline_list_open(roles=frozenset(r for r in Role if has_role(user, r)))[:20],
         },
     )
 
 
 @staff_required(Role.REVIEWER)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/staff/review_queue.html", {"queue": selectors.review_queue(user=request.user)})  # type: ignore[arg-type]
+    return render(
+        request, "frontend/staff/review_queue.html", {"queue": selectors.review_queue(user=request_user(request))}
+    )
 
 
 @staff_required(Role.SIGNATORY)
 def signing_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/staff/signing_queue.html", {"queue": selectors.signing_queue(user=request.user)})  # type: ignore[arg-type]
+    return render(
+        request, "frontend/staff/signing_queue.html", {"queue": selectors.signing_queue(user=request_user(request))}
+    )
 
 
 @staff_required(Role.REGISTRAR, Role.AUDITOR)
 def journal(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.registration_journal(user=request.user), 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    page = Paginator(selectors.registration_journal(user=request_user(request)), 50).get_page(request.GET.get("page"))
     return render(request, "frontend/staff/journal.html", {"page": page})
 
 
@@ -68,8 +73,8 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The candidate's file: entries, documents, criteria, submissions and their signatures, the
     decisions and the audit trail. Each opening is logged (personal data)."""
     application = _file(request, pk)
-    user = request.user
-    audit_file_viewed(case=application, viewer=user, what="file_view", ip=client_ip(request))  # type: ignore[arg-type]
+    user = request_user(request)
+    audit_file_viewed(case=application, viewer=user, what="file_view", ip=client_ip(request))
     submissions = list(application.submissions.all())
     checks = {sub.pk: services.signature_verify(submission=sub) for sub in submissions if sub.is_signed}
     current = selectors.decision_current(application)
@@ -86,18 +91,18 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
             "current": current,
             "deadlines": selectors.application_deadlines(application),
             "trail": selectors.audit_trail_for(application)[:200],
-            "can_take": application.status == S.REGISTERED and has_role(user, Role.REVIEWER),  # type: ignore[arg-type]
+            "can_take": application.status == S.REGISTERED and has_role(user, Role.REVIEWER),
             "can_draft": can_draft,
             "decision_form": decision_form,
             "sittings": selectors.sitting_list_upcoming() if can_draft else [],
             "can_sign": current is not None
             and current.state == Decision.State.DRAFT
-            and has_role(user, Role.SIGNATORY)  # type: ignore[arg-type]
+            and has_role(user, Role.SIGNATORY)
             and current.drafted_by_id != user.pk,
             "is_drafter": current is not None and current.drafted_by_id == user.pk,
             "can_issue_password": application.status == S.ADMITTED
             and application.channel != "portal"
-            and has_role(user, Role.REGISTRAR),  # type: ignore[arg-type]
+            and has_role(user, Role.REGISTRAR),
             "notice": selectors.notice_for(application),
         },
     )
@@ -107,10 +112,10 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     application = _file(request, pk)
     try:
-        attachment = selectors.attachment_get(user=request.user, application=application, pk=attachment_id)  # type: ignore[arg-type]
+        attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
     except DomainError:
         raise Http404 from None
-    audit_file_viewed(case=application, viewer=request.user, what="attachment_view", ip=client_ip(request))  # type: ignore[arg-type]
+    audit_file_viewed(case=application, viewer=request_user(request), what="attachment_view", ip=client_ip(request))
     return FileResponse(
         attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
     )
@@ -122,7 +127,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
     notice = selectors.notice_for(application)
     if notice is None or not notice.pdf:
         raise Http404
-    audit_file_viewed(case=application, viewer=request.user, what="notice_view", ip=client_ip(request))  # type: ignore[arg-type]
+    audit_file_viewed(case=application, viewer=request_user(request), what="notice_view", ip=client_ip(request))
     return FileResponse(notice.pdf.open("rb"), filename=f"{notice.kind}.pdf", content_type="application/pdf")
 
 
@@ -131,7 +136,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
 def application_take(request: HttpRequest, pk: int) -> HttpResponse:
     application = _file(request, pk)
     try:
-        services.application_start_review(application=application, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+        services.application_start_review(application=application, by=request_user(request), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -150,7 +155,7 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.decision_draft(
                 application=application,
-                by=request.user,  # type: ignore[arg-type]
+                by=request_user(request),
                 kind=data["kind"],
                 sitting=sitting,
                 grounds=data["grounds"],
@@ -165,7 +170,7 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("Проверьте проект решения: %(errors)s")
-            % {"errors": "; ".join(m for ms in form.errors.values() for m in ms)},
+            % {"errors": "; ".join(str(m) for ms in form.errors.values() for m in ms)},
         )
     return redirect("frontend:staff_application", pk=application.pk)
 
@@ -183,7 +188,7 @@ def _decision(request: HttpRequest, pk: int) -> Decision:
 def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
     try:
-        services.decision_sign(decision=decision, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+        services.decision_sign(decision=decision, by=request_user(request), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -197,8 +202,8 @@ def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
     try:
         services.decision_return(
-            decision=decision, by=request.user, reason=request.POST.get("reason", ""), ip=client_ip(request)
-        )  # type: ignore[arg-type]
+            decision=decision, by=request_user(request), reason=request.POST.get("reason", ""), ip=client_ip(request)
+        )
     except DomainError as exc:
         messages.error(request, " ".join([exc.message, *[m for ms in exc.fields.values() for m in ms]]))
     else:
@@ -217,14 +222,14 @@ def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
     if credential is None or decision is None:
         raise Http404
     try:
-        password = services.exam_password_issue(credential=credential, by=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+        password = services.exam_password_issue(credential=credential, by=request_user(request), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("frontend:staff_application", pk=application.pk)
     notice = selectors.notice_for(application)
     pdf = render_notice_pdf(
-        decision=decision, issued_at=notice.issued_at if notice else decision.signed_at, password=password
-    )  # type: ignore[arg-type]
+        decision=decision, issued_at=notice.issued_at if notice else timezone.now(), password=password
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="admission_notice_with_password.pdf"'
     return response
@@ -244,7 +249,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
             cleaned.update({name: _cleaned_entries(fs) for name, fs in formsets.items()})
             try:
                 application = services.application_register_paper(
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request_user(request),
                     channel=receipt.cleaned_data["channel"],
                     received_at=receipt.cleaned_data["received_at"],
                     cleaned=cleaned,
@@ -280,7 +285,7 @@ def sittings(request: HttpRequest) -> HttpResponse:
     form = forms.SittingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sitting_create(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.sitting_create(by=request_user(request), **form.cleaned_data)
         except DomainError as exc:
             apply_error(form, exc)
         else:

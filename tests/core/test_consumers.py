@@ -1,0 +1,44 @@
+"""Live updates of the cabinet over WebSocket through the configured channel layer (Redis in CI)."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from core.consumers import NotificationConsumer
+from core.services import notification_send
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_cabinet_is_told_of_a_new_notification(alice, oscar):
+    async def scenario():
+        alices = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+        alices.scope["user"] = alice
+        oscars = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+        oscars.scope["user"] = oscar
+        assert (await alices.connect())[0] and (await oscars.connect())[0]
+        assert await alices.receive_json_from(timeout=5) == {"type": "unread", "count": 0}
+        assert await oscars.receive_json_from(timeout=5) == {"type": "unread", "count": 0}
+        await database_sync_to_async(notification_send)(
+            recipient=alice, subject="Заявление зарегистрировано", body="№ 1"
+        )
+        message = await alices.receive_json_from(timeout=5)
+        assert message == {"type": "unread", "count": 1, "subject": "Заявление зарегистрировано"}
+        assert await oscars.receive_nothing(timeout=0.5)  # nobody else hears of it
+        await alices.disconnect()
+        await oscars.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_socket_is_refused():
+    async def scenario():
+        communicator = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+        communicator.scope["user"] = AnonymousUser()
+        connected, code = await communicator.connect()
+        assert not connected
+        assert code == 4401
+
+    async_to_sync(scenario)()
