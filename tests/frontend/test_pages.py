@@ -219,3 +219,49 @@ def test_unknown_page_is_a_russian_404(db):
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert "Страница не найдена" in response.content.decode()
+
+
+def test_pages_are_russian_whatever_the_browser_asks_until_english_is_chosen(db):
+    client = Client()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="ru"' in page and "Регистрация" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Registration" in client.get("/").content.decode()
+
+
+def test_api_errors_follow_accept_language(alice):
+    client = client_for(alice)
+    response = client.get("/api/v1/applications/999/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Application not found."
+
+
+def test_registrar_prints_the_notice_with_a_one_time_password_for_a_paper_application(rita, victor, sergey, sitting):
+    from io import BytesIO
+
+    from django.utils import timezone
+    from pypdf import PdfReader
+
+    from tests.conftest import cleaned
+
+    application = services.application_register_paper(
+        by=rita,
+        channel="mail",
+        received_at=timezone.now(),
+        cleaned=cleaned(complete_payload()),
+        paper_documents=list(Attachment.Kind.values),
+    )
+    services.application_start_review(application=application, by=victor)
+    decision = services.decision_draft(application=application, by=victor, kind="admission", sitting=sitting)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=decision, by=sergey)
+    page = client_for(rita).get(reverse("frontend:staff_application", args=[application.pk])).content.decode()
+    assert "Распечатать уведомление с паролем" in page
+    response = client_for(rita).post(reverse("frontend:staff_exam_password", args=[application.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+    password = re.search(r"Пароль системы\s+тестирования\s+(\S{12})", text).group(1)
+    application.exam_credential.refresh_from_db()
+    assert application.exam_credential.check_password(password)
+    # The reviewer may not print it: only the registrar, only for paper applications.
+    assert client_for(victor).post(reverse("frontend:staff_exam_password", args=[application.pk])).status_code == 404
