@@ -14,6 +14,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class PersonName:
+    """Full and short forms of a Russian name kept as last name, first name and patronymic."""
+
+    last_name: str
+    first_name: str
+    patronymic: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -32,7 +49,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PersonName, AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a candidate (registers and confirms the e-mail) or a staff member
     (created by an administrator, given one or more role groups, see core.roles)."""
 
@@ -58,15 +75,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
-
-    @property
-    def short_name(self) -> str:
-        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
-        return f"{self.last_name} {initials}".strip()
 
 
 class AuditEvent(models.Model):

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from core.models import PersonName
+
 
 class Channel(models.TextChoices):
     """How the application reached the ministry (p.16)."""
@@ -28,7 +30,7 @@ class Channel(models.TextChoices):
         return [cls.IN_PERSON, cls.REPRESENTATIVE, cls.MAIL]
 
 
-class Application(FSMModelMixin, models.Model):
+class Application(FSMModelMixin, PersonName, models.Model):
     """The candidate's application for attestation with the information of p.15(a), in its order."""
 
     class Status(models.TextChoices):
@@ -105,15 +107,6 @@ class Application(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         number = self.registration_number or f"черновик {self.pk}"
         return f"{_('Заявление')} {number} ({self.short_name or '—'})"
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
-
-    @property
-    def short_name(self) -> str:
-        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
-        return f"{self.last_name} {initials}".strip()
 
     @property
     def is_editable(self) -> bool:

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -47,12 +48,25 @@ def staff_required(*roles: Role) -> Callable[[View], View]:
     return decorator
 
 
+def perform(request: HttpRequest, action: Callable[[], object], *, success: str) -> bool:
+    """Run a service call from a page: a domain error becomes an error message with its details,
+    success a success message. Returns whether it succeeded."""
+    try:
+        action()
+    except DomainError as exc:
+        details = [m for messages_ in exc.fields.values() for m in messages_]
+        messages.error(request, " ".join([exc.message, *details]))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def apply_error(form: forms.Form, error: DomainError) -> None:
     """Show a domain error on the form: on its fields where they exist, otherwise on top."""
     placed = False
-    for field, messages in error.fields.items():
+    for field, field_messages in error.fields.items():
         if field in form.fields:
-            for message in messages:
+            for message in field_messages:
                 form.add_error(field, message)
             placed = True
     if not placed or error.message:

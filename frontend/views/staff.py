@@ -23,7 +23,7 @@ from core.services import audit_file_viewed
 from exam import forms, selectors, services
 from exam.documents import render_notice_pdf
 from exam.models import Application, Decision, Sitting
-from frontend.views.common import apply_error, staff_required
+from frontend.views.common import apply_error, perform, staff_required
 
 S = Application.Status
 
@@ -135,12 +135,13 @@ def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def application_take(request: HttpRequest, pk: int) -> HttpResponse:
     application = _file(request, pk)
-    try:
-        services.application_start_review(application=application, by=request_user(request), ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Заявление принято к рассмотрению."))
+    perform(
+        request,
+        lambda: services.application_start_review(
+            application=application, by=request_user(request), ip=client_ip(request)
+        ),
+        success=_("Заявление принято к рассмотрению."),
+    )
     return redirect("frontend:staff_application", pk=application.pk)
 
 
@@ -152,8 +153,9 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         sitting = Sitting.objects.filter(pk=data["sitting"]).first() if data.get("sitting") else None
-        try:
-            services.decision_draft(
+        perform(
+            request,
+            lambda: services.decision_draft(
                 application=application,
                 by=request_user(request),
                 kind=data["kind"],
@@ -161,11 +163,9 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 grounds=data["grounds"],
                 explanation=data["explanation"],
                 ip=client_ip(request),
-            )
-        except DomainError as exc:
-            messages.error(request, " ".join([exc.message, *[m for ms in exc.fields.values() for m in ms]]))
-        else:
-            messages.success(request, _("Проект решения направлен на подпись."))
+            ),
+            success=_("Проект решения направлен на подпись."),
+        )
     else:
         messages.error(
             request,
@@ -187,12 +187,11 @@ def _decision(request: HttpRequest, pk: int) -> Decision:
 @require_POST
 def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
-    try:
-        services.decision_sign(decision=decision, by=request_user(request), ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Решение подписано. Уведомление направляется заявителю."))
+    perform(
+        request,
+        lambda: services.decision_sign(decision=decision, by=request_user(request), ip=client_ip(request)),
+        success=_("Решение подписано. Уведомление направляется заявителю."),
+    )
     return redirect("frontend:staff_application", pk=decision.application_id)
 
 
@@ -200,14 +199,13 @@ def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
-    try:
-        services.decision_return(
+    perform(
+        request,
+        lambda: services.decision_return(
             decision=decision, by=request_user(request), reason=request.POST.get("reason", ""), ip=client_ip(request)
-        )
-    except DomainError as exc:
-        messages.error(request, " ".join([exc.message, *[m for ms in exc.fields.values() for m in ms]]))
-    else:
-        messages.success(request, _("Проект возвращён на доработку."))
+        ),
+        success=_("Проект возвращён на доработку."),
+    )
     return redirect("frontend:staff_application", pk=decision.application_id)
 
 
