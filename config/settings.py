@@ -127,10 +127,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker -------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    # Sessions read from Redis, written through to the database: a Redis restart loses no session.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -157,6 +165,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.deadline_flag_due",
         # Daily at 07:00 Moscow time, before the office opens.
         "schedule": crontab(hour=7, minute=0),
+    },
+    "attempt-sweep": {
+        # Safety net of the exam clock: finalise every attempt past its deadline.
+        "task": "exam.tasks.attempt_sweep",
+        "schedule": timedelta(seconds=env.int("EXAM_SWEEP_SECONDS", default=15)),
+    },
+    "notification-email-pending": {
+        "task": "core.tasks.notification_email_pending",
+        "schedule": timedelta(minutes=5),
     },
     "notice-issue-pending": {
         "task": "exam.tasks.notice_issue_pending",
@@ -283,12 +300,28 @@ SIGNATURE_CODE_TTL = timedelta(minutes=env.int("SIGNATURE_CODE_TTL_MINUTES", def
 SIGNATURE_CODE_MAX_ATTEMPTS = env.int("SIGNATURE_CODE_MAX_ATTEMPTS", default=5)
 EXAM_LOGIN_PREFIX = env.str("EXAM_LOGIN_PREFIX", default="sout")
 
+# The attestation test (p.12(g), p.55-58).
+EXAM_DURATION = timedelta(minutes=env.float("EXAM_DURATION_MINUTES", default=40))  # from the start
+EXAM_QUESTION_COUNT = env.int("EXAM_QUESTION_COUNT", default=40)  # without a blueprint
+EXAM_PASS_SCORE = env.int("EXAM_PASS_SCORE", default=36)  # p.57
+EXAM_ATTEMPTS_PER_ADMISSION = env.int("EXAM_ATTEMPTS_PER_ADMISSION", default=1)  # retake = new admission
+EXAM_SWEEP_SECONDS = env.int("EXAM_SWEEP_SECONDS", default=15)
+EXAM_LOGIN_FAILURE_LIMIT = env.int("EXAM_LOGIN_FAILURE_LIMIT", default=5)
+PRACTICE_QUESTION_COUNT = env.int("PRACTICE_QUESTION_COUNT", default=10)
+if timedelta(0) >= EXAM_DURATION:
+    raise ImproperlyConfigured("EXAM_DURATION_MINUTES must be positive")
+
 for _name in (
     "ADMISSION_MIN_TRAINING_HOURS",
     "ADMISSION_MIN_EXPERIENCE_YEARS",
     "REVIEW_DEADLINE_WORKING_DAYS",
     "NOTICE_DEADLINE_WORKING_DAYS",
     "SIGNATURE_CODE_MAX_ATTEMPTS",
+    "EXAM_QUESTION_COUNT",
+    "EXAM_PASS_SCORE",
+    "EXAM_ATTEMPTS_PER_ADMISSION",
+    "EXAM_SWEEP_SECONDS",
+    "PRACTICE_QUESTION_COUNT",
 ):
     if vars()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number")

@@ -20,7 +20,7 @@ _CONFIRM_SALT = "core.email-confirmation"
 
 def account_register(*, email: str, password: str, last_name: str, first_name: str, patronymic: str = "") -> User:
     """A candidate creates an account; it can sign in after confirming the e-mail address."""
-    from core.tasks import email_confirmation_send
+    from core.tasks import email_confirmation_send, enqueue
 
     email = email.strip().lower()
     try:
@@ -35,7 +35,7 @@ def account_register(*, email: str, password: str, last_name: str, first_name: s
             code="email_taken",
             fields={"email": [_("Адрес уже используется.")]},
         ) from None
-    transaction.on_commit(lambda: email_confirmation_send.delay(user.pk))
+    transaction.on_commit(lambda: enqueue(email_confirmation_send, user.pk))
     return user
 
 

@@ -65,9 +65,9 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not user.is_staff and user.email_confirmed_at is None:
-            from core.tasks import email_confirmation_send
+            from core.tasks import email_confirmation_send, enqueue
 
-            email_confirmation_send.delay(user.pk)
+            enqueue(email_confirmation_send, user.pk)
             raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
 
 

@@ -105,10 +105,10 @@ def case_transition(
 
 def notification_send(*, recipient: User, subject: str, body: str, link: str = "") -> Notification:
     """Put a message in the recipient's cabinet and e-mail it after the transaction commits."""
-    from core.tasks import notification_email
+    from core.tasks import enqueue, notification_email
 
     note = Notification.objects.create(recipient=recipient, subject=subject, body=body, link=link)
-    transaction.on_commit(lambda: notification_email.delay(note.pk))
+    transaction.on_commit(lambda: enqueue(notification_email, note.pk))
     transaction.on_commit(lambda: _push_unread(recipient.pk, subject))
     return note
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -59,3 +60,31 @@ def email_confirmation_send(user_id: int) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+def enqueue(task: Any, *args: Any, eta: Any = None) -> None:
+    """Send a task after commit, best effort: when the broker is down the state in the database
+    stays, and the periodic sweeper of that kind of work picks it up."""
+    try:
+        if eta is None:
+            task.delay(*args)
+        else:
+            task.apply_async(args, eta=eta)
+    except Exception:  # kombu raises several kinds for an unreachable broker
+        log.warning(
+            "could not enqueue %s%r; its sweeper will catch up", getattr(task, "name", task), args, exc_info=True
+        )
+
+
+@shared_task
+def notification_email_pending() -> int:
+    """Safety net: e-mail the notifications whose task was lost (broker down at the time)."""
+    from datetime import timedelta
+
+    stale = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=stale).values_list("pk", flat=True)[:500]
+    )
+    for note_id in ids:
+        notification_email(note_id)
+    return len(ids)

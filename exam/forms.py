@@ -253,3 +253,44 @@ class SittingForm(forms.Form):
     is_remote = forms.BooleanField(label=_("Дистанционно"), required=False, initial=True)
     place = forms.CharField(label=_("Место проведения"), required=False, max_length=300)
     capacity = forms.IntegerField(label=_("Мест"), initial=100, min_value=1, max_value=10000)
+
+
+class QuestionForm(forms.Form):
+    """The exam administrator's editor: 3 to 6 options, the correct ones ticked."""
+
+    code = forms.CharField(label=_("Код"), max_length=20)
+    topic = forms.CharField(label=_("Тема (код)"), max_length=20)
+    text = forms.CharField(label=_("Текст вопроса"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    option_1 = forms.CharField(label=_("Вариант 1"), max_length=1000, required=False)
+    option_2 = forms.CharField(label=_("Вариант 2"), max_length=1000, required=False)
+    option_3 = forms.CharField(label=_("Вариант 3"), max_length=1000, required=False)
+    option_4 = forms.CharField(label=_("Вариант 4"), max_length=1000, required=False)
+    option_5 = forms.CharField(label=_("Вариант 5"), max_length=1000, required=False)
+    option_6 = forms.CharField(label=_("Вариант 6"), max_length=1000, required=False)
+    correct = forms.MultipleChoiceField(
+        label=_("Правильные варианты"),
+        choices=[(str(i), str(i)) for i in range(1, 7)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    retired = forms.BooleanField(label=_("Выведен из банка (не попадает в новые тесты)"), required=False)
+
+    def raw(self) -> dict[str, Any]:
+        """The question in the shape of the import (validated by exam.services.bank)."""
+        data = self.cleaned_data
+        options = [data[f"option_{i}"] for i in range(1, 7)]
+        numbered = [(i + 1, o) for i, o in enumerate(options) if o]
+        renumber = {old: new for new, (old, _o) in enumerate(numbered, start=1)}
+        return {
+            "code": data["code"],
+            "topic": data["topic"],
+            "text": data["text"],
+            "options": [o for _i, o in numbered],
+            # A ticked option left empty maps to 0, which the validation reports.
+            "correct": [renumber.get(int(c), 0) for c in data["correct"]],
+            "retired": data["retired"],
+        }
+
+
+class ExtraTimeForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Минут"), min_value=1, max_value=60)
+    reason = forms.CharField(label=_("Причина"), max_length=500)

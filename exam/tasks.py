@@ -53,3 +53,20 @@ def notice_issue_pending() -> int:
         notice_issue.delay(decision_id)
         count += 1
     return count
+
+
+@shared_task(acks_late=True)
+def attempt_finalize(attempt_id: int) -> None:
+    """Scheduled for the attempt's deadline: finalise and score it (a moved deadline is left alone)."""
+    from exam.services.attempts import attempt_finalize as finalize
+
+    finalize(attempt_id=attempt_id)
+
+
+@shared_task
+def attempt_sweep() -> int:
+    """Every few seconds: finalise each attempt past its deadline whose task was lost (a killed
+    worker, a restarted Redis)."""
+    from exam.services.attempts import attempt_finalize_due
+
+    return attempt_finalize_due()

@@ -1,12 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from frontend.views import accounts, cabinet, public, staff
+from frontend.views import accounts, bank, cabinet, exam_room, public, staff
 
 app_name = "frontend"
 
 urlpatterns = [
     path("", public.home, name="home"),
+    path("questions/", exam_room.public_questions, name="public_questions"),
+    path("practice/", exam_room.practice, name="practice"),
+    # The exam room (testing-system credentials of the admission notice)
+    path("exam/", exam_room.exam_login, name="exam_login"),
+    path("exam/room/", exam_room.exam_room, name="exam_room"),
+    path("exam/logout/", exam_room.exam_logout, name="exam_logout"),
     # Accounts
     path("accounts/register/", accounts.register, name="register"),
     path("accounts/confirm/<str:token>/", accounts.confirm_email, name="confirm_email"),
@@ -75,6 +81,15 @@ urlpatterns = [
         staff.attachment_download,
         name="staff_attachment",
     ),
+    path("staff/bank/", bank.bank_index, name="bank"),
+    path("staff/bank/questions/new/", bank.question_edit, name="bank_question_new"),
+    path("staff/bank/questions/<int:pk>/", bank.question_edit, name="bank_question"),
+    path("staff/bank/import/", bank.bank_import, name="bank_import"),
+    path("staff/bank/export.<str:fmt>", bank.bank_export, name="bank_export"),
+    path("staff/bank/blueprint/", bank.blueprint_save, name="bank_blueprint"),
+    path("staff/bank/statistics/", bank.item_statistics, name="bank_stats"),
+    path("staff/sittings/<int:pk>/monitor/", bank.sitting_monitor, name="sitting_monitor"),
+    path("staff/attempts/<int:pk>/extra-time/", bank.attempt_extra_time, name="attempt_extra_time"),
     path("staff/decisions/<int:pk>/sign/", staff.decision_sign, name="staff_decision_sign"),
     path("staff/decisions/<int:pk>/return/", staff.decision_return, name="staff_decision_return"),
 ]

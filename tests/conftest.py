@@ -318,3 +318,99 @@ def sitting(eva: Any) -> Any:
 def outbox() -> list[Any]:
     mail.outbox.clear()
     return mail.outbox
+
+
+# --- The attestation test ----------------------------------------------------------------------------
+
+
+def make_bank(*, topics: int = 2, per_topic: int = 25, multiple_every: int = 5) -> list[Any]:
+    """A bank of simple questions: the correct option of question i is option (i % options)."""
+    from exam.services.bank import QuestionData, question_save
+
+    questions = []
+    number = 0
+    for t in range(1, topics + 1):
+        for _i in range(per_topic):
+            number += 1
+            options = [f"Вариант {k} вопроса {number}" for k in range(1, 5)]
+            correct = [0, 2] if number % multiple_every == 0 else [number % 4]
+            questions.append(
+                question_save(
+                    data=QuestionData(
+                        code=f"Q{number:04d}",
+                        topic=f"T{t}",
+                        topic_title=f"Тема {t}",
+                        text=f"Вопрос номер {number}?",
+                        options=options,
+                        correct=correct,
+                    ),
+                    by=None,
+                )
+            )
+    return questions
+
+
+def admit(candidate: Any, reviewer: Any, signatory: Any, sitting: Any) -> Any:
+    """Register, review and admit the candidate to the sitting; returns the exam credential. (The
+    notice PDF is not rendered here: its task runs on commit, which these tests do not wait for.)"""
+    from exam import services
+
+    application = registered_application(candidate)
+    services.application_start_review(application=application, by=reviewer)
+    decision = services.decision_draft(application=application, by=reviewer, kind="admission", sitting=sitting)
+    services.decision_sign(decision=decision, by=signatory)
+    application.refresh_from_db()
+    return application.exam_credential
+
+
+def open_sitting(sitting: Any, *, minutes_ago: int = 1) -> None:
+    """Move the sitting's start into the past so that its entry window is open now."""
+    from exam.models import Sitting
+
+    Sitting.objects.filter(pk=sitting.pk).update(starts_at=timezone.now() - timedelta(minutes=minutes_ago))
+    sitting.refresh_from_db()
+
+
+def exam_client(credential: Any, candidate: Any) -> tuple[Client, str]:
+    """A browser signed in to the exam room with the notice's credentials (password issued now)."""
+    from exam import services
+
+    password = services.exam_password_issue(credential=credential, by=candidate)
+    client = Client(enforce_csrf_checks=False)
+    response = client.post("/exam/", {"login": credential.login, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return client, password
+
+
+@pytest.fixture
+def exam_setup(alice: Any, victor: Any, sergey: Any, eva: Any) -> dict[str, Any]:
+    """Alice admitted to a sitting whose window is open, a bank of 50 questions, a blueprint of 40."""
+    from exam.services.bank import blueprint_set
+
+    make_bank()
+    blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
+    sitting = make_sitting(eva, days_ahead=1)
+    credential = admit(alice, victor, sergey, sitting)
+    open_sitting(sitting)
+    credential.refresh_from_db()
+    return {"credential": credential, "sitting": sitting, "candidate": alice}
+
+
+def answer_correctly(attempt: Any, how_many: int) -> None:
+    """Answer the first ``how_many`` questions right and the rest wrong, through the service."""
+    from exam.services.attempts import attempt_save_answer
+
+    for item in attempt.items.select_related("version").order_by("position"):
+        version = item.version
+        if item.position <= how_many:
+            answer = list(version.correct)
+        else:
+            answer = [next(i for i in range(len(version.options)) if i not in version.correct)]
+        attempt_save_answer(
+            attempt_id=attempt.pk,
+            session_key=attempt.session_key,
+            position=item.position,
+            answer=answer,
+            flagged=False,
+            seq=item.position,
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exam.api import views
+from exam.api import exam_views, views
 
 app_name = "exam-api"
 
@@ -24,4 +24,12 @@ urlpatterns = [
     path("decisions/<int:pk>/return/", views.DecisionReturnApi.as_view(), name="decision-return"),
     path("review/queue/", views.ReviewQueueApi.as_view(), name="review-queue"),
     path("sittings/", views.SittingListApi.as_view(), name="sittings"),
+    # The exam room (signed in with the testing-system credentials of the admission notice).
+    path("exam/login/", exam_views.ExamLoginApi.as_view(), name="exam-login"),
+    path("exam/attempt/", exam_views.AttemptApi.as_view(), name="exam-attempt"),
+    path("exam/attempt/start/", exam_views.AttemptStartApi.as_view(), name="exam-start"),
+    path("exam/attempt/answers/<int:position>/", exam_views.AnswerApi.as_view(), name="exam-answer"),
+    path("exam/attempt/events/", exam_views.EventApi.as_view(), name="exam-events"),
+    path("exam/attempt/submit/", exam_views.SubmitApi.as_view(), name="exam-submit"),
+    path("exam/attempt/clock/", exam_views.ClockApi.as_view(), name="exam-clock"),
 ]

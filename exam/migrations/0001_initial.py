@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import exam.models
+import exam.models.applications
 from django.conf import settings
 from django.db import migrations, models
 
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('higher_education', 'Копия документа о высшем образовании (п. 15 «б»)'), ('qualification', 'Копия документа о квалификации по программе не менее 72 часов по оценке условий труда (п. 15 «в»)'), ('experience', 'Копия трудовой книжки и (или) документов, подтверждающих опыт работы (п. 15 «г»)')], max_length=30, verbose_name='Документ')),
-                ('file', models.FileField(max_length=200, upload_to=exam.models._attachment_path)),
+                ('file', models.FileField(max_length=200, upload_to=exam.models.applications._attachment_path)),
                 ('original_name', models.CharField(max_length=255, verbose_name='Имя файла')),
                 ('content_type', models.CharField(max_length=50)),
                 ('size', models.PositiveIntegerField()),

@@ -205,6 +205,7 @@ def _code_matches(code: str, stored: str) -> bool:
 def signature_request(*, application: Application, by: User) -> SignatureChallenge:
     """E-mail the candidate a one-time code that signs exactly the current content of the draft.
     A new request replaces the previous code; at most one per minute."""
+    from core.tasks import enqueue
     from exam.tasks import signature_code_email
 
     with transaction.atomic():
@@ -226,7 +227,7 @@ def signature_request(*, application: Application, by: User) -> SignatureChallen
         audit_record(
             case=locked, actor=by, verb="signature_code_sent", action="event", data={"digest": challenge.digest}
         )
-        transaction.on_commit(lambda: signature_code_email.delay(challenge.pk, code))
+        transaction.on_commit(lambda: enqueue(signature_code_email, challenge.pk, code))
     return challenge
 
 

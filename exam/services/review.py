@@ -180,6 +180,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     """A signatory who did not draft it signs the decision (p.49-50). Then the admission notice or
     refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
     login is created (p.53)."""
+    from core.tasks import enqueue
     from exam.tasks import notice_issue
 
     _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
@@ -219,11 +220,13 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             working_days=settings.NOTICE_DEADLINE_WORKING_DAYS,
         )
         if locked.kind == Decision.Kind.ADMISSION:
-            credential = ExamCredential.objects.create(application=application, login=_exam_login(application))
+            credential = ExamCredential.objects.create(
+                application=application, sitting=locked.sitting, login=_exam_login(application)
+            )
             audit_record(
                 case=application, actor=by, verb="exam_login_created", action="event", data={"login": credential.login}
             )
-        transaction.on_commit(lambda: notice_issue.delay(locked.pk))
+        transaction.on_commit(lambda: enqueue(notice_issue, locked.pk))
     return locked
 
 

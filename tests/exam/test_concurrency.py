@@ -51,3 +51,102 @@ def test_fifty_simultaneous_submissions_get_fifty_consecutive_numbers(settings):
     assert len(numbers) == N and all(numbers)
     sequence = sorted(int(n.split("-")[1]) for n in numbers)
     assert sequence == list(range(1, N + 1))
+
+
+def _exam_ready():
+    from exam.services.bank import blueprint_set
+    from tests.conftest import admit, make_bank, make_sitting, make_user, open_sitting
+
+    make_bank()
+    blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
+    candidate = make_user("cand@example.ru", last="Кандидатов", first="Кирилл")
+    reviewer = make_user("rev@mintrud.test", last="Ревьюев", first="Роман", roles=("reviewer",))
+    signatory = make_user("sig@mintrud.test", last="Подписнов", first="Павел", roles=("signatory",))
+    admin = make_user("adm@mintrud.test", last="Админов", first="Антон", roles=("exam_admin",))
+    sitting = make_sitting(admin, days_ahead=1)
+    credential = admit(candidate, reviewer, signatory, sitting)
+    open_sitting(sitting)
+    from exam.services.attempts import attempt_start
+
+    return attempt_start(credential=credential, session_key="k", personally=True)
+
+
+def _race(workers):
+    barrier = threading.Barrier(len(workers))
+    errors, results = [], []
+
+    def run(fn):
+        try:
+            barrier.wait(timeout=30)
+            results.append(fn())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_candidate_submit_racing_the_automatic_finalisation_gives_exactly_one_result():
+    import time_machine
+
+    from core.models import AuditEvent
+    from exam.models import AttemptEvent
+    from exam.services import attempts as service
+
+    attempt = _exam_ready()
+    # At the very deadline: the candidate presses "finish" as the sweeper and the task run.
+    with time_machine.travel(attempt.deadline_at, tick=False):
+        _results, errors = _race(
+            [
+                lambda: service.attempt_submit(attempt=attempt, session_key="k"),
+                lambda: service.attempt_finalize_due(),
+                lambda: service.attempt_finalize(attempt_id=attempt.pk),
+                lambda: service.attempt_submit(attempt=attempt, session_key="k"),
+            ]
+        )
+    assert not errors, errors
+    attempt.refresh_from_db()
+    assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
+    assert AuditEvent.objects.filter(verb="finish", case_id=attempt.pk).count() == 1
+    assert AttemptEvent.objects.filter(attempt=attempt, kind__in=["submitted", "expired"]).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_hundred_saves_of_one_question_out_of_order_end_with_the_newest():
+    import random
+
+    from exam.models import AttemptItem
+    from exam.services import attempts as service
+
+    attempt = _exam_ready()
+    item = attempt.items.select_related("version").get(position=7)
+    options = len(item.version.options)
+    # Each save chooses a different combination; seq 100 chooses [seq % options].
+    saves = [(seq, [seq % options]) for seq in range(1, 101)]
+    random.shuffle(saves)
+
+    # 20 concurrent clients (connections) deliver the 100 saves between them, in shuffled order.
+    def deliver(batch):
+        return lambda: [
+            service.attempt_save_answer(
+                attempt_id=attempt.pk, session_key="k", position=7, answer=answer, flagged=None, seq=seq
+            )
+            for seq, answer in batch
+        ]
+
+    results, errors = _race([deliver(saves[i::20]) for i in range(20)])
+    assert not errors, errors
+    stored = AttemptItem.objects.get(pk=item.pk)
+    assert stored.seq == 100
+    assert stored.answer == [100 % options]
+    acknowledged = [r for batch in results for r in batch]
+    assert len(acknowledged) == 100 and all(r.seq >= 1 for r in acknowledged)

@@ -67,6 +67,9 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save()
             self._sittings()
+        from django.core.management import call_command
+
+        call_command("load_sample_bank", "--if-empty", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password of every demo account: {DEMO_PASSWORD}"))
 
     def _sittings(self) -> None:

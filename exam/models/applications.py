@@ -403,12 +403,15 @@ class ExamCredential(models.Model):
     generated when shown, and each showing replaces the previous one."""
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="exam_credential")
+    sitting = models.ForeignKey("Sitting", null=True, blank=True, on_delete=models.PROTECT, related_name="credentials")
     login = models.CharField(_("Логин"), max_length=40, unique=True)
     password_hash = models.CharField(max_length=128, blank=True)
     password_issued_at = models.DateTimeField(null=True, blank=True)
     password_issued_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

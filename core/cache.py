@@ -1,0 +1,54 @@
+"""A Redis cache that degrades to a miss when Redis is unreachable.
+
+Sessions are cached_db (read from Redis, written through to the database) and the API's throttles
+count in the cache: with this backend a restarted or unreachable Redis slows nothing down to an
+error, the database answers instead."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class ResilientRedisCache(RedisCache):
+    def _safe(self, method: str, default: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(super(), method)(*args, **kwargs)
+        except RedisError as exc:
+            log.warning("cache %s failed, Redis unavailable: %s", method, exc)
+            return default
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        return self._safe("get", default, key, default, version)
+
+    def get_many(self, keys: Any, version: Any = None) -> Any:
+        return self._safe("get_many", {}, keys, version)
+
+    def set(self, key: Any, value: Any, timeout: Any = 300, version: Any = None) -> None:
+        self._safe("set", None, key, value, timeout, version)
+
+    def add(self, key: Any, value: Any, timeout: Any = 300, version: Any = None) -> bool:
+        return bool(self._safe("add", False, key, value, timeout, version))
+
+    def set_many(self, data: Any, timeout: Any = 300, version: Any = None) -> list[Any]:
+        return list(self._safe("set_many", [], data, timeout, version))
+
+    def delete(self, key: Any, version: Any = None) -> bool:
+        return bool(self._safe("delete", False, key, version))
+
+    def delete_many(self, keys: Any, version: Any = None) -> None:
+        self._safe("delete_many", None, keys, version)
+
+    def touch(self, key: Any, timeout: Any = 300, version: Any = None) -> bool:
+        return bool(self._safe("touch", False, key, timeout, version))
+
+    def has_key(self, key: Any, version: Any = None) -> bool:
+        return bool(self._safe("has_key", False, key, version))
+
+    def clear(self) -> None:
+        self._safe("clear", None)

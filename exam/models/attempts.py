@@ -1,0 +1,130 @@
+"""Attempts of the attestation test (p.12(g), 55-58): the individual set of questions, the answers as
+the server acknowledged them, the clock and the result."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from exam.models.applications import Application, ExamCredential, Sitting
+from exam.models.bank import QuestionVersion
+
+
+class Attempt(FSMModelMixin, models.Model):
+    """One sitting of the test by one candidate. The clock is the server's: ``deadline_at`` is fixed
+    when the test is built (start + duration, plus any extra time granted), and the attempt is
+    finalised at the deadline whether or not the candidate is still there."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("Идёт тестирование")
+        FINISHED = "finished", _("Завершено")
+
+    class FinishReason(models.TextChoices):
+        SUBMITTED = "submitted", _("Завершено заявителем")
+        DEADLINE = "deadline", _("Истекло время")
+
+    credential = models.ForeignKey(ExamCredential, on_delete=models.PROTECT, related_name="attempts")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="attempts")
+    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="attempts")
+    status = FSMField(_("Состояние"), default=Status.IN_PROGRESS, choices=Status.choices, protected=True)
+    rules_confirmed_at = models.DateTimeField(_("Правила приняты"))
+    started_at = models.DateTimeField(_("Начало"), db_index=True)
+    deadline_at = models.DateTimeField(_("Окончание по времени"), db_index=True)
+    extra_seconds = models.PositiveIntegerField(_("Дополнительное время, с"), default=0)
+    finished_at = models.DateTimeField(_("Завершено"), null=True, blank=True)
+    finish_reason = models.CharField(max_length=20, choices=FinishReason.choices, blank=True)
+    question_count = models.PositiveSmallIntegerField(default=0)
+    score = models.PositiveSmallIntegerField(_("Правильных ответов"), null=True, blank=True)
+    passed = models.BooleanField(_("Испытание пройдено"), null=True, blank=True)
+    pass_score = models.PositiveSmallIntegerField(_("Проходной балл"), default=36)
+    session_key = models.CharField(max_length=64, blank=True)  # the exam-room session that holds it
+    last_ip = models.GenericIPAddressField(null=True, blank=True)
+    last_user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("попытка тестирования")
+        verbose_name_plural = _("попытки тестирования")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential"], condition=models.Q(status="in_progress"), name="one_active_attempt"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "deadline_at"])]
+
+    def __str__(self) -> str:
+        return f"{_('Попытка')} {self.pk}: {self.application.short_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+    def remaining_seconds(self, now: object = None) -> float:
+        now = now or timezone.now()
+        return max(0.0, (self.deadline_at - now).total_seconds())  # type: ignore[operator]
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.FINISHED)
+    def finish(self) -> None:
+        """Submitted by the candidate or at the deadline; scored at once (p.57)."""
+
+
+class AttemptItem(models.Model):
+    """One question as shown in the attempt: the exact version and option order, and the answer the
+    server acknowledged last (``seq``: the client's sequence number, so that a late or repeated
+    delivery never overwrites a newer answer)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    option_order = models.JSONField()  # the version's option indices in the order shown
+    answer = models.JSONField(default=list)  # chosen option indices (the version's numbering)
+    flagged = models.BooleanField(default=False)
+    seq = models.BigIntegerField(default=0)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    is_correct = models.BooleanField(null=True, blank=True)
+    voided = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="attempt_item_position")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}#{self.position}"
+
+
+class AttemptEvent(models.Model):
+    """What happened during the attempt: start, page hidden or window left, reconnects, a change of
+    address or browser, copy attempts, a second login, extra time, the end."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", _("Начало тестирования")
+        RESUMED = "resumed", _("Возврат к тестированию")
+        PAGE_HIDDEN = "page_hidden", _("Страница скрыта")
+        WINDOW_BLUR = "window_blur", _("Переход в другое окно")
+        RECONNECT = "reconnect", _("Повторное подключение")
+        OFFLINE = "offline", _("Потеря связи")
+        IP_CHANGED = "ip_changed", _("Сменился IP-адрес")
+        BROWSER_CHANGED = "browser_changed", _("Сменился браузер")
+        COPY = "copy", _("Попытка копирования")
+        PASTE = "paste", _("Попытка вставки")
+        CONTEXT_MENU = "context_menu", _("Контекстное меню")
+        TAKEOVER = "takeover", _("Вход с другого устройства (сеанс перехвачен)")
+        EXTRA_TIME = "extra_time", _("Добавлено время")
+        SUBMITTED = "submitted", _("Завершено заявителем")
+        EXPIRED = "expired", _("Истекло время")
+
+    CLIENT_KINDS = ("page_hidden", "window_blur", "reconnect", "offline", "copy", "paste", "context_menu")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}: {self.kind}"

@@ -1,0 +1,250 @@
+"""Reads of the attestation test: what the exam room shows (never the correct answers before
+scoring), results, the published bank, item statistics and the sitting monitor."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exam.models import (
+    Application,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    ExamCredential,
+    Question,
+    QuestionVersion,
+    Sitting,
+)
+
+
+def attempt_for_credential(credential: ExamCredential) -> Attempt | None:
+    """The attempt under way, or else the latest one."""
+    return credential.attempts.order_by("-started_at").first()
+
+
+def attempt_state(attempt: Attempt) -> dict[str, Any]:
+    """The exam room's view of an attempt: questions in the shown order with their options in the
+    shown order, the stored answers and flags, and the server's clock. No correct answers."""
+    now = timezone.now()
+    items = []
+    max_seq = 0
+    for item in attempt.items.select_related("version").order_by("position"):
+        version = item.version
+        items.append(
+            {
+                "position": item.position,
+                "text": version.text,
+                "multiple": len(version.correct) > 1,
+                "options": [{"id": index, "text": version.options[index]} for index in item.option_order],
+                "answer": item.answer,
+                "flagged": item.flagged,
+                "seq": item.seq,
+            }
+        )
+        max_seq = max(max_seq, item.seq)
+    return {
+        "attempt": attempt.pk,
+        "status": attempt.status,
+        "server_time": now.isoformat(),
+        "deadline": attempt.deadline_at.isoformat(),
+        "remaining_ms": int(attempt.remaining_seconds(now) * 1000),
+        "max_seq": max_seq,
+        "items": items,
+    }
+
+
+def attempt_clock(attempt: Attempt) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "attempt": attempt.pk,
+        "status": attempt.status,
+        "server_time": now.isoformat(),
+        "deadline": attempt.deadline_at.isoformat(),
+        "remaining_ms": int(attempt.remaining_seconds(now) * 1000),
+    }
+
+
+def attempt_result(attempt: Attempt) -> dict[str, Any]:
+    """What the candidate sees at the end: the score, pass or fail, and each question's outcome."""
+    return {
+        "attempt": attempt.pk,
+        "status": attempt.status,
+        "score": attempt.score,
+        "question_count": attempt.question_count,
+        "pass_score": attempt.pass_score,
+        "passed": attempt.passed,
+        "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+        "finish_reason": attempt.finish_reason,
+        "outcomes": [
+            {"position": position, "correct": bool(correct), "voided": voided}
+            for position, correct, voided in attempt.items.order_by("position").values_list(
+                "position", "is_correct", "voided"
+            )
+        ],
+    }
+
+
+def final_result(application: Application) -> Attempt | None:
+    """p.58: the result of the last test the person took (over all their admissions)."""
+    finished = Attempt.objects.filter(status=Attempt.Status.FINISHED)
+    if application.candidate_id:
+        finished = finished.filter(application__candidate_id=application.candidate_id)
+    else:
+        finished = finished.filter(application=application)
+    return finished.order_by("-finished_at", "-pk").first()
+
+
+# --- The published bank (p.55) and practice --------------------------------------------------------
+
+
+def public_questions() -> QuerySet[Question]:
+    return (
+        Question.objects.filter(retired_at__isnull=True, current__isnull=False)
+        .select_related("topic", "current")
+        .order_by("topic__order", "topic__code", "code")
+    )
+
+
+# --- Item statistics --------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemStats:
+    version: QuestionVersion
+    n: int
+    facility: float | None
+    discrimination: float | None
+    option_counts: list[int]
+    flags: list[str] = field(default_factory=list)
+
+
+MIN_SAMPLE = 20
+
+
+def item_statistics() -> list[ItemStats]:
+    """For each question version shown in finished attempts: facility (share correct),
+    discrimination (point-biserial correlation of the item with the rest of the score) and how often
+    each option was chosen; questions that look broken are flagged."""
+    rows = AttemptItem.objects.filter(attempt__status=Attempt.Status.FINISHED, voided=False).values_list(
+        "version_id", "is_correct", "answer", "attempt__score"
+    )
+    by_version: dict[int, list[tuple[bool, list[int], int]]] = {}
+    for version_id, correct, answer, score in rows:
+        by_version.setdefault(version_id, []).append((bool(correct), answer or [], score or 0))
+    versions = QuestionVersion.objects.select_related("question").in_bulk(list(by_version))
+    result = []
+    for version_id, data in by_version.items():
+        version = versions[version_id]
+        n = len(data)
+        marks = [1.0 if c else 0.0 for c, _a, _s in data]
+        rest = [s - (1 if c else 0) for c, _a, s in data]
+        facility = sum(marks) / n if n else None
+        discrimination = _point_biserial(marks, rest)
+        counts = Counter(i for _c, answer, _s in data for i in answer)
+        stats = ItemStats(
+            version=version,
+            n=n,
+            facility=facility,
+            discrimination=discrimination,
+            option_counts=[counts.get(i, 0) for i in range(len(version.options))],
+        )
+        if n >= MIN_SAMPLE:
+            if facility is not None and facility < 0.2:
+                stats.flags.append("too_hard")
+            if facility is not None and facility > 0.95:
+                stats.flags.append("too_easy")
+            if discrimination is not None and discrimination < 0.1:
+                stats.flags.append("low_discrimination")
+            key_choices = min(stats.option_counts[i] for i in version.correct)
+            if any(c > key_choices for i, c in enumerate(stats.option_counts) if i not in version.correct):
+                stats.flags.append("distractor_beats_key")
+        result.append(stats)
+    result.sort(key=lambda s: (not s.flags, s.version.question.code, s.version.number))
+    return result
+
+
+def _point_biserial(item: list[float], rest: list[int]) -> float | None:
+    n = len(item)
+    if n < 2:
+        return None
+    mean_i = sum(item) / n
+    mean_r = sum(rest) / n
+    cov = sum((a - mean_i) * (b - mean_r) for a, b in zip(item, rest, strict=True))
+    var_i = sum((a - mean_i) ** 2 for a in item)
+    var_r = sum((b - mean_r) ** 2 for b in rest)
+    if var_i == 0 or var_r == 0:
+        return None
+    return cov / math.sqrt(var_i * var_r)
+
+
+# --- The live monitor of a sitting ----------------------------------------------------------------
+
+
+def sitting_monitor(sitting: Sitting) -> list[dict[str, Any]]:
+    """Who is in the sitting, answered count, remaining time and the latest events."""
+    now = timezone.now()
+    attempts = (
+        Attempt.objects.filter(sitting=sitting)
+        .select_related("application")
+        .annotate(
+            answered=Count("items", filter=~Q(items__answer=[]), distinct=True),
+            event_count=Count(
+                "events",
+                filter=Q(events__kind__in=(*AttemptEvent.CLIENT_KINDS, "takeover", "ip_changed", "browser_changed")),
+                distinct=True,
+            ),
+        )
+        .order_by("application__last_name")
+    )
+    latest: dict[int, list[str]] = {}
+    for attempt_id, kind in (
+        AttemptEvent.objects.filter(attempt__sitting=sitting).order_by("-at").values_list("attempt_id", "kind")[:500]
+    ):
+        bucket = latest.setdefault(attempt_id, [])
+        if len(bucket) < 5:
+            bucket.append(str(AttemptEvent.Kind(kind).label))
+    credentials = ExamCredential.objects.filter(sitting=sitting).select_related("application")
+    started = {a.credential_id for a in attempts}
+    rows = [
+        {
+            "attempt": a.pk,
+            "name": a.application.full_name,
+            "status": a.status,
+            "status_label": str(a.get_status_display()),
+            "answered": a.answered,
+            "questions": a.question_count,
+            "remaining_s": int(a.remaining_seconds(now)) if a.is_active else 0,
+            "score": a.score,
+            "passed": a.passed,
+            "events": a.event_count,
+            "latest_events": latest.get(a.pk, []),
+            "extra_min": a.extra_seconds // 60,
+        }
+        for a in attempts
+    ]
+    rows += [
+        {
+            "attempt": None,
+            "name": c.application.full_name,
+            "status": "not_started",
+            "status_label": _("не начинал(а)"),
+            "answered": 0,
+            "questions": 0,
+            "remaining_s": 0,
+            "score": None,
+            "passed": None,
+            "events": 0,
+            "latest_events": [],
+            "extra_min": 0,
+        }
+        for c in credentials
+        if c.pk not in started
+    ]
+    return rows

@@ -1,0 +1,494 @@
+"""The attestation test (p.12(g), 55-58): entry with the credentials of the admission notice, the
+individual test, answers, the server's clock, submission and scoring.
+
+The clock belongs to the server: ``deadline_at`` is stored when the test is built and an attempt is
+finalised at the deadline by a task scheduled for it, by a periodic sweeper, and by any access to it,
+whichever comes first; the finish time recorded is the deadline. An answer is acknowledged only after
+it is committed to the database, so neither a closed browser nor a killed worker nor a restarted
+Redis can lose it.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError, NotFound
+from core.models import User
+from core.roles import Role, has_role
+from core.services import audit_record, case_transition
+from exam.models import (
+    Application,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    BlueprintItem,
+    ExamCredential,
+    QuestionVersion,
+    Sitting,
+)
+
+_random = random.SystemRandom()
+LOGIN_LOCK = timedelta(minutes=15)
+MAX_CLIENT_EVENTS = 1000
+MAX_SEQ = 2**62
+
+
+def new_session_key() -> str:
+    return secrets.token_hex(16)
+
+
+# --- Entry ----------------------------------------------------------------------------------------
+
+
+def _window(sitting: Sitting) -> tuple[datetime, datetime]:
+    return sitting.starts_at, sitting.starts_at + timedelta(minutes=sitting.entry_window_minutes)
+
+
+def exam_login(*, login: str, password: str, now: datetime | None = None) -> ExamCredential:
+    """Open the exam room with the login and password of the admission notice (p.53): only for an
+    admitted candidate, and only within the sitting's entry window; an attempt already under way can
+    be re-entered until its deadline, and a finished one to see the result. Repeated wrong passwords
+    lock the login for a while."""
+    now = now or timezone.now()
+    wrong = DomainError(_("Неверный логин или пароль."), code="invalid_credentials", status=400)
+    credential = (
+        ExamCredential.objects.select_related("application", "sitting").filter(login=(login or "").strip()).first()
+    )
+    if credential is None:
+        raise wrong
+    if credential.locked_until and credential.locked_until > now:
+        raise DomainError(
+            _("Слишком много неудачных попыток. Вход возможен после %(t)s.")
+            % {"t": timezone.localtime(credential.locked_until).strftime("%H:%M")},
+            code="locked",
+            status=429,
+        )
+    if not credential.check_password(password or ""):
+        ExamCredential.objects.filter(pk=credential.pk).update(failed_logins=F("failed_logins") + 1)
+        credential.refresh_from_db(fields=["failed_logins"])
+        if credential.failed_logins >= settings.EXAM_LOGIN_FAILURE_LIMIT:
+            ExamCredential.objects.filter(pk=credential.pk).update(locked_until=now + LOGIN_LOCK, failed_logins=0)
+        raise wrong
+    if credential.failed_logins:
+        ExamCredential.objects.filter(pk=credential.pk).update(failed_logins=0)
+    if credential.application.status != Application.Status.ADMITTED or credential.sitting is None:
+        raise DomainError(_("Заявитель не допущен к аттестационному испытанию."), code="not_admitted", status=403)
+    if credential.attempts.exists():
+        return credential  # resume an attempt under way, or see the result of a finished one
+    opens, closes = _window(credential.sitting)
+    if now < opens:
+        raise DomainError(
+            _("Тестирование начнётся %(t)s (московское время).")
+            % {"t": timezone.localtime(opens).strftime("%d.%m.%Y %H:%M")},
+            code="too_early",
+            status=403,
+        )
+    if now > closes:
+        raise DomainError(_("Время входа в сеанс тестирования истекло."), code="window_closed", status=403)
+    return credential
+
+
+# --- Building the individual test ----------------------------------------------------------------
+
+
+def draw_versions() -> list[QuestionVersion]:
+    """Questions drawn at random by the blueprint (or from the whole bank without one), in random
+    order. Only active questions are drawn; each contributes its current version."""
+    active = QuestionVersion.objects.filter(question__retired_at__isnull=True, question__current_id=F("pk"))
+    blueprint = list(BlueprintItem.objects.select_related("topic"))
+    chosen: list[QuestionVersion] = []
+    if blueprint:
+        for item in blueprint:
+            pool = list(active.filter(question__topic=item.topic))
+            if len(pool) < item.count:
+                raise DomainError(
+                    _("В теме «%(t)s» недостаточно вопросов для теста.") % {"t": item.topic.title},
+                    code="bank_too_small",
+                    status=409,
+                )
+            chosen.extend(_random.sample(pool, item.count))
+    else:
+        pool = list(active)
+        if len(pool) < settings.EXAM_QUESTION_COUNT:
+            raise DomainError(_("В банке недостаточно вопросов для теста."), code="bank_too_small", status=409)
+        chosen = _random.sample(pool, settings.EXAM_QUESTION_COUNT)
+    _random.shuffle(chosen)
+    return chosen
+
+
+def attempt_start(
+    *,
+    credential: ExamCredential,
+    session_key: str,
+    personally: bool,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> Attempt:
+    """Start the test after the candidate confirmed taking it personally (p.55). The whole
+    individual test (questions, versions, option order) is stored before the first question is
+    shown; the clock starts now and the deadline is stored. Starting twice returns the same attempt."""
+    from core.tasks import enqueue
+    from exam.tasks import attempt_finalize
+
+    if not personally:
+        raise DomainError(
+            _("Подтвердите, что проходите испытание лично и ознакомились с правилами."),
+            code="rules_not_confirmed",
+            fields={"personally": [_("Обязательное подтверждение.")]},
+        )
+    with transaction.atomic():
+        locked = (
+            ExamCredential.objects.select_for_update(of=("self",))
+            .select_related("application", "sitting")
+            .get(pk=credential.pk)
+        )
+        active = locked.attempts.filter(status=Attempt.Status.IN_PROGRESS).first()
+        if active is not None:
+            return active
+        if locked.attempts.count() >= settings.EXAM_ATTEMPTS_PER_ADMISSION:
+            raise DomainError(_("Попытка тестирования уже использована."), code="attempts_used", status=409)
+        if locked.sitting is None or locked.application.status != Application.Status.ADMITTED:
+            raise DomainError(_("Заявитель не допущен к аттестационному испытанию."), code="not_admitted", status=403)
+        now = timezone.now()
+        opens, closes = _window(locked.sitting)
+        if not opens <= now <= closes:
+            raise DomainError(
+                _("Начать тестирование можно только в окно входа сеанса."), code="window_closed", status=403
+            )
+        versions = draw_versions()
+        attempt = Attempt.objects.create(
+            credential=locked,
+            application=locked.application,
+            sitting=locked.sitting,
+            rules_confirmed_at=now,
+            started_at=now,
+            deadline_at=now + settings.EXAM_DURATION,
+            question_count=len(versions),
+            pass_score=settings.EXAM_PASS_SCORE,
+            session_key=session_key,
+            last_ip=ip,
+            last_user_agent=user_agent[:300],
+        )
+        AttemptItem.objects.bulk_create(
+            [
+                AttemptItem(
+                    attempt=attempt,
+                    position=position,
+                    version=version,
+                    option_order=_random.sample(range(len(version.options)), len(version.options)),
+                )
+                for position, version in enumerate(versions, start=1)
+            ]
+        )
+        QuestionVersion.objects.filter(pk__in=[v.pk for v in versions], shown=False).update(shown=True)
+        AttemptEvent.objects.create(
+            attempt=attempt, kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}
+        )
+        audit_record(
+            case=attempt,
+            actor=locked.application.candidate,
+            verb="attempt_start",
+            to_state=attempt.status,
+            data={"deadline": attempt.deadline_at.isoformat(), "questions": len(versions)},
+            ip=ip,
+        )
+        deadline = attempt.deadline_at
+        transaction.on_commit(lambda: enqueue(attempt_finalize, attempt.pk, eta=deadline))
+    return attempt
+
+
+# --- During the test ------------------------------------------------------------------------------
+
+
+def _session_checked(attempt: Attempt, session_key: str) -> None:
+    if attempt.session_key != session_key:
+        raise DomainError(
+            _("Тестирование продолжено на другом устройстве или в другом браузере; этот сеанс закрыт."),
+            code="taken_over",
+            status=409,
+        )
+
+
+def attempt_claim(*, attempt: Attempt, session_key: str, ip: str | None, user_agent: str) -> bool:
+    """Entering the room from another session takes the attempt over (a second login); the earlier
+    session is told so, and the event is logged. Returns whether a take-over happened."""
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if not locked.is_active or locked.session_key == session_key:
+            return False
+        previous = locked.session_key
+        locked.session_key = session_key
+        locked.save(update_fields=["session_key"])
+        AttemptEvent.objects.create(
+            attempt=locked,
+            kind=AttemptEvent.Kind.TAKEOVER,
+            ip=ip,
+            data={"ua": user_agent[:300], "previous_ip": locked.last_ip},
+        )
+        transaction.on_commit(lambda: _push(locked.pk, {"type": "attempt.taken_over", "session": previous}))
+    attempt.session_key = session_key
+    return True
+
+
+def attempt_touch(*, attempt: Attempt, ip: str | None, user_agent: str) -> None:
+    """Log a change of IP address or browser during the attempt (integrity monitoring)."""
+    changes = []
+    if ip and attempt.last_ip and ip != attempt.last_ip:
+        changes.append(
+            AttemptEvent(attempt=attempt, kind=AttemptEvent.Kind.IP_CHANGED, ip=ip, data={"from": attempt.last_ip})
+        )
+    ua = user_agent[:300]
+    if ua and attempt.last_user_agent and ua != attempt.last_user_agent:
+        changes.append(AttemptEvent(attempt=attempt, kind=AttemptEvent.Kind.BROWSER_CHANGED, ip=ip, data={"ua": ua}))
+    if changes or (ip and not attempt.last_ip):
+        AttemptEvent.objects.bulk_create(changes)
+        Attempt.objects.filter(pk=attempt.pk).update(
+            last_ip=ip or attempt.last_ip, last_user_agent=ua or attempt.last_user_agent
+        )
+        attempt.last_ip, attempt.last_user_agent = ip or attempt.last_ip, ua or attempt.last_user_agent
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    position: int
+    seq: int
+    applied: bool
+    answer: list[int]
+    flagged: bool
+
+
+def _clean_answer(answer: Any, option_count: int) -> list[int]:
+    if not isinstance(answer, list) or any(isinstance(a, bool) or not isinstance(a, int) for a in answer):
+        raise DomainError(
+            _("Ответ — это список номеров вариантов."),
+            code="invalid_answer",
+            fields={"answer": [_("Неверный формат.")]},
+        )
+    chosen = sorted(set(answer))
+    if any(a < 0 or a >= option_count for a in chosen):
+        raise DomainError(
+            _("Такого варианта ответа нет."), code="invalid_answer", fields={"answer": [_("Неверный вариант.")]}
+        )
+    return chosen
+
+
+def attempt_save_answer(
+    *,
+    attempt_id: int,
+    session_key: str,
+    position: int,
+    answer: Any,
+    flagged: bool | None,
+    seq: Any,
+    ip: str | None = None,
+) -> SaveResult:
+    """Save the answer to one question. Idempotent and ordered by the client's sequence number: a
+    delivery with a sequence number not above the stored one changes nothing and is acknowledged with
+    the stored answer. Refused after the deadline. Runs under a shared lock of the attempt row, so it
+    cannot interleave with the finalisation that scores it."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < MAX_SEQ:
+        raise DomainError(
+            _("Неверный порядковый номер сохранения."), code="invalid_seq", fields={"seq": [_("Неверное значение.")]}
+        )
+    if flagged is not None and not isinstance(flagged, bool):
+        raise DomainError(
+            _("Отметка вопроса — да или нет."), code="invalid_flag", fields={"flagged": [_("Неверное значение.")]}
+        )
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update(no_key=True)
+            .only("id", "status", "deadline_at", "session_key", "last_ip")
+            .filter(pk=attempt_id)
+            .first()
+        )
+        if attempt is None:
+            raise NotFound(_("Попытка не найдена."))
+        _session_checked(attempt, session_key)
+        if not attempt.is_active:
+            raise DomainError(_("Тестирование завершено."), code="attempt_finished", status=409)
+        if timezone.now() >= attempt.deadline_at:
+            raise DomainError(_("Время тестирования истекло: ответ не сохранён."), code="time_is_up", status=409)
+        row = (
+            AttemptItem.objects.filter(attempt_id=attempt_id, position=position)
+            .values("id", "seq", "option_order", "answer", "flagged")
+            .first()
+        )
+        if row is None:
+            raise NotFound(_("Вопрос не найден."))
+        chosen = _clean_answer(answer, len(row["option_order"]))
+        if seq <= row["seq"]:
+            return SaveResult(
+                position=position, seq=row["seq"], applied=False, answer=row["answer"], flagged=row["flagged"]
+            )
+        new_flag = row["flagged"] if flagged is None else flagged
+        AttemptItem.objects.filter(pk=row["id"]).update(
+            answer=chosen, flagged=new_flag, seq=seq, answered_at=timezone.now()
+        )
+        if ip and attempt.last_ip and ip != attempt.last_ip:
+            AttemptEvent.objects.create(
+                attempt_id=attempt_id, kind=AttemptEvent.Kind.IP_CHANGED, ip=ip, data={"from": attempt.last_ip}
+            )
+            Attempt.objects.filter(pk=attempt_id).update(last_ip=ip)
+    return SaveResult(position=position, seq=seq, applied=True, answer=chosen, flagged=new_flag)
+
+
+def attempt_record_event(
+    *, attempt: Attempt, session_key: str, kind: str, data: Any, ip: str | None
+) -> AttemptEvent | None:
+    """Events the exam-room page reports: page hidden, window left, reconnects, copy attempts."""
+    if kind not in AttemptEvent.CLIENT_KINDS:
+        raise DomainError(_("Неизвестное событие."), code="invalid_event", fields={"kind": [_("Неверное значение.")]})
+    _session_checked(attempt, session_key)
+    if not attempt.is_active or attempt.events.count() >= MAX_CLIENT_EVENTS:
+        return None
+    clean = {str(k)[:30]: str(v)[:200] for k, v in data.items()} if isinstance(data, dict) else {}
+    return AttemptEvent.objects.create(attempt=attempt, kind=kind, data=dict(list(clean.items())[:10]), ip=ip)
+
+
+# --- Submission, the deadline and scoring ----------------------------------------------------------
+
+
+def _score(attempt: Attempt) -> int:
+    """p.57: a question counts when the chosen options are exactly the correct ones (all or
+    nothing); a voided question (after an appeal) counts for nobody."""
+    items = list(attempt.items.select_related("version"))
+    score = 0
+    for item in items:
+        item.is_correct = (not item.voided) and sorted(item.answer) == sorted(item.version.correct)
+        score += bool(item.is_correct)
+    AttemptItem.objects.bulk_update(items, ["is_correct"])
+    return score
+
+
+def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: datetime | None = None) -> Attempt:
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt_id)
+        if not attempt.is_active:
+            return attempt  # already finalised: exactly one result
+        expired = now >= attempt.deadline_at
+        if reason == Attempt.FinishReason.DEADLINE and not expired:
+            return attempt  # the deadline moved (extra time): a later task or the sweeper will come
+        if expired:
+            reason = Attempt.FinishReason.DEADLINE
+        attempt.score = _score(attempt)
+        attempt.passed = attempt.score >= attempt.pass_score
+        attempt.finished_at = attempt.deadline_at if expired else now
+        attempt.finish_reason = reason
+        case_transition(
+            case=attempt,
+            name="finish",
+            by=by,
+            reason=str(Attempt.FinishReason(reason).label),
+            fields=("score", "passed", "finished_at", "finish_reason"),
+            data={"score": attempt.score, "passed": attempt.passed},
+        )
+        AttemptEvent.objects.create(
+            attempt=attempt,
+            kind=AttemptEvent.Kind.SUBMITTED if reason == Attempt.FinishReason.SUBMITTED else AttemptEvent.Kind.EXPIRED,
+            data={"score": attempt.score},
+        )
+        result = {"type": "attempt.finished", "score": attempt.score, "passed": attempt.passed}
+        transaction.on_commit(lambda: _push(attempt.pk, result))
+    return attempt
+
+
+def attempt_submit(*, attempt: Attempt, session_key: str) -> Attempt:
+    """The candidate ends the test (after confirming; the page lists unanswered questions). Racing
+    the automatic finalisation, exactly one result is recorded."""
+    _session_checked(attempt, session_key)
+    return _finalize(attempt.pk, reason=Attempt.FinishReason.SUBMITTED, by=attempt.application.candidate)
+
+
+def attempt_finalize_if_due(*, attempt: Attempt) -> Attempt:
+    """Finalisation on access: whoever touches an expired attempt finalises it."""
+    if attempt.is_active and timezone.now() >= attempt.deadline_at:
+        return _finalize(attempt.pk, reason=Attempt.FinishReason.DEADLINE)
+    return attempt
+
+
+def attempt_finalize_due(*, limit: int = 5000) -> int:
+    """The sweeper: finalise every attempt past its deadline. Returns how many it finalised."""
+    now = timezone.now()
+    due = list(
+        Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline_at__lte=now)
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for attempt_id in due:
+        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
+    return len(due)
+
+
+def attempt_finalize(*, attempt_id: int) -> Attempt:
+    return _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE)
+
+
+def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason: str) -> Attempt:
+    """The exam administrator gives one candidate extra time, with a reason (audited)."""
+    from core.tasks import enqueue
+    from exam.tasks import attempt_finalize as finalize_task
+
+    if not has_role(by, Role.EXAM_ADMIN):
+        raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
+        errors["minutes"] = [_("От 1 до 60 минут.")]
+    if not reason:
+        errors["reason"] = [_("Укажите причину.")]
+    if errors:
+        raise DomainError(_("Проверьте данные."), fields=errors)
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if not locked.is_active or timezone.now() >= locked.deadline_at:
+            raise DomainError(_("Тестирование уже завершено."), code="attempt_finished", status=409)
+        old = locked.deadline_at
+        locked.deadline_at = old + timedelta(minutes=minutes)
+        locked.extra_seconds += minutes * 60
+        locked.save(update_fields=["deadline_at", "extra_seconds"])
+        AttemptEvent.objects.create(
+            attempt=locked, kind=AttemptEvent.Kind.EXTRA_TIME, data={"minutes": minutes, "reason": reason}
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attempt_extra_time",
+            action="event",
+            reason=reason,
+            data={"minutes": minutes, "from": old.isoformat(), "to": locked.deadline_at.isoformat()},
+        )
+        deadline = locked.deadline_at
+        transaction.on_commit(lambda: enqueue(finalize_task, locked.pk, eta=deadline))
+        transaction.on_commit(lambda: _push(locked.pk, {"type": "attempt.clock", "deadline": deadline.isoformat()}))
+    return locked
+
+
+def _push(attempt_id: int, message: dict[str, Any]) -> None:
+    """Tell the candidate's page (and the sitting monitor) over the channel layer. Best effort: the
+    page also polls, so an outage of Redis cannot stop the test from ending on time."""
+    import logging
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(f"attempt.{attempt_id}", message)
+        sitting_id = Attempt.objects.filter(pk=attempt_id).values_list("sitting_id", flat=True).first()
+        if sitting_id:
+            async_to_sync(layer.group_send)(f"sitting.{sitting_id}", {"type": "sitting.changed"})
+    except Exception:
+        logging.getLogger(__name__).warning("could not push to attempt %s", attempt_id, exc_info=True)

@@ -1,0 +1,424 @@
+"""The question bank (exam administrator): questions with versions, retirement, the blueprint, and
+import and export in JSON and XLSX with a row-by-row validation report (all rows or none)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.models import User
+from core.roles import Role, has_role
+from core.services import audit_record
+from exam.models import BlueprintItem, Question, QuestionVersion, Topic
+
+MIN_OPTIONS, MAX_OPTIONS = 3, 6
+FORMAT = "sout-question-bank/1"
+XLSX_HEADER = [
+    "code",
+    "topic",
+    "topic_title",
+    "text",
+    "option_1",
+    "option_2",
+    "option_3",
+    "option_4",
+    "option_5",
+    "option_6",
+    "correct",
+    "retired",
+]
+
+
+def _require_admin(user: User) -> None:
+    if not has_role(user, Role.EXAM_ADMIN):
+        raise DomainError(_("Банк вопросов ведёт администратор испытания."), code="forbidden", status=403)
+
+
+# --- Validation shared by the editor and the import ---------------------------------------------
+
+
+@dataclass
+class QuestionData:
+    code: str
+    topic: str
+    text: str
+    options: list[str]
+    correct: list[int]  # 0-based
+    topic_title: str = ""
+    retired: bool = False
+
+
+def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[str]]:
+    """Check one question: code, topic, text, 3 to 6 distinct options, at least one correct option
+    given by its number (1-based). Returns the clean data or the list of problems, in Russian."""
+    problems: list[str] = []
+    code = str(raw.get("code") or "").strip()
+    topic = str(raw.get("topic") or "").strip()
+    text = str(raw.get("text") or "").strip()
+    if not code:
+        problems.append(_("не указан код вопроса"))
+    elif len(code) > 20:
+        problems.append(_("код вопроса длиннее 20 символов"))
+    if not topic:
+        problems.append(_("не указана тема"))
+    elif len(topic) > 20:
+        problems.append(_("код темы длиннее 20 символов"))
+    if not text:
+        problems.append(_("нет текста вопроса"))
+    elif len(text) > 4000:
+        problems.append(_("текст вопроса длиннее 4000 символов"))
+    options_raw = raw.get("options")
+    if not isinstance(options_raw, list):
+        problems.append(_("варианты ответа должны быть списком"))
+        options: list[str] = []
+    else:
+        options = [str(o).strip() for o in options_raw if o is not None and str(o).strip()]
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+            problems.append(
+                _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
+                % {"n": len(options), "min": MIN_OPTIONS, "max": MAX_OPTIONS}
+            )
+        if len(set(options)) != len(options):
+            problems.append(_("варианты ответа повторяются"))
+        if any(len(o) > 1000 for o in options):
+            problems.append(_("вариант ответа длиннее 1000 символов"))
+    correct_raw = raw.get("correct")
+    correct: list[int] = []
+    if isinstance(correct_raw, str):
+        correct_raw = [p for p in correct_raw.replace(";", ",").split(",") if p.strip()]
+    if isinstance(correct_raw, int) and not isinstance(correct_raw, bool):
+        correct_raw = [correct_raw]
+    if not isinstance(correct_raw, list) or not correct_raw:
+        problems.append(_("не указаны правильные варианты"))
+    else:
+        try:
+            numbers = sorted({int(str(c).strip()) for c in correct_raw})
+        except ValueError:
+            problems.append(_("правильные варианты указываются номерами, например «1» или «1,3»"))
+        else:
+            if any(n < 1 or n > len(options) for n in numbers):
+                problems.append(_("номер правильного варианта вне списка вариантов"))
+            elif len(numbers) == len(options):
+                problems.append(_("все варианты отмечены правильными"))
+            correct = [n - 1 for n in numbers]
+    if problems:
+        return None, problems
+    return (
+        QuestionData(
+            code=code,
+            topic=topic,
+            text=text,
+            options=options,
+            correct=correct,
+            topic_title=str(raw.get("topic_title") or "").strip(),
+            retired=bool(raw.get("retired")),
+        ),
+        [],
+    )
+
+
+# --- Editing -------------------------------------------------------------------------------------
+
+
+def _new_version(question: Question, data: QuestionData, by: User | None) -> QuestionVersion:
+    number = (question.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = QuestionVersion.objects.create(
+        question=question, number=number, text=data.text, options=data.options, correct=data.correct, created_by=by
+    )
+    question.current = version
+    question.save(update_fields=["current"])
+    return version
+
+
+def question_save(*, data: QuestionData, by: User | None, is_sample: bool = False) -> Question:
+    """Create a question or change it. A version already shown in an attempt is never changed: the
+    edit becomes the next version, and attempts keep the version they showed."""
+    with transaction.atomic():
+        topic = Topic.objects.filter(code=data.topic).first()
+        if topic is None:
+            if not data.topic_title:
+                raise DomainError(
+                    _("Тема %(t)s не найдена.") % {"t": data.topic}, fields={"topic": [_("Неизвестная тема.")]}
+                )
+            topic = Topic.objects.create(code=data.topic, title=data.topic_title, order=Topic.objects.count() + 1)
+        question = Question.objects.select_for_update().filter(code=data.code).first()
+        if question is None:
+            question = Question.objects.create(code=data.code, topic=topic, is_sample=is_sample)
+            _new_version(question, data, by)
+            audit_record(case=question, actor=by, verb="question_create", action="event")
+        else:
+            current = question.current
+            unchanged = current is not None and (current.text, current.options, current.correct) == (
+                data.text,
+                data.options,
+                data.correct,
+            )
+            if question.topic_id != topic.pk:
+                question.topic = topic
+                question.save(update_fields=["topic"])
+            if not unchanged:
+                if current is not None and not current.shown:
+                    current.text, current.options, current.correct = data.text, data.options, data.correct
+                    current.save(update_fields=["text", "options", "correct"])
+                else:
+                    _new_version(question, data, by)
+                audit_record(
+                    case=question,
+                    actor=by,
+                    verb="question_edit",
+                    action="event",
+                    data={"version": question.current.number if question.current else None},
+                )
+        retired = question.retired_at is not None
+        if data.retired != retired:
+            question.retired_at = timezone.now() if data.retired else None
+            question.save(update_fields=["retired_at"])
+            audit_record(
+                case=question, actor=by, verb="question_retire" if data.retired else "question_restore", action="event"
+            )
+    return question
+
+
+def question_edit(*, raw: dict[str, Any], by: User) -> Question:
+    _require_admin(by)
+    data, problems = validate_question(raw)
+    if data is None:
+        raise DomainError(_("Проверьте вопрос: %(p)s.") % {"p": "; ".join(problems)}, code="invalid")
+    return question_save(data=data, by=by)
+
+
+def question_retire(*, question: Question, by: User, retire: bool = True) -> Question:
+    """A retired question leaves the draw of new tests; attempts that showed it keep it."""
+    _require_admin(by)
+    with transaction.atomic():
+        locked = Question.objects.select_for_update().get(pk=question.pk)
+        if (locked.retired_at is not None) != retire:
+            locked.retired_at = timezone.now() if retire else None
+            locked.save(update_fields=["retired_at"])
+            audit_record(
+                case=locked, actor=by, verb="question_retire" if retire else "question_restore", action="event"
+            )
+    return locked
+
+
+def blueprint_set(*, counts: dict[str, int], by: User | None) -> None:
+    """How many questions of each topic make up a test. Each count must fit the active questions of
+    its topic; zero removes the topic from the blueprint."""
+    if by is not None:
+        _require_admin(by)
+    errors: dict[str, list[str]] = {}
+    topics = {t.code: t for t in Topic.objects.all()}
+    for code, count in counts.items():
+        topic = topics.get(code)
+        if topic is None:
+            errors[code] = [_("Неизвестная тема.")]
+            continue
+        if not isinstance(count, int) or count < 0:
+            errors[code] = [_("Укажите целое неотрицательное число.")]
+            continue
+        available = topic.questions.filter(retired_at__isnull=True).count()
+        if count > available:
+            errors[code] = [_("В теме только %(n)d действующих вопросов.") % {"n": available}]
+    if not errors and sum(counts.values()) == 0:
+        errors["total"] = [_("В тесте должен быть хотя бы один вопрос.")]
+    if errors:
+        raise DomainError(_("Проверьте состав теста."), fields=errors)
+    with transaction.atomic():
+        BlueprintItem.objects.all().delete()
+        BlueprintItem.objects.bulk_create(
+            [BlueprintItem(topic=topics[code], count=count) for code, count in counts.items() if count]
+        )
+        if by is not None:  # configuration, not a case: recorded against the administrator
+            audit_record(case=by, actor=by, verb="blueprint_set", action="event", data=counts)
+
+
+# --- Import and export ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (row, code, problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse_json(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, int] | None]:
+    """Rows, topic titles and the blueprint from a JSON bank (format sout-question-bank/1)."""
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DomainError(
+            _("Файл не является JSON в кодировке UTF-8: %(e)s") % {"e": exc}, code="invalid_file"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise DomainError(_("В файле нет списка вопросов (ключ «questions»)."), code="invalid_file")
+    topics = {}
+    for topic in data.get("topics") or []:
+        if isinstance(topic, dict) and topic.get("code"):
+            topics[str(topic["code"])] = str(topic.get("title") or "")
+    rows = [q if isinstance(q, dict) else {"_invalid": True} for q in data["questions"]]
+    blueprint = data.get("blueprint") if isinstance(data.get("blueprint"), dict) else None
+    return rows, topics, blueprint
+
+
+def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, int] | None]:
+    """Rows from the first sheet of an XLSX workbook with the columns of ``XLSX_HEADER``."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise DomainError(_("Файл не является книгой Excel (XLSX)."), code="invalid_file") from None
+    sheet = workbook.worksheets[0]
+    rows_iter = sheet.iter_rows(values_only=True)
+    header = [str(h or "").strip().lower() for h in next(rows_iter, [])]
+    missing = [h for h in ("code", "topic", "text", "option_1", "option_2", "option_3", "correct") if h not in header]
+    if missing:
+        raise DomainError(
+            _("В первой строке нет столбцов: %(cols)s.") % {"cols": ", ".join(missing)}, code="invalid_file"
+        )
+    rows = []
+    topics: dict[str, str] = {}
+    for values in rows_iter:
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        record = dict(zip(header, values, strict=False))
+        options = [record.get(f"option_{i}") for i in range(1, MAX_OPTIONS + 1)]
+        correct = record.get("correct")
+        rows.append(
+            {
+                "code": record.get("code"),
+                "topic": record.get("topic"),
+                "topic_title": record.get("topic_title") or "",
+                "text": record.get("text"),
+                "options": [o for o in options if o is not None and str(o).strip()],
+                "correct": str(correct) if correct is not None else "",
+                "retired": str(record.get("retired") or "").strip().lower() in ("1", "да", "yes", "true"),
+            }
+        )
+        if record.get("topic") and record.get("topic_title"):
+            topics[str(record["topic"]).strip()] = str(record["topic_title"]).strip()
+    return rows, topics, None
+
+
+def bank_import(
+    *,
+    rows: list[dict[str, Any]],
+    topics: dict[str, str],
+    blueprint: dict[str, int] | None,
+    by: User | None,
+    sample: bool = False,
+) -> ImportReport:
+    """Validate every row, and import all of them only if none is wrong (the report lists each
+    problem with its row number). Existing questions are updated (a new version if the old one was
+    shown); new topics need a title."""
+    if by is not None:
+        _require_admin(by)
+    report = ImportReport(rows=len(rows))
+    known_topics = set(Topic.objects.values_list("code", flat=True)) | {c for c, t in topics.items() if t}
+    seen: set[str] = set()
+    clean: list[QuestionData] = []
+    for index, raw in enumerate(rows, start=1):
+        if raw.get("_invalid"):
+            report.errors.append((index, "", [_("строка не является объектом")]))
+            continue
+        data, problems = validate_question(raw)
+        code = str(raw.get("code") or "")
+        if data is not None:
+            if data.code in seen:
+                problems.append(_("код повторяется в файле"))
+            if data.topic not in known_topics and not data.topic_title:
+                problems.append(_("тема %(t)s не найдена и не описана") % {"t": data.topic})
+            seen.add(data.code)
+        if problems:
+            report.errors.append((index, code, problems))
+        elif data is not None:
+            data.topic_title = data.topic_title or topics.get(data.topic, "")
+            clean.append(data)
+    if report.errors:
+        return report
+    existing = set(Question.objects.filter(code__in=seen).values_list("code", flat=True))
+    with transaction.atomic():
+        for code, title in topics.items():
+            if title:
+                Topic.objects.update_or_create(code=code, defaults={"title": title})
+        for order, topic in enumerate(Topic.objects.order_by("code"), start=1):
+            if topic.order != order:
+                Topic.objects.filter(pk=topic.pk).update(order=order)
+        for data in clean:
+            question_save(data=data, by=by, is_sample=sample)
+        if blueprint:
+            blueprint_set(counts={str(k): int(v) for k, v in blueprint.items()}, by=None)
+    report.created = len(seen - existing)
+    report.updated = len(seen & existing)
+    return report
+
+
+def _export_rows() -> list[dict[str, Any]]:
+    rows = []
+    for question in Question.objects.select_related("topic", "current").order_by("topic__order", "code"):
+        version = question.current
+        if version is None:
+            continue
+        rows.append(
+            {
+                "code": question.code,
+                "topic": question.topic.code,
+                "text": version.text,
+                "options": version.options,
+                "correct": [i + 1 for i in version.correct],
+                "retired": question.retired_at is not None,
+            }
+        )
+    return rows
+
+
+def bank_export_json() -> bytes:
+    data = {
+        "format": FORMAT,
+        "sample": Question.objects.filter(is_sample=True).exists(),
+        "topics": [{"code": t.code, "title": t.title} for t in Topic.objects.all()],
+        "blueprint": {b.topic.code: b.count for b in BlueprintItem.objects.select_related("topic")},
+        "questions": _export_rows(),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def bank_export_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    titles = dict(Topic.objects.values_list("code", "title"))
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "questions"
+    sheet.append(XLSX_HEADER)
+    for row in _export_rows():
+        options = row["options"] + [None] * (MAX_OPTIONS - len(row["options"]))
+        sheet.append(
+            [
+                row["code"],
+                row["topic"],
+                titles.get(row["topic"], ""),
+                row["text"],
+                *options,
+                ",".join(str(c) for c in row["correct"]),
+                "да" if row["retired"] else "",
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

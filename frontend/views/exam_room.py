@@ -1,0 +1,179 @@
+"""The exam room: sign-in with the testing-system credentials, the rules, the test, the result.
+Also the published question list (p.55) and the practice quiz for anyone."""
+
+from __future__ import annotations
+
+import random
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.http import client_ip
+from exam import selectors_exam
+from exam.exam_session import exam_session_close, exam_session_get, exam_session_open
+from exam.models import Question, QuestionVersion
+from exam.services import attempts as service
+
+_random = random.SystemRandom()
+
+
+def _session(request: HttpRequest):  # type: ignore[no-untyped-def]
+    try:
+        return exam_session_get(request.session)
+    except DomainError:
+        return None
+
+
+@never_cache
+def exam_login(request: HttpRequest) -> HttpResponse:
+    error = ""
+    login = ""
+    if request.method == "POST":
+        login = request.POST.get("login", "")[:40]
+        try:
+            credential = service.exam_login(login=login, password=request.POST.get("password", "")[:100])
+        except DomainError as exc:
+            error = exc.message
+        else:
+            exam_session_open(request.session, credential, service.new_session_key())
+            return redirect("frontend:exam_room")
+    return render(request, "frontend/exam/login.html", {"error": error, "login": login})
+
+
+@require_POST
+def exam_logout(request: HttpRequest) -> HttpResponse:
+    exam_session_close(request.session)
+    return redirect("frontend:exam_login")
+
+
+@never_cache
+def exam_room(request: HttpRequest) -> HttpResponse:
+    """Rules and the confirmation before the start; the test itself once started; the result after."""
+    session = _session(request)
+    if session is None:
+        return redirect("frontend:exam_login")
+    credential, session_key = session
+    attempt = selectors_exam.attempt_for_credential(credential)
+    if attempt is not None:
+        attempt = service.attempt_finalize_if_due(attempt=attempt)
+    if attempt is None:
+        error = ""
+        if request.method == "POST":
+            try:
+                service.attempt_start(
+                    credential=credential,
+                    session_key=session_key,
+                    personally=request.POST.get("personally") == "on",
+                    ip=client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return redirect("frontend:exam_room")
+        return render(
+            request,
+            "frontend/exam/rules.html",
+            {
+                "credential": credential,
+                "error": error,
+                "minutes": int(settings.EXAM_DURATION.total_seconds() // 60),
+                "pass_score": settings.EXAM_PASS_SCORE,
+            },
+        )
+    if not attempt.is_active:
+        return render(
+            request,
+            "frontend/exam/result.html",
+            {"credential": credential, "attempt": attempt, "result": selectors_exam.attempt_result(attempt)},
+        )
+    taken_over = service.attempt_claim(
+        attempt=attempt,
+        session_key=session_key,
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    if taken_over:
+        messages.warning(
+            request,
+            _("Тестирование продолжено в этом окне. Сеанс на другом устройстве закрыт; это записано в журнал."),
+        )
+    return render(
+        request, "frontend/exam/room.html", {"credential": credential, "attempt": attempt, "i18n": _room_strings()}
+    )
+
+
+def _room_strings() -> dict[str, str]:
+    """The exam-room script's messages, translated on the server."""
+    return {
+        "question": _("Вопрос"),
+        "of": _("из"),
+        "saving": _("Сохраняется…"),
+        "saved": _("Сохранено"),
+        "pending": _("Не отправлено: будет отправлено при восстановлении связи"),
+        "offline": _(
+            "Нет связи с сервером. Ответы сохраняются на этом устройстве и будут отправлены автоматически; время идёт."
+        ),
+        "online": _("Связь есть"),
+        "takenOver": _("Тестирование открыто в другом окне или на другом устройстве. Этот сеанс закрыт."),
+        "timeUp": _("Время истекло. Тестирование завершено."),
+        "unanswered": _("Без ответа вопросы:"),
+        "allAnswered": _("Ответы даны на все вопросы."),
+        "unsent": _("Есть ответы, ещё не принятые сервером: дождитесь восстановления связи."),
+        "error": _("Ответ не принят:"),
+    }
+
+
+# --- Public: the published questions (p.55) and practice ---------------------------------------
+
+
+def public_questions(request: HttpRequest) -> HttpResponse:
+    questions = list(selectors_exam.public_questions())
+    topics: dict[str, list[object]] = {}
+    for question in questions:
+        topics.setdefault(str(question.topic), []).append(question)
+    return render(request, "frontend/exam/public_questions.html", {"topics": topics, "count": len(questions)})
+
+
+def practice(request: HttpRequest) -> HttpResponse:
+    """A short untimed quiz from the public bank; the correct answers are shown afterwards."""
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("q") if i.isdigit()][: settings.PRACTICE_QUESTION_COUNT]
+        versions = QuestionVersion.objects.in_bulk(ids)
+        rows = []
+        for version_id in ids:
+            version = versions.get(version_id)
+            if version is None:
+                continue
+            chosen = sorted({int(c) for c in request.POST.getlist(f"a{version_id}") if c.isdigit()})
+            rows.append(
+                {
+                    "version": version,
+                    "chosen": chosen,
+                    "correct": chosen == sorted(version.correct),
+                    "options": [
+                        {"text": text, "chosen": i in chosen, "right": i in version.correct}
+                        for i, text in enumerate(version.options)
+                    ],
+                }
+            )
+        return render(
+            request,
+            "frontend/exam/practice_result.html",
+            {"rows": rows, "score": sum(r["correct"] for r in rows), "total": len(rows)},
+        )
+    pool: list[Question] = list(selectors_exam.public_questions())
+    picked = _random.sample(pool, min(settings.PRACTICE_QUESTION_COUNT, len(pool)))
+    items = []
+    for question in picked:
+        version = question.current
+        assert version is not None
+        order = _random.sample(range(len(version.options)), len(version.options))
+        items.append({"version": version, "options": [(i, version.options[i]) for i in order]})
+    return render(request, "frontend/exam/practice.html", {"items": items})

@@ -1,0 +1,319 @@
+"""The attestation test: entry, the individual test, answers, the clock, submission and scoring."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from core.errors import DomainError
+from core.models import AuditEvent
+from exam import selectors_exam
+from exam.models import Attempt, AttemptEvent, AttemptItem, Question, QuestionVersion
+from exam.services import attempts as service
+from exam.services.bank import QuestionData, question_save
+from tests.conftest import answer_correctly
+
+
+def start(credential, key="session-a"):
+    return service.attempt_start(
+        credential=credential, session_key=key, personally=True, ip="10.0.0.1", user_agent="UA"
+    )
+
+
+def test_login_opens_the_room_only_within_the_window(exam_setup):
+    from exam.services import exam_password_issue
+
+    credential = exam_setup["credential"]
+    password = exam_password_issue(credential=credential, by=exam_setup["candidate"])
+    assert service.exam_login(login=credential.login, password=password) == credential
+    sitting = exam_setup["sitting"]
+    with pytest.raises(DomainError) as err:
+        service.exam_login(login=credential.login, password=password, now=sitting.starts_at - timedelta(minutes=5))
+    assert err.value.code == "too_early"
+    late = sitting.starts_at + timedelta(minutes=sitting.entry_window_minutes + 1)
+    with pytest.raises(DomainError) as err:
+        service.exam_login(login=credential.login, password=password, now=late)
+    assert err.value.code == "window_closed"
+
+
+def test_wrong_passwords_lock_the_exam_login(exam_setup, settings):
+    from exam.services import exam_password_issue
+
+    credential = exam_setup["credential"]
+    password = exam_password_issue(credential=credential, by=exam_setup["candidate"])
+    for _ in range(settings.EXAM_LOGIN_FAILURE_LIMIT):
+        with pytest.raises(DomainError) as err:
+            service.exam_login(login=credential.login, password="wrong")
+        assert err.value.message == "Неверный логин или пароль."
+    with pytest.raises(DomainError) as err:
+        service.exam_login(login=credential.login, password=password)
+    assert err.value.code == "locked"
+
+
+def test_start_needs_personal_confirmation(exam_setup):
+    with pytest.raises(DomainError) as err:
+        service.attempt_start(credential=exam_setup["credential"], session_key="k", personally=False)
+    assert err.value.code == "rules_not_confirmed"
+    assert not Attempt.objects.exists()
+
+
+def test_start_builds_the_whole_test_by_the_blueprint_before_the_first_question(exam_setup, settings):
+    before = timezone.now()
+    attempt = start(exam_setup["credential"])
+    items = list(attempt.items.select_related("version__question__topic"))
+    assert len(items) == 40 == attempt.question_count
+    assert sorted(i.position for i in items) == list(range(1, 41))
+    assert {t: sum(1 for i in items if i.version.question.topic.code == t) for t in ("T1", "T2")} == {
+        "T1": 20,
+        "T2": 20,
+    }
+    assert len({i.version_id for i in items}) == 40
+    assert all(sorted(i.option_order) == list(range(len(i.version.options))) for i in items)
+    assert any(i.option_order != sorted(i.option_order) for i in items)  # shuffled
+    assert before <= attempt.started_at <= timezone.now()
+    assert attempt.deadline_at == attempt.started_at + settings.EXAM_DURATION
+    assert all(QuestionVersion.objects.filter(pk__in=[i.version_id for i in items]).values_list("shown", flat=True))
+    assert start(exam_setup["credential"]) == attempt  # one active attempt; a second start returns it
+    assert AttemptEvent.objects.filter(attempt=attempt, kind="started").count() == 1
+
+
+def test_thirty_six_correct_pass_and_thirty_five_fail(exam_setup, alice, oscar, victor, sergey, eva):
+    from tests.conftest import admit, open_sitting
+
+    attempt = start(exam_setup["credential"])
+    answer_correctly(attempt, 36)
+    result = service.attempt_submit(attempt=attempt, session_key="session-a")
+    assert (result.score, result.passed) == (36, True)
+
+    from tests.conftest import make_sitting
+
+    sitting = make_sitting(eva, days_ahead=2)
+    credential = admit(oscar, victor, sergey, sitting)
+    open_sitting(sitting)
+    other = start(credential, key="session-o")
+    answer_correctly(other, 35)
+    result = service.attempt_submit(attempt=other, session_key="session-o")
+    assert (result.score, result.passed) == (35, False)
+
+
+def test_multi_answer_question_is_all_or_nothing(exam_setup):
+    attempt = start(exam_setup["credential"])
+    item = next(i for i in attempt.items.select_related("version") if len(i.version.correct) > 1)
+    correct = item.version.correct
+    wrong = next(i for i in range(len(item.version.options)) if i not in correct)
+    cases = [(correct, True), (correct[:1], False), ([*correct, wrong], False), ([], False)]
+    for seq, (answer, expected) in enumerate(cases, start=1):
+        service.attempt_save_answer(
+            attempt_id=attempt.pk, session_key="session-a", position=item.position, answer=answer, flagged=None, seq=seq
+        )
+        AttemptItem.objects.filter(pk=item.pk).update(is_correct=None)
+        assert service._score(Attempt.objects.get(pk=attempt.pk)) == (1 if expected else 0), answer
+
+
+def test_save_is_ordered_and_idempotent(exam_setup):
+    attempt = start(exam_setup["credential"])
+    save = lambda answer, seq: service.attempt_save_answer(  # noqa: E731
+        attempt_id=attempt.pk, session_key="session-a", position=3, answer=answer, flagged=None, seq=seq
+    )
+    assert save([1], 5).applied
+    late = save([2], 4)  # an older change delivered late
+    assert not late.applied and late.answer == [1] and late.seq == 5
+    again = save([1], 5)  # the same delivery twice
+    assert not again.applied
+    assert save([0, 2], 6).applied
+    assert AttemptItem.objects.get(attempt=attempt, position=3).answer == [0, 2]
+
+
+def test_bad_answers_are_refused_with_a_clear_error(exam_setup):
+    attempt = start(exam_setup["credential"])
+    for answer, seq in [([99], 1), (["a"], 2), ("1", 3), ([True], 4), ([1], 0), ([1], "7"), ([1], -1)]:
+        with pytest.raises(DomainError) as err:
+            service.attempt_save_answer(
+                attempt_id=attempt.pk, session_key="session-a", position=1, answer=answer, flagged=None, seq=seq
+            )
+        assert err.value.status == 400 and err.value.message
+    with pytest.raises(DomainError) as err:
+        service.attempt_save_answer(
+            attempt_id=attempt.pk, session_key="session-a", position=41, answer=[1], flagged=None, seq=9
+        )
+    assert err.value.status == 404
+    assert not AttemptItem.objects.filter(attempt=attempt).exclude(answer=[]).exists()
+
+
+def test_save_after_the_deadline_is_refused(exam_setup):
+    attempt = start(exam_setup["credential"])
+    with time_machine.travel(attempt.deadline_at + timedelta(seconds=1)), pytest.raises(DomainError) as err:
+        service.attempt_save_answer(
+            attempt_id=attempt.pk, session_key="session-a", position=1, answer=[1], flagged=None, seq=1
+        )
+    assert err.value.code == "time_is_up"
+    assert AttemptItem.objects.get(attempt=attempt, position=1).answer == []
+
+
+def test_double_submit_gives_one_result(exam_setup):
+    attempt = start(exam_setup["credential"])
+    answer_correctly(attempt, 38)
+    first = service.attempt_submit(attempt=attempt, session_key="session-a")
+    second = service.attempt_submit(attempt=Attempt.objects.get(pk=attempt.pk), session_key="session-a")
+    assert first.finished_at == second.finished_at and first.score == second.score == 38
+    assert AuditEvent.objects.filter(verb="finish", case_id=attempt.pk).count() == 1
+    assert AttemptEvent.objects.filter(attempt=attempt, kind="submitted").count() == 1
+
+
+def test_sweeper_finalises_at_the_deadline_and_records_the_deadline_as_the_finish(exam_setup):
+    attempt = start(exam_setup["credential"])
+    answer_correctly(attempt, 10)
+    assert service.attempt_finalize_due() == 0
+    with time_machine.travel(attempt.deadline_at + timedelta(seconds=30)):
+        assert service.attempt_finalize_due() == 1
+    attempt.refresh_from_db()
+    assert attempt.status == "finished" and attempt.finish_reason == "deadline"
+    assert attempt.finished_at == attempt.deadline_at
+    assert attempt.score == 10 and attempt.passed is False
+
+
+def test_an_expired_attempt_is_finalised_on_any_access(exam_setup):
+    attempt = start(exam_setup["credential"])
+    with time_machine.travel(attempt.deadline_at + timedelta(seconds=1)):
+        attempt = service.attempt_finalize_if_due(attempt=attempt)
+    assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
+
+
+def test_the_finalise_task_before_a_moved_deadline_leaves_the_attempt_running(exam_setup, eva):
+    attempt = start(exam_setup["credential"])
+    old_deadline = attempt.deadline_at
+    service.attempt_grant_extra_time(attempt=attempt, by=eva, minutes=5, reason="Сбой электропитания у заявителя")
+    with time_machine.travel(old_deadline + timedelta(seconds=1)):
+        assert service.attempt_finalize(attempt_id=attempt.pk).status == "in_progress"
+        service.attempt_save_answer(
+            attempt_id=attempt.pk, session_key="session-a", position=1, answer=[1], flagged=None, seq=1
+        )
+    attempt.refresh_from_db()
+    assert attempt.deadline_at == old_deadline + timedelta(minutes=5)
+    assert AuditEvent.objects.filter(
+        verb="attempt_extra_time", actor=eva, reason="Сбой электропитания у заявителя"
+    ).exists()
+
+
+def test_only_the_exam_administrator_grants_extra_time_with_a_reason(exam_setup, victor, eva):
+    attempt = start(exam_setup["credential"])
+    with pytest.raises(DomainError) as err:
+        service.attempt_grant_extra_time(attempt=attempt, by=victor, minutes=5, reason="x")
+    assert err.value.status == 403
+    with pytest.raises(DomainError) as err:
+        service.attempt_grant_extra_time(attempt=attempt, by=eva, minutes=0, reason="")
+    assert set(err.value.fields) == {"minutes", "reason"}
+
+
+def test_a_second_login_takes_over_and_the_first_session_is_refused(exam_setup):
+    attempt = start(exam_setup["credential"])
+    assert service.attempt_claim(attempt=attempt, session_key="session-b", ip="10.0.0.2", user_agent="Other")
+    with pytest.raises(DomainError) as err:
+        service.attempt_save_answer(
+            attempt_id=attempt.pk, session_key="session-a", position=1, answer=[1], flagged=None, seq=1
+        )
+    assert err.value.code == "taken_over"
+    service.attempt_save_answer(
+        attempt_id=attempt.pk, session_key="session-b", position=1, answer=[1], flagged=None, seq=1
+    )
+    event = AttemptEvent.objects.get(attempt=attempt, kind="takeover")
+    assert event.ip == "10.0.0.2"
+
+
+def test_an_edited_question_does_not_change_an_old_attempt(exam_setup):
+    attempt = start(exam_setup["credential"])
+    item = attempt.items.select_related("version__question").first()
+    question = item.version.question
+    shown_text = item.version.text
+    question_save(
+        data=QuestionData(
+            code=question.code,
+            topic=question.topic.code,
+            text="Исправленная формулировка?",
+            options=["а", "б", "в"],
+            correct=[1],
+        ),
+        by=None,
+    )
+    question.refresh_from_db()
+    assert question.current.number == 2 and question.current.text == "Исправленная формулировка?"
+    item.refresh_from_db()
+    assert item.version.number == 1 and item.version.text == shown_text
+    state = selectors_exam.attempt_state(attempt)
+    assert state["items"][0]["text"] == shown_text
+
+
+def test_an_unshown_version_is_edited_in_place(db):
+    from tests.conftest import make_bank
+
+    question = make_bank(topics=1, per_topic=1)[0]
+    question_save(
+        data=QuestionData(code=question.code, topic="T1", text="Новый текст?", options=["а", "б", "в"], correct=[0]),
+        by=None,
+    )
+    question.refresh_from_db()
+    assert question.versions.count() == 1 and question.current.text == "Новый текст?"
+
+
+def test_a_retired_question_leaves_the_draw_but_stays_in_old_attempts(exam_setup, eva):
+    from django.test import override_settings
+
+    from exam.models import BlueprintItem
+    from exam.services.bank import question_retire
+
+    attempt = start(exam_setup["credential"])
+    item = attempt.items.select_related("version__question").get(position=1)
+    question_retire(question=item.version.question, by=eva)
+    BlueprintItem.objects.all().delete()
+    with override_settings(EXAM_QUESTION_COUNT=49):  # every active question of the 50
+        drawn = {v.question_id for v in service.draw_versions()}
+    assert len(drawn) == 49 and item.version.question_id not in drawn
+    assert selectors_exam.attempt_state(attempt)["items"][0]["text"] == item.version.text
+
+
+def test_no_response_before_scoring_contains_the_correct_answers(exam_setup):
+    attempt = start(exam_setup["credential"])
+    state = selectors_exam.attempt_state(attempt)
+    assert "correct" not in str(state.keys())
+    for item in state["items"]:
+        assert set(item) == {"position", "text", "multiple", "options", "answer", "flagged", "seq"}
+        assert all(set(o) == {"id", "text"} for o in item["options"])
+    assert "correct" not in selectors_exam.attempt_clock(attempt)
+
+
+def test_the_last_attempt_is_the_final_result(exam_setup, victor, sergey, eva):
+    """p.58: a candidate who failed and passed on a new admission is attested, and vice versa."""
+    from exam.models import Application
+    from tests.conftest import admit, make_sitting, open_sitting
+
+    alice = exam_setup["candidate"]
+    first = start(exam_setup["credential"])
+    answer_correctly(first, 20)
+    service.attempt_submit(attempt=first, session_key="session-a")
+    assert selectors_exam.final_result(first.application).passed is False
+    # A new admission (retake) for the same person.
+    sitting = make_sitting(eva, days_ahead=3)
+    credential = admit(alice, victor, sergey, sitting)
+    open_sitting(sitting)
+    second = start(credential, key="session-2")
+    answer_correctly(second, 39)
+    service.attempt_submit(attempt=second, session_key="session-2")
+    for application in Application.objects.filter(candidate=alice):
+        assert selectors_exam.final_result(application).pk == second.pk
+
+
+def test_one_attempt_per_admission(exam_setup):
+    attempt = start(exam_setup["credential"])
+    service.attempt_submit(attempt=attempt, session_key="session-a")
+    with pytest.raises(DomainError) as err:
+        start(exam_setup["credential"], key="again")
+    assert err.value.code == "attempts_used"
+
+
+def test_a_bank_too_small_for_the_blueprint_refuses_to_start(exam_setup):
+    Question.objects.filter(topic__code="T1").update(retired_at=timezone.now())
+    with pytest.raises(DomainError) as err:
+        start(exam_setup["credential"])
+    assert err.value.code == "bank_too_small"
+    assert not Attempt.objects.exists()

@@ -1,0 +1,209 @@
+"""The question bank: import and export (JSON, XLSX) with a row-by-row report, versions, the
+blueprint, the sample bank, the published list and practice, item statistics."""
+
+import json
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+
+from core.errors import DomainError
+from exam.models import BlueprintItem, Question, Topic
+from exam.services import bank
+from tests.conftest import client_for, make_bank
+
+
+def bank_json(questions, topics=None, blueprint=None):
+    return json.dumps(
+        {
+            "format": "sout-question-bank/1",
+            "topics": topics or [{"code": "T1", "title": "Общие положения"}],
+            "questions": questions,
+            **({"blueprint": blueprint} if blueprint else {}),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+GOOD = {
+    "code": "A1",
+    "topic": "T1",
+    "text": "Как часто проводится СОУТ?",
+    "options": ["раз в год", "не реже раза в 5 лет", "раз в 10 лет"],
+    "correct": [2],
+}
+
+
+def test_valid_json_is_imported(db):
+    rows, topics, blueprint = bank.parse_json(bank_json([GOOD, dict(GOOD, code="A2", correct=[1, 3], text="Другой?")]))
+    report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+    assert report.ok and report.created == 2
+    question = Question.objects.get(code="A1")
+    assert question.current.correct == [1] and question.topic.title == "Общие положения"
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (dict(GOOD, options=["а", "б"]), "вариантов ответа 2"),
+        (dict(GOOD, options=["а", "б", "в", "г", "д", "е", "ж"]), "вариантов ответа 7"),
+        (dict(GOOD, correct=[]), "не указаны правильные варианты"),
+        (dict(GOOD, correct=[4]), "вне списка"),
+        (dict(GOOD, correct=[1, 2, 3]), "все варианты отмечены"),
+        (dict(GOOD, correct=["x"]), "номерами"),
+        (dict(GOOD, options=["а", "а", "б"]), "повторяются"),
+        (dict(GOOD, text=""), "нет текста"),
+        (dict(GOOD, topic="T9"), "тема T9 не найдена"),
+        (dict(GOOD, code=""), "не указан код"),
+    ],
+)
+def test_a_wrong_row_is_reported_and_nothing_is_imported(db, row, problem):
+    rows, topics, blueprint = bank.parse_json(bank_json([dict(GOOD, code="OK1"), row, dict(GOOD, code="OK2")]))
+    report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+    assert not report.ok
+    assert [e[0] for e in report.errors] == [2]
+    assert problem in "; ".join(report.errors[0][2])
+    assert not Question.objects.exists() and not Topic.objects.exists()
+
+
+def test_duplicate_codes_in_one_file_are_reported(db):
+    rows, topics, blueprint = bank.parse_json(bank_json([GOOD, GOOD]))
+    report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+    assert report.errors == [(2, "A1", ["код повторяется в файле"])]
+
+
+@pytest.mark.parametrize("content", [b"not json", b"\xff\xfe", b"[]", b'{"questions": 5}'])
+def test_an_unreadable_file_is_a_clear_error(db, content):
+    with pytest.raises(DomainError):
+        bank.parse_json(content)
+
+
+def test_xlsx_export_and_import_round_trip(db):
+    make_bank(topics=2, per_topic=5)
+    exported = bank.bank_export_xlsx()
+    Question.objects.update(current=None)
+    from exam.models import QuestionVersion
+
+    QuestionVersion.objects.all().delete()
+    Question.objects.all().delete()
+    rows, topics, blueprint = bank.parse_xlsx(exported)
+    report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+    assert report.ok and report.created == 10
+    assert Question.objects.get(code="Q0005").current.correct == [0, 2]
+
+
+def test_json_export_round_trips_with_the_blueprint(db):
+    make_bank(topics=2, per_topic=5)
+    bank.blueprint_set(counts={"T1": 3, "T2": 2}, by=None)
+    data = json.loads(bank.bank_export_json())
+    assert data["blueprint"] == {"T1": 3, "T2": 2}
+    assert len(data["questions"]) == 10 and all("correct" in q for q in data["questions"])
+
+
+def test_an_xlsx_with_a_bad_row_is_reported_by_row_number(db):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(bank.XLSX_HEADER)
+    sheet.append(["X1", "T1", "Тема", "Вопрос?", "а", "б", "в", None, None, None, "2", ""])
+    sheet.append(["X2", "T1", "Тема", "Вопрос 2?", "а", "б", None, None, None, None, "1", ""])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    rows, topics, blueprint = bank.parse_xlsx(buffer.getvalue())
+    report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+    assert [(row, code) for row, code, _p in report.errors] == [(2, "X2")]
+    assert not Question.objects.exists()
+
+
+def test_blueprint_counts_must_fit_the_bank(db):
+    make_bank(topics=2, per_topic=5)
+    with pytest.raises(DomainError) as err:
+        bank.blueprint_set(counts={"T1": 6, "T2": 1}, by=None)
+    assert "T1" in err.value.fields
+    assert not BlueprintItem.objects.exists()
+
+
+def test_the_sample_bank_loads_and_is_marked_as_a_sample(db):
+    from django.core.management import call_command
+
+    call_command("load_sample_bank")
+    questions = Question.objects.all()
+    assert questions.count() >= 120
+    assert all(q.is_sample for q in questions)
+    assert sum(b.count for b in BlueprintItem.objects.all()) == 40
+    versions = [q.current for q in questions.select_related("current")]
+    assert all(3 <= len(v.options) <= 6 for v in versions)
+    assert sum(1 for v in versions if len(v.correct) > 1) >= 10
+    call_command("load_sample_bank")  # idempotent
+    assert Question.objects.count() == questions.count()
+
+
+def test_the_published_list_shows_questions_without_marking_the_correct_ones(db):
+    from django.test import Client
+
+    make_bank(topics=1, per_topic=3)
+    page = Client().get(reverse("frontend:public_questions")).content.decode()
+    assert "Вопрос номер 1?" in page and "Вариант 2 вопроса 1" in page
+    assert "✓" not in page and "правильный ответ" not in page
+
+
+def test_practice_shows_the_correct_answers_afterwards(db):
+    from django.test import Client
+
+    questions = make_bank(topics=1, per_topic=12)
+    client = Client()
+    page = client.get(reverse("frontend:practice")).content.decode()
+    assert page.count('name="q"') == 10
+    version = questions[0].current
+    response = client.post(
+        reverse("frontend:practice"), {"q": [version.pk], f"a{version.pk}": [str(version.correct[0])]}
+    )
+    page = response.content.decode()
+    assert "data-practice-score>1<" in page and "правильный ответ" in page
+
+
+def test_administrator_edits_a_question_and_a_shown_one_gets_a_new_version(exam_setup, eva):
+    from exam.services.attempts import attempt_start
+
+    attempt = attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
+    question = attempt.items.first().version.question
+    client = client_for(eva)
+    data = {
+        "code": question.code,
+        "topic": question.topic.code,
+        "text": "Новая формулировка?",
+        "option_1": "а",
+        "option_2": "б",
+        "option_3": "в",
+        "correct": ["2"],
+    }
+    response = client.post(reverse("frontend:bank_question", args=[question.pk]), data, follow=True)
+    assert "Вопрос сохранён" in response.content.decode()
+    question.refresh_from_db()
+    assert question.current.number == 2 and question.current.correct == [1]
+    page = client.post(
+        reverse("frontend:bank_question", args=[question.pk]), dict(data, correct=["5"])
+    ).content.decode()
+    assert "вне списка" in page
+
+
+def test_import_page_reports_rows_and_imports_nothing_on_error(eva):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = bank_json([GOOD, dict(GOOD, code="B2", options=["x"])])
+    page = (
+        client_for(eva)
+        .post(reverse("frontend:bank_import"), {"file": SimpleUploadedFile("bank.json", content)})
+        .content.decode()
+    )
+    assert 'data-import="refused"' in page and 'data-row="2"' in page
+    assert not Question.objects.exists()
+
+
+def test_only_the_exam_administrator_manages_the_bank(victor):
+    client = client_for(victor)
+    assert client.get(reverse("frontend:bank")).status_code == 404
+    assert client.get(reverse("frontend:bank_export", args=["json"])).status_code == 404
+    with pytest.raises(DomainError):
+        bank.question_edit(raw=GOOD, by=victor)
