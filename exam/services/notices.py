@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -82,7 +81,7 @@ def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None 
     with transaction.atomic():
         locked = ExamCredential.objects.select_for_update().get(pk=credential.pk)
         reissue = bool(locked.password_hash)
-        locked.password_hash = make_password(password)
+        locked.set_password(password)
         locked.password_issued_at = timezone.now()
         locked.password_issued_to = by
         locked.save(update_fields=["password_hash", "password_issued_at", "password_issued_to"])
