@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -16,8 +15,6 @@ from django_fsm import can_proceed
 from core import calendar
 from core.errors import TransitionNotAllowed
 from core.models import AuditEvent, Counter, Deadline, Notification, User
-
-logger = logging.getLogger(__name__)
 
 # --- Audit trail ---------------------------------------------------------------------------------
 
@@ -114,23 +111,13 @@ def notification_send(*, recipient: User, subject: str, body: str, link: str = "
 
 
 def _push_unread(user_id: int, subject: str) -> None:
-    """Tell the user's open pages (WebSocket) about the new message. Best effort: the cabinet
-    shows it anyway on the next page load."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
+    """Tell the user's open pages (WebSocket) about the new message; the cabinet shows it anyway on
+    the next page load."""
     from core.consumers import user_group
+    from core.realtime import group_send
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
     count = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
-    try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": "notification.new", "count": count, "subject": subject}
-        )
-    except Exception:  # a channel layer outage must not fail the write that already committed
-        logger.warning("could not push a notification to user %s", user_id, exc_info=True)
+    group_send(user_group(user_id), {"type": "notification.new", "count": count, "subject": subject})
 
 
 def notification_mark_read(*, notification: Notification) -> None:

@@ -475,20 +475,11 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
 
 
 def _push(attempt_id: int, message: dict[str, Any]) -> None:
-    """Tell the candidate's page (and the sitting monitor) over the channel layer. Best effort: the
-    page also polls, so an outage of Redis cannot stop the test from ending on time."""
-    import logging
+    """Tell the candidate's page and the sitting monitor. The page also polls the clock, so an
+    outage of Redis cannot stop the test from ending on time."""
+    from core.realtime import group_send
 
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(f"attempt.{attempt_id}", message)
-        sitting_id = Attempt.objects.filter(pk=attempt_id).values_list("sitting_id", flat=True).first()
-        if sitting_id:
-            async_to_sync(layer.group_send)(f"sitting.{sitting_id}", {"type": "sitting.changed"})
-    except Exception:
-        logging.getLogger(__name__).warning("could not push to attempt %s", attempt_id, exc_info=True)
+    group_send(f"attempt.{attempt_id}", message)
+    sitting_id = Attempt.objects.filter(pk=attempt_id).values_list("sitting_id", flat=True).first()
+    if sitting_id:
+        group_send(f"sitting.{sitting_id}", {"type": "sitting.changed"})

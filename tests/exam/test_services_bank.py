@@ -207,3 +207,54 @@ def test_only_the_exam_administrator_manages_the_bank(victor):
     assert client.get(reverse("frontend:bank_export", args=["json"])).status_code == 404
     with pytest.raises(DomainError):
         bank.question_edit(raw=GOOD, by=victor)
+
+
+def test_item_statistics_flag_a_question_that_looks_broken(db):
+    """25 finished attempts on the same 4 questions: Q1 tracks ability, Q2 nobody gets right (its key
+    looks wrong: a distractor is chosen more), Q3 everybody gets right."""
+    from django.utils import timezone
+
+    from exam import selectors_exam
+    from exam.models import Application, Attempt, AttemptItem, ExamCredential, Sitting
+    from tests.conftest import make_user
+
+    questions = make_bank(topics=1, per_topic=4, multiple_every=100)
+    versions = [q.current for q in questions[:3]]
+    sitting = Sitting.objects.create(starts_at=timezone.now(), capacity=100)
+    for n in range(25):
+        user = make_user(f"s{n}@example.ru", last="Статистов", first="Семён")
+        application = Application.objects.create(candidate=user, status="admitted", registration_number=f"S-{n}")
+        credential = ExamCredential.objects.create(application=application, sitting=sitting, login=f"s-{n}")
+        strong = n >= 12
+        now = timezone.now()
+        attempt = Attempt.objects.create(
+            credential=credential,
+            application=application,
+            sitting=sitting,
+            rules_confirmed_at=now,
+            started_at=now,
+            deadline_at=now,
+            status="finished",
+            finished_at=now,
+            question_count=3,
+            score=(30 if strong else 10),
+            passed=strong,
+        )
+        wrong_choice = [(versions[1].correct[0] + 1) % 4]
+        rows = [
+            (versions[0], versions[0].correct if strong else [(versions[0].correct[0] + 1) % 4], strong),
+            (versions[1], wrong_choice, False),
+            (versions[2], versions[2].correct, True),
+        ]
+        AttemptItem.objects.bulk_create(
+            [
+                AttemptItem(attempt=attempt, position=i, version=v, option_order=[0, 1, 2, 3], answer=a, is_correct=c)
+                for i, (v, a, c) in enumerate(rows, start=1)
+            ]
+        )
+    stats = {s.version.question.code: s for s in selectors_exam.item_statistics()}
+    good, broken, easy = stats["Q0001"], stats["Q0002"], stats["Q0003"]
+    assert good.n == 25 and abs(good.facility - 13 / 25) < 1e-9 and good.discrimination > 0.9 and not good.flags
+    assert broken.facility == 0 and "too_hard" in broken.flags and "distractor_beats_key" in broken.flags
+    assert easy.facility == 1 and "too_easy" in easy.flags
+    assert sum(broken.option_counts) == 25
