@@ -127,7 +127,7 @@ class Notification(models.Model):
     """A message to a user: shown in the cabinet and sent by e-mail through a Celery task."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    subject = models.CharField(_("Тема"), max_length=255)
+    subject = models.CharField(_("Тема сообщения"), max_length=255)
     body = models.TextField(_("Текст"))
     link = models.CharField(_("Ссылка"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("Создано"), default=timezone.now, db_index=True)

@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.http import client_ip, request_user
 from core.selectors import notification_list
 from core.services import notification_mark_read
-from exam import forms, selectors, services
+from exam import forms, selectors, selectors_exam, services
 from exam.models import Application, Attachment
 from frontend.views.common import apply_error, candidate_required
 
@@ -239,6 +239,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "notice": selectors.notice_for(application),
             "credential": getattr(application, "exam_credential", None),
+            "test_result": selectors_exam.final_result(application),
         },
     )
 

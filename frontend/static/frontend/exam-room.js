@@ -239,7 +239,7 @@
     if (!("WebSocket" in window) || finished || takenOver) { return; }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     try { ws = new WebSocket(scheme + location.host + "/ws/exam/attempt/"); } catch (e) { return; }
-    ws.onopen = function () { wsDelay = 1000; report("reconnect", { via: "websocket" }, true); };
+    ws.onopen = function () { wsDelay = 1000; root.dataset.ws = "open"; report("reconnect", { via: "websocket" }, true); };
     ws.onmessage = function (message) {
       var data = JSON.parse(message.data);
       if (data.type === "clock") { applyClock(data); }
@@ -248,6 +248,7 @@
     };
     ws.onclose = function () {
       ws = null;
+      root.dataset.ws = "closed";
       if (!finished && !takenOver) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 30000); }
     };
   }

@@ -1,0 +1,66 @@
+"""The exam room over a real ASGI server (Daphne): the clock and extra time arrive by WebSocket."""
+
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, admit, make_bank, make_sitting, make_user, open_sitting
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium")
+class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    def test_extra_time_granted_by_the_administrator_reaches_the_open_room_at_once(self):
+        from exam.services import exam_password_issue
+        from exam.services.bank import blueprint_set
+
+        make_bank()
+        blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
+        alice = make_user("alice@example.ru", last="Алексеева", first="Алиса")
+        reviewer = make_user("rev@mintrud.test", last="Ревьюев", first="Роман", roles=("reviewer",))
+        signatory = make_user("sig@mintrud.test", last="Подписнов", first="Павел", roles=("signatory",))
+        admin = make_user("eva@mintrud.test", last="Экзаменова", first="Ева", roles=("exam_admin",))
+        sitting = make_sitting(admin, days_ahead=1)
+        credential = admit(alice, reviewer, signatory, sitting)
+        open_sitting(sitting)
+        password = exam_password_issue(credential=credential, by=alice)
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            room = browser.new_page(base_url=self.live_server_url)
+            room.goto("/exam/")
+            room.fill("#exam-login", credential.login)
+            room.fill("#exam-password", password)
+            room.click("#exam-submit")
+            room.check("#personally")
+            room.click("#start")
+            expect(room.locator("#exam-room")).to_have_attribute("data-ws", "open", timeout=15000)
+            minutes = int(room.locator("#timer").inner_text().split(":")[0])
+            assert minutes in (39, 40)
+
+            staff = browser.new_page(base_url=self.live_server_url)
+            staff.goto("/accounts/login/")
+            staff.fill("#id_username", admin.email)
+            staff.fill("#id_password", PASSWORD)
+            staff.click("form button[type=submit]")
+            staff.goto(f"/staff/sittings/{sitting.pk}/monitor/")
+            staff.fill("input[name=minutes]", "10")
+            staff.fill("input[name=reason]", "Сбой связи у заявителя")
+            staff.click("#monitor button[type=submit]")
+            expect(staff.locator(".alert.success")).to_contain_text("Время добавлено")
+            # Pushed over the WebSocket: no reload, and faster than the 10-second polling.
+            expect(room.locator("#timer")).to_have_text(re.compile(r"^(49|50):"), timeout=5000)
+            browser.close()
+        from exam.models import Attempt
+
+        attempt = Attempt.objects.get()
+        assert attempt.deadline_at - attempt.started_at == timedelta(minutes=50)
+        assert attempt.deadline_at > timezone.now()
