@@ -3,7 +3,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AppealsConfig(AppConfig):
-    """Appeals against test results and complaints against officials (issue 5)."""
+    """Appeals against test results and complaints against officials."""
 
     name = "appeals"
     verbose_name = _("Апелляции и жалобы")
+
+    def ready(self) -> None:
+        from appeals.selectors import (
+            DEADLINE_APPEAL,
+            DEADLINE_COMPLAINT,
+            DEADLINE_COMPLAINT_ANSWER,
+            DEADLINE_COMPLAINT_REMEDY,
+        )
+        from core.services import deadline_kind_register
+
+        deadline_kind_register(DEADLINE_APPEAL, _("рассмотрение апелляции (п. 12 «в»: 3 месяца)"))
+        deadline_kind_register(DEADLINE_COMPLAINT, _("рассмотрение жалобы (п. 87)"))
+        deadline_kind_register(DEADLINE_COMPLAINT_ANSWER, _("ответ на жалобу (п. 93)"))
+        deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("выдача сертификата по жалобе (п. 89)"))

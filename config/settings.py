@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -176,6 +177,18 @@ CELERY_BEAT_SCHEDULE = {
         # Safety net of the exam clock: finalise every attempt past its deadline.
         "task": "exam.tasks.attempt_sweep",
         "schedule": timedelta(seconds=env.int("EXAM_SWEEP_SECONDS", default=15)),
+    },
+    "certificate-pdf-sweep": {
+        "task": "registry.tasks.certificate_pdf_sweep",
+        "schedule": timedelta(minutes=5),
+    },
+    "attestation-decision-sweep": {
+        "task": "registry.tasks.attestation_decision_sweep",
+        "schedule": timedelta(minutes=1),
+    },
+    "complaint-answer-sweep": {
+        "task": "appeals.tasks.complaint_answer_sweep",
+        "schedule": timedelta(minutes=10),
     },
     "notification-email-pending": {
         "task": "core.tasks.notification_email_pending",
@@ -331,6 +344,37 @@ for _name in (
 ):
     if vars()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number")
+
+# Decisions, certificates and the registry (p.12(v), 59-64).
+ATTESTATION_DECISION_WORKING_DAYS = env.int("ATTESTATION_DECISION_WORKING_DAYS", default=15)  # p.12(v)
+REGISTRY_PUBLISH_WORKING_DAYS = env.int("REGISTRY_PUBLISH_WORKING_DAYS", default=10)  # p.63
+CERTIFICATE_VALIDITY_YEARS = env.int("CERTIFICATE_VALIDITY_YEARS", default=5)
+CERTIFICATE_NUMBER_FORMAT = env.str("CERTIFICATE_NUMBER_FORMAT", default="{year}-{seq:05d}")
+try:
+    CERTIFICATE_NUMBER_FORMAT.format(year=2026, seq=1)
+except (KeyError, IndexError, ValueError) as exc:
+    raise ImproperlyConfigured(f"CERTIFICATE_NUMBER_FORMAT must use only {{year}} and {{seq}}: {exc}") from exc
+if "{seq" not in CERTIFICATE_NUMBER_FORMAT or "/" in CERTIFICATE_NUMBER_FORMAT:
+    raise ImproperlyConfigured("CERTIFICATE_NUMBER_FORMAT must contain {seq} and no slash (it is part of URLs)")
+REGISTRY_SIGNING_KEY = env.str("REGISTRY_SIGNING_KEY", default="")  # base64url of an Ed25519 seed
+REGISTRY_PAGE_SIZE = env.int("REGISTRY_PAGE_SIZE", default=20)
+REGISTRY_SEARCH_THRESHOLD = env.float("REGISTRY_SEARCH_THRESHOLD", default=0.4)  # trigram word similarity
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registry"] = env.str("API_THROTTLE_REGISTRY", default="120/min")  # type: ignore[index]
+
+# Appeals (p.12(v), p.65) and complaints (section V).
+APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=30)  # calendar days from the result notice
+APPEAL_DECISION_MONTHS = env.int("APPEAL_DECISION_MONTHS", default=3)  # p.12(v)
+APPEAL_QUORUM = env.int("APPEAL_QUORUM", default=3)  # votes needed before the chair can decide
+APPEAL_NUMBER_FORMAT = env.str("APPEAL_NUMBER_FORMAT", default="А-{year}-{seq:05d}")
+COMPLAINT_NUMBER_FORMAT = env.str("COMPLAINT_NUMBER_FORMAT", default="Ж-{year}-{seq:05d}")
+COMPLAINT_LONG_WORKING_DAYS = env.int("COMPLAINT_LONG_WORKING_DAYS", default=15)  # p.87: (a)(b)(c)(e)(f)
+COMPLAINT_SHORT_WORKING_DAYS = env.int("COMPLAINT_SHORT_WORKING_DAYS", default=5)  # p.87: (d)(g)
+COMPLAINT_REMEDY_WORKING_DAYS = env.int("COMPLAINT_REMEDY_WORKING_DAYS", default=5)  # p.89
+for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT"):
+    try:
+        vars()[_fmt_name].format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{_fmt_name} must use only {{year}} and {{seq}}: {exc}") from exc
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

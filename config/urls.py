@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -11,8 +13,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("exam.api.urls")),
     path("api/v1/", include("core.api_urls")),
+    path("api/v1/", include("registry.api.urls")),
     path("", include("frontend.urls")),
 ]
+
+# The bench's reference endpoint (bench/README.md): only when the bench starts the server.
+if os.environ.get("BENCH_ENDPOINTS") == "1":
+    urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
 handler400 = frontend_views.error_400
 handler403 = frontend_views.error_403

@@ -17,6 +17,7 @@ class Role(StrEnum):
     EXAM_ADMIN = "exam_admin"
     CERTIFICATE_OFFICER = "certificate_officer"
     APPEALS_MEMBER = "appeals_member"
+    APPEALS_CHAIR = "appeals_chair"
     COMPLAINT_HANDLER = "complaint_handler"
     AUDITOR = "auditor"
 
@@ -28,6 +29,7 @@ ROLE_LABELS = {
     Role.EXAM_ADMIN: _("Администратор аттестационного испытания"),
     Role.CERTIFICATE_OFFICER: _("Специалист по сертификатам и реестру"),
     Role.APPEALS_MEMBER: _("Член апелляционной комиссии"),
+    Role.APPEALS_CHAIR: _("Председатель апелляционной комиссии"),
     Role.COMPLAINT_HANDLER: _("Рассматривающий жалобы"),
     Role.AUDITOR: _("Аудитор (только просмотр)"),
 }

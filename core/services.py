@@ -128,15 +128,31 @@ def notification_mark_read(*, notification: Notification) -> None:
 # --- Deadlines -----------------------------------------------------------------------------------
 
 
-def deadline_open(*, case: models.Model, kind: str, role: str, started_on: date, working_days: int) -> Deadline:
-    """Start a term of ``working_days`` working days counted from the event on ``started_on``."""
+def deadline_open(
+    *,
+    case: models.Model,
+    kind: str,
+    role: str,
+    started_on: date,
+    working_days: int | None = None,
+    months: int | None = None,
+) -> Deadline:
+    """Start a term counted from the event on ``started_on``: ``working_days`` working days, or
+    ``months`` calendar months (moved to a working day), as core.calendar counts them."""
+    if (working_days is None) == (months is None):
+        raise ValueError("give either working_days or months")
+    due_on = (
+        calendar.add_working_days(started_on, working_days)
+        if working_days is not None
+        else calendar.add_months(started_on, months or 0)
+    )
     return Deadline.objects.create(
         case_type=ContentType.objects.get_for_model(case),
         case_id=case.pk,
         kind=kind,
         role=role,
         started_on=started_on,
-        due_on=calendar.add_working_days(started_on, working_days),
+        due_on=due_on,
     )
 
 

@@ -1,25 +1,13 @@
-"""PDF documents of the admission procedure, rendered with WeasyPrint and embedded DejaVu fonts
-(shipped in exam/fonts so that Cyrillic renders whatever fonts the machine has)."""
+"""PDF documents of the admission procedure: the admission notice and the refusal letter."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from core.pdf import render_pdf
 from exam.models import Decision
-
-FONTS_DIR = Path(__file__).resolve().parent / "fonts"
-
-
-def render_pdf(template: str, context: dict[str, object]) -> bytes:
-    from weasyprint import HTML  # slow to import: only where a PDF is made
-
-    with translation.override("ru"):
-        html = render_to_string(template, {**context, "fonts_dir": FONTS_DIR.as_uri()})
-    return HTML(string=html, base_url=str(FONTS_DIR)).write_pdf()
 
 
 def notice_context(*, decision: Decision, issued_at: datetime, password: str | None = None) -> dict[str, object]:

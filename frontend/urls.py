@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from frontend.views import accounts, bank, cabinet, exam_room, public, staff
+from frontend.views import (
+    accounts,
+    appeals_pages,
+    bank,
+    cabinet,
+    certificates,
+    exam_room,
+    oversight,
+    public,
+    registry_pages,
+    staff,
+)
 
 app_name = "frontend"
 
@@ -9,6 +20,11 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("questions/", exam_room.public_questions, name="public_questions"),
     path("practice/", exam_room.practice, name="practice"),
+    # The public registry of experts (p.63)
+    path("registry/", registry_pages.registry_search, name="registry"),
+    path("registry/open-data/", registry_pages.open_data, name="registry_open_data"),
+    path("registry/certificates/<str:number>/", registry_pages.registry_entry, name="registry_entry"),
+    path("registry/v/<str:token>/", registry_pages.registry_verify, name="registry_verify"),
     # The exam room (testing-system credentials of the admission notice)
     path("exam/", exam_room.exam_login, name="exam_login"),
     path("exam/room/", exam_room.exam_room, name="exam_room"),
@@ -46,6 +62,11 @@ urlpatterns = [
     # Cabinet
     path("cabinet/", cabinet.cabinet, name="cabinet"),
     path("cabinet/notifications/", cabinet.notifications, name="notifications"),
+    path("cabinet/attempts/<int:attempt_id>/appeal/", appeals_pages.appeal_new, name="appeal_new"),
+    path("cabinet/appeals/<int:pk>/", appeals_pages.cabinet_appeal, name="cabinet_appeal"),
+    path("cabinet/complaints/new/", appeals_pages.complaint_new, name="complaint_new"),
+    path("cabinet/complaints/<int:pk>/", appeals_pages.cabinet_complaint, name="cabinet_complaint"),
+    path("complaints/<int:pk>/answer.pdf", appeals_pages.complaint_answer_pdf, name="complaint_answer_pdf"),
     path("cabinet/applications/new/", cabinet.application_new, name="cabinet_application_new"),
     path("cabinet/applications/<int:pk>/", cabinet.application_detail, name="cabinet_application"),
     path("cabinet/applications/<int:pk>/edit/", cabinet.application_edit, name="cabinet_application_edit"),
@@ -63,6 +84,7 @@ urlpatterns = [
     ),
     path("cabinet/applications/<int:pk>/notice.pdf", cabinet.notice_pdf, name="cabinet_notice_pdf"),
     path("cabinet/applications/<int:pk>/exam-password/", cabinet.exam_password, name="cabinet_exam_password"),
+    path("cabinet/applications/<int:pk>/<str:document>.pdf", cabinet.attestation_pdf, name="cabinet_attestation_pdf"),
     # Staff
     path("staff/", staff.dashboard, name="staff_dashboard"),
     path("staff/review/", staff.review_queue, name="staff_review_queue"),
@@ -90,6 +112,24 @@ urlpatterns = [
     path("staff/bank/statistics/", bank.item_statistics, name="bank_stats"),
     path("staff/sittings/<int:pk>/monitor/", bank.sitting_monitor, name="sitting_monitor"),
     path("staff/attempts/<int:pk>/extra-time/", bank.attempt_extra_time, name="attempt_extra_time"),
+    path("staff/attestation/", certificates.attestation_queue, name="attestation_queue"),
+    path("staff/attestation/<int:pk>/", certificates.attestation_decision, name="attestation_decision"),
+    path("staff/attestation/<int:pk>/sign/", certificates.attestation_decision_sign, name="attestation_decision_sign"),
+    path("staff/attestation/<int:pk>/certificate/", certificates.certificate_issue, name="certificate_issue"),
+    path("staff/certificates/", certificates.certificate_list, name="certificate_list"),
+    path("staff/certificates/<int:pk>/", certificates.certificate_staff, name="certificate_staff"),
+    path("staff/certificates/<int:pk>/certificate.pdf", certificates.certificate_pdf, name="certificate_pdf"),
+    path("staff/certificates/<int:pk>/<str:action>/", certificates.certificate_action, name="certificate_action"),
+    path("staff/annulments/<int:pk>/<str:action>/", certificates.annulment_decide, name="annulment_decide"),
+    path("staff/appeals/", appeals_pages.appeal_list, name="appeal_list"),
+    path("staff/appeals/<int:pk>/", appeals_pages.appeal_staff, name="appeal_staff"),
+    path("staff/appeals/<int:pk>/<str:action>/", appeals_pages.appeal_action, name="appeal_action"),
+    path("staff/complaints/", appeals_pages.complaint_list, name="complaint_list"),
+    path("staff/complaints/new/", appeals_pages.complaint_paper, name="complaint_paper"),
+    path("staff/complaints/<int:pk>/", appeals_pages.complaint_staff, name="complaint_staff"),
+    path("staff/complaints/<int:pk>/decide/", appeals_pages.complaint_decide, name="complaint_decide"),
+    path("staff/oversight/", oversight.oversight, name="oversight"),
+    path("staff/reports/", oversight.report, name="report"),
     path("staff/decisions/<int:pk>/sign/", staff.decision_sign, name="staff_decision_sign"),
     path("staff/decisions/<int:pk>/return/", staff.decision_return, name="staff_decision_return"),
 ]

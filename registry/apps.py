@@ -3,7 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
-    """Attestation decisions, expert certificates, the public registry and annulment (issue 4)."""
+    """Attestation decisions, expert certificates, the public registry and annulment."""
 
     name = "registry"
     verbose_name = _("Сертификаты и реестр экспертов")
+
+    def ready(self) -> None:
+        from core.services import deadline_kind_register
+        from registry.selectors import DEADLINE_CERTIFICATE, DEADLINE_DECISION, DEADLINE_PUBLISH
+
+        deadline_kind_register(DEADLINE_DECISION, _("решение по результатам испытания (п. 12 «в»)"))
+        deadline_kind_register(DEADLINE_CERTIFICATE, _("оформление и выдача сертификата (п. 12 «в»)"))
+        deadline_kind_register(DEADLINE_PUBLISH, _("внесение в реестр экспертов (п. 63)"))

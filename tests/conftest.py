@@ -414,3 +414,136 @@ def answer_correctly(attempt: Any, how_many: int) -> None:
             flagged=False,
             seq=item.position,
         )
+
+
+# --- Decisions, certificates, the registry -------------------------------------------------------------
+
+
+def pass_the_test(credential: Any, *, correct: int = 40) -> Any:
+    """Take the test with ``correct`` right answers and submit; returns the finished attempt."""
+    from exam.services.attempts import attempt_start, attempt_submit
+
+    attempt = attempt_start(credential=credential, session_key="k", personally=True)
+    answer_correctly(attempt, correct)
+    return attempt_submit(attempt=attempt, session_key="k")
+
+
+def certify(attempt: Any, signatory: Any, officer: Any, *, publish: bool = True) -> Any:
+    """Draft and sign the decision on attestation, then issue the certificate."""
+    from django.test import TestCase
+
+    from registry.models import AreaOfActivity
+    from registry.services import attestation_decision_draft, attestation_decision_sign, certificate_issue
+
+    decision = attestation_decision_draft(attempt=attempt)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        attestation_decision_sign(decision=decision, by=signatory)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        certificate = certificate_issue(
+            decision=decision,
+            by=officer,
+            areas=list(AreaOfActivity.objects.filter(code__in=["01", "02"])),
+            publish=publish,
+        )
+    certificate.refresh_from_db()
+    return certificate
+
+
+@pytest.fixture
+def olga(db: Any) -> Any:
+    """A certificate officer."""
+    return make_user("olga@mintrud.test", last="Сертификатова", first="Ольга", roles=("certificate_officer",))
+
+
+@pytest.fixture
+def stepan(db: Any) -> Any:
+    """A second signatory."""
+    return make_user("stepan@mintrud.test", last="Подписин", first="Степан", roles=("signatory",))
+
+
+@pytest.fixture
+def certificate(exam_setup: Any, sergey: Any, olga: Any) -> Any:
+    """Alice passed and holds a published certificate."""
+    return certify(pass_the_test(exam_setup["credential"]), sergey, olga)
+
+
+def published_certificate(number: str, last: str, first: str, patronymic: str = "", **fields: Any) -> Any:
+    """A registry entry straight in the database (for search and open-data tests)."""
+    from registry.models import Certificate
+    from registry.selectors import search_key
+
+    issued = fields.pop("issued_on", date(2025, 3, 1))
+    return Certificate.objects.create(
+        number=number,
+        last_name=last,
+        first_name=first,
+        patronymic=patronymic,
+        search_name=search_key(f"{last} {first} {patronymic}"),
+        issued_on=issued,
+        expires_on=fields.pop("expires_on", date(issued.year + 5, issued.month, issued.day) - timedelta(days=1)),
+        published_at=fields.pop("published_at", timezone.now()),
+        areas_text=fields.pop("areas_text", "Проведение специальной оценки условий труда"),
+        **fields,
+    )
+
+
+@pytest.fixture
+def tasks_queued_not_run() -> Iterator[None]:
+    """Tasks go to an in-memory queue and are not run (e.g. not to render 100 PDFs in a test of
+    numbering); restored afterwards."""
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+
+
+# --- Appeals and complaints -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def commission(db: Any) -> list[Any]:
+    """The appeals commission: a chair (also a member) and two members."""
+    return [
+        make_user("chair@mintrud.test", last="Председателев", first="Пётр", roles=("appeals_member", "appeals_chair")),
+        make_user("m1@mintrud.test", last="Членов", first="Михаил", roles=("appeals_member",)),
+        make_user("m2@mintrud.test", last="Членова", first="Мария", roles=("appeals_member",)),
+    ]
+
+
+@pytest.fixture
+def hanna(db: Any) -> Any:
+    """A complaint handler (deputy minister, p.80)."""
+    return make_user("hanna@mintrud.test", last="Жалобина", first="Анна", roles=("complaint_handler",))
+
+
+def complaint_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "subject": "d",
+        "official": "Регистратор общего отдела Департамента управления делами",
+        "last_name": "Алексеева",
+        "first_name": "Алиса",
+        "patronymic": "Петровна",
+        "residence": "г. Москва, ул. Арбат, д. 1, кв. 1",
+        "postal_address": "119019, г. Москва, ул. Арбат, д. 1, кв. 1",
+        "email": "alice@example.ru",
+        "phone": "",
+        "decision_complained": "Отказ в приёме документов от 10.11.2026",
+        "arguments": "Все документы п. 15 были приложены, отказ необоснован.",
+    }
+    data.update(overrides)
+    return data
+
+
+def ensure_reference_lists() -> None:
+    """Transactional tests (the browser tests) empty the tables the data migrations filled."""
+    import importlib
+
+    from django.apps import apps
+
+    from registry.models import AreaOfActivity
+
+    if not AreaOfActivity.objects.exists():
+        importlib.import_module("registry.migrations.0002_search_index_and_reference_lists").seed(apps, None)

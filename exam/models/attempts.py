@@ -84,7 +84,10 @@ class AttemptItem(models.Model):
     seq = models.BigIntegerField(default=0)
     answered_at = models.DateTimeField(null=True, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
+    # After an upheld appeal: a voided question (found defective) or a re-scored answer (accepted by
+    # the commission) counts as correct for this candidate.
     voided = models.BooleanField(default=False)
+    rescored = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["attempt", "position"]

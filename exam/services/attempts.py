@@ -360,14 +360,46 @@ def attempt_record_event(
 
 def _score(attempt: Attempt) -> int:
     """p.57: a question counts when the chosen options are exactly the correct ones (all or
-    nothing); a voided question (after an appeal) counts for nobody."""
+    nothing). After an upheld appeal, a voided or re-scored question counts as correct."""
     items = list(attempt.items.select_related("version"))
     score = 0
     for item in items:
-        item.is_correct = (not item.voided) and sorted(item.answer) == sorted(item.version.correct)
+        item.is_correct = item.voided or item.rescored or sorted(item.answer) == sorted(item.version.correct)
         score += bool(item.is_correct)
     AttemptItem.objects.bulk_update(items, ["is_correct"])
     return score
+
+
+def attempt_rescore(*, attempt: Attempt, rescore: list[int], void: list[int], by: User | None, reason: str) -> Attempt:
+    """Apply an upheld appeal (p.65): the named questions are re-scored or voided and the result is
+    recomputed against the pass score. Audited on the attempt."""
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt.pk)
+        if locked.is_active:
+            raise DomainError(_("Тестирование ещё не завершено."), code="attempt_active", status=409)
+        positions = set(range(1, locked.question_count + 1))
+        if not set(rescore) | set(void) or not (set(rescore) | set(void)) <= positions:
+            raise DomainError(_("Укажите номера вопросов этой попытки."), fields={"questions": [_("Неверные номера.")]})
+        before = (locked.score, locked.passed)
+        AttemptItem.objects.filter(attempt=locked, position__in=rescore).update(rescored=True)
+        AttemptItem.objects.filter(attempt=locked, position__in=void).update(voided=True)
+        locked.score = _score(locked)
+        locked.passed = locked.score >= locked.pass_score
+        locked.save(update_fields=["score", "passed"])
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attempt_rescore",
+            action="event",
+            reason=reason,
+            data={
+                "rescore": sorted(rescore),
+                "void": sorted(void),
+                "before": before,
+                "after": [locked.score, locked.passed],
+            },
+        )
+    return locked
 
 
 def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: datetime | None = None) -> Attempt:
@@ -400,7 +432,16 @@ def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: date
         )
         result = {"type": "attempt.finished", "score": attempt.score, "passed": attempt.passed}
         transaction.on_commit(lambda: _push(attempt.pk, result))
+        transaction.on_commit(lambda: _after_finish(attempt.pk))
     return attempt
+
+
+def _after_finish(attempt_id: int) -> None:
+    """The attestation decision follows the final attempt (registry, p.59)."""
+    from core.tasks import enqueue
+    from registry.tasks import attestation_decision_draft
+
+    enqueue(attestation_decision_draft, attempt_id)
 
 
 def attempt_submit(*, attempt: Attempt, session_key: str) -> Attempt:

@@ -20,6 +20,7 @@ from core.services import notification_mark_read
 from exam import forms, selectors, selectors_exam, services
 from exam.models import Application, Attachment
 from frontend.views.common import apply_error, candidate_required
+from registry import selectors as registry_selectors
 
 SECTIONS = [
     ("higher_education", _("Сведения о высшем образовании")),
@@ -43,11 +44,16 @@ def _own(request: HttpRequest, pk: int) -> Application:
 
 @candidate_required
 def cabinet(request: HttpRequest) -> HttpResponse:
-    applications = request_user(request).applications.order_by("-created_at")
+    user = request_user(request)
     return render(
         request,
         "frontend/cabinet/index.html",
-        {"applications": applications, "notifications": notification_list(user=request_user(request))[:5]},
+        {
+            "applications": user.applications.order_by("-created_at"),
+            "appeals": user.appeals.order_by("-received_at"),
+            "complaints": user.complaints.order_by("-received_at"),
+            "notifications": notification_list(user=user)[:5],
+        },
     )
 
 
@@ -229,6 +235,9 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own(request, pk)
     decision = application.decisions.filter(state="signed").order_by("-signed_at").first()
+    attestation = registry_selectors.decision_for_application(application)
+    if attestation is not None and attestation.status != "signed":
+        attestation = None  # the candidate sees the decision once it is signed
     return render(
         request,
         "frontend/cabinet/application.html",
@@ -240,6 +249,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "notice": selectors.notice_for(application),
             "credential": getattr(application, "exam_credential", None),
             "test_result": selectors_exam.final_result(application),
+            "attestation": attestation,
+            "certificate": getattr(attestation, "certificate", None) if attestation else None,
         },
     )
 
@@ -287,3 +298,22 @@ def notifications(request: HttpRequest) -> HttpResponse:
     for note in items:
         notification_mark_read(notification=note)
     return render(request, "frontend/cabinet/notifications.html", {"items": items})
+
+
+@candidate_required
+def attestation_pdf(request: HttpRequest, pk: int, document: str) -> FileResponse:
+    """The signed decision on attestation, or the certificate (p.68), of the candidate's own file."""
+    application = _own(request, pk)
+    attestation = registry_selectors.decision_for_application(application)
+    if attestation is None or attestation.status != "signed":
+        raise Http404
+    if document == "decision" and attestation.pdf:
+        return FileResponse(
+            attestation.pdf.open("rb"), filename="attestation-decision.pdf", content_type="application/pdf"
+        )
+    certificate = getattr(attestation, "certificate", None)
+    if document == "certificate" and certificate is not None and certificate.pdf:
+        return FileResponse(
+            certificate.pdf.open("rb"), filename=f"certificate-{certificate.number}.pdf", content_type="application/pdf"
+        )
+    raise Http404

@@ -26,7 +26,9 @@ STAFF = [
     ("signatory2@mintrud.demo", "Директорова", "Дарья", [Role.SIGNATORY], False),
     ("exam-admin@mintrud.demo", "Тестов", "Евгений", [Role.EXAM_ADMIN], False),
     ("certificates@mintrud.demo", "Реестрова", "Жанна", [Role.CERTIFICATE_OFFICER], False),
-    ("appeals@mintrud.demo", "Комиссаров", "Захар", [Role.APPEALS_MEMBER], False),
+    ("appeals@mintrud.demo", "Комиссаров", "Захар", [Role.APPEALS_MEMBER, Role.APPEALS_CHAIR], False),
+    ("appeals2@mintrud.demo", "Членова", "Зоя", [Role.APPEALS_MEMBER], False),
+    ("appeals3@mintrud.demo", "Голосов", "Захар", [Role.APPEALS_MEMBER], False),
     ("complaints@mintrud.demo", "Жалобина", "Ирина", [Role.COMPLAINT_HANDLER], False),
     ("auditor@mintrud.demo", "Ревизоров", "Кирилл", [Role.AUDITOR], False),
 ]

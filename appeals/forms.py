@@ -1,0 +1,95 @@
+"""Forms of appeals and complaints (the services check the rules again)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from appeals.models import AppealVote, Complaint
+
+
+class AppealForm(forms.Form):
+    reasons = forms.CharField(label=_("Доводы апелляции"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class VoteForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Голос"), choices=AppealVote.Outcome.choices, widget=forms.RadioSelect)
+    rescore = forms.CharField(label=_("Засчитать вопросы (номера через запятую)"), required=False, max_length=200)
+    void = forms.CharField(label=_("Аннулировать вопросы (номера через запятую)"), required=False, max_length=200)
+    opinion = forms.CharField(
+        label=_("Мнение"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def _numbers(self, name: str) -> list[int]:
+        raw = self.cleaned_data.get(name, "")
+        parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+        if any(not p.isdigit() for p in parts):
+            raise forms.ValidationError(_("Укажите номера вопросов числами через запятую."))
+        return [int(p) for p in parts]
+
+    def clean_rescore(self) -> list[int]:
+        return self._numbers("rescore")
+
+    def clean_void(self) -> list[int]:
+        return self._numbers("void")
+
+
+class ComplaintForm(forms.Form):
+    subject = forms.ChoiceField(label=_("Предмет жалобы (п. 78)"), choices=Complaint.Subject.choices)
+    official = forms.CharField(
+        label=_("Должностное лицо Министерства, решения или действия которого обжалуются"), max_length=300
+    )
+    last_name = forms.CharField(label=_("Фамилия"), max_length=100)
+    first_name = forms.CharField(label=_("Имя"), max_length=100)
+    patronymic = forms.CharField(label=_("Отчество (при наличии)"), max_length=100, required=False)
+    residence = forms.CharField(label=_("Место жительства"), max_length=500)
+    postal_address = forms.CharField(label=_("Почтовый адрес для ответа"), max_length=500, required=False)
+    email = forms.EmailField(label=_("Электронная почта"), required=False)
+    phone = forms.CharField(label=_("Телефон"), max_length=30, required=False)
+    decision_complained = forms.CharField(
+        label=_("Обжалуемые решения и действия (бездействие)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    arguments = forms.CharField(label=_("Доводы"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    by_representative = forms.BooleanField(label=_("Жалобу подаёт представитель"), required=False)
+    representative_name = forms.CharField(label=_("Ф. И. О. представителя"), max_length=300, required=False)
+
+
+class PaperComplaintForm(ComplaintForm):
+    channel = forms.ChoiceField(
+        label=_("Способ поступления"),
+        choices=[(c.value, c.label) for c in Complaint.Channel if c != Complaint.Channel.PORTAL],
+    )
+    received_at = forms.DateTimeField(
+        label=_("Дата и время поступления"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class ComplaintDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Решение"),
+        choices=[
+            ("uphold", _("Удовлетворить (п. 88 «а»)")),
+            ("refuse", _("Отказать (п. 88 «б»)")),
+            ("unanswered", _("Оставить без ответа (п. 92)")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    remedy = forms.ChoiceField(
+        label=_("Меры (при удовлетворении)"), choices=[("", "—"), *Complaint.Remedy.choices], required=False
+    )
+    refusal_ground = forms.ChoiceField(
+        label=_("Основание отказа"), choices=[("", "—"), *Complaint.RefusalGround.choices], required=False
+    )
+    silence_ground = forms.ChoiceField(
+        label=_("Основание оставить без ответа"), choices=[("", "—"), *Complaint.SilenceGround.choices], required=False
+    )
+    address_readable = forms.BooleanField(
+        label=_("Почтовый адрес читается (сообщить заявителю)"), required=False, initial=True
+    )
+    text = forms.CharField(
+        label=_("Основания принятого решения"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )

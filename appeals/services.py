@@ -1,0 +1,541 @@
+"""Appeals against the test result (p.12(v), p.65) and complaints against officials (p.77-97)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment
+from appeals.selectors import (
+    DEADLINE_APPEAL,
+    DEADLINE_COMPLAINT,
+    DEADLINE_COMPLAINT_ANSWER,
+    DEADLINE_COMPLAINT_REMEDY,
+    appeal_window_closes,
+    complaint_repeats,
+)
+from core import calendar
+from core.errors import DomainError, NotFound
+from core.models import User
+from core.roles import Role, has_role
+from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
+from exam.files import check_upload
+from exam.models import Attempt
+
+MAX_FILES = 10
+
+
+def _require(user: User, role: Role, message: str) -> None:
+    if not has_role(user, role):
+        raise DomainError(message, code="forbidden", status=403)
+
+
+def _text(value: Any, *, field: str, label: str, required: bool = True, max_length: int = 5000) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
+    if len(text) > max_length:
+        raise DomainError(
+            _("Поле «%(f)s» длиннее %(n)d символов.") % {"f": label, "n": max_length},
+            fields={field: [_("Слишком длинно.")]},
+        )
+    return text
+
+
+def _store(files: list[UploadedFile], make: Any) -> None:
+    if len(files) > MAX_FILES:
+        raise DomainError(
+            _("Не более %(n)d файлов.") % {"n": MAX_FILES}, fields={"files": [_("Слишком много файлов.")]}
+        )
+    for upload in files:
+        name = (upload.name or "document")[:255]
+        checked = check_upload(upload, name=name)
+        record = make(original_name=name, content_type=checked.content_type, size=checked.size, sha256=checked.sha256)
+        record.file.save(
+            f"{checked.sha256[:16]}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=True
+        )
+
+
+def _members(role: Role) -> list[User]:
+    return list(User.objects.filter(groups__name=role, is_active=True).distinct())
+
+
+# --- Appeals --------------------------------------------------------------------------------------
+
+
+def appeal_file(*, candidate: User, attempt: Attempt, reasons: str, files: list[UploadedFile] | None = None) -> Appeal:
+    """A candidate appeals the result of their test within the filing window (APPEAL_WINDOW_DAYS
+    calendar days from the result notice). Registered at once; decided within 3 months of receipt."""
+    if attempt.application.candidate_id != candidate.pk:
+        raise NotFound(_("Попытка не найдена."))
+    if attempt.is_active:
+        raise DomainError(_("Апелляция подаётся после завершения испытания."), code="attempt_active", status=409)
+    closes = appeal_window_closes(attempt)
+    now = timezone.now()
+    if calendar.moscow_date(now) > closes:
+        raise DomainError(
+            _("Срок подачи апелляции истёк %(date)s (%(days)d календарных дней со дня уведомления о результате).")
+            % {"date": closes.strftime("%d.%m.%Y"), "days": settings.APPEAL_WINDOW_DAYS},
+            code="appeal_window_closed",
+            status=409,
+        )
+    reasons = _text(reasons, field="reasons", label=_("Доводы апелляции"))
+    with transaction.atomic():
+        if Appeal.objects.select_for_update().filter(attempt=attempt).exists():
+            raise DomainError(_("Апелляция на этот результат уже подана."), code="appeal_exists", status=409)
+        received_on = calendar.moscow_date(now)
+        seq = counter_next(scope="appeal", year=received_on.year)
+        appeal = Appeal.objects.create(
+            number=settings.APPEAL_NUMBER_FORMAT.format(year=received_on.year, seq=seq),
+            attempt=attempt,
+            application=attempt.application,
+            candidate=candidate,
+            reasons=reasons,
+            received_at=now,
+            registered_on=received_on,
+            due_on=calendar.add_months(received_on, settings.APPEAL_DECISION_MONTHS),
+            score_before=attempt.score,
+        )
+        _store(files or [], lambda **kw: AppealAttachment(appeal=appeal, **kw))
+        audit_record(case=appeal, actor=candidate, verb="appeal_file", to_state=appeal.status, reason=reasons[:500])
+        deadline_open(
+            case=appeal,
+            kind=DEADLINE_APPEAL,
+            role=Role.APPEALS_MEMBER,
+            started_on=received_on,
+            months=settings.APPEAL_DECISION_MONTHS,
+        )
+        notification_send(
+            recipient=candidate,
+            subject=_("Апелляция зарегистрирована: № %(n)s") % {"n": appeal.number},
+            body=_("Апелляция будет рассмотрена комиссией не позднее %(date)s.")
+            % {"date": appeal.due_on.strftime("%d.%m.%Y")},
+            link=appeal.cabinet_url(),
+        )
+        for member in _members(Role.APPEALS_MEMBER):
+            notification_send(
+                recipient=member,
+                subject=_("Новая апелляция: № %(n)s") % {"n": appeal.number},
+                body=reasons[:500],
+                link=appeal.staff_url(),
+            )
+    return appeal
+
+
+def appeal_open(*, appeal: Appeal, by: User) -> Appeal:
+    """The commission takes the appeal up: from now on its members vote."""
+    _require(by, Role.APPEALS_MEMBER, _("Апелляции рассматривает комиссия."))
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        case_transition(case=locked, name="open_voting", by=by, reason=_("Начато рассмотрение"))
+    return locked
+
+
+def _positions(value: Any, count: int) -> list[int]:
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise DomainError(_("Номера вопросов — список чисел."), fields={"questions": [_("Неверный формат.")]})
+    if any(not 1 <= v <= count for v in value):
+        raise DomainError(_("Вопросов с такими номерами в попытке нет."), fields={"questions": [_("Неверные номера.")]})
+    return sorted(set(value))
+
+
+def appeal_vote(
+    *, appeal: Appeal, member: User, outcome: str, rescore: Any = (), void: Any = (), opinion: str = ""
+) -> AppealVote:
+    """A member of the commission votes once: uphold (naming the questions to re-score or void) or
+    reject, with an opinion."""
+    _require(member, Role.APPEALS_MEMBER, _("Голосуют члены апелляционной комиссии."))
+    if outcome not in AppealVote.Outcome.values:
+        raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
+    opinion = _text(opinion, field="opinion", label=_("Мнение"), required=False)
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().select_related("attempt").get(pk=appeal.pk)
+        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
+            raise DomainError(_("Голосование по апелляции не идёт."), code="not_voting", status=409)
+        if AppealVote.objects.filter(appeal=locked, member=member).exists():
+            raise DomainError(_("Вы уже проголосовали по этой апелляции."), code="already_voted", status=409)
+        count = locked.attempt.question_count
+        rescore_list = _positions(list(rescore), count)
+        void_list = _positions(list(void), count)
+        if outcome == AppealVote.Outcome.UPHOLD and not (rescore_list or void_list):
+            raise DomainError(
+                _("Удовлетворяя апелляцию, укажите вопросы, которые засчитать или аннулировать."),
+                fields={"questions": [_("Укажите номера вопросов.")]},
+            )
+        if outcome == AppealVote.Outcome.REJECT:
+            rescore_list, void_list = [], []
+        vote = AppealVote.objects.create(
+            appeal=locked, member=member, outcome=outcome, rescore=rescore_list, void=void_list, opinion=opinion
+        )
+        audit_record(
+            case=locked,
+            actor=member,
+            verb="appeal_vote",
+            action="event",
+            data={"outcome": outcome, "rescore": rescore_list, "void": void_list},
+        )
+    return vote
+
+
+def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
+    """The chair closes the vote once the quorum has voted. The majority decides (a tie goes the way
+    the chair voted); votes against the majority are kept as dissenting opinions. Upheld: the
+    questions named by at least half of those who voted to uphold are re-scored or voided and the
+    result recomputed; if it becomes a pass, a new decision on attestation follows (and then the
+    certificate) with its own terms from today."""
+    from exam.services.attempts import attempt_rescore
+    from registry.services import attestation_decision_draft
+
+    _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
+    reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
+        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
+            raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
+        votes = list(locked.votes.all())
+        if len(votes) < settings.APPEAL_QUORUM:
+            raise DomainError(
+                _("Нет кворума: проголосовали %(n)d, нужно не менее %(q)d.")
+                % {"n": len(votes), "q": settings.APPEAL_QUORUM},
+                code="no_quorum",
+                status=409,
+            )
+        upholding = [v for v in votes if v.outcome == AppealVote.Outcome.UPHOLD]
+        rejecting = len(votes) - len(upholding)
+        chair_vote = next((v for v in votes if v.member_id == by.pk), None)
+        upheld = len(upholding) > rejecting or (
+            len(upholding) == rejecting and chair_vote is not None and chair_vote.outcome == AppealVote.Outcome.UPHOLD
+        )
+        locked.decided_at, locked.decided_by, locked.decision_reasons = timezone.now(), by, reasons
+        if upheld:
+            need = (len(upholding) + 1) // 2
+            rescore = sorted(
+                {p for p in {p for v in upholding for p in v.rescore} if sum(p in v.rescore for v in upholding) >= need}
+            )
+            void = sorted(
+                {p for p in {p for v in upholding for p in v.void} if sum(p in v.void for v in upholding) >= need}
+            )
+            if not rescore and not void:
+                raise DomainError(
+                    _("Большинство не сошлось ни в одном вопросе: уточните голоса."),
+                    code="no_common_questions",
+                    status=409,
+                )
+            attempt = attempt_rescore(
+                attempt=locked.attempt, rescore=rescore, void=void, by=by, reason=f"{locked.number}: {reasons}"
+            )
+            locked.score_after = attempt.score
+            case_transition(
+                case=locked,
+                name="uphold",
+                by=by,
+                fields=("decided_at", "decided_by", "decision_reasons", "score_after"),
+                reason=reasons,
+                data={"rescore": rescore, "void": void, "score": attempt.score},
+            )
+            _supersede_decision(locked, attempt, by)
+            if attempt.passed:
+                from exam.selectors_exam import final_result
+
+                if final_result(attempt.application) == attempt:
+                    attestation_decision_draft(attempt=attempt, started_on=calendar.moscow_date(locked.decided_at))
+        else:
+            locked.score_after = locked.attempt.score
+            case_transition(
+                case=locked,
+                name="reject",
+                by=by,
+                fields=("decided_at", "decided_by", "decision_reasons", "score_after"),
+                reason=reasons,
+            )
+        deadline_close(case=locked, kind=DEADLINE_APPEAL)
+        notification_send(
+            recipient=locked.candidate,
+            subject=_("Решение по апелляции № %(n)s: %(outcome)s")
+            % {"n": locked.number, "outcome": locked.get_status_display()},
+            body=_("%(reasons)s\nРезультат: %(score)s правильных ответов.")
+            % {"reasons": reasons, "score": locked.score_after},
+            link=locked.cabinet_url(),
+        )
+    return locked
+
+
+def _supersede_decision(appeal: Appeal, attempt: Attempt, by: User) -> None:
+    """A refusal of attestation that the upheld appeal turned into a pass is replaced."""
+    from registry.models import AttestationDecision
+
+    for decision in AttestationDecision.objects.filter(attempt=attempt, superseded=False):
+        if decision.kind == AttestationDecision.Kind.REFUSED and attempt.passed:
+            AttestationDecision.objects.filter(pk=decision.pk).update(superseded=True)
+            deadline_close(case=decision, kind="attestation.decision")
+            audit_record(
+                case=decision, actor=by, verb="attestation_decision_superseded", action="event", reason=appeal.number
+            )
+
+
+# --- Complaints -----------------------------------------------------------------------------------
+
+COMPLAINT_FIELDS = {
+    "official": _("Должностное лицо"),
+    "last_name": _("Фамилия"),
+    "first_name": _("Имя"),
+    "residence": _("Место жительства"),
+    "decision_complained": _("Обжалуемые решения и действия"),
+    "arguments": _("Доводы"),
+}
+
+
+def complaint_file(
+    *,
+    data: dict[str, Any],
+    channel: str,
+    complainant: User | None = None,
+    registered_by: User | None = None,
+    received_at: datetime | None = None,
+    evidence: list[UploadedFile] | None = None,
+    power_of_attorney: list[UploadedFile] | None = None,
+) -> Complaint:
+    """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet or
+    registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
+    Registered at once (p.86: no later than the next working day); decided within 15 working days,
+    or 5 for subjects (d) and (g) (p.87)."""
+    if channel not in Complaint.Channel.values:
+        raise DomainError(_("Неверный способ подачи."), fields={"channel": [_("Неверное значение.")]})
+    if channel == Complaint.Channel.PORTAL and complainant is None:
+        raise DomainError(_("Войдите, чтобы подать жалобу."), status=401)
+    if channel != Complaint.Channel.PORTAL and (registered_by is None or not has_role(registered_by, Role.REGISTRAR)):
+        raise DomainError(_("Бумажную жалобу регистрирует регистратор."), code="forbidden", status=403)
+    subject = str(data.get("subject") or "")
+    if subject not in Complaint.Subject.values:
+        raise DomainError(_("Выберите предмет жалобы (п. 78)."), fields={"subject": [_("Обязательное поле.")]})
+    clean = {field: _text(data.get(field), field=field, label=str(label)) for field, label in COMPLAINT_FIELDS.items()}
+    clean["patronymic"] = _text(
+        data.get("patronymic"), field="patronymic", label=_("Отчество"), required=False, max_length=100
+    )
+    clean["postal_address"] = _text(
+        data.get("postal_address"), field="postal_address", label=_("Почтовый адрес"), required=False, max_length=500
+    )
+    clean["email"] = _text(
+        data.get("email"), field="email", label=_("Электронная почта"), required=False, max_length=254
+    )
+    clean["phone"] = _text(data.get("phone"), field="phone", label=_("Телефон"), required=False, max_length=30)
+    if not clean["postal_address"] and not clean["email"] and complainant is None:
+        raise DomainError(
+            _("Укажите почтовый адрес или электронную почту для ответа (п. 79 «б»)."),
+            fields={"postal_address": [_("Обязательное поле.")]},
+        )
+    by_representative = bool(data.get("by_representative"))
+    representative = _text(
+        data.get("representative_name"),
+        field="representative_name",
+        label=_("Представитель"),
+        required=by_representative,
+        max_length=300,
+    )
+    if by_representative and not power_of_attorney:
+        raise DomainError(
+            _("Жалоба представителя подаётся с нотариальной доверенностью (п. 83)."),
+            fields={"power_of_attorney": [_("Приложите доверенность.")]},
+        )
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now:
+        raise DomainError(
+            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
+        )
+    registered_on = calendar.effective_receipt_date(received_at)
+    days = (
+        settings.COMPLAINT_SHORT_WORKING_DAYS
+        if subject in Complaint.SHORT_TERM_SUBJECTS
+        else settings.COMPLAINT_LONG_WORKING_DAYS
+    )
+    with transaction.atomic():
+        seq = counter_next(scope="complaint", year=registered_on.year)
+        complaint = Complaint.objects.create(
+            number=settings.COMPLAINT_NUMBER_FORMAT.format(year=registered_on.year, seq=seq),
+            complainant=complainant,
+            channel=channel,
+            subject=subject,
+            by_representative=by_representative,
+            representative_name=representative,
+            received_at=received_at,
+            registered_on=registered_on,
+            registered_by=registered_by,
+            due_on=calendar.add_working_days(registered_on, days),
+            **clean,
+        )
+        _store(evidence or [], lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
+        _store(
+            power_of_attorney or [],
+            lambda **kw: ComplaintAttachment(complaint=complaint, kind="power_of_attorney", **kw),
+        )
+        audit_record(
+            case=complaint,
+            actor=complainant or registered_by,
+            verb="complaint_file",
+            to_state=complaint.status,
+            data={"subject": subject, "channel": channel},
+        )
+        deadline_open(
+            case=complaint,
+            kind=DEADLINE_COMPLAINT,
+            role=Role.COMPLAINT_HANDLER,
+            started_on=registered_on,
+            working_days=days,
+        )
+        if complainant is not None:
+            notification_send(
+                recipient=complainant,
+                subject=_("Жалоба зарегистрирована: № %(n)s") % {"n": complaint.number},
+                body=_("Срок рассмотрения — до %(date)s (п. 87 Регламента).")
+                % {"date": complaint.due_on.strftime("%d.%m.%Y")},
+                link=complaint.cabinet_url(),
+            )
+        for handler in _members(Role.COMPLAINT_HANDLER):
+            notification_send(
+                recipient=handler,
+                subject=_("Новая жалоба: № %(n)s") % {"n": complaint.number},
+                body=str(complaint.get_subject_display()),
+                link=complaint.staff_url(),
+            )
+    return complaint
+
+
+def complaint_decide(
+    *,
+    complaint: Complaint,
+    by: User,
+    outcome: str,
+    text: str,
+    remedy: str = "",
+    refusal_ground: str = "",
+    silence_ground: str = "",
+    address_readable: bool = True,
+) -> Complaint:
+    """The complaint handler decides (p.88): upheld with a remedy (a certificate to issue within 5
+    working days, p.89), refused on a ground of p.91, or left unanswered on a ground of p.92. A
+    complaint repeating a decided one by the same person on the same subject can only be refused,
+    on ground p.91(c). The answer (p.94) is then rendered, signed by the handler and sent no later
+    than the next working day (p.93)."""
+    from appeals.tasks import complaint_answer_send
+    from core.tasks import enqueue
+
+    _require(by, Role.COMPLAINT_HANDLER, _("Жалобы рассматривает уполномоченное должностное лицо."))
+    text = _text(text, field="text", label=_("Основания принятого решения"))
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        repeat_of = complaint_repeats(locked)
+        if outcome == "uphold":
+            if repeat_of is not None:
+                raise DomainError(
+                    _("По жалобе %(n)s того же заявителя по тому же предмету уже принято решение: отказ по п. 91 «в».")
+                    % {"n": repeat_of.number},
+                    code="repeat_complaint",
+                    fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
+                )
+            if remedy not in Complaint.Remedy.values:
+                raise DomainError(
+                    _("Укажите меры по устранению нарушений."), fields={"remedy": [_("Обязательное поле.")]}
+                )
+            locked.remedy = remedy
+            locked.remedy_due_on = calendar.add_working_days(calendar.today(), settings.COMPLAINT_REMEDY_WORKING_DAYS)
+            name = "uphold"
+        elif outcome == "refuse":
+            if refusal_ground not in Complaint.RefusalGround.values:
+                raise DomainError(
+                    _("Укажите основание отказа (п. 91)."), fields={"refusal_ground": [_("Обязательное поле.")]}
+                )
+            if refusal_ground == Complaint.RefusalGround.REPEAT and repeat_of is None:
+                raise DomainError(
+                    _("Ранее принятых решений по жалобам этого заявителя по тому же предмету нет."),
+                    fields={"refusal_ground": [_("Основание не подтверждено.")]},
+                )
+            locked.refusal_ground = refusal_ground
+            name = "refuse"
+        elif outcome == "unanswered":
+            if silence_ground not in Complaint.SilenceGround.values:
+                raise DomainError(_("Укажите основание (п. 92)."), fields={"silence_ground": [_("Обязательное поле.")]})
+            locked.silence_ground = silence_ground
+            name = "leave_unanswered"
+        else:
+            raise DomainError(_("Выберите решение."), fields={"outcome": [_("Обязательное поле.")]})
+        locked.decided_at, locked.handler, locked.decision_text = timezone.now(), by, text
+        case_transition(
+            case=locked,
+            name=name,
+            by=by,
+            reason=text,
+            fields=(
+                "decided_at",
+                "handler",
+                "decision_text",
+                "remedy",
+                "remedy_due_on",
+                "refusal_ground",
+                "silence_ground",
+            ),
+        )
+        deadline_close(case=locked, kind=DEADLINE_COMPLAINT)
+        decided_on = calendar.moscow_date(locked.decided_at)
+        if name == "uphold" and remedy == Complaint.Remedy.ISSUE_CERTIFICATE:
+            deadline_open(
+                case=locked,
+                kind=DEADLINE_COMPLAINT_REMEDY,
+                role=Role.CERTIFICATE_OFFICER,
+                started_on=decided_on,
+                working_days=settings.COMPLAINT_REMEDY_WORKING_DAYS,
+            )
+        # p.92(b): nobody to answer when the name or the address cannot be read.
+        if name != "leave_unanswered" or address_readable:
+            deadline_open(
+                case=locked,
+                kind=DEADLINE_COMPLAINT_ANSWER,
+                role=Role.COMPLAINT_HANDLER,
+                started_on=decided_on,
+                working_days=1,
+            )
+            complaint_id = locked.pk
+            transaction.on_commit(lambda: enqueue(complaint_answer_send, complaint_id))
+    return locked
+
+
+def complaint_answer(*, complaint: Complaint) -> Complaint:
+    """Render the answer (p.94: the authority and the deciding official, number, date and place,
+    the complainant, the grounds, the decision, the remedy and its term, how to appeal), signed by
+    the handler, and send it (p.93, p.95). Idempotent."""
+    from appeals.documents import render_answer_pdf
+
+    if complaint.answered_at is not None or complaint.decided_at is None:
+        return complaint
+    pdf = render_answer_pdf(complaint=complaint)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.answered_at is not None:
+            return locked
+        locked.answer_pdf.save(f"answer-{locked.number}.pdf", ContentFile(pdf), save=False)
+        locked.answered_at = timezone.now()
+        locked.save(update_fields=["answer_pdf", "answered_at"])
+        deadline_close(case=locked, kind=DEADLINE_COMPLAINT_ANSWER)
+        audit_record(
+            case=locked,
+            actor=locked.handler,
+            verb="complaint_answer",
+            action="event",
+            data={"sha256": hashlib.sha256(pdf).hexdigest()},
+        )
+        if locked.complainant is not None:
+            notification_send(
+                recipient=locked.complainant,
+                subject=_("Ответ на жалобу № %(n)s") % {"n": locked.number},
+                body=f"{locked.get_status_display()}. {locked.decision_text[:500]}",
+                link=locked.cabinet_url(),
+            )
+    return locked

@@ -1,0 +1,162 @@
+"""Oversight reads across every procedure: the report for a period and its XLSX export.
+
+(The one module of core that reads the procedures' models: oversight is about all of them.)"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from core.calendar import MOSCOW, moscow_date
+from core.models import Deadline
+from core.services import deadline_kind_label
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    rows: list[tuple[str, Any]] = field(default_factory=list)  # (label, value) in sections
+    sections: list[tuple[str, list[tuple[str, Any]]]] = field(default_factory=list)
+    scores: list[int] = field(default_factory=list)  # histogram: count of attempts by score
+    on_time: list[tuple[str, int, int]] = field(default_factory=list)  # (procedure, done on time, done)
+
+
+def _span(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=MOSCOW),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=MOSCOW),
+    )
+
+
+def period_report(*, start: date, end: date) -> Report:
+    """Applications, admissions and refusals by ground, pass rate and score distribution,
+    certificates issued and annulled, appeals and complaints by outcome, and the share of each
+    procedure done within its deadline, for the period [start, end]."""
+    from appeals.models import Appeal, Complaint
+    from exam.models import Application, Attempt, Decision
+    from registry.models import Certificate
+
+    since, until = _span(start, end)
+    report = Report(start=start, end=end)
+
+    applications = Application.objects.filter(received_at__gte=since, received_at__lt=until)
+    decisions = Decision.objects.filter(state="signed", signed_at__gte=since, signed_at__lt=until)
+    grounds: Counter[str] = Counter()
+    for decision in decisions.filter(kind="refusal"):
+        grounds.update(decision.grounds)
+    ground_labels = dict(Decision.Ground.choices)
+    report.sections.append(
+        (
+            _("Заявления и допуск"),
+            [
+                (_("Поступило заявлений"), applications.count()),
+                (_("Зарегистрировано"), applications.filter(registration_number__isnull=False).count()),
+                (_("Отказано в приёме документов"), applications.filter(status="not_accepted").count()),
+                (_("Допущено к испытанию"), decisions.filter(kind="admission").count()),
+                (_("Отказано в допуске"), decisions.filter(kind="refusal").count()),
+                *[(f"— {ground_labels.get(g, g)}", n) for g, n in sorted(grounds.items())],
+            ],
+        )
+    )
+
+    attempts = Attempt.objects.filter(status="finished", finished_at__gte=since, finished_at__lt=until)
+    total = attempts.count()
+    passed = attempts.filter(passed=True).count()
+    scores = Counter(attempts.values_list("score", flat=True))
+    top = max([40, *[s for s in scores if s is not None]])
+    report.scores = [scores.get(s, 0) for s in range(top + 1)]
+    report.sections.append(
+        (
+            _("Аттестационное испытание"),
+            [
+                (_("Завершено попыток"), total),
+                (_("Испытание пройдено"), passed),
+                (_("Доля успешных"), f"{passed / total:.0%}" if total else "—"),
+            ],
+        )
+    )
+
+    issued = Certificate.objects.filter(issued_on__gte=start, issued_on__lte=end)
+    report.sections.append(
+        (
+            _("Сертификаты и реестр"),
+            [
+                (_("Выдано сертификатов"), issued.filter(decision__isnull=False).count()),
+                (_("Аннулировано"), Certificate.objects.filter(annulled_on__gte=start, annulled_on__lte=end).count()),
+            ],
+        )
+    )
+
+    appeals = Appeal.objects.filter(received_at__gte=since, received_at__lt=until)
+    complaints = Complaint.objects.filter(received_at__gte=since, received_at__lt=until)
+    report.sections.append(
+        (
+            _("Апелляции и жалобы"),
+            [
+                (_("Апелляций подано"), appeals.count()),
+                *[
+                    (f"— {Appeal.Status(s).label}", n)
+                    for s, n in appeals.values_list("status").annotate(n=Count("id")).order_by("status")
+                ],
+                (_("Жалоб подано"), complaints.count()),
+                *[
+                    (f"— {Complaint.Status(s).label}", n)
+                    for s, n in complaints.values_list("status").annotate(n=Count("id")).order_by("status")
+                ],
+            ],
+        )
+    )
+
+    # A term is met when its step was done by the end of the due day, Moscow time.
+    tally: dict[str, list[int]] = {}
+    done = Deadline.objects.filter(completed_at__gte=since, completed_at__lt=until)
+    for kind, due_on, completed_at in done.values_list("kind", "due_on", "completed_at").iterator():
+        if completed_at is None:
+            continue
+        counts = tally.setdefault(kind, [0, 0])
+        counts[0] += moscow_date(completed_at) <= due_on
+        counts[1] += 1
+    report.on_time = sorted((deadline_kind_label(kind), ok, total) for kind, (ok, total) in tally.items())
+    return report
+
+
+def report_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "report"
+    sheet.append([_("Отчёт за период"), report.start.isoformat(), report.end.isoformat()])
+    for title, rows in report.sections:
+        sheet.append([])
+        sheet.append([title])
+        for label, value in rows:
+            sheet.append([str(label), value])
+    sheet.append([])
+    sheet.append([_("Соблюдение сроков"), _("в срок"), _("всего"), _("доля")])
+    for label, on_time, total in report.on_time:
+        sheet.append([label, on_time, total, round(on_time / total, 3) if total else None])
+    scores = workbook.create_sheet("scores")
+    scores.append([_("Правильных ответов"), _("Попыток")])
+    for score, count in enumerate(report.scores):
+        scores.append([score, count])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def open_cases(limit: int = 500) -> list[Deadline]:
+    """Every open case of every procedure, by deadline: the oversight dashboard."""
+    return list(
+        Deadline.objects.filter(completed_at__isnull=True)
+        .select_related("case_type", "assignee")
+        .order_by("due_on", "id")[:limit]
+    )

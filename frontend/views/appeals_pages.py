@@ -1,0 +1,266 @@
+"""Appeals and complaints: the candidate's cabinet and the staff workspaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from appeals import selectors, services
+from appeals.forms import AppealForm, ComplaintDecisionForm, ComplaintForm, PaperComplaintForm, VoteForm
+from appeals.models import Appeal, Complaint
+from core.errors import DomainError
+from core.http import client_ip, request_user
+from core.roles import Role, has_role
+from core.services import audit_file_viewed
+from exam.models import Attempt
+from frontend.views.common import apply_error, candidate_required, perform, staff_required
+
+
+def _appeal(request: HttpRequest, pk: int) -> Appeal:
+    try:
+        return selectors.appeal_get(user=request_user(request), pk=pk)
+    except DomainError:
+        raise Http404 from None
+
+
+def _complaint(request: HttpRequest, pk: int) -> Complaint:
+    try:
+        return selectors.complaint_get(user=request_user(request), pk=pk)
+    except DomainError:
+        raise Http404 from None
+
+
+# --- The candidate --------------------------------------------------------------------------------
+
+
+@candidate_required
+def appeal_new(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    user = request_user(request)
+    attempt = Attempt.objects.filter(pk=attempt_id, application__candidate=user).select_related("application").first()
+    if attempt is None:
+        raise Http404
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appeal = services.appeal_file(
+                candidate=user,
+                attempt=attempt,
+                reasons=form.cleaned_data["reasons"],
+                files=request.FILES.getlist("files"),
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Апелляция зарегистрирована: № %(n)s.") % {"n": appeal.number})
+            return redirect("frontend:cabinet_appeal", pk=appeal.pk)
+    closes = selectors.appeal_window_closes(attempt) if not attempt.is_active else None
+    return render(request, "frontend/appeals/appeal_new.html", {"form": form, "attempt": attempt, "closes": closes})
+
+
+@candidate_required
+def cabinet_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "frontend/appeals/cabinet_appeal.html", {"appeal": _appeal(request, pk)})
+
+
+@candidate_required
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    initial = {
+        "last_name": user.last_name,
+        "first_name": user.first_name,
+        "patronymic": user.patronymic,
+        "email": user.email,
+    }
+    form = ComplaintForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.complaint_file(
+                data=form.cleaned_data,
+                channel=Complaint.Channel.PORTAL,
+                complainant=user,
+                evidence=request.FILES.getlist("evidence"),
+                power_of_attorney=request.FILES.getlist("power_of_attorney"),
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Жалоба зарегистрирована: № %(n)s.") % {"n": complaint.number})
+            return redirect("frontend:cabinet_complaint", pk=complaint.pk)
+    return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False})
+
+
+@candidate_required
+def cabinet_complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "frontend/appeals/cabinet_complaint.html", {"complaint": _complaint(request, pk)})
+
+
+def complaint_answer_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    if not request.user.is_authenticated:
+        raise Http404
+    complaint = _complaint(request, pk)
+    if not complaint.answer_pdf:
+        raise Http404
+    if request.user.is_staff:
+        audit_file_viewed(
+            case=complaint, viewer=request_user(request), what="complaint_answer_view", ip=client_ip(request)
+        )
+    return FileResponse(
+        complaint.answer_pdf.open("rb"), filename=f"answer-{complaint.number}.pdf", content_type="application/pdf"
+    )
+
+
+# --- The appeals commission -----------------------------------------------------------------------
+
+COMMISSION = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR, Role.AUDITOR)
+
+
+@staff_required(*COMMISSION)
+def appeal_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/appeals/appeal_list.html",
+        {"appeals": selectors.appeals_for(request_user(request)).select_related("candidate").order_by("due_on")},
+    )
+
+
+@staff_required(*COMMISSION)
+def appeal_staff(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = _appeal(request, pk)
+    user = request_user(request)
+    audit_file_viewed(case=appeal, viewer=user, what="appeal_view", ip=client_ip(request))
+    votes = list(appeal.votes.select_related("member"))
+    return render(
+        request,
+        "frontend/appeals/appeal_staff.html",
+        {
+            "appeal": appeal,
+            "items": selectors.appeal_attempt_in_full(appeal),
+            "events": appeal.attempt.events.all(),
+            "votes": votes,
+            "voted": any(v.member_id == user.pk for v in votes),
+            "is_member": has_role(user, Role.APPEALS_MEMBER),
+            "is_chair": has_role(user, Role.APPEALS_CHAIR),
+            "vote_form": VoteForm(),
+        },
+    )
+
+
+@staff_required(Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
+@require_POST
+def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    appeal = _appeal(request, pk)
+    user = request_user(request)
+    if action == "open":
+        perform(request, lambda: services.appeal_open(appeal=appeal, by=user), success=_("Рассмотрение начато."))
+    elif action == "vote":
+        form = VoteForm(request.POST)
+        if form.is_valid():
+            perform(
+                request,
+                lambda: services.appeal_vote(
+                    appeal=appeal,
+                    member=user,
+                    outcome=form.cleaned_data["outcome"],
+                    rescore=form.cleaned_data["rescore"],
+                    void=form.cleaned_data["void"],
+                    opinion=form.cleaned_data["opinion"],
+                ),
+                success=_("Голос учтён."),
+            )
+        else:
+            messages.error(request, "; ".join(str(m) for ms in form.errors.values() for m in ms))
+    elif action == "decide":
+        perform(
+            request,
+            lambda: services.appeal_decide(appeal=appeal, by=user, reasons=request.POST.get("reasons", "")),
+            success=_("Решение по апелляции принято."),
+        )
+    else:
+        raise Http404
+    return redirect("frontend:appeal_staff", pk=appeal.pk)
+
+
+# --- Complaints -------------------------------------------------------------------------------------
+
+COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR)
+
+
+@staff_required(*COMPLAINT_STAFF)
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/appeals/complaint_list.html",
+        {"complaints": selectors.complaints_for(request_user(request)).order_by("status", "due_on")},
+    )
+
+
+@staff_required(Role.REGISTRAR)
+def complaint_paper(request: HttpRequest) -> HttpResponse:
+    form = PaperComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data: dict[str, Any] = dict(form.cleaned_data)
+        try:
+            complaint = services.complaint_file(
+                data=data,
+                channel=data["channel"],
+                registered_by=request_user(request),
+                received_at=data["received_at"],
+                evidence=request.FILES.getlist("evidence"),
+                power_of_attorney=request.FILES.getlist("power_of_attorney"),
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Жалоба зарегистрирована: № %(n)s.") % {"n": complaint.number})
+            return redirect("frontend:complaint_staff", pk=complaint.pk)
+    return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": True})
+
+
+@staff_required(*COMPLAINT_STAFF)
+def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint(request, pk)
+    user = request_user(request)
+    audit_file_viewed(case=complaint, viewer=user, what="complaint_view", ip=client_ip(request))
+    repeat_of = selectors.complaint_repeats(complaint)
+    initial = {"outcome": "refuse", "refusal_ground": "c"} if repeat_of else {}
+    return render(
+        request,
+        "frontend/appeals/complaint_staff.html",
+        {
+            "complaint": complaint,
+            "repeat_of": repeat_of,
+            "can_decide": complaint.status == Complaint.Status.REGISTERED and has_role(user, Role.COMPLAINT_HANDLER),
+            "form": ComplaintDecisionForm(initial=initial),
+        },
+    )
+
+
+@staff_required(Role.COMPLAINT_HANDLER)
+@require_POST
+def complaint_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint(request, pk)
+    form = ComplaintDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(m) for ms in form.errors.values() for m in ms))
+        return redirect("frontend:complaint_staff", pk=pk)
+    data = form.cleaned_data
+    perform(
+        request,
+        lambda: services.complaint_decide(
+            complaint=complaint,
+            by=request_user(request),
+            outcome=data["outcome"],
+            text=data["text"],
+            remedy=data["remedy"],
+            refusal_ground=data["refusal_ground"],
+            silence_ground=data["silence_ground"],
+            address_readable=data["address_readable"],
+        ),
+        success=_("Решение по жалобе принято; ответ формируется и направляется заявителю."),
+    )
+    return redirect("frontend:complaint_staff", pk=pk)

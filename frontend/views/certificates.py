@@ -1,0 +1,221 @@
+"""Staff pages of decisions on attestation, certificates and annulment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.http import client_ip, request_user
+from core.roles import Role, has_role
+from core.services import audit_file_viewed
+from frontend.views.common import perform, staff_required
+from registry import services
+from registry.forms import AnnulmentRequestForm, CertificateIssueForm, HandoverForm, NoteForm
+from registry.models import Annulment, AttestationDecision, Certificate
+
+STAFF = (Role.SIGNATORY, Role.CERTIFICATE_OFFICER, Role.AUDITOR)
+
+
+@staff_required(*STAFF)
+def attestation_queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/certificates/queue.html",
+        {
+            "to_sign": AttestationDecision.objects.filter(status="draft", superseded=False).select_related(
+                "application"
+            ),
+            "to_issue": AttestationDecision.objects.filter(
+                status="signed", kind="attested", superseded=False, certificate__isnull=True
+            ).select_related("application"),
+            "to_publish": Certificate.objects.filter(published_at__isnull=True),
+            "annulments": Annulment.objects.filter(status="requested").select_related("certificate", "reason"),
+        },
+    )
+
+
+def _decision(pk: int) -> AttestationDecision:
+    decision = AttestationDecision.objects.select_related("application", "attempt", "signed_by").filter(pk=pk).first()
+    if decision is None:
+        raise Http404
+    return decision
+
+
+@staff_required(*STAFF)
+def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _decision(pk)
+    user = request_user(request)
+    audit_file_viewed(case=decision.application, viewer=user, what="attestation_view", ip=client_ip(request))
+    return render(
+        request,
+        "frontend/certificates/decision.html",
+        {
+            "decision": decision,
+            "certificate": Certificate.objects.filter(decision=decision).first(),
+            "can_sign": decision.status == "draft" and not decision.superseded and has_role(user, Role.SIGNATORY),
+            "can_issue": decision.status == "signed"
+            and decision.kind == "attested"
+            and not decision.superseded
+            and not Certificate.objects.filter(decision=decision).exists()
+            and has_role(user, Role.CERTIFICATE_OFFICER),
+            "issue_form": CertificateIssueForm(),
+        },
+    )
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def attestation_decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _decision(pk)
+    perform(
+        request,
+        lambda: services.attestation_decision_sign(decision=decision, by=request_user(request)),
+        success=_("Решение подписано и направлено заявителю."),
+    )
+    return redirect("frontend:attestation_decision", pk=pk)
+
+
+@staff_required(Role.CERTIFICATE_OFFICER)
+@require_POST
+def certificate_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _decision(pk)
+    form = CertificateIssueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Укажите хотя бы одну область деятельности."))
+        return redirect("frontend:attestation_decision", pk=pk)
+    result: dict[str, Certificate] = {}
+
+    def issue() -> None:
+        result["certificate"] = services.certificate_issue(
+            decision=decision,
+            by=request_user(request),
+            areas=list(form.cleaned_data["areas"]),
+            publish=form.cleaned_data["publish"],
+        )
+
+    if perform(request, issue, success=_("Сертификат выдан.")):
+        return redirect("frontend:certificate_staff", pk=result["certificate"].pk)
+    return redirect("frontend:attestation_decision", pk=pk)
+
+
+@staff_required(*STAFF)
+def certificate_list(request: HttpRequest) -> HttpResponse:
+    certificates = Certificate.objects.order_by("-issued_on", "-id")
+    query = request.GET.get("q", "").strip()
+    if query:
+        certificates = certificates.filter(Q(number__icontains=query) | Q(last_name__icontains=query))
+    return render(request, "frontend/certificates/list.html", {"certificates": certificates[:200], "q": query})
+
+
+def _certificate(pk: int) -> Certificate:
+    certificate = Certificate.objects.select_related("decision", "annulment_reason").filter(pk=pk).first()
+    if certificate is None:
+        raise Http404
+    return certificate
+
+
+@staff_required(*STAFF)
+def certificate_staff(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = _certificate(pk)
+    user = request_user(request)
+    pending = certificate.annulments.filter(status="requested").select_related("reason", "requested_by").first()
+    return render(
+        request,
+        "frontend/certificates/certificate.html",
+        {
+            "certificate": certificate,
+            "history": certificate.history.all(),
+            "annulments": certificate.annulments.select_related("reason", "requested_by", "decided_by"),
+            "pending": pending,
+            "is_officer": has_role(user, Role.CERTIFICATE_OFFICER),
+            "can_decide": pending is not None and has_role(user, Role.SIGNATORY) and pending.requested_by_id != user.pk,
+            "handover_form": HandoverForm(),
+            "annul_form": AnnulmentRequestForm(),
+            "note_form": NoteForm(),
+        },
+    )
+
+
+@staff_required(*STAFF)
+def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    certificate = _certificate(pk)
+    if not certificate.pdf:
+        raise Http404
+    return FileResponse(
+        certificate.pdf.open("rb"), filename=f"certificate-{certificate.number}.pdf", content_type="application/pdf"
+    )
+
+
+@staff_required(Role.CERTIFICATE_OFFICER)
+@require_POST
+def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Publish, record the hand-over, or ask to annul."""
+    certificate = _certificate(pk)
+    user = request_user(request)
+    if action == "publish":
+        perform(
+            request,
+            lambda: services.certificate_publish(certificate=certificate, by=user),
+            success=_("Сведения внесены в реестр."),
+        )
+    elif action == "handover":
+        form = HandoverForm(request.POST)
+        if form.is_valid():
+            perform(
+                request,
+                lambda: services.certificate_handover(
+                    certificate=certificate,
+                    by=user,
+                    method=form.cleaned_data["method"],
+                    tracking_number=form.cleaned_data["tracking_number"],
+                ),
+                success=_("Передача сертификата отмечена."),
+            )
+        else:
+            messages.error(request, _("Проверьте способ передачи."))
+    elif action == "annul":
+        annul = AnnulmentRequestForm(request.POST)
+        if annul.is_valid():
+            perform(
+                request,
+                lambda: services.annulment_request(
+                    certificate=certificate,
+                    by=user,
+                    reason=annul.cleaned_data["reason"],
+                    basis=annul.cleaned_data["basis"],
+                    comment=annul.cleaned_data["comment"],
+                ),
+                success=_("Аннулирование направлено на подтверждение подписанту."),
+            )
+        else:
+            messages.error(request, _("Укажите основание и документ-основание."))
+    else:
+        raise Http404
+    return redirect("frontend:certificate_staff", pk=pk)
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def annulment_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    annulment = Annulment.objects.select_related("certificate").filter(pk=pk).first()
+    if annulment is None or action not in ("confirm", "reject"):
+        raise Http404
+    user = request_user(request)
+    note = request.POST.get("note", "")
+    if action == "confirm":
+        perform(
+            request,
+            lambda: services.annulment_confirm(annulment=annulment, by=user, note=note),
+            success=_("Сертификат аннулирован."),
+        )
+    else:
+        perform(
+            request,
+            lambda: services.annulment_reject(annulment=annulment, by=user, note=note),
+            success=_("Аннулирование отклонено."),
+        )
+    return redirect("frontend:certificate_staff", pk=annulment.certificate_id)

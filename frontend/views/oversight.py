@@ -1,0 +1,56 @@
+"""Oversight: one dashboard of all open cases by deadline, and the report for a period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from core import calendar
+from core.reports import open_cases, period_report, report_xlsx
+from core.roles import Role
+from frontend.views.common import staff_required
+
+
+@staff_required()
+def oversight(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/staff/oversight.html", {"deadlines": open_cases()})
+
+
+def _period(request: HttpRequest) -> tuple[date, date, str]:
+    today = calendar.today()
+    start = parse_date(request.GET.get("from", "") or "") if request.GET.get("from") else None
+    end = parse_date(request.GET.get("to", "") or "") if request.GET.get("to") else None
+    error = ""
+    if (request.GET.get("from") and start is None) or (request.GET.get("to") and end is None):
+        error = _("Укажите даты в формате ГГГГ-ММ-ДД.")
+    start = start or today.replace(day=1)
+    end = end or today
+    if end < start:
+        error = _("Начало периода позже его конца.")
+        start, end = end, start
+    if end - start > timedelta(days=3700):
+        error = _("Период не длиннее 10 лет.")
+        start = end - timedelta(days=3700)
+    return start, end, error
+
+
+@staff_required(Role.AUDITOR, Role.SIGNATORY, Role.COMPLAINT_HANDLER, Role.CERTIFICATE_OFFICER, Role.REGISTRAR)
+def report(request: HttpRequest) -> HttpResponse:
+    start, end, error = _period(request)
+    data = period_report(start=start, end=end)
+    if request.GET.get("format") == "xlsx" and not error:
+        response = HttpResponse(
+            report_xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="report-{start}-{end}.xlsx"'
+        return response
+    peak = max(data.scores) if data.scores else 0
+    bars = [(score, count, int(100 * count / peak) if peak else 0) for score, count in enumerate(data.scores)]
+    on_time = [(label, ok, total, int(100 * ok / total) if total else 0) for label, ok, total in data.on_time]
+    return render(
+        request, "frontend/staff/report.html", {"report": data, "bars": bars, "on_time": on_time, "error": error}
+    )

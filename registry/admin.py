@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin
+from registry.models import Annulment, AnnulmentReason, AreaOfActivity, AttestationDecision, Certificate, SigningKey
+
+
+@admin.register(AreaOfActivity)
+class AreaOfActivityAdmin(admin.ModelAdmin):
+    """The reference list of areas of activity, maintained by staff."""
+
+    list_display = ["code", "title", "active"]
+
+
+@admin.register(AnnulmentReason)
+class AnnulmentReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "active"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    """Read-only: certificates change only through registry.services."""
+
+    list_display = ["number", "last_name", "first_name", "issued_on", "expires_on", "annulled_on"]
+    search_fields = ["number", "last_name"]
+
+
+@admin.register(AttestationDecision)
+class AttestationDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "kind", "status", "score", "test_date", "signed_at"]
+
+
+@admin.register(Annulment)
+class AnnulmentAdmin(ReadOnlyAdmin):
+    list_display = ["certificate", "status", "reason", "requested_at", "decided_at"]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key_id", "algorithm", "valid_from", "valid_to"]

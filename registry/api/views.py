@@ -1,0 +1,289 @@
+"""The public API of the registry (no authentication, throttled per client) and open data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.errors import DomainError, NotFound
+from registry import selectors, signing
+from registry.models import Certificate, SigningKey
+
+
+class PublicApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "registry"
+
+
+class ExpertSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    full_name = serializers.CharField()
+    issued_on = serializers.DateField()
+    expires_on = serializers.DateField()
+    areas = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    annulled_on = serializers.DateField(allow_null=True)
+    url = serializers.CharField(source="public_url")
+
+    def get_areas(self, obj: Certificate) -> list[str]:
+        return [a for a in obj.areas_text.split("; ") if a]
+
+
+class HistorySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    on = serializers.DateField()
+    detail = serializers.CharField()
+
+
+class CertificateRecordSerializer(ExpertSerializer):
+    annulment_reason = serializers.SerializerMethodField()
+    record = serializers.SerializerMethodField()
+    signature = serializers.CharField()
+    key_id = serializers.CharField()
+    history = serializers.SerializerMethodField()
+
+    def get_annulment_reason(self, obj: Certificate) -> str | None:
+        return f"{obj.annulment_reason.title}. {obj.annulment_basis}" if obj.annulment_reason else None
+
+    def get_record(self, obj: Certificate) -> dict[str, Any]:
+        return selectors.certificate_record(obj)
+
+    def get_history(self, obj: Certificate) -> list[dict[str, Any]]:
+        public = obj.history.exclude(kind="handed_over")
+        return [{"kind": h.kind, "on": h.on.isoformat(), "detail": h.detail} for h in public]
+
+
+class SearchPageSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    next = serializers.IntegerField(allow_null=True)
+    results = ExpertSerializer(many=True)
+
+
+def _int(value: Any, *, field: str, minimum: int, maximum: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = minimum - 1
+    if not minimum <= number <= maximum:
+        raise DomainError(_("Неверное значение параметра."), fields={field: [_("Неверное значение.")]})
+    return number
+
+
+def search_params(data: Any) -> dict[str, Any]:
+    """The query parameters of a registry search, checked (a bad one is a structured 400)."""
+    status = str(data.get("status") or "")
+    if status and status not in Certificate.Status.values:
+        raise DomainError(_("Неверный статус."), fields={"status": [_("Допустимо: valid, expired, annulled.")]})
+    query = str(data.get("q") or "")[:200]
+    return {
+        "query": query,
+        "status": status,
+        "area": str(data.get("area") or "")[:20],
+        "year": _int(data.get("year"), field="year", minimum=2014, maximum=2100),
+        "page": _int(data.get("page"), field="page", minimum=1, maximum=10000) or 1,
+    }
+
+
+class ExpertListApi(PublicApi):
+    @extend_schema(
+        summary="Поиск в реестре экспертов",
+        parameters=[
+            OpenApiParameter("q", str, description="Ф. И. О. (регистр, ё/е и опечатка не важны) или номер сертификата"),
+            OpenApiParameter("status", str, enum=list(Certificate.Status.values)),
+            OpenApiParameter("area", str, description="код области деятельности"),
+            OpenApiParameter("year", int, description="год выдачи"),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: SearchPageSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        result = selectors.registry_search(**search_params(request.query_params))
+        return Response(
+            {
+                "page": result.page,
+                "next": result.page + 1 if result.has_next else None,
+                "results": ExpertSerializer(result.items, many=True).data,
+            }
+        )
+
+
+class CertificateApi(PublicApi):
+    @extend_schema(
+        summary="Сертификат эксперта: запись реестра со статусом и подписью",
+        responses={200: CertificateRecordSerializer},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        certificate = selectors.certificate_by_number(number[:40])
+        if certificate is None:
+            raise NotFound(_("Сертификат не найден в реестре."))
+        return Response(CertificateRecordSerializer(certificate).data)
+
+
+class KeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SigningKey
+        fields = ["key_id", "algorithm", "public_key", "valid_from", "valid_to"]
+
+
+class KeyListApi(PublicApi):
+    @extend_schema(
+        summary="Открытые ключи Минтруда для проверки подписи (с периодами действия)",
+        responses={200: KeySerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        signing.publish_current_key()
+        return Response(KeySerializer(SigningKey.objects.all(), many=True).data)
+
+
+class VerifyInput(serializers.Serializer):
+    record = serializers.DictField()
+    signature = serializers.CharField()
+    key_id = serializers.CharField()
+
+
+class VerifyApi(PublicApi):
+    @extend_schema(summary="Проверить подпись записи реестра", request=VerifyInput, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        record, signature, key_id = data.get("record"), data.get("signature"), data.get("key_id")
+        if not isinstance(record, dict) or not isinstance(signature, str) or not isinstance(key_id, str):
+            raise DomainError(_("Передайте record (объект), signature и key_id (строки)."), code="invalid")
+        return Response({"valid": signing.verify(record, signature, key_id)})
+
+
+# --- Open data ------------------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "number",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "issued_on",
+    "expires_on",
+    "areas",
+    "status",
+    "annulled_on",
+    "annulment_reason",
+    "updated_at",
+]
+
+
+def _csv_line(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "\ufeff" + _csv_line(CSV_HEADER)
+    for row in rows:
+        yield _csv_line(
+            [
+                row["number"],
+                row["last_name"],
+                row["first_name"],
+                row["patronymic"],
+                row["issued_on"].isoformat(),
+                row["expires_on"].isoformat(),
+                row["areas_text"],
+                row["status"],
+                row["annulled_on"].isoformat() if row["annulled_on"] else "",
+                row["annulment_reason__title"] or "",
+                row["updated_at"].isoformat(),
+            ]
+        )
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": row["number"],
+        "last_name": row["last_name"],
+        "first_name": row["first_name"],
+        "patronymic": row["patronymic"],
+        "issued_on": row["issued_on"].isoformat(),
+        "expires_on": row["expires_on"].isoformat(),
+        "areas": [a for a in row["areas_text"].split("; ") if a],
+        "status": row["status"],
+        "annulled_on": row["annulled_on"].isoformat() if row["annulled_on"] else None,
+        "annulment_reason": row["annulment_reason__title"],
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def _json_stream(rows: Iterator[dict[str, Any]], last: datetime | None) -> Iterator[str]:
+    yield '{"updated_at": %s, "entries": [' % json.dumps(last.isoformat() if last else None)  # noqa: UP031
+    first = True
+    for row in rows:
+        yield ("" if first else ",") + "\n" + json.dumps(_json_row(row), ensure_ascii=False)
+        first = False
+    yield "\n]}\n"
+
+
+class OpenDataApi(PublicApi):
+    @extend_schema(
+        summary="Реестр экспертов целиком (открытые данные), потоком: open-data.csv или open-data.json",
+        responses={(200, "text/csv"): bytes, (200, "application/json"): bytes},
+    )
+    def get(self, request: Request, fmt: str) -> StreamingHttpResponse:
+        if fmt not in ("csv", "json"):
+            raise NotFound(_("Формат: csv или json."))
+        last = selectors.last_change()
+        rows = selectors.open_data_rows()
+        if fmt == "csv":
+            response = StreamingHttpResponse(_csv_stream(rows), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="registry-of-experts.csv"'
+        else:
+            response = StreamingHttpResponse(_json_stream(rows, last), content_type="application/json; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="registry-of-experts.json"'
+        if last is not None:
+            response["Last-Modified"] = http_date(last.timestamp())
+        return response
+
+
+class ChangesApi(PublicApi):
+    @extend_schema(
+        summary="Изменения реестра после момента времени (для зеркал реестра)",
+        parameters=[
+            OpenApiParameter("since", str, description="ISO 8601, например 2026-11-01T00:00:00+03:00"),
+            OpenApiParameter("after", int, description="id последней полученной записи с тем же updated_at"),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: None},
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("since", "")
+        since = parse_datetime(raw.replace(" ", "+")) if raw else None
+        if since is None or since.tzinfo is None:
+            raise DomainError(
+                _("Укажите since в формате ISO 8601 с часовым поясом."), fields={"since": [_("Неверное значение.")]}
+            )
+        after = _int(request.query_params.get("after"), field="after", minimum=0, maximum=2**62) or 0
+        limit = _int(request.query_params.get("limit"), field="limit", minimum=1, maximum=5000) or 1000
+        rows = list(selectors.open_data_rows(since=since, after_id=after, limit=limit + 1))
+        entries = [dict(_json_row(row), id=row["id"]) for row in rows[:limit]]
+        cursor = None
+        if len(rows) > limit:
+            tail = rows[limit - 1]
+            cursor = {"since": tail["updated_at"].isoformat(), "after": tail["id"]}
+        return Response({"entries": entries, "next": cursor})

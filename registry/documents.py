@@ -1,0 +1,50 @@
+"""PDF documents of the registry app: the decision on attestation and the expert certificate in the
+form of Order 32n, with a QR code that opens the certificate's verification page and carries the
+signed record for offline checking."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import segno
+from django.conf import settings
+from django.utils import timezone
+
+from core.pdf import render_pdf
+from registry import signing
+from registry.models import AttestationDecision, Certificate
+from registry.selectors import certificate_record
+
+
+def render_decision_pdf(*, decision: AttestationDecision) -> bytes:
+    return render_pdf(
+        "registry/pdf/decision.html",
+        {
+            "decision": decision,
+            "application": decision.application,
+            "issued_at": timezone.localtime(decision.signed_at or timezone.now()),
+        },
+    )
+
+
+def qr_url(certificate: Certificate) -> str:
+    """The QR target: the public verification page, with the signed record in the query so that a
+    verifier app can check it offline against the published key."""
+    record = certificate_record(certificate)
+    payload = signing.b64encode(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    query = urlencode({"d": payload, "s": certificate.signature, "k": certificate.key_id})
+    return f"{settings.SITE_URL}{certificate.public_url()}?{query}"
+
+
+def render_certificate_pdf(*, certificate: Certificate) -> bytes:
+    url = qr_url(certificate)
+    return render_pdf(
+        "registry/pdf/certificate.html",
+        {
+            "certificate": certificate,
+            "areas": [a for a in certificate.areas_text.split("; ") if a],
+            "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=2),
+            "verify_url": f"{settings.SITE_URL}{certificate.public_url()}",
+        },
+    )

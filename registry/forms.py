@@ -1,0 +1,36 @@
+"""Forms of the certificate officer and the signatory."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import AnnulmentReason, AreaOfActivity, Certificate
+
+
+class CertificateIssueForm(forms.Form):
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Области деятельности"),
+        queryset=AreaOfActivity.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    publish = forms.BooleanField(label=_("Сразу внести сведения в реестр"), required=False, initial=True)
+
+
+class HandoverForm(forms.Form):
+    method = forms.ChoiceField(label=_("Способ передачи"), choices=Certificate.Handover.choices)
+    tracking_number = forms.CharField(label=_("Почтовый идентификатор"), required=False, max_length=20)
+
+
+class AnnulmentRequestForm(forms.Form):
+    reason = forms.ModelChoiceField(label=_("Основание"), queryset=AnnulmentReason.objects.filter(active=True))
+    basis = forms.CharField(label=_("Документ-основание (реквизиты)"), max_length=500)
+    comment = forms.CharField(
+        label=_("Пояснение"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Комментарий"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,259 @@
+"""Attestation decisions, expert certificates and the public registry of experts (p.59-64, 68).
+
+A certificate's status is never stored: it is computed from the dates (valid until the expiry date,
+expired after it) and the confirmed annulment, so it cannot go stale."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from core.models import PersonName
+
+
+class AreaOfActivity(models.Model):
+    """Areas of activity of an expert (a reference list the certificate officer maintains)."""
+
+    code = models.CharField(_("Код"), max_length=20, unique=True)
+    title = models.CharField(_("Область деятельности"), max_length=300)
+    active = models.BooleanField(_("Используется"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("область деятельности")
+        verbose_name_plural = _("области деятельности")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AnnulmentReason(models.Model):
+    """Reasons to annul a certificate (a reference list; seeds 002, 003)."""
+
+    code = models.CharField(_("Код"), max_length=20, unique=True)
+    title = models.CharField(_("Основание аннулирования"), max_length=300)
+    active = models.BooleanField(_("Используется"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("основание аннулирования")
+        verbose_name_plural = _("основания аннулирования")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AttestationDecision(FSMModelMixin, models.Model):
+    """The decision on attestation after the final attempt (p.59): drafted by the system, signed by a
+    signatory, within 15 working days of the test (p.12(v))."""
+
+    class Kind(models.TextChoices):
+        ATTESTED = "attested", _("Решение об аттестации")
+        REFUSED = "refused", _("Решение об отказе в аттестации")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Проект")
+        SIGNED = "signed", _("Подписано")
+
+    application = models.ForeignKey("exam.Application", on_delete=models.PROTECT, related_name="attestation_decisions")
+    # One per final attempt; after an upheld appeal a new one supersedes it.
+    attempt = models.ForeignKey("exam.Attempt", on_delete=models.PROTECT, related_name="attestation_decisions")
+    kind = models.CharField(_("Решение"), max_length=20, choices=Kind.choices)
+    status = FSMField(_("Состояние"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    score = models.PositiveSmallIntegerField(_("Правильных ответов"))
+    question_count = models.PositiveSmallIntegerField()
+    test_date = models.DateField(_("Дата испытания"))
+    drafted_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to="decisions/", max_length=200, blank=True)
+    superseded = models.BooleanField(_("Заменено решением по апелляции"), default=False)
+
+    class Meta:
+        ordering = ["-drafted_at"]
+        verbose_name = _("решение по результатам испытания")
+        verbose_name_plural = _("решения по результатам испытания")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.application.short_name}"
+
+    def staff_url(self) -> str:
+        return reverse("frontend:attestation_decision", args=[self.pk])
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SIGNED)
+    def sign(self) -> None:
+        """p.59: the signatory signs the decision."""
+
+
+def _public_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Certificate(PersonName, models.Model):
+    """An expert certificate in the form of Order 32n (p.61) and its entry in the registry (p.63):
+    (a) full name; (b) number, issue date, expiry date; (c) areas of activity."""
+
+    class Handover(models.TextChoices):
+        IN_PERSON = "in_person", _("Вручён лично")
+        MAIL = "mail", _("Направлен заказным почтовым отправлением")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Действует")
+        EXPIRED = "expired", _("Срок действия истёк")
+        ANNULLED = "annulled", _("Аннулирован")
+
+    number = models.CharField(_("Номер сертификата"), max_length=40, unique=True)
+    decision = models.OneToOneField(
+        AttestationDecision, null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    last_name = models.CharField(_("Фамилия"), max_length=100)
+    first_name = models.CharField(_("Имя"), max_length=100)
+    patronymic = models.CharField(_("Отчество"), max_length=100, blank=True)
+    search_name = models.CharField(max_length=310, db_index=True)  # lower case, ё as е: for search
+    issued_on = models.DateField(_("Дата выдачи"), db_index=True)
+    expires_on = models.DateField(_("Действителен до"), db_index=True)
+    areas = models.ManyToManyField(AreaOfActivity, verbose_name=_("Области деятельности"), related_name="certificates")
+    areas_text = models.CharField(max_length=1000, blank=True)  # the titles, for the open data
+    public_token = models.CharField(max_length=40, unique=True, default=_public_token)
+    pdf = models.FileField(upload_to="certificates/", max_length=200, blank=True)
+    handover = models.CharField(_("Передача"), max_length=20, choices=Handover.choices, blank=True)
+    handover_at = models.DateTimeField(null=True, blank=True)
+    tracking_number = models.CharField(_("Почтовый идентификатор"), max_length=40, blank=True)
+    published_at = models.DateTimeField(_("Внесён в реестр"), null=True, blank=True, db_index=True)
+    annulled_on = models.DateField(_("Аннулирован"), null=True, blank=True)
+    annulment_reason = models.ForeignKey(
+        AnnulmentReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    annulment_basis = models.CharField(_("Документ-основание"), max_length=500, blank=True)
+    signature = models.CharField(max_length=200, blank=True)  # Ed25519 of the signed record
+    key_id = models.CharField(max_length=40, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)  # the open-data changes feed
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("сертификат эксперта")
+        verbose_name_plural = _("сертификаты экспертов")
+
+    def __str__(self) -> str:
+        return f"{_('Сертификат')} {self.number} ({self.short_name})"
+
+    def status_on(self, day: date) -> str:
+        if self.annulled_on is not None and self.annulled_on <= day:
+            return self.Status.ANNULLED
+        if day > self.expires_on:
+            return self.Status.EXPIRED
+        return self.Status.VALID
+
+    @property
+    def status(self) -> str:
+        from core.calendar import today
+
+        return self.status_on(today())
+
+    def get_status_display(self) -> str:
+        return str(self.Status(self.status).label)
+
+    def public_url(self) -> str:
+        return reverse("frontend:registry_verify", args=[self.public_token])
+
+    def staff_url(self) -> str:
+        return reverse("frontend:certificate_staff", args=[self.pk])
+
+
+class CertificateHistory(models.Model):
+    """The public history of a certificate: issued, handed over, published, annulled."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("Выдан")
+        HANDED_OVER = "handed_over", _("Передан эксперту")
+        PUBLISHED = "published", _("Внесён в реестр")
+        ANNULLED = "annulled", _("Аннулирован")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="history")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    on = models.DateField(_("Дата"))
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(_("Подробности"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.kind} {self.on}"
+
+
+class Annulment(FSMModelMixin, models.Model):
+    """Annulment of a certificate: requested by a certificate officer with a reason from the list
+    and the basis document; confirmed (or rejected) by a signatory."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("На подтверждении")
+        CONFIRMED = "confirmed", _("Подтверждено")
+        REJECTED = "rejected", _("Отклонено")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="annulments")
+    status = FSMField(_("Состояние"), default=Status.REQUESTED, choices=Status.choices, protected=True)
+    reason = models.ForeignKey(AnnulmentReason, on_delete=models.PROTECT, verbose_name=_("Основание"))
+    basis = models.CharField(_("Документ-основание (реквизиты)"), max_length=500)
+    basis_file = models.FileField(upload_to="annulments/", max_length=200, blank=True)
+    comment = models.TextField(_("Пояснение"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"], condition=models.Q(status="requested"), name="one_pending_annulment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.get_status_display()}"
+
+    def staff_url(self) -> str:
+        return self.certificate.staff_url()
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.CONFIRMED)
+    def confirm(self) -> None:
+        """The signatory confirms: the certificate is annulled."""
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.REJECTED)
+    def reject(self) -> None:
+        """The signatory does not confirm."""
+
+
+class SigningKey(models.Model):
+    """The ministry's public keys (Ed25519) with their validity periods: published, so that a printed
+    certificate's QR code can be checked offline. The private key is never stored here."""
+
+    key_id = models.CharField(max_length=40, unique=True)
+    algorithm = models.CharField(max_length=20, default="Ed25519")
+    public_key = models.CharField(max_length=100)  # base64url of the raw 32 bytes
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["valid_from"]
+
+    def __str__(self) -> str:
+        return self.key_id

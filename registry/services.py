@@ -1,0 +1,439 @@
+"""Attestation decisions (p.59), expert certificates (p.60-62), the registry (p.63) and annulment."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import calendar
+from core.errors import DomainError
+from core.models import Deadline, User
+from core.roles import Role, has_role
+from core.services import (
+    audit_record,
+    case_transition,
+    counter_next,
+    deadline_close,
+    deadline_open,
+    notification_send,
+)
+from exam.models import Attempt
+from registry import signing
+from registry.models import (
+    Annulment,
+    AnnulmentReason,
+    AreaOfActivity,
+    AttestationDecision,
+    Certificate,
+    CertificateHistory,
+)
+from registry.selectors import (
+    DEADLINE_CERTIFICATE,
+    DEADLINE_DECISION,
+    DEADLINE_PUBLISH,
+    certificate_record,
+    search_key,
+)
+
+
+def _require(user: User, role: Role, message: str) -> None:
+    if not has_role(user, role):
+        raise DomainError(message, code="forbidden", status=403)
+
+
+# --- Attestation decisions ------------------------------------------------------------------------
+
+
+def attestation_decision_draft(*, attempt: Attempt, started_on: date | None = None) -> AttestationDecision | None:
+    """After the candidate's final attempt (p.58) the system drafts the decision on attestation
+    (p.59): attested on a pass, refusal otherwise. Its term is 15 working days from the test
+    (p.12(v)), or from ``started_on`` (the appeal's decision) for a decision that replaces one.
+    Idempotent; an attempt that is not the person's last gets no decision."""
+    from exam.selectors_exam import final_result
+
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt.pk)
+        current = locked.attestation_decisions.filter(superseded=False).first()
+        if locked.is_active or current is not None:
+            return current
+        final = final_result(locked.application)
+        if final is None or final.pk != locked.pk:
+            return None
+        test_date = calendar.moscow_date(locked.started_at)
+        decision = AttestationDecision.objects.create(
+            application=locked.application,
+            attempt=locked,
+            kind=AttestationDecision.Kind.ATTESTED if locked.passed else AttestationDecision.Kind.REFUSED,
+            score=locked.score or 0,
+            question_count=locked.question_count,
+            test_date=test_date,
+        )
+        audit_record(
+            case=decision,
+            actor=None,
+            verb="attestation_decision_draft",
+            to_state=decision.status,
+            data={"attempt": locked.pk, "score": decision.score, "kind": decision.kind},
+        )
+        deadline_open(
+            case=decision,
+            kind=DEADLINE_DECISION,
+            role=Role.SIGNATORY,
+            started_on=started_on or test_date,
+            working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
+        )
+        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True):
+            notification_send(
+                recipient=signatory,
+                subject=_("Решение по результатам испытания на подпись: %(name)s")
+                % {"name": locked.application.short_name},
+                body=str(decision.get_kind_display()),
+                link=decision.staff_url(),
+            )
+    return decision
+
+
+def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> AttestationDecision:
+    """A signatory signs the decision; the candidate receives it in the cabinet, by e-mail and as a
+    PDF (rendered after commit). On attestation the certificate officer issues the certificate within
+    the same term."""
+    from core.tasks import enqueue
+    from registry.tasks import decision_render_pdf
+
+    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    with transaction.atomic():
+        locked = (
+            AttestationDecision.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=decision.pk)
+        )
+        if locked.superseded:
+            raise DomainError(_("Решение заменено решением по апелляции."), code="superseded", status=409)
+        locked.signed_by = by
+        locked.signed_at = timezone.now()
+        case_transition(
+            case=locked, name="sign", by=by, fields=("signed_by", "signed_at"), reason=str(locked.get_kind_display())
+        )
+        decision_id = locked.pk
+        transaction.on_commit(lambda: enqueue(decision_render_pdf, decision_id))
+        deadline_close(case=locked, kind=DEADLINE_DECISION)
+        if locked.kind == AttestationDecision.Kind.ATTESTED:
+            decision_deadline = Deadline.objects.filter(
+                case_type=ContentType.objects.get_for_model(AttestationDecision),
+                case_id=locked.pk,
+                kind=DEADLINE_DECISION,
+            ).first()
+            deadline_open(
+                case=locked,
+                kind=DEADLINE_CERTIFICATE,
+                role=Role.CERTIFICATE_OFFICER,
+                started_on=decision_deadline.started_on if decision_deadline else locked.test_date,
+                working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
+            )
+        candidate = locked.application.candidate
+        if candidate is not None:
+            notification_send(
+                recipient=candidate,
+                subject=str(locked.get_kind_display()),
+                body=_(
+                    "Результат аттестационного испытания: %(score)d из %(total)d. Документ доступен в личном кабинете."
+                )
+                % {"score": locked.score, "total": locked.question_count},
+                link=locked.application.cabinet_url(),
+            )
+    return locked
+
+
+# --- Certificates ---------------------------------------------------------------------------------
+
+
+def _sign_record(certificate: Certificate) -> None:
+    signing.publish_current_key()  # a new key is valid from now: sign after it is published
+    certificate.signed_at = timezone.now()
+    certificate.key_id, certificate.signature = signing.sign(certificate_record(certificate))
+
+
+def certificate_issue(
+    *, decision: AttestationDecision, by: User, areas: list[AreaOfActivity], publish: bool = True
+) -> Certificate:
+    """Issue the expert certificate on a signed decision of attestation (p.60-62): a gap-free
+    number, the issue date, the expiry date (CERTIFICATE_VALIDITY_YEARS), the areas of activity, the
+    signed record, then the PDF in the form of Order 32n with its QR code (rendered after commit);
+    unless told otherwise, the registry entry (p.63) at once."""
+    from core.tasks import enqueue
+    from registry.tasks import certificate_render_pdf
+
+    _require(by, Role.CERTIFICATE_OFFICER, _("Выдавать сертификаты может только специалист по сертификатам."))
+    if not areas:
+        raise DomainError(_("Укажите хотя бы одну область деятельности."), fields={"areas": [_("Обязательное поле.")]})
+    if any(not a.active for a in areas):
+        raise DomainError(_("Область деятельности исключена из перечня."), fields={"areas": [_("Неверное значение.")]})
+    with transaction.atomic():
+        locked = (
+            AttestationDecision.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=decision.pk)
+        )
+        if locked.status != AttestationDecision.Status.SIGNED or locked.kind != AttestationDecision.Kind.ATTESTED:
+            raise DomainError(
+                _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
+            )
+        if locked.superseded or Certificate.objects.filter(decision=locked).exists():
+            raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
+        application = locked.application
+        issued_on = calendar.today()
+        seq = counter_next(scope="certificate", year=issued_on.year)
+        certificate = Certificate.objects.create(
+            number=settings.CERTIFICATE_NUMBER_FORMAT.format(year=issued_on.year, seq=seq),
+            decision=locked,
+            candidate=application.candidate,
+            last_name=application.last_name,
+            first_name=application.first_name,
+            patronymic=application.patronymic,
+            search_name=search_key(application.full_name),
+            issued_on=issued_on,
+            expires_on=expiry_date(issued_on),
+            areas_text="; ".join(a.title for a in areas),
+        )
+        certificate.areas.set(areas)
+        _sign_record(certificate)
+        certificate.save(update_fields=["key_id", "signature", "signed_at"])
+        CertificateHistory.objects.create(certificate=certificate, kind=CertificateHistory.Kind.ISSUED, on=issued_on)
+        audit_record(
+            case=certificate,
+            actor=by,
+            verb="certificate_issue",
+            to_state=Certificate.Status.VALID,
+            data={"number": certificate.number, "areas": [a.code for a in areas]},
+        )
+        # The PDF is rendered after the commit: the number's lock is not held for a second per PDF.
+        certificate_id = certificate.pk
+        transaction.on_commit(lambda: enqueue(certificate_render_pdf, certificate_id))
+        deadline_close(case=locked, kind=DEADLINE_CERTIFICATE)
+        deadline_open(
+            case=certificate,
+            kind=DEADLINE_PUBLISH,
+            role=Role.CERTIFICATE_OFFICER,
+            started_on=issued_on,
+            working_days=settings.REGISTRY_PUBLISH_WORKING_DAYS,
+        )
+        if application.candidate is not None:
+            notification_send(
+                recipient=application.candidate,
+                subject=_("Выдан сертификат эксперта № %(n)s") % {"n": certificate.number},
+                body=_("Сертификат действителен до %(date)s. Сведения доступны в личном кабинете.")
+                % {"date": certificate.expires_on.strftime("%d.%m.%Y")},
+                link=application.cabinet_url(),
+            )
+        if publish:
+            certificate = certificate_publish(certificate=certificate, by=by)
+    return certificate
+
+
+def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
+    """Render the PDF of a signed decision on attestation once."""
+    from registry.documents import render_decision_pdf
+
+    if decision.pdf or decision.status != AttestationDecision.Status.SIGNED:
+        return decision
+    pdf = render_decision_pdf(decision=decision)
+    with transaction.atomic():
+        locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
+        if not locked.pdf:
+            locked.pdf.save(f"decision-{locked.pk}.pdf", ContentFile(pdf), save=False)
+            locked.save(update_fields=["pdf"])
+    return locked
+
+
+def certificate_render(*, certificate: Certificate) -> Certificate:
+    """Render the certificate PDF (Order 32n, with the QR code of the signed record) once."""
+    from registry.documents import render_certificate_pdf
+
+    if certificate.pdf:
+        return certificate
+    pdf = render_certificate_pdf(certificate=certificate)
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not locked.pdf:
+            locked.pdf.save(f"certificate-{locked.number}.pdf", ContentFile(pdf), save=False)
+            locked.save(update_fields=["pdf"])
+            audit_record(
+                case=locked,
+                actor=None,
+                verb="certificate_pdf",
+                action="event",
+                data={"sha256": hashlib.sha256(pdf).hexdigest()},
+            )
+    return locked
+
+
+def expiry_date(issued_on: date) -> date:
+    """The last day of validity: a term of years ends the day before the same date (p.61)."""
+    return issued_on + relativedelta(years=settings.CERTIFICATE_VALIDITY_YEARS) - timedelta(days=1)
+
+
+def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
+    """Enter the certificate in the public registry (p.63), tracked against 10 working days."""
+    _require(by, Role.CERTIFICATE_OFFICER, _("Вносить сведения в реестр может только специалист по сертификатам."))
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.published_at is not None:
+            return locked
+        locked.published_at = timezone.now()
+        locked.updated_at = locked.published_at
+        locked.save(update_fields=["published_at", "updated_at"])
+        CertificateHistory.objects.create(
+            certificate=locked, kind=CertificateHistory.Kind.PUBLISHED, on=calendar.today()
+        )
+        audit_record(case=locked, actor=by, verb="registry_publish", action="event")
+        deadline_close(case=locked, kind=DEADLINE_PUBLISH)
+    return locked
+
+
+def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
+    """Record how the certificate reached the expert (p.60): in person, or by registered mail with
+    its tracking number."""
+    _require(by, Role.CERTIFICATE_OFFICER, _("Передачу сертификата отмечает специалист по сертификатам."))
+    tracking_number = (tracking_number or "").strip()
+    if method not in Certificate.Handover.values:
+        raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
+    if method == Certificate.Handover.MAIL and not (tracking_number.isdigit() and 13 <= len(tracking_number) <= 14):
+        raise DomainError(
+            _("Укажите почтовый идентификатор: 14 цифр (внутреннее отправление) или 13 символов."),
+            fields={"tracking_number": [_("Неверный почтовый идентификатор.")]},
+        )
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        locked.handover = method
+        locked.handover_at = timezone.now()
+        locked.tracking_number = tracking_number if method == Certificate.Handover.MAIL else ""
+        locked.save(update_fields=["handover", "handover_at", "tracking_number"])
+        CertificateHistory.objects.create(
+            certificate=locked,
+            kind=CertificateHistory.Kind.HANDED_OVER,
+            on=calendar.today(),
+            detail=str(Certificate.Handover(method).label) + (f", {tracking_number}" if locked.tracking_number else ""),
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="certificate_handover",
+            action="event",
+            data={"method": method, "tracking": tracking_number},
+        )
+    return locked
+
+
+# --- Annulment ------------------------------------------------------------------------------------
+
+
+def annulment_request(
+    *, certificate: Certificate, by: User, reason: AnnulmentReason, basis: str, comment: str = ""
+) -> Annulment:
+    """A certificate officer asks to annul a certificate, with a reason from the list and the basis
+    document; a signatory confirms it."""
+    _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
+    basis = (basis or "").strip()
+    if not basis:
+        raise DomainError(_("Укажите документ-основание."), fields={"basis": [_("Обязательное поле.")]})
+    if not reason.active:
+        raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.annulled_on is not None:
+            raise DomainError(_("Сертификат уже аннулирован."), code="already_annulled", status=409)
+        if locked.annulments.filter(status=Annulment.Status.REQUESTED).exists():
+            raise DomainError(_("Аннулирование уже ждёт подтверждения."), code="annulment_pending", status=409)
+        annulment = Annulment.objects.create(
+            certificate=locked, reason=reason, basis=basis, comment=comment.strip(), requested_by=by
+        )
+        audit_record(case=annulment, actor=by, verb="annulment_request", to_state=annulment.status, reason=basis)
+        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+            notification_send(
+                recipient=signatory,
+                subject=_("Аннулирование сертификата № %(n)s на подтверждение") % {"n": locked.number},
+                body=f"{reason.title}. {basis}",
+                link=locked.staff_url(),
+            )
+    return annulment
+
+
+def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annulment:
+    """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
+    the registry shows it as annulled and never deletes it; the record is signed again."""
+    _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
+    with transaction.atomic():
+        locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
+        if locked.requested_by_id == by.pk:
+            raise DomainError(
+                _("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403
+            )
+        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note.strip()
+        case_transition(
+            case=locked,
+            name="confirm",
+            by=by,
+            fields=("decided_by", "decided_at", "decision_note"),
+            reason=locked.basis,
+        )
+        certificate = Certificate.objects.select_for_update().get(pk=locked.certificate_id)
+        certificate.annulled_on = calendar.today()
+        certificate.annulment_reason = locked.reason
+        certificate.annulment_basis = locked.basis
+        certificate.updated_at = timezone.now()
+        _sign_record(certificate)
+        certificate.save(
+            update_fields=[
+                "annulled_on",
+                "annulment_reason",
+                "annulment_basis",
+                "updated_at",
+                "key_id",
+                "signature",
+                "signed_at",
+            ]
+        )
+        CertificateHistory.objects.create(
+            certificate=certificate,
+            kind=CertificateHistory.Kind.ANNULLED,
+            on=certificate.annulled_on,
+            detail=f"{locked.reason.title}. {locked.basis}",
+        )
+        audit_record(
+            case=certificate,
+            actor=by,
+            verb="certificate_annul",
+            from_state=Certificate.Status.VALID,
+            to_state=Certificate.Status.ANNULLED,
+            reason=f"{locked.reason.title}. {locked.basis}",
+        )
+        if certificate.candidate is not None:
+            notification_send(
+                recipient=certificate.candidate,
+                subject=_("Сертификат эксперта № %(n)s аннулирован") % {"n": certificate.number},
+                body=f"{locked.reason.title}. {locked.basis}",
+                link="",
+            )
+    return locked
+
+
+def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
+    _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("Укажите причину отказа."), fields={"note": [_("Обязательное поле.")]})
+    with transaction.atomic():
+        locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
+        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
+        case_transition(
+            case=locked, name="reject", by=by, fields=("decided_by", "decided_at", "decision_note"), reason=note
+        )
+    return locked

@@ -1,0 +1,106 @@
+"""The ministry's signature on registry records and QR codes (Ed25519).
+
+The private key comes from the REGISTRY_SIGNING_KEY setting (base64url of the 32-byte seed) or, in the
+embedded mode, from ``var/registry_ed25519.key``, created on first use. The public keys are published
+with their validity periods (``SigningKey``, ``GET /api/v1/registry/keys/``), so that anybody can check
+a printed certificate offline: decode the record from the QR code, look up the key, verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.utils import timezone
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Key:
+    key_id: str
+    private: Ed25519PrivateKey
+
+    @property
+    def public_raw(self) -> bytes:
+        return self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _seed() -> bytes:
+    configured = settings.REGISTRY_SIGNING_KEY
+    if configured:
+        seed = b64decode(configured)
+        if len(seed) != 32:
+            raise ValueError("REGISTRY_SIGNING_KEY must be base64url of 32 bytes")
+        return seed
+    path = settings.VAR_DIR / "registry_ed25519.key"
+    if not path.exists():
+        import secrets
+
+        path.write_text(b64encode(secrets.token_bytes(32)))
+        path.chmod(0o600)
+    return b64decode(path.read_text().strip())
+
+
+@functools.cache
+def current_key() -> Key:
+    private = Ed25519PrivateKey.from_private_bytes(_seed())
+    raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = "mintrud-" + hashlib.sha256(raw).hexdigest()[:12]
+    return Key(key_id=key_id, private=private)
+
+
+def publish_current_key() -> None:
+    """Make sure the current key is in the published list (from now on)."""
+    from registry.models import SigningKey
+
+    key = current_key()
+    SigningKey.objects.get_or_create(
+        key_id=key.key_id, defaults={"public_key": b64encode(key.public_raw), "valid_from": timezone.now()}
+    )
+
+
+def sign(record: dict[str, Any]) -> tuple[str, str]:
+    """Sign a record with the current key: (key id, signature in base64url)."""
+    publish_current_key()
+    key = current_key()
+    return key.key_id, b64encode(key.private.sign(canonical(record)))
+
+
+def verify(record: dict[str, Any], signature: str, key_id: str) -> bool:
+    """Check a record against a published key that was valid when the record was signed."""
+    from registry.models import SigningKey
+
+    key = SigningKey.objects.filter(key_id=key_id).first()
+    if key is None:
+        return False
+    signed_at = record.get("signed_at")
+    if signed_at:
+        from django.utils.dateparse import parse_datetime
+
+        when = parse_datetime(str(signed_at))
+        if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
+            return False
+    try:
+        Ed25519PublicKey.from_public_bytes(b64decode(key.public_key)).verify(b64decode(signature), canonical(record))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

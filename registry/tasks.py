@@ -1,0 +1,71 @@
+"""Celery tasks of the registry: draft the attestation decision after an attempt, and the sweeper."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def attestation_decision_draft(attempt_id: int) -> None:
+    from exam.models import Attempt
+    from registry.services import attestation_decision_draft as draft
+
+    attempt = Attempt.objects.filter(pk=attempt_id).first()
+    if attempt is not None:
+        draft(attempt=attempt)
+
+
+@shared_task
+def attestation_decision_sweep() -> int:
+    """Safety net: every finished attempt that is a person's last and has no decision gets one."""
+    from exam.models import Attempt
+    from registry.services import attestation_decision_draft as draft
+
+    count = 0
+    pending = Attempt.objects.filter(status=Attempt.Status.FINISHED, attestation_decisions__isnull=True)
+    for attempt in pending.order_by("finished_at")[:1000]:
+        if draft(attempt=attempt) is not None:
+            count += 1
+    return count
+
+
+@shared_task(bind=True, max_retries=10, default_retry_delay=30)
+def certificate_render_pdf(self, certificate_id: int) -> None:  # type: ignore[no-untyped-def]
+    from registry.models import Certificate
+    from registry.services import certificate_render
+
+    certificate = Certificate.objects.filter(pk=certificate_id).first()
+    if certificate is None:
+        return
+    try:
+        certificate_render(certificate=certificate)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def certificate_pdf_sweep() -> int:
+    """Safety net: render the PDF of every certificate that has none (a lost task)."""
+    from registry.models import AttestationDecision, Certificate
+
+    ids = list(Certificate.objects.filter(pdf="", decision__isnull=False).values_list("pk", flat=True)[:200])
+    for certificate_id in ids:
+        certificate_render_pdf.delay(certificate_id)
+    decisions = list(AttestationDecision.objects.filter(pdf="", status="signed").values_list("pk", flat=True)[:200])
+    for decision_id in decisions:
+        decision_render_pdf.delay(decision_id)
+    return len(ids) + len(decisions)
+
+
+@shared_task(bind=True, max_retries=10, default_retry_delay=30)
+def decision_render_pdf(self, decision_id: int) -> None:  # type: ignore[no-untyped-def]
+    from registry.models import AttestationDecision
+    from registry.services import decision_render
+
+    decision = AttestationDecision.objects.filter(pk=decision_id).first()
+    if decision is None:
+        return
+    try:
+        decision_render(decision=decision)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc

@@ -1,0 +1,195 @@
+"""The public registry: search (typo-tolerant, ё/е), filters, the record with its signature, open
+data row for row, the changes feed; the API never lists anyone without a published certificate."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from registry.models import AreaOfActivity, Certificate
+from tests.conftest import published_certificate
+
+
+@pytest.fixture
+def registry(db):
+    area = AreaOfActivity.objects.get(code="02")
+    entries = [
+        published_certificate("2025-00001", "Иванов", "Иван", "Иванович"),
+        published_certificate("2025-00002", "Семёнова", "Алёна", "Петровна", issued_on=date(2024, 5, 10)),
+        published_certificate("2025-00003", "Кузнецов", "Пётр", "", issued_on=date(2019, 1, 10)),  # expired
+        published_certificate("2025-00004", "Смирнова", "Мария", "Олеговна", annulled_on=date(2025, 6, 1)),
+        published_certificate("2025-00005", "Неопубликованный", "Игорь", "", published_at=None),
+    ]
+    entries[1].areas.add(area)
+    return entries
+
+
+def search(client=None, **params):
+    response = (client or Client()).get("/api/v1/registry/experts/", params)
+    assert response.status_code == 200, response.content
+    return [row["number"] for row in response.json()["results"]]
+
+
+def test_search_by_a_misspelt_surname_finds_the_expert(registry):
+    assert search(q="Ивонов") == ["2025-00001"]
+    assert search(q="кузнецоф") == ["2025-00003"]
+
+
+def test_search_treats_yo_and_e_alike_and_ignores_case(registry):
+    assert search(q="СЕМЕНОВА") == ["2025-00002"]
+    assert search(q="алёна семенова") == ["2025-00002"]
+
+
+def test_search_by_certificate_number(registry):
+    assert search(q="2025-00004") == ["2025-00004"]
+
+
+def test_filters_by_status_area_and_year(registry):
+    assert set(search(status="valid")) == {"2025-00001", "2025-00002"}
+    assert search(status="expired") == ["2025-00003"]
+    assert search(status="annulled") == ["2025-00004"]
+    assert search(area="02") == ["2025-00002"]
+    assert search(year="2024") == ["2025-00002"]
+
+
+def test_the_api_never_lists_anyone_without_a_published_certificate(registry, exam_setup):
+    # An admitted candidate and an unpublished certificate are not in the registry.
+    numbers = search()
+    assert "2025-00005" not in numbers and len(numbers) == 4
+    assert search(q="Неопубликованный") == []
+    assert search(q="Алексеева") == []
+    assert Client().get("/api/v1/registry/certificates/2025-00005/").status_code == 404
+
+
+def test_bad_parameters_are_structured_400s(registry):
+    for params in [{"status": "lost"}, {"year": "abc"}, {"page": "0"}, {"year": "1800"}]:
+        response = Client().get("/api/v1/registry/experts/", params)
+        assert response.status_code == 400 and response.json()["error"]["fields"]
+
+
+def test_pages_have_no_total_count_but_a_next_page(registry, settings):
+    settings.REGISTRY_PAGE_SIZE = 2
+    first = Client().get("/api/v1/registry/experts/").json()
+    assert len(first["results"]) == 2 and first["next"] == 2
+    second = Client().get("/api/v1/registry/experts/", {"page": 2}).json()
+    assert len(second["results"]) == 2 and second["next"] is None
+
+
+def test_the_record_carries_status_history_and_a_signature_that_verifies(certificate):
+    response = Client().get(f"/api/v1/registry/certificates/{certificate.number}/")
+    data = response.json()
+    assert data["status"] == "valid" and data["full_name"] == "Алексеева Алиса Петровна"
+    assert [h["kind"] for h in data["history"]] == ["issued", "published"]
+    verify = Client().post(
+        "/api/v1/registry/verify/",
+        {"record": data["record"], "signature": data["signature"], "key_id": data["key_id"]},
+        content_type="application/json",
+    )
+    assert verify.json() == {"valid": True}
+    tampered = dict(data["record"], name="Алексеева Алиса Петровнa")  # Latin "a"
+    verify = Client().post(
+        "/api/v1/registry/verify/",
+        {"record": tampered, "signature": data["signature"], "key_id": data["key_id"]},
+        content_type="application/json",
+    )
+    assert verify.json() == {"valid": False}
+    keys = Client().get("/api/v1/registry/keys/").json()
+    assert keys[0]["key_id"] == data["key_id"] and keys[0]["algorithm"] == "Ed25519"
+
+
+def test_the_csv_export_matches_the_database_row_for_row(registry):
+    response = Client().get("/api/v1/registry/open-data.csv")
+    assert response.status_code == 200 and response.streaming
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    published = Certificate.objects.filter(published_at__isnull=False).order_by("id")
+    assert [r["number"] for r in rows] == list(published.values_list("number", flat=True))
+    for row, cert in zip(rows, published, strict=True):
+        assert (row["last_name"], row["first_name"], row["patronymic"]) == (
+            cert.last_name,
+            cert.first_name,
+            cert.patronymic,
+        )
+        assert row["issued_on"] == cert.issued_on.isoformat() and row["expires_on"] == cert.expires_on.isoformat()
+        assert row["status"] == cert.status
+    assert response["Last-Modified"]
+
+
+def test_the_json_export_streams_the_same_entries(registry):
+    import json
+
+    response = Client().get("/api/v1/registry/open-data.json")
+    data = json.loads(b"".join(response.streaming_content))
+    assert [e["number"] for e in data["entries"]] == ["2025-00001", "2025-00002", "2025-00003", "2025-00004"]
+    assert data["updated_at"]
+
+
+def test_the_changes_feed_returns_entries_changed_since_a_moment_page_by_page(registry):
+    since = timezone.now() - timedelta(seconds=1)
+    Certificate.objects.filter(number="2025-00003").update(updated_at=timezone.now() + timedelta(seconds=5))
+    Certificate.objects.filter(number="2025-00001").update(updated_at=timezone.now() + timedelta(seconds=6))
+    Certificate.objects.exclude(number__in=["2025-00003", "2025-00001"]).update(updated_at=since - timedelta(days=1))
+    response = Client().get("/api/v1/registry/changes/", {"since": since.isoformat(), "limit": 1}).json()
+    assert [e["number"] for e in response["entries"]] == ["2025-00003"]
+    cursor = response["next"]
+    second = (
+        Client()
+        .get("/api/v1/registry/changes/", {"since": cursor["since"], "after": cursor["after"], "limit": 1})
+        .json()
+    )
+    assert [e["number"] for e in second["entries"]] == ["2025-00001"] and second["next"] is None
+    assert Client().get("/api/v1/registry/changes/", {"since": "yesterday"}).status_code == 400
+
+
+def test_the_public_api_is_throttled_per_client(registry, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "registry": "3/min"},
+    }
+    from rest_framework.settings import api_settings
+
+    api_settings.reload()
+    from registry.api.views import PublicApi
+
+    PublicApi.throttle_classes[0].THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    try:
+        client = Client()
+        codes = [client.get("/api/v1/registry/experts/").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        response = client.get("/api/v1/registry/experts/")
+        assert response.json()["error"]["code"] == "throttled" and response["Retry-After"]
+        assert Client(REMOTE_ADDR="10.9.9.9").get("/api/v1/registry/experts/").status_code == 200
+    finally:
+        api_settings.reload()
+        PublicApi.throttle_classes[0].THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_registry_pages_search_and_verify(certificate):
+    page = Client().get("/registry/", {"q": "Алексеиева"}).content.decode()
+    assert f'data-number="{certificate.number}"' in page
+    page = Client().get(certificate.public_url()).content.decode()
+    assert 'data-status="valid"' in page and "Сертификат действителен" in page
+
+
+def test_the_qr_target_checks_the_signed_data(certificate):
+    from registry.documents import qr_url
+
+    url = qr_url(certificate).split("8000", 1)[-1] if "8000" in qr_url(certificate) else qr_url(certificate)
+    page = Client().get(url).content.decode()
+    assert 'data-qr="valid"' in page
+    forged = url.replace("d=", "d=A", 1)
+    assert 'data-qr="invalid"' in Client().get(forged).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL")
+@pytest.mark.postgres
+def test_the_name_search_uses_the_trigram_index(registry):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM registry_certificate WHERE search_name %%> %s", ["ивонов"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "registry_certificate_search_trgm" in plan

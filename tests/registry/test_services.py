@@ -1,0 +1,214 @@
+"""Decisions on attestation, certificates, annulment (p.59-64)."""
+
+import threading
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from pypdf import PdfReader
+
+from core import calendar
+from core.errors import DomainError
+from core.models import AuditEvent, Deadline, Notification
+from registry import selectors, signing
+from registry.models import AnnulmentReason, AreaOfActivity, AttestationDecision, Certificate
+from registry.services import (
+    annulment_confirm,
+    annulment_request,
+    attestation_decision_draft,
+    attestation_decision_sign,
+    certificate_handover,
+)
+from tests.conftest import pass_the_test
+
+
+def test_a_pass_is_drafted_as_attested_signed_and_issued(exam_setup, sergey, olga):
+    attempt = pass_the_test(exam_setup["credential"], correct=36)
+    decision = attestation_decision_draft(attempt=attempt)
+    assert decision.kind == "attested" and decision.status == "draft" and decision.score == 36
+    deadline = Deadline.objects.get(kind=selectors.DEADLINE_DECISION)
+    assert deadline.due_on == calendar.add_working_days(decision.test_date, 15)
+    assert attestation_decision_draft(attempt=attempt) == decision  # idempotent
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        attestation_decision_sign(decision=decision, by=sergey)
+    decision.refresh_from_db()
+    assert decision.status == "signed" and decision.pdf
+    assert Notification.objects.filter(recipient=exam_setup["candidate"], subject="Решение об аттестации").exists()
+    with decision.pdf.open("rb") as fh:
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(fh.read())).pages)
+    assert "Решение об аттестации" in text and "36 из 40" in text
+
+
+def test_a_fail_is_a_refusal_of_attestation(exam_setup, sergey):
+    decision = attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"], correct=35))
+    assert decision.kind == "refused"
+    attestation_decision_sign(decision=decision, by=sergey)
+    assert not Deadline.objects.filter(kind=selectors.DEADLINE_CERTIFICATE).exists()
+
+
+def test_the_certificate_has_a_number_dates_areas_a_pdf_and_a_signed_record(certificate, settings):
+    assert certificate.number == f"{certificate.issued_on.year}-00001"
+    assert certificate.expires_on == certificate.issued_on + relativedelta(years=5) - timedelta(days=1)
+    assert certificate.status == "valid" and certificate.published_at is not None
+    assert set(certificate.areas.values_list("code", flat=True)) == {"01", "02"}
+    with certificate.pdf.open("rb") as fh:
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(fh.read())).pages)
+    assert "СЕРТИФИКАТ ЭКСПЕРТА" in text and "Алексеева Алиса Петровна" in text and certificate.number in text
+    record = selectors.certificate_record(certificate)
+    assert signing.verify(record, certificate.signature, certificate.key_id)
+    assert list(certificate.history.values_list("kind", flat=True)) == ["issued", "published"]
+    assert Deadline.objects.get(kind=selectors.DEADLINE_PUBLISH).completed_at is not None
+
+
+def test_one_changed_character_fails_the_signature(certificate):
+    record = selectors.certificate_record(certificate)
+    assert signing.verify(record, certificate.signature, certificate.key_id)
+    tampered = dict(record, name=record["name"].replace("Алиса", "Алиса "))
+    assert not signing.verify(tampered, certificate.signature, certificate.key_id)
+    tampered = dict(record, expires_on=record["expires_on"].replace("-", "-", 1)[:-1] + "9")
+    assert not signing.verify(tampered, certificate.signature, certificate.key_id)
+    assert not signing.verify(record, certificate.signature[:-2] + "AA", certificate.key_id)
+    assert not signing.verify(record, certificate.signature, "unknown-key")
+
+
+def test_a_key_outside_its_validity_period_does_not_verify(certificate):
+    from registry.models import SigningKey
+
+    SigningKey.objects.filter(key_id=certificate.key_id).update(valid_to=certificate.signed_at - timedelta(seconds=1))
+    assert not signing.verify(selectors.certificate_record(certificate), certificate.signature, certificate.key_id)
+
+
+def test_expiry_five_years_later_flips_the_status_on_that_day(certificate):
+    five_years = certificate.issued_on + relativedelta(years=5)
+    assert certificate.status_on(five_years - timedelta(days=1)) == "valid"
+    assert certificate.status_on(five_years) == "expired"
+    with time_machine.travel(five_years.isoformat() + "T10:00:00+03:00"):
+        assert Certificate.objects.get(pk=certificate.pk).status == "expired"
+        assert selectors.registry_search(status="expired").items == [certificate]
+        assert selectors.registry_search(status="valid").items == []
+
+
+def test_annulment_needs_a_reason_a_basis_and_another_signatory(certificate, olga, sergey):
+    reason = AnnulmentReason.objects.get(code="court")
+    with pytest.raises(DomainError):
+        annulment_request(certificate=certificate, by=olga, reason=reason, basis="  ")
+    annulment = annulment_request(certificate=certificate, by=olga, reason=reason, basis="Решение суда № 2-123/2026")
+    with pytest.raises(DomainError):
+        annulment_request(certificate=certificate, by=olga, reason=reason, basis="ещё раз")
+    annulment_confirm(annulment=annulment, by=sergey)
+    certificate.refresh_from_db()
+    assert certificate.status == "annulled" and certificate.annulled_on == calendar.today()
+    assert signing.verify(selectors.certificate_record(certificate), certificate.signature, certificate.key_id)
+    assert selectors.certificate_record(certificate)["annulment_reason"].startswith(
+        "Вступившее в законную силу решение суда"
+    )
+    assert certificate.history.filter(kind="annulled", detail__contains="2-123/2026").exists()
+    assert Certificate.objects.filter(pk=certificate.pk).exists()  # never deleted
+    assert AuditEvent.objects.filter(verb="certificate_annul", actor=sergey).exists()
+
+
+def test_the_officer_who_asked_cannot_confirm_the_annulment(certificate, olga):
+    from tests.conftest import make_user
+
+    both = make_user("both@mintrud.test", last="Двойнова", first="Дина", roles=("certificate_officer", "signatory"))
+    annulment = annulment_request(
+        certificate=certificate, by=both, reason=AnnulmentReason.objects.first(), basis="Письмо № 1"
+    )
+    with pytest.raises(DomainError) as err:
+        annulment_confirm(annulment=annulment, by=both)
+    assert err.value.code == "same_person"
+
+
+def test_handover_by_mail_needs_a_tracking_number(certificate, olga):
+    with pytest.raises(DomainError):
+        certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number="12")
+    certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number="12712312345678")
+    certificate.refresh_from_db()
+    assert certificate.handover == "mail" and certificate.tracking_number == "12712312345678"
+
+
+def test_issuing_needs_a_signed_attestation_and_an_officer(exam_setup, sergey, olga, victor):
+    from registry.services import certificate_issue
+
+    decision = attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"]))
+    areas = list(AreaOfActivity.objects.all()[:1])
+    with pytest.raises(DomainError):
+        certificate_issue(decision=decision, by=olga, areas=areas)  # not signed yet
+    attestation_decision_sign(decision=decision, by=sergey)
+    with pytest.raises(DomainError) as err:
+        certificate_issue(decision=decision, by=victor, areas=areas)
+    assert err.value.status == 403
+    with pytest.raises(DomainError):
+        certificate_issue(decision=decision, by=olga, areas=[])
+    certificate_issue(decision=decision, by=olga, areas=areas)
+    with pytest.raises(DomainError) as err:
+        certificate_issue(decision=decision, by=olga, areas=areas)
+    assert err.value.code == "already_issued"
+    assert Certificate.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_issues_get_distinct_consecutive_numbers(tasks_queued_not_run):
+    from exam.models import Application
+    from registry.services import certificate_issue
+    from tests.conftest import make_user
+
+    officer = make_user("off@mintrud.test", last="Офицерова", first="Ольга", roles=("certificate_officer",))
+    signer = make_user("sig@mintrud.test", last="Подписнов", first="Павел", roles=("signatory",))
+    decisions = []
+    for n in range(50):
+        from django.utils import timezone
+
+        from exam.models import Attempt, ExamCredential, Sitting
+
+        user = make_user(f"e{n}@example.ru", last="Экспертов", first="Эдуард")
+        application = Application.objects.create(
+            candidate=user, status="admitted", registration_number=f"C-{n}", last_name="Экспертов", first_name="Эдуард"
+        )
+        sitting = Sitting.objects.create(starts_at=timezone.now(), capacity=1)
+        credential = ExamCredential.objects.create(application=application, sitting=sitting, login=f"c-{n}")
+        now = timezone.now()
+        attempt = Attempt.objects.create(
+            credential=credential,
+            application=application,
+            sitting=sitting,
+            rules_confirmed_at=now,
+            started_at=now,
+            deadline_at=now,
+            finished_at=now,
+            status="finished",
+            score=40,
+            passed=True,
+            question_count=40,
+        )
+        decision = attestation_decision_draft(attempt=attempt)
+        attestation_decision_sign(decision=decision, by=signer)
+        decisions.append(decision)
+    areas = list(AreaOfActivity.objects.all()[:1])
+    barrier = threading.Barrier(50)
+    errors = []
+
+    def issue(decision):
+        try:
+            barrier.wait(timeout=30)
+            certificate_issue(decision=decision, by=officer, areas=areas, publish=False)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(d,)) for d in decisions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not errors, errors
+    numbers = sorted(int(n.split("-")[1]) for n in Certificate.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, 51))
+    assert AttestationDecision.objects.filter(certificate__isnull=False).count() == 50
