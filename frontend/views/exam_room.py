@@ -17,13 +17,13 @@ from core.errors import DomainError
 from core.http import client_ip
 from exam import selectors_exam
 from exam.exam_session import exam_session_close, exam_session_get, exam_session_open
-from exam.models import Question, QuestionVersion
+from exam.models import ExamCredential, Question, QuestionVersion
 from exam.services import attempts as service
 
 _random = random.SystemRandom()
 
 
-def _session(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _session(request: HttpRequest) -> tuple[ExamCredential, str] | None:
     try:
         return exam_session_get(request.session)
     except DomainError:
