@@ -60,3 +60,19 @@ messages: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks and the fault drill of the attestation test (bench/README.md). They start their own
+# uvicorn, Celery worker and beat against PostgreSQL (database sout_bench, dropped and recreated)
+# and Redis (db 3) of this machine; the drill restarts the machine's Redis. N= candidates.
+.PHONY: bench-exam drill-exam
+bench-exam: $(VENV)/.installed-dev
+	$(PY) -m bench.exam_bench --candidates $(or $(N),500) $(BENCH_ARGS)
+
+drill-exam: $(VENV)/.installed-dev
+	$(PY) -m bench.drill --candidates $(or $(N),100) $(DRILL_ARGS)
+
+# The registry at scale (bench/registry_bench.py): N= entries (default 1,000,000) generated in the
+# database sout_bench_registry (kept between runs with REUSE=1), searched and exported through the API.
+.PHONY: bench-registry
+bench-registry: $(VENV)/.installed-dev
+	$(PY) -m bench.registry_bench --entries $(or $(N),1000000) $(if $(REUSE),--reuse,) $(REGISTRY_ARGS)

@@ -92,7 +92,7 @@ def complaints_visible_q(user: User) -> Q | None:
     if not user.is_staff:
         return Q(complainant=user)
     roles = user_roles(user)
-    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR}:
+    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR, Role.CERTIFICATE_OFFICER}:
         return Q()
     return None
 
@@ -125,6 +125,19 @@ def complaint_repeats(complaint: Complaint) -> Complaint | None:
         .order_by("-decided_at")
         .first()
     )
+
+
+def complaint_remedy_open(complaint: Complaint) -> bool:
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import Deadline
+
+    return Deadline.objects.filter(
+        case_type=ContentType.objects.get_for_model(Complaint),
+        case_id=complaint.pk,
+        kind=DEADLINE_COMPLAINT_REMEDY,
+        completed_at__isnull=True,
+    ).exists()
 
 
 def appeals_for(user: User) -> QuerySet[Appeal]:

@@ -539,3 +539,17 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
                 link=locked.cabinet_url(),
             )
     return locked
+
+
+def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Complaint:
+    """The certificate officer records that the remedy of an upheld complaint was carried out (the
+    certificate issued, p.89), closing its deadline."""
+    _require(by, Role.CERTIFICATE_OFFICER, _("Исполнение отмечает специалист по сертификатам."))
+    note = _text(note, field="note", label=_("Что сделано"), max_length=1000)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status != Complaint.Status.UPHELD or not locked.remedy:
+            raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+        deadline_close(case=locked, kind=DEADLINE_COMPLAINT_REMEDY)
+        audit_record(case=locked, actor=by, verb="complaint_remedy_done", action="event", reason=note)
+    return locked

@@ -119,8 +119,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A connection pool shared by the threads of a process (psycopg_pool): under ASGI every request
+    # runs in a thread of its own, so persistent per-thread connections (CONN_MAX_AGE) would open a
+    # new PostgreSQL connection per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env.int("DB_POOL_MIN", default=2),
+            "max_size": env.int("DB_POOL_MAX", default=16),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+    }
     # An explicit test name: the ASGI live server of the browser tests runs in a child process that
     # would otherwise prefix "test_" a second time.
     DATABASES["default"]["TEST"] = {
@@ -165,6 +174,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep the worker's database connection between tasks (Celery's Django fixup closes it after each
+# task by default: with the pool, that is several new PostgreSQL sessions per finalised attempt).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

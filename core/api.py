@@ -48,7 +48,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not the client's fault: logged with its traceback, answered as a structured 500.
+        import logging
+
+        logging.getLogger("django.request").error("API error: %s", exc, exc_info=exc)
+        return error_response(
+            code="server_error",
+            message=_("Внутренняя ошибка сервера. Повторите запрос позже; сохранённые данные не потеряны."),
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     if isinstance(exc, exceptions.ValidationError):
         return error_response(
             code="invalid",

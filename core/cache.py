@@ -1,4 +1,4 @@
-"""A Redis cache that degrades to a miss when Redis is unreachable.
+"""A Redis cache that degrades to a miss when Redis is unreachable, with one client per process.
 
 Sessions are cached_db (read from Redis, written through to the database) and the API's throttles
 count in the cache: with this backend a restarted or unreachable Redis slows nothing down to an
@@ -7,6 +7,8 @@ error, the database answers instead."""
 from __future__ import annotations
 
 import logging
+import threading
+from functools import cached_property
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
@@ -15,7 +17,24 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
 class ResilientRedisCache(RedisCache):
+    @cached_property
+    def _cache(self) -> Any:
+        """One client (so one connection pool) per process and configuration. Django keeps cache
+        objects per asyncio context, and under ASGI each request is a new context: without this,
+        every request would open a new TCP connection to Redis."""
+        base: Any = self  # RedisCache's private attributes, untyped in django-stubs
+        key = repr((base._servers, sorted(base._options.items())))
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = base._class(base._servers, **base._options)
+        return client
+
     def _safe(self, method: str, default: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(super(), method)(*args, **kwargs)

@@ -25,15 +25,24 @@ def exam_session_close(session: Any) -> None:
     session.pop(SESSION_KEY, None)
 
 
-def exam_session_get(session: Any) -> tuple[ExamCredential, str]:
-    """The credential and the session key of the exam room, or a 401 domain error."""
+def _signed_out() -> DomainError:
+    return DomainError(_("Войдите в систему тестирования."), code="exam_login_required", status=401)
+
+
+def exam_session_ids(session: Any) -> tuple[int, str]:
+    """The credential's id and the session key of the exam room, without reading the credential
+    (the answer save needs no more), or a 401 domain error."""
     credential_id = session.get(CREDENTIAL_KEY)
     session_key = session.get(SESSION_KEY)
-    credential = (
-        ExamCredential.objects.select_related("application", "sitting").filter(pk=credential_id).first()
-        if credential_id
-        else None
-    )
-    if credential is None or not session_key:
-        raise DomainError(_("Войдите в систему тестирования."), code="exam_login_required", status=401)
-    return credential, str(session_key)
+    if not isinstance(credential_id, int) or not session_key:
+        raise _signed_out()
+    return credential_id, str(session_key)
+
+
+def exam_session_get(session: Any) -> tuple[ExamCredential, str]:
+    """The credential and the session key of the exam room, or a 401 domain error."""
+    credential_id, session_key = exam_session_ids(session)
+    credential = ExamCredential.objects.select_related("application", "sitting").filter(pk=credential_id).first()
+    if credential is None:
+        raise _signed_out()
+    return credential, session_key

@@ -9,8 +9,10 @@ from core.roles import ROLE_LABELS, Role, user_roles
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Roles and unread count for the header of every page."""
+    from core.models import User
+
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if not isinstance(user, User) or not user.is_authenticated:  # e.g. the exam room's principal
         return {"roles": frozenset(), "my_roles": {}}
     from core.selectors import notification_unread_count
 

@@ -3,19 +3,18 @@ The browser's Accept-Language is honoured only by the API, for programs that ask
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
 
 
-class LanguageMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.supported = {code for code, _name in settings.LANGUAGES}
+class LanguageMiddleware(MiddlewareMixin):
+    """Sync and async capable (MiddlewareMixin): under ASGI it adds no thread switch to a request."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    supported = frozenset(code for code, _name in settings.LANGUAGES)
+
+    def process_request(self, request: HttpRequest) -> None:
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
@@ -23,7 +22,8 @@ class LanguageMiddleware:
                 language = translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response.headers.setdefault("Content-Language", getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
         translation.deactivate()
         return response

@@ -128,6 +128,7 @@ urlpatterns = [
     path("staff/complaints/new/", appeals_pages.complaint_paper, name="complaint_paper"),
     path("staff/complaints/<int:pk>/", appeals_pages.complaint_staff, name="complaint_staff"),
     path("staff/complaints/<int:pk>/decide/", appeals_pages.complaint_decide, name="complaint_decide"),
+    path("staff/complaints/<int:pk>/remedy/", appeals_pages.complaint_remedy_done, name="complaint_remedy_done"),
     path("staff/oversight/", oversight.oversight, name="oversight"),
     path("staff/reports/", oversight.report, name="report"),
     path("staff/decisions/<int:pk>/sign/", staff.decision_sign, name="staff_decision_sign"),

@@ -121,7 +121,9 @@ class Certificate(PersonName, models.Model):
     last_name = models.CharField(_("Фамилия"), max_length=100)
     first_name = models.CharField(_("Имя"), max_length=100)
     patronymic = models.CharField(_("Отчество"), max_length=100, blank=True)
-    search_name = models.CharField(max_length=310, db_index=True)  # lower case, ё as е: for search
+    # For search: lower case, ё as е (registry.selectors.search_key).
+    search_last = models.CharField(max_length=100, default="")
+    search_name = models.CharField(max_length=310)
     issued_on = models.DateField(_("Дата выдачи"), db_index=True)
     expires_on = models.DateField(_("Действителен до"), db_index=True)
     areas = models.ManyToManyField(AreaOfActivity, verbose_name=_("Области деятельности"), related_name="certificates")
@@ -147,6 +149,8 @@ class Certificate(PersonName, models.Model):
         ordering = ["-issued_on", "-id"]
         verbose_name = _("сертификат эксперта")
         verbose_name_plural = _("сертификаты экспертов")
+        # The search reads the experts of one surname in name order straight from this index.
+        indexes = [models.Index(fields=["search_last", "search_name", "id"], name="registry_cert_surname_order")]
 
     def __str__(self) -> str:
         return f"{_('Сертификат')} {self.number} ({self.short_name})"
@@ -172,6 +176,16 @@ class Certificate(PersonName, models.Model):
 
     def staff_url(self) -> str:
         return reverse("frontend:certificate_staff", args=[self.pk])
+
+
+class Surname(models.Model):
+    """The distinct surnames of the registry (search form): a small dictionary that a misspelt
+    surname is matched against before the registry itself is read."""
+
+    word = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class CertificateHistory(models.Model):

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from core import calendar
-from registry.models import AttestationDecision, Certificate
+from registry.models import AttestationDecision, Certificate, Surname
 
 DEADLINE_DECISION = "attestation.decision"  # p.12(v): 15 working days from the test
 DEADLINE_CERTIFICATE = "certificate.issue"  # p.12(v): the same term, for the certificate
@@ -104,49 +104,71 @@ def registry_search(
                 offset : offset + page_size + 1
             ]
         )
-    elif connection.vendor == "postgresql":
-        rows = _trigram_search(qs, key, offset, page_size + 1)
     else:
-        rows = _simple_search(qs, key, offset, page_size + 1)
+        rows = _name_search(qs, key, offset, page_size + 1)
     return SearchResult(items=rows[:page_size], page=page, has_next=len(rows) > page_size)
 
 
-def _trigram_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -> list[Certificate]:
-    """pg_trgm word similarity: the query may match any word of the name with a typo or two; the
-    GIN index on search_name serves the %> operator (threshold REGISTRY_SEARCH_THRESHOLD)."""
-    from django.contrib.postgres.search import TrigramWordSimilarity
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = %s", [settings.REGISTRY_SEARCH_THRESHOLD])
-        return list(
-            qs.filter(search_name__trigram_word_similar=key)
-            .annotate(rank=TrigramWordSimilarity(key, "search_name"))
-            .order_by("-rank", "search_name", "id")[offset : offset + limit]
-        )
+def trigrams(word: str) -> set[str]:
+    """pg_trgm's trigrams of one word: padded with two spaces before and one after."""
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _simple_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -> list[Certificate]:
-    """The embedded (SQLite) mode: every word of the query as a prefix of a word of the name, then a
-    typo-tolerant pass over names sharing the first letters."""
-    import difflib
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity: shared trigrams over all trigrams of the two words."""
+    ta, tb = trigrams(a), trigrams(b)
+    return len(ta & tb) / len(ta | tb) if ta or tb else 0.0
 
+
+def surname_candidates(word: str, *, limit: int = 12) -> list[str]:
+    """Surnames of the registry close to ``word`` (a typo or two, a missing ending), closest first.
+    The dictionary is small (the distinct surnames), so this is fast; on PostgreSQL its trigram
+    index serves the % operator."""
+    threshold = settings.REGISTRY_SEARCH_THRESHOLD
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [threshold])
+            return list(
+                Surname.objects.filter(word__trigram_similar=word)
+                .annotate(sim=TrigramSimilarity("word", word))
+                .order_by("-sim", "word")
+                .values_list("word", flat=True)[:limit]
+            )
+    scored = sorted((-similarity(word, w), w) for w in Surname.objects.values_list("word", flat=True))
+    return [w for score, w in scored if -score >= threshold][:limit]
+
+
+def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -> list[Certificate]:
+    """The query's best-matching word is taken as the surname, matched with typos against the
+    dictionary of surnames; the other words must begin a word of the name (first name, patronymic).
+    Experts are then read surname by surname, closest surname first, in name order, from the
+    (search_last, search_name, id) index: no ranking of thousands of namesakes per query."""
     words = key.split()
-    exact = qs
-    for word in words:
-        exact = exact.filter(Q(search_name__startswith=word) | Q(search_name__contains=f" {word}"))
-    rows = list(exact.order_by("search_name", "id")[offset : offset + limit])
-    if rows or not words:
-        return rows
-    stem = words[0][:2]
-    candidates = list(qs.filter(Q(search_name__startswith=stem) | Q(search_name__contains=f" {stem}"))[:5000])
-    scored = []
-    for certificate in candidates:
-        name_words = certificate.search_name.split()
-        score = sum(max(difflib.SequenceMatcher(None, w, n).ratio() for n in name_words) for w in words) / len(words)
-        if score >= 0.75:
-            scored.append((-score, certificate.search_name, certificate.pk, certificate))
-    scored.sort()
-    return [row[-1] for row in scored[offset : offset + limit]]
+    best: tuple[list[str], int] = ([], -1)
+    for index, word in enumerate(words):
+        candidates = surname_candidates(word)
+        if candidates and (not best[0] or similarity(word, candidates[0]) > similarity(words[best[1]], best[0][0])):
+            best = (candidates, index)
+    surnames, used = best
+    for index, word in enumerate(words):
+        if index != used:
+            qs = qs.filter(Q(search_name__startswith=f"{word}") | Q(search_name__contains=f" {word}"))
+    rows: list[Certificate] = []
+    for surname in surnames:
+        same = qs.filter(search_last=surname)
+        if offset:
+            count = same.count()
+            if count <= offset:
+                offset -= count
+                continue
+        rows += list(same.order_by("search_name", "id")[offset : offset + limit - len(rows)])
+        offset = 0
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def certificate_by_number(number: str) -> Certificate | None:

@@ -34,6 +34,7 @@ from registry.models import (
     AttestationDecision,
     Certificate,
     CertificateHistory,
+    Surname,
 )
 from registry.selectors import (
     DEADLINE_CERTIFICATE,
@@ -198,12 +199,14 @@ def certificate_issue(
             last_name=application.last_name,
             first_name=application.first_name,
             patronymic=application.patronymic,
+            search_last=search_key(application.last_name),
             search_name=search_key(application.full_name),
             issued_on=issued_on,
             expires_on=expiry_date(issued_on),
             areas_text="; ".join(a.title for a in areas),
         )
         certificate.areas.set(areas)
+        Surname.objects.get_or_create(word=certificate.search_last)
         _sign_record(certificate)
         certificate.save(update_fields=["key_id", "signature", "signed_at"])
         CertificateHistory.objects.create(certificate=certificate, kind=CertificateHistory.Kind.ISSUED, on=issued_on)

@@ -77,6 +77,7 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
             with connection.cursor() as cursor:
                 cursor.execute(f'ALTER DATABASE "{connection.settings_dict["NAME"]}" SET sout.audit_maintenance = on')
             connection.close()
+            connection.close_pool()  # the pooled sessions opened before the switch do not see it
     yield
 
 
@@ -469,12 +470,14 @@ def certificate(exam_setup: Any, sergey: Any, olga: Any) -> Any:
 
 def published_certificate(number: str, last: str, first: str, patronymic: str = "", **fields: Any) -> Any:
     """A registry entry straight in the database (for search and open-data tests)."""
-    from registry.models import Certificate
+    from registry.models import Certificate, Surname
     from registry.selectors import search_key
 
     issued = fields.pop("issued_on", date(2025, 3, 1))
+    Surname.objects.get_or_create(word=search_key(last))
     return Certificate.objects.create(
         number=number,
+        search_last=search_key(last),
         last_name=last,
         first_name=first,
         patronymic=patronymic,
@@ -493,11 +496,21 @@ def tasks_queued_not_run() -> Iterator[None]:
     numbering); restored afterwards."""
     from config.celery import app
 
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
+    # The settings come from Django's with the CELERY_ namespace, and the namespaced key wins on
+    # reading: setting ``conf.task_always_eager`` alone would change nothing.
+    conf = app.conf
+    saved = (conf.CELERY_TASK_ALWAYS_EAGER, conf.CELERY_BROKER_URL)
+
+    def reset_pool() -> None:
+        # What Celery itself resets after a fork: the connection pool and the producers bound to it
+        # (dropped, not closed: kombu's global pools may still hand the same connections out).
+        app._after_fork()
+
+    conf.CELERY_TASK_ALWAYS_EAGER, conf.CELERY_BROKER_URL = False, "memory://"
+    reset_pool()
     yield
-    app.conf.task_always_eager, app.conf.broker_url = saved
+    conf.CELERY_TASK_ALWAYS_EAGER, conf.CELERY_BROKER_URL = saved
+    reset_pool()
 
 
 # --- Appeals and complaints -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from core.errors import DomainError, NotFound
 from core.http import client_ip
 from exam import selectors_exam
-from exam.exam_session import CREDENTIAL_KEY, exam_session_get, exam_session_open
+from exam.exam_session import CREDENTIAL_KEY, exam_session_get, exam_session_ids, exam_session_open
 from exam.models import Attempt
 from exam.services import attempts as service
 
@@ -135,10 +135,15 @@ class AttemptStartApi(ExamApi):
 class AnswerApi(ExamApi):
     @extend_schema(request=AnswerInput, responses={200: None, **ERRORS}, summary="Сохранить ответ на вопрос")
     def put(self, request: Request, position: int) -> Response:
-        credential, session_key = exam_session_get(request.session)
+        credential_id, session_key = exam_session_ids(request.session)
         data = _json_object(request)
-        attempt_id = credential.attempts.filter(status=Attempt.Status.IN_PROGRESS).values_list("pk", flat=True).first()
+        attempt_id = (
+            Attempt.objects.filter(credential_id=credential_id, status=Attempt.Status.IN_PROGRESS)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if attempt_id is None:
+            credential, _session_key = exam_session_get(request.session)
             attempt = selectors_exam.attempt_for_credential(credential)
             if attempt is not None:
                 service.attempt_finalize_if_due(attempt=attempt)

@@ -79,6 +79,7 @@ class AttemptItem(models.Model):
     position = models.PositiveSmallIntegerField()
     version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
     option_order = models.JSONField()  # the version's option indices in the order shown
+    option_count = models.PositiveSmallIntegerField(default=0)  # len(option_order), for the save's check
     answer = models.JSONField(default=list)  # chosen option indices (the version's numbering)
     flagged = models.BooleanField(default=False)
     seq = models.BigIntegerField(default=0)

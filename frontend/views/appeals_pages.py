@@ -187,7 +187,7 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # --- Complaints -------------------------------------------------------------------------------------
 
-COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR)
+COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR, Role.CERTIFICATE_OFFICER)
 
 
 @staff_required(*COMPLAINT_STAFF)
@@ -235,9 +235,27 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "complaint": complaint,
             "repeat_of": repeat_of,
             "can_decide": complaint.status == Complaint.Status.REGISTERED and has_role(user, Role.COMPLAINT_HANDLER),
+            "remedy_open": complaint.status == Complaint.Status.UPHELD
+            and bool(complaint.remedy)
+            and has_role(user, Role.CERTIFICATE_OFFICER)
+            and selectors.complaint_remedy_open(complaint),
             "form": ComplaintDecisionForm(initial=initial),
         },
     )
+
+
+@staff_required(Role.CERTIFICATE_OFFICER)
+@require_POST
+def complaint_remedy_done(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint(request, pk)
+    perform(
+        request,
+        lambda: services.complaint_remedy_done(
+            complaint=complaint, by=request_user(request), note=request.POST.get("note", "")
+        ),
+        success=_("Исполнение отмечено."),
+    )
+    return redirect("frontend:complaint_staff", pk=pk)
 
 
 @staff_required(Role.COMPLAINT_HANDLER)

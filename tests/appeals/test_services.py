@@ -248,3 +248,14 @@ def test_a_complaint_with_an_unreadable_address_is_left_unanswered_without_an_an
     complaint.refresh_from_db()
     assert complaint.status == "unanswered" and complaint.answered_at is None
     assert not Deadline.objects.filter(kind="complaint.answer").exists()
+
+
+def test_the_certificate_officer_closes_the_remedy_of_an_upheld_complaint(alice, hanna, olga, victor):
+    complaint = services.complaint_file(data=complaint_data(subject="d"), channel="portal", complainant=alice)
+    services.complaint_decide(
+        complaint=complaint, by=hanna, outcome="uphold", remedy="issue_certificate", text="Нарушение."
+    )
+    with pytest.raises(DomainError):
+        services.complaint_remedy_done(complaint=complaint, by=victor, note="Выдан")
+    services.complaint_remedy_done(complaint=complaint, by=olga, note="Выдан сертификат № 2026-00007")
+    assert Deadline.objects.get(kind="complaint.remedy").completed_at is not None

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, admit, make_bank, make_sitting, make_user, open_sitting
+from tests.conftest import CHROMIUM, PASSWORD, admit, make_bank, make_sitting, make_user, open_sitting
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +17,12 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium")
 class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
     serve_static = True
+
+    @pytest.fixture(autouse=True)
+    def _browser(self, browser):
+        # The session's browser of pytest-playwright: a second sync_playwright() in the same
+        # process would fail once the first browser test has started its event loop.
+        self.browser = browser
 
     def test_extra_time_granted_by_the_administrator_reaches_the_open_room_at_once(self):
         from exam.services import exam_password_issue
@@ -33,9 +39,13 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
         open_sitting(sitting)
         password = exam_password_issue(credential=credential, by=alice)
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            room = browser.new_page(base_url=self.live_server_url)
+        # Two people, two contexts (cookies of their own).
+        contexts = [
+            self.browser.new_context(base_url=self.live_server_url, locale="ru-RU", timezone_id="Europe/Moscow")
+            for _ in range(2)
+        ]
+        try:
+            room = contexts[0].new_page()
             room.goto("/exam/")
             room.fill("#exam-login", credential.login)
             room.fill("#exam-password", password)
@@ -46,7 +56,7 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
             minutes = int(room.locator("#timer").inner_text().split(":")[0])
             assert minutes in (39, 40)
 
-            staff = browser.new_page(base_url=self.live_server_url)
+            staff = contexts[1].new_page()
             staff.goto("/accounts/login/")
             staff.fill("#id_username", admin.email)
             staff.fill("#id_password", PASSWORD)
@@ -58,7 +68,9 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
             expect(staff.locator(".alert.success")).to_contain_text("Время добавлено")
             # Pushed over the WebSocket: no reload, and faster than the 10-second polling.
             expect(room.locator("#timer")).to_have_text(re.compile(r"^(49|50):"), timeout=5000)
-            browser.close()
+        finally:
+            for context in contexts:
+                context.close()
         from exam.models import Attempt
 
         attempt = Attempt.objects.get()

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.models import AnnulmentReason, AreaOfActivity, Certificate
+from registry.models import AnnulmentReason, AreaOfActivity, Certificate, Surname
 from registry.selectors import search_key
 
 SURNAMES = (
@@ -116,6 +116,9 @@ class Command(BaseCommand):
                     self._copy(rows, links)
                 else:
                     self._bulk(rows, links)
+                Surname.objects.bulk_create(
+                    [Surname(word=w) for w in {row["search_last"] for row in rows}], ignore_conflicts=True
+                )
             done += size
             self.stdout.write(f"{done}/{count}")
         self.stdout.write(self.style.SUCCESS(f"Generated {count} registry entries."))
@@ -144,6 +147,7 @@ class Command(BaseCommand):
                     "last_name": last,
                     "first_name": first,
                     "patronymic": patronymic,
+                    "search_last": search_key(last),
                     "search_name": search_key(f"{last} {first} {patronymic}"),
                     "issued_on": issued,
                     "expires_on": expires,
@@ -161,7 +165,7 @@ class Command(BaseCommand):
         return rows, links  # type: ignore[return-value]
 
     COLUMNS = [
-        "number", "last_name", "first_name", "patronymic", "search_name", "issued_on", "expires_on", "areas_text",
+        "number", "last_name", "first_name", "patronymic", "search_last", "search_name", "issued_on", "expires_on", "areas_text",
         "public_token", "published_at", "annulled_on", "annulment_reason_id", "annulment_basis", "created_at", "updated_at",
         "handover", "tracking_number", "signature", "key_id", "pdf",
     ]  # fmt: skip

@@ -1,0 +1,362 @@
+"""The simulated candidate of the bench and the drill (asyncio + aiohttp, one task per candidate,
+one connection pool shared by all of them, cookies kept per candidate by hand).
+
+It behaves like the exam-room page (frontend/static/frontend/exam-room.js): every change of an
+answer gets the next sequence number and goes into a queue; the queue is sent one request at a time
+in sequence order, and an entry leaves it only when the server acknowledges that sequence number or a
+newer one; an unacknowledged entry is sent again with backoff (1 s doubling to 10 s). Every
+acknowledgement (a 200 with position, seq and answer) is logged, to be checked against the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+API = "/api/v1/exam"
+
+
+@dataclass
+class Sample:
+    at: float  # wall clock when the response arrived (time.time())
+    ms: float  # latency
+    status: int  # HTTP status, -1 for a connection error or a timeout
+
+
+class Recorder:
+    """Latencies and errors by kind of request (page, login, start, save, submit, ref, ...)."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[Sample]] = defaultdict(list)
+        self.errors: Counter[tuple[str, str]] = Counter()
+
+    def add(self, kind: str, ms: float, status: int, error: str = "") -> None:
+        self.samples[kind].append(Sample(time.time(), ms, status))
+        if error:
+            self.errors[(kind, error)] += 1
+
+    def ok(self, kind: str, since: float = 0.0, until: float = float("inf")) -> list[Sample]:
+        return [s for s in self.samples.get(kind, []) if 200 <= s.status < 300 and since <= s.at <= until]
+
+
+@dataclass
+class Response:
+    status: int
+    data: Any
+    ms: float
+    cookies: dict[str, str]
+    error: str = ""
+
+
+class Http:
+    """One aiohttp session for everybody: a shared pool of keep-alive connections; no cookie jar
+    (each candidate sends its own cookies)."""
+
+    def __init__(self, base_url: str, pool: int, timeout: float = 30.0) -> None:
+        self.base_url = base_url
+        self.pool = pool
+        self.timeout = timeout
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Http:
+        connector = aiohttp.TCPConnector(limit=self.pool, limit_per_host=self.pool, keepalive_timeout=25)
+        self.session = aiohttp.ClientSession(
+            self.base_url,
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        body: Any = None,
+        csrf: bool = False,
+    ) -> Response:
+        assert self.session is not None
+        headers = {"Accept": "application/json"}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            if csrf and "csrftoken" in cookies:
+                headers["X-CSRFToken"] = cookies["csrftoken"]
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        started = time.perf_counter()
+        try:
+            async with self.session.request(method, path, data=data, headers=headers) as response:
+                raw = await response.read()
+                ms = (time.perf_counter() - started) * 1000
+                status = response.status
+                set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            ms = (time.perf_counter() - started) * 1000
+            return Response(-1, None, ms, {}, type(exc).__name__)
+        try:
+            parsed = json.loads(raw) if raw and raw[:1] in (b"{", b"[") else None
+        except ValueError:
+            parsed = None
+        return Response(status, parsed, ms, set_cookies, "" if status < 500 else f"HTTP {status}")
+
+
+@dataclass
+class Sim:
+    """How the simulated candidates behave."""
+
+    interval: float = 5.0  # mean think time between two answer changes, s
+    jitter: float = 0.5  # think time is interval * uniform(1 - jitter, 1 + jitter)
+    start_spread: float = 45.0  # starts spread over this many seconds
+    submit_fraction: float = 0.2  # these submit early, the rest run out of time
+    change_probability: float = 0.25  # an action changes an earlier answer rather than the next question
+    flag_probability: float = 0.05
+    entry_patience: float = 120.0  # keep retrying the entry (login, start) this long
+    seed: int = 1
+
+
+@dataclass
+class Ack:
+    position: int
+    seq: int
+    answer: list[int]
+
+
+@dataclass
+class Candidate:
+    index: int
+    login: str
+    password: str
+    http: Http
+    rec: Recorder
+    sim: Sim
+    rng: random.Random
+    cookies: dict[str, str] = field(default_factory=dict)
+    attempt: int | None = None
+    deadline: float = 0.0  # wall clock (time.time()) of the server's deadline, from remaining_ms
+    items: list[dict[str, Any]] = field(default_factory=list)
+    seq: int = 0
+    pending: dict[int, tuple[list[int], bool, int]] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)
+    acks: list[Ack] = field(default_factory=list)
+    next_position: int = 1
+    entered_at: float = 0.0
+    submitted: bool = False
+    closed: str = ""  # why the flusher stopped: finished, taken_over, deadline
+    unacked_at_end: int = 0
+    entry_failed: str = ""
+    retries: int = 0
+    max_backoff_wait: float = 0.0
+
+    # --- entry ----------------------------------------------------------------------------------
+
+    async def enter(self) -> bool:
+        """GET /exam/ (CSRF cookie), sign in, start; retried with backoff like a person would."""
+        give_up = time.time() + self.sim.entry_patience
+        backoff = 1.0
+        step = "page"
+        while time.time() < give_up:
+            if step == "page":
+                r = await self.http.call("GET", "/exam/", cookies=self.cookies)
+                self.rec.add("page", r.ms, r.status, r.error)
+                if r.status == 200 and ("csrftoken" in r.cookies or "csrftoken" in self.cookies):
+                    self.cookies.update(r.cookies)
+                    step = "login"
+                    continue
+            elif step == "login":
+                r = await self.http.call(
+                    "POST",
+                    f"{API}/login/",
+                    cookies=self.cookies,
+                    body={"login": self.login, "password": self.password},
+                    csrf=True,
+                )
+                self.rec.add("login", r.ms, r.status, r.error)
+                if r.status == 200:
+                    self.cookies.update(r.cookies)
+                    step = "start"
+                    continue
+                if 400 <= r.status < 500:
+                    self.entry_failed = f"login {r.status}: {r.data}"
+                    return False
+            else:
+                r = await self.http.call(
+                    "POST", f"{API}/attempt/start/", cookies=self.cookies, body={"personally": True}, csrf=True
+                )
+                self.rec.add("start", r.ms, r.status, r.error)
+                if r.status == 201:
+                    self.cookies.update(r.cookies)
+                    self._adopt_state(r.data)
+                    self.entered_at = time.time()
+                    return True
+                if r.status == 401:  # the session was lost: sign in again
+                    step = "login"
+                    continue
+                if 400 <= r.status < 500:
+                    self.entry_failed = f"start {r.status}: {r.data}"
+                    return False
+            if r.status != -1 and 400 <= r.status < 500 and step == "page":
+                self.entry_failed = f"page {r.status}"
+                return False
+            self.retries += 1
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+        self.entry_failed = f"gave up at {step}"
+        return False
+
+    def _adopt_state(self, data: dict[str, Any]) -> None:
+        self.attempt = int(data["attempt"])
+        self.deadline = time.time() + data["remaining_ms"] / 1000
+        self.items = data["items"]
+        self.seq = max(self.seq, int(data.get("max_seq") or 0))
+        for item in self.items:
+            if item["answer"]:
+                self.answered.add(item["position"])
+
+    # --- answering ------------------------------------------------------------------------------
+
+    def act(self) -> None:
+        """The person changes one answer: the next question, or now and then an earlier one."""
+        count = len(self.items)
+        if self.answered and (self.next_position > count or self.rng.random() < self.sim.change_probability):
+            position = self.rng.choice(sorted(self.answered))
+        else:
+            position = self.next_position
+            self.next_position += 1
+        item = self.items[position - 1]
+        ids = [option["id"] for option in item["options"]]
+        k = self.rng.choice((1, 2)) if item["multiple"] and len(ids) > 1 else 1
+        answer = sorted(self.rng.sample(ids, k))
+        flagged = self.rng.random() < self.sim.flag_probability
+        self.seq += 1
+        self.pending[position] = (answer, flagged, self.seq)
+        self.answered.add(position)
+
+    async def flush(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Send the queue in sequence order, one request at a time, until told to stop and empty, or
+        until the attempt is finished or the deadline has passed."""
+        backoff = 1.0
+        while True:
+            if time.time() >= self.deadline + 2:
+                self.closed = self.closed or "deadline"
+                break
+            if not self.pending:
+                if stop.is_set():
+                    break
+                wake.clear()
+                waiter = asyncio.ensure_future(wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+                continue
+            position = min(self.pending, key=lambda p: self.pending[p][2])
+            answer, flagged, seq = self.pending[position]
+            r = await self.http.call(
+                "PUT",
+                f"{API}/attempt/answers/{position}/",
+                cookies=self.cookies,
+                body={"answer": answer, "flagged": flagged, "seq": seq},
+                csrf=True,
+            )
+            self.rec.add("save", r.ms, r.status, r.error)
+            if r.status == 200 and isinstance(r.data, dict):
+                backoff = 1.0
+                acked = int(r.data["seq"])
+                self.acks.append(Ack(int(r.data["position"]), acked, list(r.data["answer"])))
+                current = self.pending.get(position)
+                if current is not None and acked >= current[2]:
+                    del self.pending[position]
+                continue
+            if r.status == 409:
+                code = (r.data or {}).get("error", {}).get("code", "") if isinstance(r.data, dict) else ""
+                self.rec.errors[("save", f"409 {code}")] += 1
+                self.closed = "taken_over" if code == "taken_over" else "finished"
+                break
+            if r.status == 401:  # session lost (it should not be: sessions are written through to the DB)
+                self.rec.errors[("save", "401")] += 1
+                ok = await self.enter()
+                if not ok:
+                    self.closed = "login_lost"
+                    break
+                continue
+            if 400 <= r.status < 500:
+                self.rec.errors[("save", f"{r.status} dropped")] += 1
+                del self.pending[position]
+                continue
+            self.retries += 1
+            self.max_backoff_wait = max(self.max_backoff_wait, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+        self.unacked_at_end = len(self.pending)
+
+    async def submit(self) -> None:
+        backoff = 1.0
+        while time.time() < self.deadline:
+            r = await self.http.call("POST", f"{API}/attempt/submit/", cookies=self.cookies, csrf=True)
+            self.rec.add("submit", r.ms, r.status, r.error)
+            if r.status in (200, 409):
+                self.submitted = r.status == 200
+                return
+            if r.status != -1 and r.status < 500:
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    async def sit(self, start_at: float, submit: bool) -> None:
+        """The whole sitting of one candidate, from the entry to submission or the deadline."""
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        if not await self.enter():
+            return
+        duration = self.deadline - self.entered_at
+        submit_at = self.entered_at + duration * self.rng.uniform(0.4, 0.9) if submit else None
+        wake, stop = asyncio.Event(), asyncio.Event()
+        flusher = asyncio.ensure_future(self.flush(wake, stop))
+        next_action = time.time() + self.rng.uniform(0.2, 1.0) * self.sim.interval
+        try:
+            while not self.closed:
+                if submit_at is not None and next_action >= submit_at:
+                    await asyncio.sleep(max(0.0, submit_at - time.time()))
+                    stop.set()
+                    await asyncio.wait_for(asyncio.shield(flusher), timeout=max(1.0, self.deadline - time.time()))
+                    await self.submit()
+                    return
+                if next_action >= self.deadline - 1.0:
+                    break  # out of time: the person stops answering (the page closes at the deadline)
+                await asyncio.sleep(max(0.0, next_action - time.time()))
+                if self.closed:
+                    break
+                self.act()
+                wake.set()
+                next_action += self.sim.interval * self.rng.uniform(1 - self.sim.jitter, 1 + self.sim.jitter)
+            stop.set()
+            await flusher
+        except TimeoutError:
+            pass
+        finally:
+            stop.set()
+            if not flusher.done():
+                await asyncio.wait({flusher}, timeout=max(0.0, self.deadline + 3 - time.time()))
+                flusher.cancel()
+
+
+async def loop_lag(rec: Recorder, stop: asyncio.Event, period: float = 0.1) -> None:
+    """How late the driver's event loop wakes up: an upper bound on the client's own error."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(period)
+        rec.add("loop_lag", (time.perf_counter() - started - period) * 1000, 200)
