@@ -109,6 +109,12 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Threads of each server process that run HTTP requests (config/asgi.py): the requests one process
+# serves at once; more wait in the event loop for a free thread.
+HTTP_THREADS = env.int("HTTP_THREADS", default=16)
+if HTTP_THREADS < 1:
+    raise ImproperlyConfigured("HTTP_THREADS must be at least 1")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web server, Celery worker) share the file: wait for the lock rather than
     # fail, and take the write lock at BEGIN so that read-then-write transactions cannot deadlock.
@@ -126,7 +132,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "pool": {
             "min_size": env.int("DB_POOL_MIN", default=2),
-            "max_size": env.int("DB_POOL_MAX", default=16),
+            # A connection for each HTTP thread (config/asgi.py) and a few for the WebSockets.
+            "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + 4),
             "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
         }
     }

@@ -33,10 +33,25 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
+def error_body(*, code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 def error_response(
     *, code: str, message: str, status_code: int, fields: dict[str, list[str]] | None = None
 ) -> Response:
-    return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code)
+    return Response(error_body(code=code, message=message, fields=fields), status=status_code)
+
+
+def server_error_body(exc: BaseException) -> dict[str, Any]:
+    """A bug, not the client's fault: logged with its traceback, answered as a structured 500."""
+    import logging
+
+    logging.getLogger("django.request").error("API error: %s", exc, exc_info=exc)
+    return error_body(
+        code="server_error",
+        message=_("Внутренняя ошибка сервера. Повторите запрос позже; сохранённые данные не потеряны."),
+    )
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -48,15 +63,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        # A bug, not the client's fault: logged with its traceback, answered as a structured 500.
-        import logging
-
-        logging.getLogger("django.request").error("API error: %s", exc, exc_info=exc)
-        return error_response(
-            code="server_error",
-            message=_("Внутренняя ошибка сервера. Повторите запрос позже; сохранённые данные не потеряны."),
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        return Response(server_error_body(exc), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, exceptions.ValidationError):
         return error_response(
             code="invalid",

@@ -11,7 +11,7 @@ import threading
 from functools import cached_property
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,24 @@ log = logging.getLogger(__name__)
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
+
+
+class ReusedRedisClient(RedisCacheClient):
+    """Django builds a new ``redis.Redis`` over the pool for every command (a few hundred
+    microseconds of setting up its response callbacks, on every session read). One per pool is
+    enough: a ``redis.Redis`` is thread-safe, each command takes a connection from the pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._redis_clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        base: Any = self  # RedisCacheClient's private methods, untyped in django-stubs
+        index = base._get_connection_pool_index(write)
+        client = self._redis_clients.get(index)
+        if client is None:
+            client = self._redis_clients[index] = base._client(connection_pool=base._get_connection_pool(write))
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -32,7 +50,7 @@ class ResilientRedisCache(RedisCache):
         with _clients_lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = base._class(base._servers, **base._options)
+                client = _clients[key] = ReusedRedisClient(base._servers, **base._options)
         return client
 
     def _safe(self, method: str, default: Any, *args: Any, **kwargs: Any) -> Any:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -46,3 +49,49 @@ def exam_session_get(session: Any) -> tuple[ExamCredential, str]:
     if credential is None:
         raise _signed_out()
     return credential, session_key
+
+
+# --- The pass of the answer save ------------------------------------------------------------------
+# The answer save runs a hundred times a second in a sitting and needs only the credential's id and
+# the exam session key. They are also given to the browser in a cookie signed with the SECRET_KEY
+# (HMAC) and time-stamped, sent only to the exam room's API: the save authenticates with it without
+# reading the session from Redis. It confers nothing the session does not: the attempt's stored
+# session key is checked by the save itself, so a take-over or the end of the test ends the pass too.
+
+PASS_COOKIE = "exam_pass"
+PASS_PATH = "/api/v1/exam/"
+PASS_MAX_AGE = 24 * 3600  # seconds: longer than any sitting day
+_PASS_SALT = "exam.exam_session.pass"
+
+
+def exam_pass_set(response: HttpResponseBase, session: Any) -> None:
+    """Give the browser the pass of the exam room session just opened (after exam_session_open)."""
+    credential_id, session_key = exam_session_ids(session)
+    response.set_cookie(
+        PASS_COOKIE,
+        signing.dumps([credential_id, session_key], salt=_PASS_SALT),
+        max_age=PASS_MAX_AGE,
+        path=PASS_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def exam_pass_clear(response: HttpResponseBase) -> None:
+    response.delete_cookie(PASS_COOKIE, path=PASS_PATH, samesite="Strict")
+
+
+def exam_pass_ids(request: HttpRequest) -> tuple[int, str] | None:
+    """The credential's id and the exam session key from a valid pass, None without one; a pass
+    that is forged, altered or too old is a 401."""
+    value = request.COOKIES.get(PASS_COOKIE)
+    if not value:
+        return None
+    try:
+        credential_id, session_key = signing.loads(value, salt=_PASS_SALT, max_age=PASS_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise _signed_out() from None
+    if not isinstance(credential_id, int) or not isinstance(session_key, str) or not session_key:
+        raise _signed_out()
+    return credential_id, session_key

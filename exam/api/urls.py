@@ -5,6 +5,15 @@ from exam.api import exam_views, views
 app_name = "exam-api"
 
 urlpatterns = [
+    # The exam room first (signed in with the testing-system credentials of the admission notice):
+    # its answer save is the busiest URL of a sitting.
+    path("exam/login/", exam_views.ExamLoginApi.as_view(), name="exam-login"),
+    path("exam/attempt/", exam_views.AttemptApi.as_view(), name="exam-attempt"),
+    path("exam/attempt/start/", exam_views.AttemptStartApi.as_view(), name="exam-start"),
+    path("exam/attempt/answers/<int:position>/", exam_views.AnswerApi.as_view(), name="exam-answer"),
+    path("exam/attempt/events/", exam_views.EventApi.as_view(), name="exam-events"),
+    path("exam/attempt/submit/", exam_views.SubmitApi.as_view(), name="exam-submit"),
+    path("exam/attempt/clock/", exam_views.ClockApi.as_view(), name="exam-clock"),
     path("applications/", views.ApplicationListApi.as_view(), name="applications"),
     path("applications/<int:pk>/", views.ApplicationDetailApi.as_view(), name="application"),
     path("applications/<int:pk>/attachments/", views.AttachmentListApi.as_view(), name="attachments"),
@@ -24,12 +33,4 @@ urlpatterns = [
     path("decisions/<int:pk>/return/", views.DecisionReturnApi.as_view(), name="decision-return"),
     path("review/queue/", views.ReviewQueueApi.as_view(), name="review-queue"),
     path("sittings/", views.SittingListApi.as_view(), name="sittings"),
-    # The exam room (signed in with the testing-system credentials of the admission notice).
-    path("exam/login/", exam_views.ExamLoginApi.as_view(), name="exam-login"),
-    path("exam/attempt/", exam_views.AttemptApi.as_view(), name="exam-attempt"),
-    path("exam/attempt/start/", exam_views.AttemptStartApi.as_view(), name="exam-start"),
-    path("exam/attempt/answers/<int:position>/", exam_views.AnswerApi.as_view(), name="exam-answer"),
-    path("exam/attempt/events/", exam_views.EventApi.as_view(), name="exam-events"),
-    path("exam/attempt/submit/", exam_views.SubmitApi.as_view(), name="exam-submit"),
-    path("exam/attempt/clock/", exam_views.ClockApi.as_view(), name="exam-clock"),
 ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -102,15 +103,30 @@ def exam_login(*, login: str, password: str, now: datetime | None = None) -> Exa
 # --- Building the individual test ----------------------------------------------------------------
 
 
-def draw_versions() -> list[QuestionVersion]:
+@dataclass(frozen=True)
+class Drawn:
+    """A question version drawn into a test: what the test needs of it, not the version itself."""
+
+    version_id: int
+    question_id: int
+    option_count: int
+
+
+def draw_versions() -> list[Drawn]:
     """Questions drawn at random by the blueprint (or from the whole bank without one), in random
-    order. Only active questions are drawn; each contributes its current version."""
-    active = QuestionVersion.objects.filter(question__retired_at__isnull=True, question__current_id=F("pk"))
+    order. Only active questions are drawn; each contributes its current version. One query for
+    the whole bank (ids and option counts only): the start of a test is the peak of a sitting."""
+    rows = QuestionVersion.objects.filter(question__retired_at__isnull=True, question__current_id=F("pk")).values_list(
+        "pk", "question_id", "question__topic_id", "options"
+    )
+    by_topic: dict[int, list[Drawn]] = {}
+    for version_id, question_id, topic_id, options in rows:
+        by_topic.setdefault(topic_id, []).append(Drawn(version_id, question_id, len(options)))
     blueprint = list(BlueprintItem.objects.select_related("topic"))
-    chosen: list[QuestionVersion] = []
+    chosen: list[Drawn] = []
     if blueprint:
         for item in blueprint:
-            pool = list(active.filter(question__topic=item.topic))
+            pool = by_topic.get(item.topic_id, [])
             if len(pool) < item.count:
                 raise DomainError(
                     _("В теме «%(t)s» недостаточно вопросов для теста.") % {"t": item.topic.title},
@@ -119,7 +135,7 @@ def draw_versions() -> list[QuestionVersion]:
                 )
             chosen.extend(_random.sample(pool, item.count))
     else:
-        pool = list(active)
+        pool = [drawn for topic in by_topic.values() for drawn in topic]
         if len(pool) < settings.EXAM_QUESTION_COUNT:
             raise DomainError(_("В банке недостаточно вопросов для теста."), code="bank_too_small", status=409)
         chosen = _random.sample(pool, settings.EXAM_QUESTION_COUNT)
@@ -150,13 +166,14 @@ def attempt_start(
     with transaction.atomic():
         locked = (
             ExamCredential.objects.select_for_update(of=("self",))
-            .select_related("application", "sitting")
+            .select_related("application__candidate", "sitting")
             .get(pk=credential.pk)
         )
-        active = locked.attempts.filter(status=Attempt.Status.IN_PROGRESS).first()
+        earlier = list(locked.attempts.all())
+        active = next((a for a in earlier if a.status == Attempt.Status.IN_PROGRESS), None)
         if active is not None:
             return active
-        if locked.attempts.count() >= settings.EXAM_ATTEMPTS_PER_ADMISSION:
+        if len(earlier) >= settings.EXAM_ATTEMPTS_PER_ADMISSION:
             raise DomainError(_("Попытка тестирования уже использована."), code="attempts_used", status=409)
         if locked.sitting is None or locked.application.status != Application.Status.ADMITTED:
             raise DomainError(_("Заявитель не допущен к аттестационному испытанию."), code="not_admitted", status=403)
@@ -185,14 +202,14 @@ def attempt_start(
                 AttemptItem(
                     attempt=attempt,
                     position=position,
-                    version=version,
-                    option_order=_random.sample(range(len(version.options)), len(version.options)),
-                    option_count=len(version.options),
+                    version_id=drawn.version_id,
+                    option_order=_random.sample(range(drawn.option_count), drawn.option_count),
+                    option_count=drawn.option_count,
                 )
-                for position, version in enumerate(versions, start=1)
+                for position, drawn in enumerate(versions, start=1)
             ]
         )
-        QuestionVersion.objects.filter(pk__in=[v.pk for v in versions], shown=False).update(shown=True)
+        QuestionVersion.objects.filter(pk__in=[v.version_id for v in versions], shown=False).update(shown=True)
         AttemptEvent.objects.create(
             attempt=attempt, kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}
         )
@@ -287,68 +304,78 @@ def _clean_answer(answer: Any, *, option_count: int | None) -> list[int]:
 
 
 # The usual save in one statement: the item is updated only when the delivery is newer, the options
-# exist, the attempt is running in this session before its deadline and from its known address; the
-# attempt row is share-locked (FOR KEY SHARE) so the finalisation's exclusive lock waits for it.
+# exist, the attempt is running in this session before its deadline and from its known address. The
+# attempt is found by its id or by the credential of the exam room's session (at most one attempt of
+# a credential is in progress: constraint one_active_attempt).
+#
+# The interlock with the finalisation is on the item row itself, so that a save writes one row and
+# takes no lock on the attempt: the finalisation locks every item of the attempt (FOR UPDATE) before
+# it reads the answers, and marks each item scored (is_correct). A save that took its item first
+# commits before the score is read, so it is counted; a save that comes second waits for the
+# finalisation, then finds ``is_correct`` set on the row it re-reads, changes nothing, and the general
+# path answers that the test is over.
 _SAVE_SQL = """
 UPDATE exam_attemptitem
    SET answer = %s::jsonb, flagged = COALESCE(%s, flagged), seq = %s, answered_at = %s
- WHERE attempt_id = %s AND position = %s AND seq < %s AND option_count > %s
-   AND EXISTS (
-       SELECT 1 FROM exam_attempt
-        WHERE id = %s AND status = 'in_progress' AND session_key = %s AND deadline_at > %s
-          AND (%s::inet IS NULL OR last_ip IS NULL OR last_ip = %s::inet)
-          FOR KEY SHARE)
+ WHERE attempt_id = (
+       SELECT id FROM exam_attempt
+        WHERE {attempt} = %s AND status = 'in_progress' AND session_key = %s AND deadline_at > %s
+          AND (%s::inet IS NULL OR last_ip IS NULL OR last_ip = %s::inet))
+   AND position = %s AND seq < %s AND option_count > %s AND is_correct IS NULL
 RETURNING flagged
 """
+_SAVE_BY_ID = _SAVE_SQL.format(attempt="id")
+_SAVE_BY_CREDENTIAL = _SAVE_SQL.format(attempt="credential_id")
 
 
 def _save_in_one_statement(
-    attempt_id: int, session_key: str, position: int, chosen: list[int], flagged: bool | None, seq: int, ip: str | None
+    *,
+    attempt_id: int | None,
+    credential_id: int | None,
+    session_key: str,
+    position: int,
+    chosen: list[int],
+    flagged: bool | None,
+    seq: int,
+    ip: str | None,
 ) -> bool | None:
     """The stored flag when the save was applied, None when the general path must decide."""
     highest, now = max(chosen, default=-1), timezone.now()  # the application's clock, as everywhere
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SAVE_SQL,
-            [
-                json.dumps(chosen),
-                flagged,
-                seq,
-                now,
-                attempt_id,
-                position,
-                seq,
-                highest,
-                attempt_id,
-                session_key,
-                now,
-                ip,
-                ip,
-            ],
-        )
+    sql, key = (_SAVE_BY_ID, attempt_id) if attempt_id is not None else (_SAVE_BY_CREDENTIAL, credential_id)
+    params = [json.dumps(chosen), flagged, seq, now, key, session_key, now, ip, ip, position, seq, highest]
+    # A prepared statement on the server (parsed and planned once per connection; the pooled
+    # connections live long): Django's cursors bind parameters on the client, so PostgreSQL would
+    # plan this UPDATE with its sub-select anew at every save.
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
         row = cursor.fetchone()
     return None if row is None else bool(row[0])
 
 
 def attempt_save_answer(
     *,
-    attempt_id: int,
     session_key: str,
     position: int,
     answer: Any,
     flagged: bool | None,
     seq: Any,
     ip: str | None = None,
+    attempt_id: int | None = None,
+    credential_id: int | None = None,
 ) -> SaveResult:
-    """Save the answer to one question. Idempotent and ordered by the client's sequence number: a
-    delivery with a sequence number not above the stored one changes nothing and is acknowledged with
-    the stored answer. Refused after the deadline. It cannot interleave with the finalisation that
-    scores the attempt: the save holds a share lock of the attempt row, the finalisation an
-    exclusive one.
+    """Save the answer to one question of the attempt ``attempt_id``, or of the attempt in progress
+    of the credential ``credential_id`` (the exam room's session). Idempotent and ordered by the
+    client's sequence number: a delivery with a sequence number not above the stored one changes
+    nothing and is acknowledged with the stored answer. Refused after the deadline. It cannot
+    interleave with the finalisation that scores the attempt: both lock the item's row, and an item
+    once scored takes no more answers (see _SAVE_SQL).
 
     On PostgreSQL the usual case is one statement (the answer save runs a hundred times a second in
     a sitting); anything unusual (a stale or repeated delivery, a wrong position or answer, the end
     of the test, a take-over) falls through to the general path below, which says exactly what."""
+    if (attempt_id is None) == (credential_id is None):
+        raise ValueError("attempt_save_answer: give attempt_id or credential_id")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < MAX_SEQ:
         raise DomainError(
             _("Неверный порядковый номер сохранения."), code="invalid_seq", fields={"seq": [_("Неверное значение.")]}
@@ -359,25 +386,37 @@ def attempt_save_answer(
         )
     if connection.vendor == "postgresql" and type(position) is int and 0 < position < 1000:
         chosen = _clean_answer(answer, option_count=None)
-        stored_flag = _save_in_one_statement(attempt_id, session_key, position, chosen, flagged, seq, ip)
+        stored_flag = _save_in_one_statement(
+            attempt_id=attempt_id,
+            credential_id=credential_id,
+            session_key=session_key,
+            position=position,
+            chosen=chosen,
+            flagged=flagged,
+            seq=seq,
+            ip=ip,
+        )
         if stored_flag is not None:
             return SaveResult(position=position, seq=seq, applied=True, answer=chosen, flagged=stored_flag)
     with transaction.atomic():
-        attempt = (
-            Attempt.objects.select_for_update(no_key=True)
-            .only("id", "status", "deadline_at", "session_key", "last_ip")
-            .filter(pk=attempt_id)
-            .first()
+        attempts = Attempt.objects.select_for_update(no_key=True).only(
+            "id", "status", "deadline_at", "session_key", "last_ip"
         )
-        if attempt is None:
-            raise NotFound(_("Попытка не найдена."))
+        if attempt_id is not None:
+            attempt = attempts.filter(pk=attempt_id).first()
+            if attempt is None:
+                raise NotFound(_("Попытка не найдена."))
+        else:
+            attempt = attempts.filter(credential_id=credential_id, status=Attempt.Status.IN_PROGRESS).first()
+            if attempt is None:
+                raise DomainError(_("Тестирование завершено."), code="attempt_finished", status=409)
         _session_checked(attempt, session_key)
         if not attempt.is_active:
             raise DomainError(_("Тестирование завершено."), code="attempt_finished", status=409)
         if timezone.now() >= attempt.deadline_at:
             raise DomainError(_("Время тестирования истекло: ответ не сохранён."), code="time_is_up", status=409)
         row = (
-            AttemptItem.objects.filter(attempt_id=attempt_id, position=position)
+            AttemptItem.objects.filter(attempt_id=attempt.pk, position=position)
             .values("id", "seq", "option_order", "answer", "flagged")
             .first()
         )
@@ -394,9 +433,9 @@ def attempt_save_answer(
         )
         if ip and attempt.last_ip and ip != attempt.last_ip:
             AttemptEvent.objects.create(
-                attempt_id=attempt_id, kind=AttemptEvent.Kind.IP_CHANGED, ip=ip, data={"from": attempt.last_ip}
+                attempt_id=attempt.pk, kind=AttemptEvent.Kind.IP_CHANGED, ip=ip, data={"from": attempt.last_ip}
             )
-            Attempt.objects.filter(pk=attempt_id).update(last_ip=ip)
+            Attempt.objects.filter(pk=attempt.pk).update(last_ip=ip)
     return SaveResult(position=position, seq=seq, applied=True, answer=chosen, flagged=new_flag)
 
 
@@ -419,13 +458,16 @@ def attempt_record_event(
 def _score(attempt: Attempt) -> int:
     """p.57: a question counts when the chosen options are exactly the correct ones (all or
     nothing). After an upheld appeal, a voided or re-scored question counts as correct."""
-    items = list(attempt.items.select_related("version"))
-    score = 0
-    for item in items:
-        item.is_correct = item.voided or item.rescored or sorted(item.answer) == sorted(item.version.correct)
-        score += bool(item.is_correct)
-    AttemptItem.objects.bulk_update(items, ["is_correct"])
-    return score
+    # Locked before the answers are read: a save in flight commits first and is counted, a later one
+    # finds its item scored and is refused (the interlock of attempt_save_answer).
+    items = list(attempt.items.select_related("version").select_for_update(of=("self",)))
+    correct = [
+        item.pk for item in items if item.voided or item.rescored or sorted(item.answer) == sorted(item.version.correct)
+    ]
+    # Two statements rather than one UPDATE with a CASE of 40 branches (bulk_update).
+    AttemptItem.objects.filter(attempt=attempt, pk__in=correct).update(is_correct=True)
+    AttemptItem.objects.filter(attempt=attempt).exclude(pk__in=correct).update(is_correct=False)
+    return len(correct)
 
 
 def attempt_rescore(*, attempt: Attempt, rescore: list[int], void: list[int], by: User | None, reason: str) -> Attempt:

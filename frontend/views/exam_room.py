@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.http import client_ip
 from exam import selectors_exam
-from exam.exam_session import exam_session_close, exam_session_get, exam_session_open
+from exam.exam_session import exam_pass_clear, exam_pass_set, exam_session_close, exam_session_get, exam_session_open
 from exam.models import ExamCredential, Question, QuestionVersion
 from exam.services import attempts as service
 
@@ -42,14 +42,18 @@ def exam_login(request: HttpRequest) -> HttpResponse:
             error = exc.message
         else:
             exam_session_open(request.session, credential, service.new_session_key())
-            return redirect("frontend:exam_room")
+            response = redirect("frontend:exam_room")
+            exam_pass_set(response, request.session)
+            return response
     return render(request, "frontend/exam/login.html", {"error": error, "login": login})
 
 
 @require_POST
 def exam_logout(request: HttpRequest) -> HttpResponse:
     exam_session_close(request.session)
-    return redirect("frontend:exam_login")
+    response = redirect("frontend:exam_login")
+    exam_pass_clear(response)
+    return response
 
 
 @never_cache

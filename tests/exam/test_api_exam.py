@@ -189,3 +189,65 @@ def test_exam_api_answers_401_without_the_exam_session(alice):
     response = client_for(alice).get("/api/v1/exam/attempt/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "exam_login_required"
+
+
+def test_a_save_that_is_not_json_gets_a_structured_error(room):
+    started(room)
+    response = room.put("/api/v1/exam/attempt/answers/1/", "{not json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "parse_error"
+    response = room.put("/api/v1/exam/attempt/answers/1/", "answer=0", content_type="text/plain")
+    assert response.status_code == 415 and response.json()["error"]["message"]
+    assert not AttemptItem.objects.exclude(answer=[]).exists()
+
+
+def test_a_save_without_the_exam_session_is_a_structured_401(alice):
+    from tests.conftest import client_for
+
+    response = put_answer(client_for(alice), 1, [0], 1)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "exam_login_required"
+
+
+def test_the_answer_save_is_in_the_openapi_schema():
+    schema = Client().get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/exam/attempt/answers/{position}/"]["put"]
+    assert operation["summary"] == "Сохранить ответ на вопрос"
+
+
+def test_the_exam_pass_alone_saves_the_answer_and_a_forged_one_does_not(room):
+    from django.conf import settings
+
+    from exam.exam_session import PASS_COOKIE
+
+    attempt = started(room)
+    cookie = room.cookies[PASS_COOKIE]
+    assert cookie["httponly"] and cookie["path"] == "/api/v1/exam/" and cookie["samesite"] == "Strict"
+    # Without the session cookie: the pass identifies the candidate (no session read).
+    del room.cookies[settings.SESSION_COOKIE_NAME]
+    assert put_answer(room, 1, [0], 1).status_code == 200
+    assert AttemptItem.objects.get(attempt=attempt, position=1).answer == [0]
+    room.cookies[PASS_COOKIE] = cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB")
+    response = put_answer(room, 1, [1], 2)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "exam_login_required"
+    assert AttemptItem.objects.get(attempt=attempt, position=1).answer == [0]
+
+
+def test_a_pass_of_a_taken_over_session_saves_nothing(exam_setup):
+    first, password = exam_client(exam_setup["credential"], exam_setup["candidate"])
+    attempt = started(first)
+    second = Client()
+    second.post("/exam/", {"login": exam_setup["credential"].login, "password": password})
+    second.get("/exam/room/")  # entering the room takes the attempt over
+    response = put_answer(first, 1, [0], 1)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "taken_over"
+    assert put_answer(second, 1, [1], 2).status_code == 200
+    assert AttemptItem.objects.get(attempt=attempt, position=1).answer == [1]
+
+
+def test_leaving_the_exam_room_ends_the_pass(room):
+    from exam.exam_session import PASS_COOKIE
+
+    started(room)
+    room.post("/exam/logout/")
+    assert not room.cookies[PASS_COOKIE].value
+    assert put_answer(room, 1, [0], 1).status_code == 401

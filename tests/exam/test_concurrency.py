@@ -150,3 +150,52 @@ def test_one_hundred_saves_of_one_question_out_of_order_end_with_the_newest():
     assert stored.answer == [100 % options]
     acknowledged = [r for batch in results for r in batch]
     assert len(acknowledged) == 100 and all(r.seq >= 1 for r in acknowledged)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_every_save_acknowledged_while_the_test_is_being_finalised_is_scored():
+    """Saves of every question race the candidate's submit: each save either is acknowledged and
+    then counted in the score with exactly that answer, or is refused because the test is over."""
+    from core.errors import DomainError
+    from exam.models import AttemptItem
+    from exam.services import attempts as service
+
+    attempt = _exam_ready()
+    items = list(attempt.items.select_related("version").order_by("position"))
+    acknowledged: dict[int, list[int]] = {}
+    refused = []
+
+    def save(item):
+        def run():
+            for seq in range(1, 6):  # a few changes each, the last one the correct answer
+                answer = sorted(item.version.correct) if seq == 5 else [(seq + 1) % len(item.version.options)]
+                try:
+                    service.attempt_save_answer(
+                        credential_id=attempt.credential_id,
+                        session_key="k",
+                        position=item.position,
+                        answer=answer,
+                        flagged=None,
+                        seq=seq,
+                    )
+                except DomainError as exc:
+                    refused.append(exc.code)
+                    return
+                acknowledged[item.position] = answer
+
+        return run
+
+    workers = [save(item) for item in items[:30]]
+    workers.append(lambda: service.attempt_submit(attempt=attempt, session_key="k"))
+    _results, errors = _race(workers)
+    assert not errors, errors
+    attempt.refresh_from_db()
+    assert attempt.status == "finished"
+    assert set(refused) <= {"attempt_finished"}
+    stored = {i.position: i for i in AttemptItem.objects.filter(attempt=attempt).select_related("version")}
+    for position, answer in acknowledged.items():
+        assert stored[position].answer == answer, position
+    expected = sum(1 for i in stored.values() if sorted(i.answer) == sorted(i.version.correct))
+    assert attempt.score == expected
+    assert all(i.is_correct is not None for i in stored.values())
