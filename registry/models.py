@@ -149,8 +149,15 @@ class Certificate(PersonName, models.Model):
         ordering = ["-issued_on", "-id"]
         verbose_name = _("сертификат эксперта")
         verbose_name_plural = _("сертификаты экспертов")
-        # The search reads the experts of one surname in name order straight from this index.
-        indexes = [models.Index(fields=["search_last", "search_name", "id"], name="registry_cert_surname_order")]
+        # The search reads the ids of the published experts of one surname in name order, and
+        # filters the first name, from this index alone (an index-only scan).
+        indexes = [
+            models.Index(
+                fields=["search_last", "search_name", "id"],
+                name="registry_cert_surname_order",
+                condition=models.Q(published_at__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{_('Сертификат')} {self.number} ({self.short_name})"

@@ -9,10 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from core import calendar
+from core.db import fetch_prepared
 from registry.models import AttestationDecision, Certificate, Surname
 
 DEADLINE_DECISION = "attestation.decision"  # p.12(v): 15 working days from the test
@@ -65,6 +66,20 @@ def status_q(status: str, today: date | None = None) -> Q:
     raise ValueError(status)
 
 
+# What a search result shows (the page and the API): not the signature, the PDF or the hand-over.
+ENTRY_FIELDS = (
+    "number",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "issued_on",
+    "expires_on",
+    "areas_text",
+    "annulled_on",
+    "public_token",
+)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     items: list[Certificate]
@@ -96,13 +111,13 @@ def registry_search(
     key = search_key(query)
     offset = (page - 1) * page_size
     if not key:
-        rows = list(qs.order_by("-issued_on", "-id")[offset : offset + page_size + 1])
+        rows = list(qs.only(*ENTRY_FIELDS).order_by("-issued_on", "-id")[offset : offset + page_size + 1])
     elif NUMBER_LIKE.match(query.strip()):
         number = query.strip()
         rows = list(
-            qs.filter(Q(number=number) | Q(number__startswith=number)).order_by("number")[
-                offset : offset + page_size + 1
-            ]
+            qs.only(*ENTRY_FIELDS)
+            .filter(Q(number=number) | Q(number__startswith=number))
+            .order_by("number")[offset : offset + page_size + 1]
         )
     else:
         rows = _name_search(qs, key, offset, page_size + 1)
@@ -121,54 +136,107 @@ def similarity(a: str, b: str) -> float:
     return len(ta & tb) / len(ta | tb) if ta or tb else 0.0
 
 
-def surname_candidates(word: str, *, limit: int = 12) -> list[str]:
-    """Surnames of the registry close to ``word`` (a typo or two, a missing ending), closest first.
-    The dictionary is small (the distinct surnames), so this is fast; on PostgreSQL its trigram
-    index serves the % operator."""
+def typo_distance(a: str, b: str) -> int:
+    """The number of typos between two words: letters inserted, deleted or replaced, and two
+    neighbouring letters swapped, each counted once (optimal string alignment distance)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
+def typos_allowed(word: str) -> int:
+    """One typo in a word of four to seven letters, two in a longer one, none in a shorter one
+    (of the query and the surname, the longer counts: "Юдн" is one typo from "Юдин")."""
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+
+@dataclass(frozen=True)
+class SurnameMatch:
+    surname: str  # as in the dictionary (search form)
+    index: int  # the word of the query it matches
+    typos: int
+    similarity: float
+
+
+# Candidates for every word of the query in one statement: by trigrams (the GIN index on the
+# dictionary, at pg_trgm's default threshold of 0.3) and by edit distance among the surnames of the
+# same first letter and a similar length (the btree index on them); scored in Python.
+_SURNAME_SQL = """
+SELECT w.i, s.word
+  FROM unnest(%s::text[]) WITH ORDINALITY AS w(q, i)
+ CROSS JOIN LATERAL (
+       SELECT word FROM registry_surname WHERE word %% w.q
+       UNION
+       SELECT word FROM registry_surname
+        WHERE left(word, 1) = left(w.q, 1)
+          AND length(word) BETWEEN length(w.q) - 2 AND length(w.q) + 2
+          AND levenshtein_less_equal(word, w.q, 2) <= 2
+ ) AS s
+"""
+
+
+def surname_matches(words: list[str], *, per_word: int = 12) -> list[SurnameMatch]:
+    """Surnames of the registry that a word of the query may mean: within typos_allowed typos, or sharing enough trigrams (REGISTRY_SEARCH_THRESHOLD: a changed ending, a feminine
+    form). Closest first; of equally close ones, the earlier word of the query first (a Russian name
+    is usually written surname first)."""
     threshold = settings.REGISTRY_SEARCH_THRESHOLD
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramSimilarity
-
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [threshold])
-            return list(
-                Surname.objects.filter(word__trigram_similar=word)
-                .annotate(sim=TrigramSimilarity("word", word))
-                .order_by("-sim", "word")
-                .values_list("word", flat=True)[:limit]
-            )
-    scored = sorted((-similarity(word, w), w) for w in Surname.objects.values_list("word", flat=True))
-    return [w for score, w in scored if -score >= threshold][:limit]
+        pairs = [(int(i) - 1, word) for i, word in fetch_prepared(_SURNAME_SQL, [words])]
+    else:  # the embedded mode: a small dictionary, read whole
+        dictionary = list(Surname.objects.values_list("word", flat=True))
+        pairs = [(i, word) for i in range(len(words)) for word in dictionary]
+    matches = []
+    for index, word in pairs:
+        query = words[index]
+        typos, sim = typo_distance(word, query), similarity(word, query)
+        if typos <= typos_allowed(max(word, query, key=len)) or sim >= threshold:
+            matches.append(SurnameMatch(word, index, typos, sim))
+    matches.sort(key=lambda m: (m.typos, m.index, -m.similarity, m.surname))
+    kept: list[SurnameMatch] = []
+    for match in matches:
+        if sum(1 for k in kept if k.index == match.index) < per_word:
+            kept.append(match)
+    return kept
 
 
 def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -> list[Certificate]:
-    """The query's best-matching word is taken as the surname, matched with typos against the
-    dictionary of surnames; the other words must begin a word of the name (first name, patronymic).
-    Experts are then read surname by surname, closest surname first, in name order, from the
-    (search_last, search_name, id) index: no ranking of thousands of namesakes per query."""
+    """Each word of the query may be the surname: matched with a typo against the dictionary of
+    surnames (surname_matches), the other words must then begin a word of the name (first name,
+    patronymic). Experts are read surname by surname, closest surname first, in name order, as ids
+    from the (search_last, search_name, id) index of the published entries: no ranking of thousands
+    of namesakes, and the first-name filter runs on the index, not on the table."""
     words = key.split()
-    best: tuple[list[str], int] = ([], -1)
-    for index, word in enumerate(words):
-        candidates = surname_candidates(word)
-        if candidates and (not best[0] or similarity(word, candidates[0]) > similarity(words[best[1]], best[0][0])):
-            best = (candidates, index)
-    surnames, used = best
-    for index, word in enumerate(words):
-        if index != used:
-            qs = qs.filter(Q(search_name__startswith=f"{word}") | Q(search_name__contains=f" {word}"))
-    rows: list[Certificate] = []
-    for surname in surnames:
-        same = qs.filter(search_last=surname)
+    rows: list[int] = []
+    used: set[str] = set()
+    for match in surname_matches(words):
+        if match.surname in used:  # one reading of each surname: the closest
+            continue
+        used.add(match.surname)
+        same = qs.filter(search_last=match.surname)
+        for index, word in enumerate(words):
+            if index != match.index:
+                same = same.filter(Q(search_name__startswith=word) | Q(search_name__contains=f" {word}"))
         if offset:
             count = same.count()
             if count <= offset:
                 offset -= count
                 continue
-        rows += list(same.order_by("search_name", "id")[offset : offset + limit - len(rows)])
+        rows += list(
+            same.order_by("search_name", "id").values_list("id", flat=True)[offset : offset + limit - len(rows)]
+        )
         offset = 0
         if len(rows) >= limit:
             break
-    return rows
+    found = Certificate.objects.only(*ENTRY_FIELDS).in_bulk(rows)
+    return [found[pk] for pk in rows if pk in found]
 
 
 def certificate_by_number(number: str) -> Certificate | None:
@@ -182,18 +250,9 @@ def certificate_by_token(token: str) -> Certificate | None:
 
 # --- Open data ------------------------------------------------------------------------------------
 
-OPEN_DATA_FIELDS = [
-    "number",
-    "last_name",
-    "first_name",
-    "patronymic",
-    "issued_on",
-    "expires_on",
-    "areas_text",
-    "annulled_on",
-    "annulment_reason__title",
-    "updated_at",
-]
+# The p.63 fields of an entry (ENTRY_FIELDS without the verification token), with the annulment
+# reason and the time of the last change.
+OPEN_DATA_FIELDS = [f for f in ENTRY_FIELDS if f != "public_token"] + ["annulment_reason__title", "updated_at"]
 
 
 def open_data_rows(

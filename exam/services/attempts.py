@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import fetch_prepared
 from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, has_role
@@ -343,14 +343,8 @@ def _save_in_one_statement(
     highest, now = max(chosen, default=-1), timezone.now()  # the application's clock, as everywhere
     sql, key = (_SAVE_BY_ID, attempt_id) if attempt_id is not None else (_SAVE_BY_CREDENTIAL, credential_id)
     params = [json.dumps(chosen), flagged, seq, now, key, session_key, now, ip, ip, position, seq, highest]
-    # A prepared statement on the server (parsed and planned once per connection; the pooled
-    # connections live long): Django's cursors bind parameters on the client, so PostgreSQL would
-    # plan this UPDATE with its sub-select anew at every save.
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
+    rows = fetch_prepared(sql, params)  # planned once per connection, not at every save
+    return bool(rows[0][0]) if rows else None
 
 
 def attempt_save_answer(

@@ -39,6 +39,23 @@ def test_search_by_a_misspelt_surname_finds_the_expert(registry):
     assert search(q="кузнецоф") == ["2025-00003"]
 
 
+def test_one_typo_of_any_kind_in_a_short_surname_is_tolerated(registry):
+    published_certificate("2025-00006", "Юдин", "Кирилл", "Андреевич")
+    published_certificate("2025-00007", "Юнин", "Олег", "")
+    assert search(q="Юидн") == ["2025-00006"]  # two letters swapped
+    assert search(q="Юдн") == ["2025-00006"]  # a letter missing
+    assert search(q="юдин кирилл") == ["2025-00006"]
+    assert search(q="Кирилл Юидн") == ["2025-00006"]  # first name first, surname misspelt
+    assert search(q="Юдни") == ["2025-00006"]
+    # The first name decides between the surnames one typo apart: Юнин Олег, not Юдин Кирилл.
+    assert search(q="Юдин Олег") == ["2025-00007"]
+    assert search(q="Юдин Пётр") == []
+
+
+def test_a_surname_two_typos_away_is_not_a_match_when_short(registry):
+    assert search(q="Ивнво") == []
+
+
 def test_search_treats_yo_and_e_alike_and_ignores_case(registry):
     assert search(q="СЕМЕНОВА") == ["2025-00002"]
     assert search(q="алёна семенова") == ["2025-00002"]
@@ -187,17 +204,34 @@ def test_the_qr_target_checks_the_signed_data(certificate):
 
 @pytest.mark.postgres
 def test_the_name_search_reads_through_its_indexes(registry):
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.selectors import _SURNAME_SQL, registry_search
+
     # A registry's worth of surnames, so that the planner's choice is the one it makes in service.
     Surname.objects.bulk_create(Surname(word=f"фамилия{n:05d}") for n in range(20000))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE registry_surname")
+        cursor.execute("ANALYZE registry_certificate")
+    with CaptureQueriesContext(connection) as captured:
+        assert [c.number for c in registry_search(query="Ивонов Иван").items] == ["2025-00001"]
+    experts = captured.captured_queries[0]["sql"]  # the dictionary's statement is prepared, not captured
+    plans = []
+    with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT word FROM registry_surname WHERE word %% %s", ["ивонов"])
-        dictionary = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute(
-            "EXPLAIN SELECT id FROM registry_certificate WHERE search_last = %s ORDER BY search_name, id LIMIT 21",
-            ["иванов"],
-        )
-        experts = "\n".join(row[0] for row in cursor.fetchall())
-    assert "registry_surname_word_trgm" in dictionary
-    assert "registry_cert_surname_order" in experts and "Sort" not in experts
+        cursor.execute("EXPLAIN " + _SURNAME_SQL, [["ивонов", "иван"]])
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        cursor.execute("EXPLAIN " + experts)  # the captured statement, values in place
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert "registry_surname_word_trgm" in plans[0] and "registry_surname_first_length" in plans[0]
+    assert "registry_cert_surname_order" in plans[1] and "Sort" not in plans[1]
+
+
+def test_the_api_entries_have_exactly_the_fields_of_the_schema(registry):
+    from registry.api.views import CertificateRecordSerializer, ExpertSerializer
+
+    entry = Client().get("/api/v1/registry/experts/", {"q": "Иванов"}).json()["results"][0]
+    assert set(entry) == set(ExpertSerializer().fields)
+    assert entry["status"] == "valid" and entry["status_display"] and entry["areas"]
+    record = Client().get("/api/v1/registry/certificates/2025-00001/").json()
+    assert set(record) == set(CertificateRecordSerializer().fields)
