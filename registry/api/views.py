@@ -19,10 +19,10 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import DomainError, NotFound
+from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
 from registry.models import Certificate, SigningKey
 
@@ -30,7 +30,7 @@ from registry.models import Certificate, SigningKey
 class PublicApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [WindowScopedRateThrottle]
     throttle_scope = "registry"
 
 
