@@ -13,11 +13,13 @@ class AppealsConfig(AppConfig):
             DEADLINE_APPEAL,
             DEADLINE_COMPLAINT,
             DEADLINE_COMPLAINT_ANSWER,
+            DEADLINE_COMPLAINT_REGISTRATION,
             DEADLINE_COMPLAINT_REMEDY,
         )
         from core.services import deadline_kind_register
 
         deadline_kind_register(DEADLINE_APPEAL, _("рассмотрение апелляции (п. 12 «в»: 3 месяца)"))
+        deadline_kind_register(DEADLINE_COMPLAINT_REGISTRATION, _("регистрация жалобы (п. 86)"))
         deadline_kind_register(DEADLINE_COMPLAINT, _("рассмотрение жалобы (п. 87)"))
         deadline_kind_register(DEADLINE_COMPLAINT_ANSWER, _("ответ на жалобу (п. 93)"))
         deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("выдача сертификата по жалобе (п. 89)"))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from appeals.models import Complaint
 from core.pdf import render_pdf
 
 
-def render_answer_pdf(*, complaint: Complaint) -> bytes:
+def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str) -> bytes:
     return render_pdf(
         "appeals/pdf/complaint_answer.html",
-        {"complaint": complaint, "decided_at": timezone.localtime(complaint.decided_at or timezone.now())},
+        {
+            "complaint": complaint,
+            "decided_at": timezone.localtime(complaint.decided_at or signed_at),
+            "signed_at": timezone.localtime(signed_at),
+            "digest": digest,
+        },
     )

@@ -93,3 +93,20 @@ class ComplaintDecisionForm(forms.Form):
     text = forms.CharField(
         label=_("Основания принятого решения"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    # p.94(a): printed on the answer; p.80 names the deputy minister.
+    handler_position = forms.CharField(
+        label=_("Должность подписывающего ответ"),
+        max_length=300,
+        initial=_("Заместитель Министра труда и социальной защиты Российской Федерации"),
+    )
+
+
+class ComplaintAnswerDispatchForm(forms.Form):
+    """p.93: staff record that the signed answer went out on paper."""
+
+    channel = forms.ChoiceField(
+        label=_("Способ отправки"),
+        choices=[(c.value, c.label) for c in Complaint.STAFF_ANSWER_CHANNELS],
+        initial=Complaint.AnswerChannel.POST,
+    )
+    reference = forms.CharField(label=_("Номер почтового отправления или отметка о вручении"), max_length=200)

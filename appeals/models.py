@@ -151,6 +151,16 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
         OBSCENE = "a", _("п. 92 «а»: нецензурные или оскорбительные выражения, угрозы")
         UNREADABLE = "b", _("п. 92 «б»: невозможно прочитать текст, фамилию или почтовый адрес")
 
+    class AnswerChannel(models.TextChoices):
+        """p.93, p.95: how the answer went out."""
+
+        CABINET = "cabinet", _("В личный кабинет (с уведомлением по электронной почте)")
+        EMAIL = "email", _("По электронной почте")
+        POST = "post", _("Почтой")
+        IN_PERSON = "in_person", _("Вручён лично")
+
+    STAFF_ANSWER_CHANNELS = (AnswerChannel.POST, AnswerChannel.IN_PERSON)
+
     number = models.CharField(_("Регистрационный номер"), max_length=40, unique=True)
     status = FSMField(_("Состояние"), default=Status.REGISTERED, choices=Status.choices, protected=True)
     complainant = models.ForeignKey(
@@ -177,7 +187,11 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     # p.83: a representative attaches a notarised power of attorney.
     by_representative = models.BooleanField(_("Подаётся представителем"), default=False)
     representative_name = models.CharField(_("Представитель"), max_length=300, blank=True)
+    # p.91(c): the normalised full name, to find a repeat by the same person from any channel.
+    person_key = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
     received_at = models.DateTimeField(_("Поступила"))
+    # p.86: registered no later than the next working day after receipt; the actual moment is kept.
+    registered_at = models.DateTimeField(_("Зарегистрирована"), null=True, blank=True)
     registered_on = models.DateField(_("Дата регистрации"))
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -195,8 +209,20 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     )
     decision_text = models.TextField(_("Основания принятого решения"), blank=True)
     remedy_due_on = models.DateField(_("Срок устранения нарушений"), null=True, blank=True)
+    # p.94(a), p.95: the position of the official who decided and signs the answer.
+    handler_position = models.CharField(_("Должность подписавшего ответ"), max_length=300, blank=True)
     answer_pdf = models.FileField(upload_to="complaints/", max_length=200, blank=True)
+    # The answer's signature record: who (the handler), when, and the SHA-256 digest of the canonical
+    # content below (appeals.selectors.complaint_answer_document), printed on the answer.
+    answer_signed_at = models.DateTimeField(_("Ответ подписан"), null=True, blank=True)
+    answer_digest = models.CharField(_("SHA-256 ответа"), max_length=64, blank=True)
+    answer_document = models.JSONField(_("Подписанное содержание ответа"), default=dict, blank=True)
+    # p.93: the dispatch, which meets the answer's term.
     answered_at = models.DateTimeField(_("Ответ направлен"), null=True, blank=True)
+    answer_channel = models.CharField(
+        _("Способ направления ответа"), max_length=20, choices=AnswerChannel.choices, blank=True
+    )
+    answer_reference = models.CharField(_("Отметка об отправке"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,23 +14,27 @@ from core import calendar
 from core.errors import NotFound
 from core.models import User
 from core.roles import Role, user_roles
-from exam.models import Attempt
+from exam.models import Application, Attempt
 
 DEADLINE_APPEAL = "appeal.decision"  # p.12(v): 3 months from receipt
 DEADLINE_COMPLAINT = "complaint.decision"  # p.87: 15 or 5 working days from registration
 DEADLINE_COMPLAINT_ANSWER = "complaint.answer"  # p.93: the next working day after the decision
 DEADLINE_COMPLAINT_REMEDY = "complaint.remedy"  # p.89: the certificate within 5 working days
+DEADLINE_COMPLAINT_REGISTRATION = "complaint.registration"  # p.86: the next working day after receipt
 
 
 def appeal_window_closes(attempt: Attempt) -> date:
     """The last day to appeal: APPEAL_WINDOW_DAYS calendar days from the result notice (the signed
-    decision on attestation, or the end of the test while there is none)."""
+    decision on attestation, or the end of the test while there is none); a last day that is not a
+    working day moves to the next working day (Civil Code art. 193)."""
     from registry.models import AttestationDecision
 
     decision = AttestationDecision.objects.filter(attempt=attempt, status="signed").order_by("signed_at").first()
     notified = decision.signed_at if decision and decision.signed_at else attempt.finished_at
     assert notified is not None
-    return calendar.moscow_date(notified) + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+    return calendar.working_day_on_or_after(
+        calendar.moscow_date(notified) + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+    )
 
 
 def appeals_visible_q(user: User) -> Q | None:
@@ -108,23 +113,125 @@ def complaint_get(*, user: User, pk: Any) -> Complaint:
     return complaint
 
 
+def _normalised(text: str) -> str:
+    """Case, «ё», punctuation and spacing do not make another person or another address."""
+    cleaned = re.sub(r"[\W_]+", " ", text.lower().replace("ё", "е"))
+    return " ".join(cleaned.split())
+
+
+def person_key(*, last_name: str, first_name: str, patronymic: str = "") -> str:
+    return _normalised(f"{last_name} {first_name} {patronymic}")[:300]
+
+
+def _addresses(complaint: Complaint) -> set[str]:
+    return {a for a in (_normalised(complaint.residence), _normalised(complaint.postal_address)) if a}
+
+
 def complaint_repeats(complaint: Complaint) -> Complaint | None:
-    """p.91(c): an earlier complaint of the same person on the same subject that was decided."""
+    """p.91(c): an earlier complaint of the same person on the same subject that was decided. The
+    same person is the same cabinet account, or, from any channel (a paper complaint has no
+    account), the same full name with the same residence or postal address."""
+    key = complaint.person_key or person_key(
+        last_name=complaint.last_name, first_name=complaint.first_name, patronymic=complaint.patronymic
+    )
+    same_person = Q(person_key=key)
     if complaint.complainant_id:
-        same_person = Q(complainant_id=complaint.complainant_id)
-    else:
-        same_person = Q(
-            last_name__iexact=complaint.last_name,
-            first_name__iexact=complaint.first_name,
-            residence__iexact=complaint.residence,
-        )
-    return (
+        same_person |= Q(complainant_id=complaint.complainant_id)
+    earlier = (
         Complaint.objects.filter(same_person, subject=complaint.subject, decided_at__isnull=False)
         .filter(status__in=[Complaint.Status.UPHELD, Complaint.Status.REFUSED])
         .exclude(pk=complaint.pk)
         .order_by("-decided_at")
-        .first()
     )
+    addresses = _addresses(complaint)
+    for other in earlier:
+        if complaint.complainant_id and other.complainant_id == complaint.complainant_id:
+            return other
+        if addresses & _addresses(other):
+            return other
+    return None
+
+
+def complaint_registration_due(complaint: Complaint) -> date:
+    """p.86: the last day to register, the next working day after the day of receipt (a complaint
+    received out of office hours counts as received on the next working day)."""
+    return calendar.add_working_days(calendar.effective_receipt_date(complaint.received_at), 1)
+
+
+def complaint_registered_late(complaint: Complaint) -> bool:
+    if complaint.registered_at is None:
+        return False
+    return calendar.moscow_date(complaint.registered_at) > complaint_registration_due(complaint)
+
+
+def complaint_application_for(*, complainant: User | None, email: str, last_name: str) -> Application | None:
+    """The complainant's latest application (the case a remedy such as a certificate to issue acts
+    on): the cabinet account's own, or for a paper complaint the one with the same e-mail address
+    and surname. None when it cannot be told."""
+    applications = Application.objects.exclude(status=Application.Status.DRAFT).order_by("-created_at", "-pk")
+    if complainant is not None:
+        return applications.filter(candidate=complainant).first()
+    if not email:
+        return None
+    surname = _normalised(last_name)
+    for application in applications.filter(Q(email__iexact=email) | Q(candidate__email__iexact=email))[:20]:
+        if _normalised(application.last_name) == surname:
+            return application
+    return None
+
+
+def complaint_handler_position_last(user: User) -> str:
+    """The position the handler signed their last answer with (to prefill the next one)."""
+    return (
+        Complaint.objects.filter(handler=user)
+        .exclude(handler_position="")
+        .order_by("-decided_at")
+        .values_list("handler_position", flat=True)
+        .first()
+        or ""
+    )
+
+
+def complaint_answer_document(complaint: Complaint) -> dict[str, Any]:
+    """The content of the answer that the handler signs (p.94, items a-g), as stable codes and texts:
+    its SHA-256 digest is printed on the answer and kept, so the answer can be checked later."""
+    handler = complaint.handler
+    decided = complaint.decided_at
+    return {
+        "authority": "Министерство труда и социальной защиты Российской Федерации",
+        "handler": handler.full_name if handler else "",
+        "handler_email": handler.email if handler else "",
+        "handler_position": complaint.handler_position,
+        "number": complaint.number,
+        "decided_on": calendar.moscow_date(decided).isoformat() if decided else None,
+        "place": "г. Москва",
+        "official": complaint.official,
+        "complainant": complaint.full_name,
+        "subject": complaint.subject,
+        "grounds": complaint.decision_text,
+        "status": complaint.status,
+        "refusal_ground": complaint.refusal_ground,
+        "silence_ground": complaint.silence_ground,
+        "remedy": complaint.remedy,
+        "remedy_due_on": complaint.remedy_due_on.isoformat() if complaint.remedy_due_on else None,
+    }
+
+
+def complaint_answer_intact(complaint: Complaint) -> bool:
+    """The signed answer still matches the case: the kept content and the case give the kept digest."""
+    from exam.selectors import document_digest
+
+    if not complaint.answer_digest:
+        return False
+    return document_digest(
+        complaint.answer_document
+    ) == complaint.answer_digest and complaint.answer_document == complaint_answer_document(complaint)
+
+
+def complaint_answer_awaits_dispatch(complaint: Complaint) -> bool:
+    """p.93: the answer is signed but has not gone out: a complainant with neither a cabinet nor an
+    e-mail address (or whose e-mail failed) gets it on paper, and staff record the dispatch."""
+    return complaint.answer_signed_at is not None and complaint.answered_at is None
 
 
 def complaint_remedy_open(complaint: Complaint) -> bool:

@@ -18,9 +18,15 @@ from appeals.selectors import (
     DEADLINE_APPEAL,
     DEADLINE_COMPLAINT,
     DEADLINE_COMPLAINT_ANSWER,
+    DEADLINE_COMPLAINT_REGISTRATION,
     DEADLINE_COMPLAINT_REMEDY,
     appeal_window_closes,
+    complaint_answer_document,
+    complaint_application_for,
+    complaint_registered_late,
+    complaint_registration_due,
     complaint_repeats,
+    person_key,
 )
 from core import calendar
 from core.errors import DomainError, NotFound
@@ -33,8 +39,8 @@ from exam.models import Attempt
 MAX_FILES = 10
 
 
-def _require(user: User, role: Role, message: str) -> None:
-    if not has_role(user, role):
+def _require(user: User, role: Role, message: str, *, or_role: Role | None = None) -> None:
+    if not has_role(user, role) and not (or_role is not None and has_role(user, or_role)):
         raise DomainError(message, code="forbidden", status=403)
 
 
@@ -151,8 +157,9 @@ def appeal_vote(
     *, appeal: Appeal, member: User, outcome: str, rescore: Any = (), void: Any = (), opinion: str = ""
 ) -> AppealVote:
     """A member of the commission votes once: uphold (naming the questions to re-score or void) or
-    reject, with an opinion."""
-    _require(member, Role.APPEALS_MEMBER, _("Голосуют члены апелляционной комиссии."))
+    reject, with an opinion. The chair is a member of the commission and votes too, whether or not
+    they also hold the member role."""
+    _require(member, Role.APPEALS_MEMBER, _("Голосуют члены апелляционной комиссии."), or_role=Role.APPEALS_CHAIR)
     if outcome not in AppealVote.Outcome.values:
         raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
     opinion = _text(opinion, field="opinion", label=_("Мнение"), required=False)
@@ -187,10 +194,10 @@ def appeal_vote(
 
 def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     """The chair closes the vote once the quorum has voted. The majority decides (a tie goes the way
-    the chair voted); votes against the majority are kept as dissenting opinions. Upheld: the
-    questions named by at least half of those who voted to uphold are re-scored or voided and the
-    result recomputed; if it becomes a pass, a new decision on attestation follows (and then the
-    certificate) with its own terms from today."""
+    the chair voted, so a tie cannot be decided before the chair has voted); votes against the
+    majority are kept as dissenting opinions. Upheld: the questions named by at least half of those
+    who voted to uphold are re-scored or voided and the result recomputed; if it becomes a pass, a
+    new decision on attestation follows (and then the certificate) with its own terms from today."""
     from exam.services.attempts import attempt_rescore
     from registry.services import attestation_decision_draft
 
@@ -211,6 +218,13 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
         upholding = [v for v in votes if v.outcome == AppealVote.Outcome.UPHOLD]
         rejecting = len(votes) - len(upholding)
         chair_vote = next((v for v in votes if v.member_id == by.pk), None)
+        if len(upholding) == rejecting and chair_vote is None:
+            raise DomainError(
+                _("Голоса разделились поровну (%(n)d — %(n)d): решающий голос председателя, проголосуйте.")
+                % {"n": rejecting},
+                code="tie_without_chair",
+                status=409,
+            )
         upheld = len(upholding) > rejecting or (
             len(upholding) == rejecting and chair_vote is not None and chair_vote.outcome == AppealVote.Outcome.UPHOLD
         )
@@ -275,7 +289,7 @@ def _supersede_decision(appeal: Appeal, attempt: Attempt, by: User) -> None:
     for decision in AttestationDecision.objects.filter(attempt=attempt, superseded=False):
         if decision.kind == AttestationDecision.Kind.REFUSED and attempt.passed:
             AttestationDecision.objects.filter(pk=decision.pk).update(superseded=True)
-            deadline_close(case=decision, kind="attestation.decision")
+            deadline_close(case=decision, kind="attestation.decision", cancelled=True)
             audit_record(
                 case=decision, actor=by, verb="attestation_decision_superseded", action="event", reason=appeal.number
             )
@@ -305,8 +319,10 @@ def complaint_file(
 ) -> Complaint:
     """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet or
     registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
-    Registered at once (p.86: no later than the next working day); decided within 15 working days,
-    or 5 for subjects (d) and (g) (p.87)."""
+    Registered now; p.86 allows until the next working day after receipt, and a later registration
+    is kept as a missed term of its own. Decided within 15 working days of registration, or 5 for
+    subjects (d) and (g) (p.87). Linked to the complainant's latest application when it can be
+    told, so that a remedy (a certificate to issue, p.89) has its case."""
     if channel not in Complaint.Channel.values:
         raise DomainError(_("Неверный способ подачи."), fields={"channel": [_("Неверное значение.")]})
     if channel == Complaint.Channel.PORTAL and complainant is None:
@@ -351,7 +367,8 @@ def complaint_file(
         raise DomainError(
             _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
         )
-    registered_on = calendar.effective_receipt_date(received_at)
+    # A paper complaint registered days after it arrived counts from its actual registration (p.87).
+    registered_on = calendar.effective_receipt_date(now)
     days = (
         settings.COMPLAINT_SHORT_WORKING_DAYS
         if subject in Complaint.SHORT_TERM_SUBJECTS
@@ -366,10 +383,17 @@ def complaint_file(
             subject=subject,
             by_representative=by_representative,
             representative_name=representative,
+            person_key=person_key(
+                last_name=clean["last_name"], first_name=clean["first_name"], patronymic=clean["patronymic"]
+            ),
             received_at=received_at,
+            registered_at=now,
             registered_on=registered_on,
             registered_by=registered_by,
             due_on=calendar.add_working_days(registered_on, days),
+            related_application=complaint_application_for(
+                complainant=complainant, email=clean["email"], last_name=clean["last_name"]
+            ),
             **clean,
         )
         _store(evidence or [], lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
@@ -377,13 +401,30 @@ def complaint_file(
             power_of_attorney or [],
             lambda **kw: ComplaintAttachment(complaint=complaint, kind="power_of_attorney", **kw),
         )
+        late = complaint_registered_late(complaint)
         audit_record(
             case=complaint,
             actor=complainant or registered_by,
             verb="complaint_file",
             to_state=complaint.status,
-            data={"subject": subject, "channel": channel},
+            data={
+                "subject": subject,
+                "channel": channel,
+                "received_at": received_at.isoformat(),
+                "registration_due_on": complaint_registration_due(complaint).isoformat(),
+                "registered_late": late,
+                "related_application": complaint.related_application_id,
+            },
         )
+        # p.86 as a term of its own, met or missed at this moment (the oversight report counts it).
+        deadline_open(
+            case=complaint,
+            kind=DEADLINE_COMPLAINT_REGISTRATION,
+            role=Role.REGISTRAR,
+            started_on=calendar.effective_receipt_date(received_at),
+            working_days=1,
+        )
+        deadline_close(case=complaint, kind=DEADLINE_COMPLAINT_REGISTRATION)
         deadline_open(
             case=complaint,
             kind=DEADLINE_COMPLAINT,
@@ -409,6 +450,9 @@ def complaint_file(
     return complaint
 
 
+COMPLAINT_OUTCOMES = ("uphold", "refuse", "unanswered")
+
+
 def complaint_decide(
     *,
     complaint: Complaint,
@@ -419,28 +463,37 @@ def complaint_decide(
     refusal_ground: str = "",
     silence_ground: str = "",
     address_readable: bool = True,
+    handler_position: str,
 ) -> Complaint:
     """The complaint handler decides (p.88): upheld with a remedy (a certificate to issue within 5
-    working days, p.89), refused on a ground of p.91, or left unanswered on a ground of p.92. A
-    complaint repeating a decided one by the same person on the same subject can only be refused,
-    on ground p.91(c). The answer (p.94) is then rendered, signed by the handler and sent no later
-    than the next working day (p.93)."""
+    working days, p.89), refused (on a ground of p.91, or on the merits), or left unanswered on a
+    ground of p.92. A complaint repeating a decided one by the same person on the same subject can
+    only be refused on ground p.91(c) (or left unanswered under p.92). The handler's position goes
+    on the answer (p.94(a)), which is then rendered, signed by the handler and sent no later than
+    the next working day (p.93)."""
     from appeals.tasks import complaint_answer_send
     from core.tasks import enqueue
 
     _require(by, Role.COMPLAINT_HANDLER, _("Жалобы рассматривает уполномоченное должностное лицо."))
     text = _text(text, field="text", label=_("Основания принятого решения"))
+    handler_position = _text(
+        handler_position, field="handler_position", label=_("Должность подписывающего ответ"), max_length=300
+    )
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if outcome not in COMPLAINT_OUTCOMES:
+            raise DomainError(_("Выберите решение."), fields={"outcome": [_("Обязательное поле.")]})
         repeat_of = complaint_repeats(locked)
+        if repeat_of is not None and not (
+            outcome == "unanswered" or (outcome == "refuse" and refusal_ground == Complaint.RefusalGround.REPEAT)
+        ):
+            raise DomainError(
+                _("По жалобе %(n)s того же заявителя по тому же предмету уже принято решение: отказ по п. 91 «в».")
+                % {"n": repeat_of.number},
+                code="repeat_complaint",
+                fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
+            )
         if outcome == "uphold":
-            if repeat_of is not None:
-                raise DomainError(
-                    _("По жалобе %(n)s того же заявителя по тому же предмету уже принято решение: отказ по п. 91 «в».")
-                    % {"n": repeat_of.number},
-                    code="repeat_complaint",
-                    fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
-                )
             if remedy not in Complaint.Remedy.values:
                 raise DomainError(
                     _("Укажите меры по устранению нарушений."), fields={"remedy": [_("Обязательное поле.")]}
@@ -468,6 +521,7 @@ def complaint_decide(
         else:
             raise DomainError(_("Выберите решение."), fields={"outcome": [_("Обязательное поле.")]})
         locked.decided_at, locked.handler, locked.decision_text = timezone.now(), by, text
+        locked.handler_position = handler_position
         case_transition(
             case=locked,
             name=name,
@@ -476,6 +530,7 @@ def complaint_decide(
             fields=(
                 "decided_at",
                 "handler",
+                "handler_position",
                 "decision_text",
                 "remedy",
                 "remedy_due_on",
@@ -508,28 +563,34 @@ def complaint_decide(
 
 
 def complaint_answer(*, complaint: Complaint) -> Complaint:
-    """Render the answer (p.94: the authority and the deciding official, number, date and place,
-    the complainant, the grounds, the decision, the remedy and its term, how to appeal), signed by
-    the handler, and send it (p.93, p.95). Idempotent."""
+    """Render the answer (p.94: the authority, the deciding official and their position, number,
+    date and place, the official complained of, the complainant, the grounds, the decision, the
+    remedy and its term, how to appeal) and sign it for the handler: the SHA-256 digest of its
+    content, the signer and the time are kept and printed on it (p.95). A cabinet complainant is
+    notified in the cabinet and by e-mail, which is the dispatch (p.93); otherwise the answer goes by
+    e-mail (complaint_answer_emailed) or on paper (complaint_answer_dispatch). Idempotent."""
     from appeals.documents import render_answer_pdf
+    from exam.selectors import document_digest
 
-    if complaint.answered_at is not None or complaint.decided_at is None:
+    if complaint.answer_signed_at is not None or complaint.decided_at is None:
         return complaint
-    pdf = render_answer_pdf(complaint=complaint)
+    signed_at = timezone.now()
+    document = complaint_answer_document(complaint)
+    digest = document_digest(document)
+    pdf = render_answer_pdf(complaint=complaint, signed_at=signed_at, digest=digest)
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.answered_at is not None:
+        locked = Complaint.objects.select_for_update(of=("self",)).select_related("complainant").get(pk=complaint.pk)
+        if locked.answer_signed_at is not None:
             return locked
         locked.answer_pdf.save(f"answer-{locked.number}.pdf", ContentFile(pdf), save=False)
-        locked.answered_at = timezone.now()
-        locked.save(update_fields=["answer_pdf", "answered_at"])
-        deadline_close(case=locked, kind=DEADLINE_COMPLAINT_ANSWER)
+        locked.answer_signed_at, locked.answer_digest, locked.answer_document = signed_at, digest, document
+        locked.save(update_fields=["answer_pdf", "answer_signed_at", "answer_digest", "answer_document"])
         audit_record(
             case=locked,
             actor=locked.handler,
             verb="complaint_answer",
             action="event",
-            data={"sha256": hashlib.sha256(pdf).hexdigest()},
+            data={"sha256": digest, "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signer": locked.handler_id},
         )
         if locked.complainant is not None:
             notification_send(
@@ -538,6 +599,67 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
                 body=f"{locked.get_status_display()}. {locked.decision_text[:500]}",
                 link=locked.cabinet_url(),
             )
+            _answer_dispatched(
+                locked, channel=Complaint.AnswerChannel.CABINET, reference=locked.complainant.email, by=None
+            )
+    return locked
+
+
+def _answer_dispatched(locked: Complaint, *, channel: str, reference: str, by: User | None) -> None:
+    """p.93: the answer went out; its term is met (or missed) by the dispatch, not by the rendering."""
+    locked.answered_at, locked.answer_channel, locked.answer_reference = timezone.now(), channel, reference
+    locked.save(update_fields=["answered_at", "answer_channel", "answer_reference"])
+    deadline_close(case=locked, kind=DEADLINE_COMPLAINT_ANSWER)
+    audit_record(
+        case=locked,
+        actor=by,
+        verb="complaint_answer_dispatch",
+        action="event",
+        reason=reference,
+        data={"channel": channel},
+    )
+
+
+def complaint_answer_emailed(*, complaint: Complaint) -> Complaint:
+    """The answer was e-mailed to the address given on a complaint without a cabinet account (p.95:
+    an electronic document at the complainant's wish): that is its dispatch (p.93)."""
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.answered_at is None and locked.answer_signed_at is not None and locked.email:
+            _answer_dispatched(locked, channel=Complaint.AnswerChannel.EMAIL, reference=locked.email, by=None)
+    return locked
+
+
+def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, reference: str) -> Complaint:
+    """Staff record that the signed answer was sent on paper (by post, with the postal item's
+    number, or handed over): for a complainant with neither a cabinet nor an e-mail address this is
+    the dispatch that meets the term of p.93."""
+    if not (has_role(by, Role.COMPLAINT_HANDLER) or has_role(by, Role.REGISTRAR)):
+        raise DomainError(
+            _("Отправку ответа отмечает регистратор или рассматривающий жалобы."), code="forbidden", status=403
+        )
+    if channel not in Complaint.STAFF_ANSWER_CHANNELS:
+        raise DomainError(
+            _("Выберите способ отправки: почтой или лично."), fields={"channel": [_("Неверное значение.")]}
+        )
+    reference = _text(
+        reference, field="reference", label=_("Номер почтового отправления или отметка о вручении"), max_length=200
+    )
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.answer_signed_at is None:
+            raise DomainError(_("Ответ по жалобе ещё не подписан."), code="answer_not_signed", status=409)
+        if locked.answered_at is not None:
+            raise DomainError(
+                _("Ответ уже направлен %(date)s (%(channel)s).")
+                % {
+                    "date": timezone.localtime(locked.answered_at).strftime("%d.%m.%Y"),
+                    "channel": locked.get_answer_channel_display(),
+                },
+                code="answer_dispatched",
+                status=409,
+            )
+        _answer_dispatched(locked, channel=channel, reference=reference, by=by)
     return locked
 
 

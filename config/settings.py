@@ -293,7 +293,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="attestation@mintrud.
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in, and past the TOTP step for staff who turned it on (core.api).
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.IsAuthenticatedWithSecondFactor"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -336,6 +337,13 @@ NOTICE_DEADLINE_WORKING_DAYS = env.int("NOTICE_DEADLINE_WORKING_DAYS", default=5
 DEADLINE_DUE_SOON_WORKING_DAYS = env.int("DEADLINE_DUE_SOON_WORKING_DAYS", default=3)
 SIGNATURE_CODE_TTL = timedelta(minutes=env.int("SIGNATURE_CODE_TTL_MINUTES", default=10))
 SIGNATURE_CODE_MAX_ATTEMPTS = env.int("SIGNATURE_CODE_MAX_ATTEMPTS", default=5)
+# The key of the HMAC that binds a simple electronic signature's digest, signer and time. Set it on
+# its own so that rotating SECRET_KEY does not turn every earlier signature record invalid.
+SIGNATURE_MAC_KEY = env.str("SIGNATURE_MAC_KEY", default="") or SECRET_KEY
+if len(SIGNATURE_MAC_KEY) < 32:
+    raise ImproperlyConfigured("SIGNATURE_MAC_KEY must be at least 32 characters long")
+# A paper application is registered from the date it arrived (p.27); an older date is a typing error.
+PAPER_RECEIVED_MAX_DAYS = env.int("PAPER_RECEIVED_MAX_DAYS", default=30)
 EXAM_LOGIN_PREFIX = env.str("EXAM_LOGIN_PREFIX", default="sout")
 
 # The attestation test (p.12(g), p.55-58).
@@ -355,6 +363,7 @@ for _name in (
     "REVIEW_DEADLINE_WORKING_DAYS",
     "NOTICE_DEADLINE_WORKING_DAYS",
     "SIGNATURE_CODE_MAX_ATTEMPTS",
+    "PAPER_RECEIVED_MAX_DAYS",
     "EXAM_QUESTION_COUNT",
     "EXAM_PASS_SCORE",
     "EXAM_ATTEMPTS_PER_ADMISSION",
@@ -378,6 +387,14 @@ if "{seq" not in CERTIFICATE_NUMBER_FORMAT or "/" in CERTIFICATE_NUMBER_FORMAT:
 REGISTRY_SIGNING_KEY = env.str("REGISTRY_SIGNING_KEY", default="")  # base64url of an Ed25519 seed
 REGISTRY_PAGE_SIZE = env.int("REGISTRY_PAGE_SIZE", default=20)
 REGISTRY_SEARCH_THRESHOLD = env.float("REGISTRY_SEARCH_THRESHOLD", default=0.4)  # trigram word similarity
+# A change is stamped before its transaction commits: the changes feed gives only changes older than
+# this, so a mirror's cursor never passes a change that commits late.
+REGISTRY_FEED_LAG_SECONDS = env.int("REGISTRY_FEED_LAG_SECONDS", default=5)
+if REGISTRY_FEED_LAG_SECONDS < 0:
+    raise ImproperlyConfigured("REGISTRY_FEED_LAG_SECONDS must be 0 or more")
+# Rate limits tell clients apart by REMOTE_ADDR; X-Forwarded-For is believed only from as many proxies
+# as this says (DRF trusts any X-Forwarded-For when NUM_PROXIES is unset, and a client could rotate it).
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("API_NUM_PROXIES", default=0)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registry"] = env.str("API_THROTTLE_REGISTRY", default="120/min")  # type: ignore[index]
 
 # Appeals (p.12(v), p.65) and complaints (section V).

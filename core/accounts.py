@@ -3,9 +3,15 @@ two-factor sign-in. Failed logins are counted by django-axes (settings AXES_*)."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,3 +103,40 @@ def otp_device_remove(*, user: User) -> None:
 
 def otp_required(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_pending(user: Any) -> bool:
+    """A signed-in staff member with a confirmed TOTP device whose session has not passed the code
+    step (e.g. a session opened before the device was confirmed). Every staff page, the staff API
+    and the admin refuse such a session: the password alone must never be enough."""
+    if not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return False
+    is_verified = getattr(user, "is_verified", None)  # set by django_otp's OTPMiddleware
+    if callable(is_verified) and is_verified():
+        return False
+    return otp_required(user)
+
+
+def session_second_factor_pending(user: Any, session: Any) -> bool:
+    """second_factor_pending for a connection that django_otp's middleware does not see (a
+    WebSocket): the device the session passed the code step with is read from the session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if not getattr(user, "is_authenticated", False) or not user.is_staff or not otp_required(user):
+        return False
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
+    return device is None or device.user_id != user.pk or not device.confirmed
+
+
+class TwoFactorAdminSite(AdminSite):
+    """The Django admin with the product's sign-in: its login page is ours (password, then the TOTP
+    code when the staff member has turned it on), and a session that skipped the code is refused."""
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+        return redirect_to_login(next_url, login_url=reverse("frontend:login"))
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and not second_factor_pending(request.user)

@@ -12,12 +12,12 @@ from core.models import AuditEvent, CalendarDay, Deadline, Notification, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "last_name", "first_name", "is_staff", "is_active"]
+    list_display = ["email", "last_name", "first_name", "position", "is_staff", "is_active"]
     search_fields = ["email", "last_name", "first_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("ФИО", {"fields": ("last_name", "first_name", "patronymic", "phone")}),
-        ("Доступ", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "email_confirmed_at")}),
+        ("Доступ", {"fields": ("position", "is_active", "is_staff", "is_superuser", "groups", "email_confirmed_at")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "last_name", "first_name", "password1", "password2")}),

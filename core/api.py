@@ -3,17 +3,22 @@ Russian message, whatever raised it (a domain rule, a validation, a missing obje
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers, status
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.accounts import second_factor_pending
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -54,7 +59,37 @@ def server_error_body(exc: BaseException) -> dict[str, Any]:
     )
 
 
+class IsAuthenticatedWithSecondFactor(permissions.IsAuthenticated):
+    """The API's default permission: signed in, and a staff member who turned on TOTP has passed the
+    code step in this session (a password-only session is refused, as on the staff pages)."""
+
+    code = "second_factor_required"
+    message = gettext_lazy("Подтвердите вход кодом из приложения-аутентификатора: войдите заново.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return super().has_permission(request, view) and not second_factor_pending(request.user)
+
+
+def _russian_message(exc: exceptions.APIException, context: dict[str, Any]) -> str | None:
+    """Our own message for DRF's errors whose text DRF builds in English (e.g. "JSON parse error - ...")."""
+    request = context.get("request")
+    if isinstance(exc, exceptions.ParseError):
+        return _("Не удалось разобрать тело запроса: проверьте, что это корректный JSON.")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        content_type = getattr(request, "content_type", "") or "—"
+        return _("Тип содержимого «%(type)s» не поддерживается.") % {"type": content_type}
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        method = getattr(request, "method", "") or "—"
+        return _("Метод %(method)s не поддерживается по этому адресу.") % {"method": method}
+    if isinstance(exc, exceptions.NotAcceptable):
+        return _("Запрошенный формат ответа не поддерживается.")
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: DRF imports this module (the default permission) while loading its views.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DomainError):
         return error_response(code=exc.code, message=exc.message, status_code=exc.status, fields=exc.fields)
     if isinstance(exc, Http404):
@@ -73,7 +108,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, exceptions.APIException):
         detail = exc.detail
-        message = str(detail.get("detail", "")) if isinstance(detail, dict) else str(detail)
+        message = _russian_message(exc, context) or (
+            str(detail.get("detail", "")) if isinstance(detail, dict) else str(detail)
+        )
         code = exc.get_codes() if not isinstance(exc.get_codes(), dict | list) else exc.default_code
         body = error_response(code=str(code), message=message, status_code=response.status_code)
         for header in ("Retry-After", "WWW-Authenticate", "Allow"):

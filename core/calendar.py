@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
+from django.utils.dateparse import parse_date, parse_datetime
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -157,3 +158,20 @@ def today() -> date:
     from django.utils import timezone
 
     return moscow_date(timezone.now())
+
+
+def parse_day(text: str) -> date | None:
+    """A YYYY-MM-DD date from user input; None when it is not one (a 30 February included)."""
+    try:
+        return parse_date(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An ISO 8601 moment with its UTC offset from user input; None when it is not one or has no offset."""
+    try:
+        moment = parse_datetime(text.strip())
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None

@@ -53,11 +53,20 @@ class User(PersonName, AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a candidate (registers and confirms the e-mail) or a staff member
     (created by an administrator, given one or more role groups, see core.roles)."""
 
+    class Position(models.TextChoices):
+        """Who may sign what (p.49-50): the director of the Department or a deputy signs an admission
+        notice; only a deputy director signs a refusal letter."""
+
+        DIRECTOR = "director", _("Директор Департамента условий и охраны труда")
+        DEPUTY_DIRECTOR = "deputy_director", _("Заместитель директора Департамента условий и охраны труда")
+        OFFICIAL = "official", _("Должностное лицо Департамента условий и охраны труда")
+
     email = models.EmailField(_("Электронная почта"), unique=True)
     last_name = models.CharField(_("Фамилия"), max_length=100)
     first_name = models.CharField(_("Имя"), max_length=100)
     patronymic = models.CharField(_("Отчество"), max_length=100, blank=True)
     phone = models.CharField(_("Телефон"), max_length=30, blank=True)
+    position = models.CharField(_("Должность"), max_length=20, choices=Position.choices, blank=True)
     is_staff = models.BooleanField(_("Сотрудник министерства"), default=False)
     is_active = models.BooleanField(_("Активна"), default=True)
     email_confirmed_at = models.DateTimeField(_("Почта подтверждена"), null=True, blank=True)
@@ -160,6 +169,9 @@ class Deadline(models.Model):
     started_on = models.DateField(_("Исчисляется от"))
     due_on = models.DateField(_("Срок истекает"), db_index=True)
     completed_at = models.DateTimeField(_("Исполнено"), null=True, blank=True)
+    # A term can end without its step being done (the decision it ran on was superseded): it is
+    # closed like a met one, so nothing waits on it, and left out of the share done on time.
+    cancelled_at = models.DateTimeField(_("Отменён"), null=True, blank=True)
     flagged_at = models.DateTimeField(_("Напоминание отправлено"), null=True, blank=True)
     flag = models.CharField(_("Отметка"), max_length=20, blank=True)
 
@@ -177,6 +189,24 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} до {self.due_on:%d.%m.%Y}"
+
+
+class ReminderDigest(models.Model):
+    """The daily list of due-soon and overdue cases sent to one staff member: one row per person and
+    day, so that a second run of the daily task the same day sends nothing."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("День"))
+    notification = models.ForeignKey(Notification, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ежедневное напоминание о сроках")
+        verbose_name_plural = _("ежедневные напоминания о сроках")
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_reminder_digest_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.day:%d.%m.%Y}"
 
 
 class CalendarDay(models.Model):

@@ -13,8 +13,10 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from core import calendar
 from core.calendar import MOSCOW, moscow_date
 from core.models import Deadline
+from core.selectors import deadline_list_open
 from core.services import deadline_kind_label
 
 
@@ -25,7 +27,7 @@ class Report:
     rows: list[tuple[str, Any]] = field(default_factory=list)  # (label, value) in sections
     sections: list[tuple[str, list[tuple[str, Any]]]] = field(default_factory=list)
     scores: list[int] = field(default_factory=list)  # histogram: count of attempts by score
-    on_time: list[tuple[str, int, int]] = field(default_factory=list)  # (procedure, done on time, done)
+    on_time: list[tuple[str, int, int]] = field(default_factory=list)  # (procedure, on time, fell due)
 
 
 def _span(start: date, end: date) -> tuple[datetime, datetime]:
@@ -114,14 +116,17 @@ def period_report(*, start: date, end: date) -> Report:
         )
     )
 
-    # A term is met when its step was done by the end of the due day, Moscow time.
+    # Each term that fell due in the period: met when its step was done by the end of the due day,
+    # Moscow time; missed when done later or still open after it. A term still running is not
+    # decided yet, and a cancelled one (its decision superseded) was never to be done: both left out.
+    today = calendar.today()
     tally: dict[str, list[int]] = {}
-    done = Deadline.objects.filter(completed_at__gte=since, completed_at__lt=until)
-    for kind, due_on, completed_at in done.values_list("kind", "due_on", "completed_at").iterator():
-        if completed_at is None:
+    due = Deadline.objects.filter(due_on__gte=start, due_on__lte=end, cancelled_at__isnull=True)
+    for kind, due_on, completed_at in due.values_list("kind", "due_on", "completed_at").iterator():
+        if completed_at is None and today <= due_on:
             continue
         counts = tally.setdefault(kind, [0, 0])
-        counts[0] += moscow_date(completed_at) <= due_on
+        counts[0] += completed_at is not None and moscow_date(completed_at) <= due_on
         counts[1] += 1
     report.on_time = sorted((deadline_kind_label(kind), ok, total) for kind, (ok, total) in tally.items())
     return report
@@ -153,10 +158,13 @@ def report_xlsx(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-def open_cases(limit: int = 500) -> list[Deadline]:
-    """Every open case of every procedure, by deadline: the oversight dashboard."""
-    return list(
-        Deadline.objects.filter(completed_at__isnull=True)
-        .select_related("case_type", "assignee")
-        .order_by("due_on", "id")[:limit]
-    )
+OPEN_CASES_SHOWN = 500
+
+
+def open_cases(limit: int | None = None) -> tuple[list[Deadline], int]:
+    """Every open case of every procedure, by deadline: the oversight dashboard. Returns the first
+    ``limit`` (OPEN_CASES_SHOWN) and how many there are in all (the page says when it shows part)."""
+    limit = limit or OPEN_CASES_SHOWN
+    cases = deadline_list_open()
+    shown = list(cases[:limit])
+    return shown, len(shown) if len(shown) < limit else cases.count()

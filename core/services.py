@@ -156,13 +156,17 @@ def deadline_open(
     )
 
 
-def deadline_close(*, case: models.Model, kind: str) -> None:
+def deadline_close(*, case: models.Model, kind: str, cancelled: bool = False) -> None:
+    """End the open term ``kind`` of the case: its step was done, or (``cancelled``) the term no
+    longer runs because what it ran on went away, e.g. a decision superseded after an appeal. A
+    cancelled term is left out of the report's share done within the deadline."""
+    now = timezone.now()
     Deadline.objects.filter(
         case_type=ContentType.objects.get_for_model(case),
         case_id=case.pk,
         kind=kind,
         completed_at__isnull=True,
-    ).update(completed_at=timezone.now())
+    ).update(completed_at=now, cancelled_at=now if cancelled else None)
 
 
 # --- Counters ------------------------------------------------------------------------------------
@@ -178,46 +182,72 @@ def counter_next(*, scope: str, year: int) -> int:
     return Counter.objects.get(scope=scope, year=year).value
 
 
-def deadline_flag_all() -> int:
-    """Mark open deadlines that became due soon or overdue and remind the people responsible (the
-    assignee, or everyone holding the role). Each change of mark reminds once. Returns the count."""
+def deadline_responsible(*, deadline: Deadline) -> list[User]:
+    """Who answers for a term: the assignee, or every active staff member holding its role."""
     from django.contrib.auth.models import Group
+
+    if deadline.assignee_id:
+        return [deadline.assignee] if deadline.assignee is not None and deadline.assignee.is_active else []
+    group = Group.objects.filter(name=deadline.role).first()
+    return list(group.user_set.filter(is_active=True)) if group else []
+
+
+def deadline_remind_all() -> int:
+    """The daily reminder to the responsible staff: each person gets one message (cabinet and
+    e-mail) listing every open term of theirs that is overdue or due soon, overdue first, and at
+    most one a day, however many times the task runs. Also keeps each term's mark up to date.
+    Returns how many people were reminded."""
+    from django.urls import reverse
     from django.utils.translation import gettext as _
 
+    from core.models import ReminderDigest
     from core.selectors import OVERDUE, deadline_list_open, deadline_mark
 
     today = calendar.today()
-    flagged = 0
+    lists: dict[int, tuple[User, list[tuple[str, Deadline]]]] = {}
     for deadline in deadline_list_open():
         mark = deadline_mark(due_on=deadline.due_on, today=today)
-        if not mark or mark == deadline.flag:
+        if mark != deadline.flag:
+            Deadline.objects.filter(pk=deadline.pk).update(flag=mark)
+        if not mark:
             continue
-        with transaction.atomic():
-            updated = Deadline.objects.filter(pk=deadline.pk, completed_at__isnull=True).exclude(flag=mark)
-            if not updated.update(flag=mark, flagged_at=timezone.now()):
-                continue
+        for user in deadline_responsible(deadline=deadline):
+            lists.setdefault(user.pk, (user, []))[1].append((mark, deadline))
+
+    reminded = 0
+    for user, items in lists.values():
+        items.sort(key=lambda item: (item[0] != OVERDUE, item[1].due_on, item[1].pk))
+        overdue = sum(1 for mark, _d in items if mark == OVERDUE)
+        lines = []
+        for mark, deadline in items:
             case = deadline.case
             label = str(case) if case is not None else f"#{deadline.case_id}"
-            link = case.staff_url() if case is not None and hasattr(case, "staff_url") else ""
-            if mark == OVERDUE:
-                subject = _("Просрочен срок: %(case)s") % {"case": label}
-            else:
-                subject = _("Истекает срок: %(case)s") % {"case": label}
-            body = _("Срок «%(kind)s» по делу %(case)s истекает %(due)s.") % {
-                "kind": deadline_kind_label(deadline.kind),
-                "case": label,
-                "due": deadline.due_on.strftime("%d.%m.%Y"),
-            }
-            if deadline.assignee_id:
-                recipients = [deadline.assignee]
-            else:
-                group = Group.objects.filter(name=deadline.role).first()
-                recipients = list(group.user_set.filter(is_active=True)) if group else []
-            for user in recipients:
-                if user is not None:
-                    notification_send(recipient=user, subject=subject, body=body, link=link)
-            flagged += 1
-    return flagged
+            state = _("просрочен") if mark == OVERDUE else _("истекает")
+            lines.append(
+                _("— %(case)s: «%(kind)s», срок %(due)s (%(state)s)")
+                % {
+                    "case": label,
+                    "kind": deadline_kind_label(deadline.kind),
+                    "due": deadline.due_on.strftime("%d.%m.%Y"),
+                    "state": state,
+                }
+            )
+        subject = _("Сроки на %(day)s: просрочено %(overdue)d, истекает %(soon)d") % {
+            "day": today.strftime("%d.%m.%Y"),
+            "overdue": overdue,
+            "soon": len(items) - overdue,
+        }
+        with transaction.atomic():
+            digest, created = ReminderDigest.objects.get_or_create(recipient=user, day=today)
+            if not created:
+                continue
+            digest.notification = notification_send(
+                recipient=user, subject=subject, body="\n".join(lines), link=reverse("frontend:staff_dashboard")
+            )
+            digest.save(update_fields=["notification"])
+            Deadline.objects.filter(pk__in=[d.pk for _m, d in items]).update(flagged_at=timezone.now())
+        reminded += 1
+    return reminded
 
 
 DEADLINE_KINDS: dict[str, str] = {}

@@ -33,10 +33,11 @@ def notification_email(self, notification_id: int) -> None:  # type: ignore[no-u
 
 @shared_task
 def deadline_flag_due() -> int:
-    """Daily: flag open deadlines that are due soon or overdue and remind the responsible staff."""
-    from core.services import deadline_flag_all
+    """Daily: mark open deadlines due soon or overdue and send each responsible staff member the
+    day's list of them (once a day)."""
+    from core.services import deadline_remind_all
 
-    return deadline_flag_all()
+    return deadline_remind_all()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)

@@ -85,6 +85,9 @@ class SittingMonitorConsumer(AsyncJsonWebsocketConsumer):
         if not await self._allowed():
             await self.close(code=4403)
             return
+        if not await self._sitting_exists():
+            await self.close(code=4404)  # before accepting: the snapshot needs the sitting
+            return
         self.group = f"sitting.{self.sitting_id}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -112,15 +115,26 @@ class SittingMonitorConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _allowed(self) -> bool:
+        from core.accounts import session_second_factor_pending
         from core.roles import Role, has_role
 
         user = self.scope.get("user")
-        return bool(user is not None and user.is_authenticated and has_role(user, Role.EXAM_ADMIN))
+        if user is None or not user.is_authenticated or not has_role(user, Role.EXAM_ADMIN):
+            return False
+        return not session_second_factor_pending(user, self.scope.get("session"))
+
+    @database_sync_to_async
+    def _sitting_exists(self) -> bool:
+        from exam.models import Sitting
+
+        return Sitting.objects.filter(pk=self.sitting_id).exists()
 
     @database_sync_to_async
     def _snapshot(self) -> list[dict[str, Any]]:
         from exam import selectors_exam
         from exam.models import Sitting
 
-        sitting = Sitting.objects.get(pk=self.sitting_id)
+        sitting = Sitting.objects.filter(pk=self.sitting_id).first()
+        if sitting is None:  # deleted while watched: an empty room rather than a crashed socket
+            return []
         return selectors_exam.sitting_monitor(sitting)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
 from registry.models import Annulment, AnnulmentReason, AreaOfActivity, AttestationDecision, Certificate, SigningKey
@@ -8,9 +11,15 @@ from registry.models import Annulment, AnnulmentReason, AreaOfActivity, Attestat
 
 @admin.register(AreaOfActivity)
 class AreaOfActivityAdmin(admin.ModelAdmin):
-    """The reference list of areas of activity, maintained by staff."""
+    """The reference list of areas of activity, maintained by staff. An area is never deleted: that
+    would take it off the certificates issued with it. One no longer in use is unticked (``active``)
+    and offered for no new certificate."""
 
     list_display = ["code", "title", "active"]
+    list_filter = ["active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AnnulmentReason)

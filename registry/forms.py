@@ -25,6 +25,12 @@ class HandoverForm(forms.Form):
 class AnnulmentRequestForm(forms.Form):
     reason = forms.ModelChoiceField(label=_("Основание"), queryset=AnnulmentReason.objects.filter(active=True))
     basis = forms.CharField(label=_("Документ-основание (реквизиты)"), max_length=500)
+    basis_file = forms.FileField(
+        label=_("Копия документа-основания"),
+        required=False,
+        help_text=_("PDF, JPEG или PNG."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
     comment = forms.CharField(
         label=_("Пояснение"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

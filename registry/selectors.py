@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from core import calendar
 from core.db import fetch_prepared
@@ -258,10 +260,18 @@ def open_data_rows(
     *, since: datetime | None = None, after_id: int = 0, limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """The published registry row by row, streamed from a server-side cursor in constant memory.
-    With ``since``: the entries changed after that moment (the changes feed), oldest change first."""
+    With ``since``: the entries changed after that moment (the changes feed), oldest change first,
+    and only those changed at least REGISTRY_FEED_LAG_SECONDS ago: a change is stamped before its
+    transaction commits, so a younger stamp may still be joined by one that commits later, behind
+    the cursor of a mirror that has already read past it."""
     qs = published().values(*OPEN_DATA_FIELDS, "id")
     if since is not None:
-        qs = qs.filter(Q(updated_at__gt=since) | Q(updated_at=since, id__gt=after_id)).order_by("updated_at", "id")
+        settled = timezone.now() - timedelta(seconds=feed_lag_seconds())
+        qs = (
+            qs.filter(Q(updated_at__gt=since) | Q(updated_at=since, id__gt=after_id))
+            .filter(updated_at__lte=settled)
+            .order_by("updated_at", "id")
+        )
     else:
         qs = qs.order_by("id")
     if limit is not None:
@@ -276,6 +286,15 @@ def open_data_rows(
             status = Certificate.Status.VALID
         row["status"] = str(status)
         yield row
+
+
+def feed_lag_seconds() -> int:
+    """How long a change waits before the changes feed gives it (REGISTRY_FEED_LAG_SECONDS, 5 by
+    default): longer than a transaction that changes an entry takes to commit."""
+    lag = getattr(settings, "REGISTRY_FEED_LAG_SECONDS", 5)
+    if not isinstance(lag, int) or isinstance(lag, bool) or lag < 0:
+        raise ImproperlyConfigured("REGISTRY_FEED_LAG_SECONDS must be a whole number of seconds, 0 or more")
+    return lag
 
 
 def last_change() -> datetime | None:

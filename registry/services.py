@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from core.services import (
     deadline_open,
     notification_send,
 )
+from exam.files import check_upload
 from exam.models import Attempt
 from registry import signing
 from registry.models import (
@@ -191,9 +194,8 @@ def certificate_issue(
             raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
         application = locked.application
         issued_on = calendar.today()
-        seq = counter_next(scope="certificate", year=issued_on.year)
         certificate = Certificate.objects.create(
-            number=settings.CERTIFICATE_NUMBER_FORMAT.format(year=issued_on.year, seq=seq),
+            number=certificate_number_next(issued_on=issued_on),
             decision=locked,
             candidate=application.candidate,
             last_name=application.last_name,
@@ -220,7 +222,7 @@ def certificate_issue(
         # The PDF is rendered after the commit: the number's lock is not held for a second per PDF.
         certificate_id = certificate.pk
         transaction.on_commit(lambda: enqueue(certificate_render_pdf, certificate_id))
-        deadline_close(case=locked, kind=DEADLINE_CERTIFICATE)
+        # The term of p.12(v) is for issuing *and handing over*: it ends at certificate_handover.
         deadline_open(
             case=certificate,
             kind=DEADLINE_PUBLISH,
@@ -239,6 +241,16 @@ def certificate_issue(
         if publish:
             certificate = certificate_publish(certificate=certificate, by=by)
     return certificate
+
+
+def certificate_number_next(*, issued_on: date) -> str:
+    """The next certificate number in CERTIFICATE_NUMBER_FORMAT (p.61): gap-free within the caller's
+    transaction. The sequence starts again each year only when the number carries the year; a
+    format without {year} counts across the years, so that no number is given twice."""
+    number_format = settings.CERTIFICATE_NUMBER_FORMAT
+    yearly = "{year" in number_format
+    seq = counter_next(scope="certificate", year=issued_on.year if yearly else 0)
+    return number_format.format(year=issued_on.year, seq=seq)
 
 
 def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
@@ -301,16 +313,23 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
     return locked
 
 
+# Russian Post's item identifiers: 14 digits for a domestic item, or the UPU S10 form of 13
+# characters (two letters, eight digits and a check digit, the country code) for an international one.
+TRACKING_NUMBER = re.compile(r"[0-9]{14}|[A-Z]{2}[0-9]{9}[A-Z]{2}")
+
+
 def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
     """Record how the certificate reached the expert (p.60): in person, or by registered mail with
-    its tracking number."""
+    its tracking number. This ends the term of p.12(v) for issuing and handing over the certificate."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Передачу сертификата отмечает специалист по сертификатам."))
-    tracking_number = (tracking_number or "").strip()
+    tracking_number = "".join((tracking_number or "").split()).upper()
     if method not in Certificate.Handover.values:
         raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
-    if method == Certificate.Handover.MAIL and not (tracking_number.isdigit() and 13 <= len(tracking_number) <= 14):
+    if method == Certificate.Handover.MAIL and not TRACKING_NUMBER.fullmatch(tracking_number):
         raise DomainError(
-            _("Укажите почтовый идентификатор: 14 цифр (внутреннее отправление) или 13 символов."),
+            _(
+                "Укажите почтовый идентификатор: 14 цифр (внутреннее отправление) или 13 знаков вида RA123456789RU (международное)."
+            ),
             fields={"tracking_number": [_("Неверный почтовый идентификатор.")]},
         )
     with transaction.atomic():
@@ -319,6 +338,8 @@ def certificate_handover(*, certificate: Certificate, by: User, method: str, tra
         locked.handover_at = timezone.now()
         locked.tracking_number = tracking_number if method == Certificate.Handover.MAIL else ""
         locked.save(update_fields=["handover", "handover_at", "tracking_number"])
+        if locked.decision is not None:  # entries loaded from elsewhere (the generator) have none
+            deadline_close(case=locked.decision, kind=DEADLINE_CERTIFICATE)
         CertificateHistory.objects.create(
             certificate=locked,
             kind=CertificateHistory.Kind.HANDED_OVER,
@@ -339,26 +360,53 @@ def certificate_handover(*, certificate: Certificate, by: User, method: str, tra
 
 
 def annulment_request(
-    *, certificate: Certificate, by: User, reason: AnnulmentReason, basis: str, comment: str = ""
+    *,
+    certificate: Certificate,
+    by: User,
+    reason: AnnulmentReason,
+    basis: str,
+    comment: str = "",
+    basis_file: UploadedFile | None = None,
 ) -> Annulment:
-    """A certificate officer asks to annul a certificate, with a reason from the list and the basis
-    document; a signatory confirms it."""
+    """A certificate officer asks to annul a certificate (valid or expired), with a reason from the
+    list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
+    checked by content); a signatory confirms it."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
     basis = (basis or "").strip()
     if not basis:
         raise DomainError(_("Укажите документ-основание."), fields={"basis": [_("Обязательное поле.")]})
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
+    checked = None
+    if basis_file is not None:
+        try:
+            checked = check_upload(basis_file, name=(basis_file.name or "document")[:255])
+        except DomainError as exc:
+            raise DomainError(exc.message, code=exc.code, fields={"basis_file": exc.fields.get("file", [])}) from exc
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.annulled_on is not None:
             raise DomainError(_("Сертификат уже аннулирован."), code="already_annulled", status=409)
         if locked.annulments.filter(status=Annulment.Status.REQUESTED).exists():
             raise DomainError(_("Аннулирование уже ждёт подтверждения."), code="annulment_pending", status=409)
-        annulment = Annulment.objects.create(
-            certificate=locked, reason=reason, basis=basis, comment=comment.strip(), requested_by=by
-        )
-        audit_record(case=annulment, actor=by, verb="annulment_request", to_state=annulment.status, reason=basis)
+        annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment.strip(), requested_by=by)
+        if checked is not None:
+            extension = checked.content_type.rsplit("/", 1)[-1]
+            annulment.basis_file.save(f"{checked.sha256[:16]}.{extension}", ContentFile(checked.content), save=False)
+        try:
+            annulment.save()
+            audit_record(
+                case=annulment,
+                actor=by,
+                verb="annulment_request",
+                to_state=annulment.status,
+                reason=basis,
+                data={"basis_file_sha256": checked.sha256} if checked is not None else None,
+            )
+        except BaseException:
+            if annulment.basis_file:
+                annulment.basis_file.delete(save=False)
+            raise
         for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
             notification_send(
                 recipient=signatory,
@@ -388,6 +436,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
             reason=locked.basis,
         )
         certificate = Certificate.objects.select_for_update().get(pk=locked.certificate_id)
+        from_state = certificate.status  # valid or expired: an expired certificate is annulled too
         certificate.annulled_on = calendar.today()
         certificate.annulment_reason = locked.reason
         certificate.annulment_basis = locked.basis
@@ -414,7 +463,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
             case=certificate,
             actor=by,
             verb="certificate_annul",
-            from_state=Certificate.Status.VALID,
+            from_state=from_state,
             to_state=Certificate.Status.ANNULLED,
             reason=f"{locked.reason.title}. {locked.basis}",
         )

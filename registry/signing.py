@@ -4,6 +4,10 @@ The private key comes from the REGISTRY_SIGNING_KEY setting (base64url of the 32
 embedded mode, from ``var/registry_ed25519.key``, created on first use. The public keys are published
 with their validity periods (``SigningKey``, ``GET /api/v1/registry/keys/``), so that anybody can check
 a printed certificate offline: decode the record from the QR code, look up the key, verify.
+
+Rotation: configure a new REGISTRY_SIGNING_KEY. The first signature with it publishes the new key
+from that moment and closes the period of the previous one; records signed before stay verifiable,
+as their signing time falls within the old key's period.
 """
 
 from __future__ import annotations
@@ -12,14 +16,24 @@ import base64
 import functools
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
+
+from core import calendar
+
+if TYPE_CHECKING:
+    from registry.models import SigningKey as SigningKeyModel
+
+log = logging.getLogger(__name__)
 
 
 def b64encode(data: bytes) -> str:
@@ -52,6 +66,10 @@ def _seed() -> bytes:
             raise ValueError("REGISTRY_SIGNING_KEY must be base64url of 32 bytes")
         return seed
     path = settings.VAR_DIR / "registry_ed25519.key"
+    if not (settings.DEBUG or settings.TESTING):
+        # Not refused: `make run` serves the embedded mode with its defaults. In service the
+        # ministry's key must come from the setting, not from a file this server made up.
+        log.warning("REGISTRY_SIGNING_KEY is not set: registry records are signed with the generated key in %s", path)
     if not path.exists():
         import secrets
 
@@ -68,19 +86,31 @@ def current_key() -> Key:
     return Key(key_id=key_id, private=private)
 
 
-def publish_current_key() -> None:
-    """Make sure the current key is in the published list (from now on)."""
+def publish_current_key() -> SigningKeyModel:
+    """Make sure the current key is in the published list, valid from the moment it is first
+    published; publishing a new key closes the validity period of the keys before it."""
     from registry.models import SigningKey
 
     key = current_key()
-    SigningKey.objects.get_or_create(
-        key_id=key.key_id, defaults={"public_key": b64encode(key.public_raw), "valid_from": timezone.now()}
-    )
+    published = SigningKey.objects.filter(key_id=key.key_id).first()
+    if published is not None:
+        return published
+    with transaction.atomic():
+        now = timezone.now()
+        published, created = SigningKey.objects.get_or_create(
+            key_id=key.key_id, defaults={"public_key": b64encode(key.public_raw), "valid_from": now}
+        )
+        if created:
+            SigningKey.objects.filter(valid_to__isnull=True).exclude(pk=published.pk).update(valid_to=now)
+    return published
 
 
 def sign(record: dict[str, Any]) -> tuple[str, str]:
-    """Sign a record with the current key: (key id, signature in base64url)."""
-    publish_current_key()
+    """Sign a record with the current key: (key id, signature in base64url). A key whose period
+    was closed (configured again after a rotation) signs nothing: its signatures would not verify."""
+    published = publish_current_key()
+    if published.valid_to is not None:
+        raise ImproperlyConfigured(f"REGISTRY_SIGNING_KEY {published.key_id} was retired on {published.valid_to}")
     key = current_key()
     return key.key_id, b64encode(key.private.sign(canonical(record)))
 
@@ -92,13 +122,11 @@ def verify(record: dict[str, Any], signature: str, key_id: str) -> bool:
     key = SigningKey.objects.filter(key_id=key_id).first()
     if key is None:
         return False
+    # A record without its signing time cannot be placed within the key's validity period.
     signed_at = record.get("signed_at")
-    if signed_at:
-        from django.utils.dateparse import parse_datetime
-
-        when = parse_datetime(str(signed_at))
-        if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
-            return False
+    when = calendar.parse_moment(str(signed_at)) if signed_at else None
+    if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(b64decode(key.public_key)).verify(b64decode(signature), canonical(record))
     except (InvalidSignature, ValueError):

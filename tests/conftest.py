@@ -109,9 +109,21 @@ PASSWORD = "correct-horse-battery-9"
 
 
 def make_user(
-    email: str, *, last: str, first: str, patronymic: str = "", roles: tuple[str, ...] = (), staff: bool = False
+    email: str,
+    *,
+    last: str,
+    first: str,
+    patronymic: str = "",
+    roles: tuple[str, ...] = (),
+    staff: bool = False,
+    position: str | None = None,
 ) -> Any:
+    """A user with the test password; a signatory is a deputy director unless told otherwise (a deputy may
+    sign both admission notices and refusal letters, p.49-50)."""
     from core.models import User
+
+    if position is None:
+        position = User.Position.DEPUTY_DIRECTOR if "signatory" in roles else ""
 
     user = User.objects.create_user(
         email,
@@ -121,6 +133,7 @@ def make_user(
         patronymic=patronymic,
         is_staff=staff or bool(roles),
         email_confirmed_at=timezone.now(),
+        position=position,
     )
     if roles:
         # get_or_create: transactional tests flush the groups the migration created.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -48,8 +49,14 @@ def _application(request: Request, pk: Any, *, log_view: str | None = None) -> A
 class ApplicationListApi(APIView):
     @extend_schema(responses={200: s.ApplicationListSerializer(many=True)}, summary="Заявления, доступные пользователю")
     def get(self, request: Request) -> Response:
-        qs = selectors.application_list_for(user=request_user(request)).order_by("-created_at")[:200]
-        return Response(s.ApplicationListSerializer(qs, many=True).data)
+        user = request_user(request)
+        applications = list(selectors.application_list_for(user=user).order_by("-created_at")[:200])
+        if user.is_staff:
+            # The list names the candidates: each file it shows is logged as viewed, as a page would.
+            with transaction.atomic():
+                for application in applications:
+                    audit_file_viewed(case=application, viewer=user, what="list_view_api", ip=client_ip(request))
+        return Response(s.ApplicationListSerializer(applications, many=True).data)
 
     @extend_schema(
         request=None, responses={201: s.ApplicationSerializer, **ERRORS}, summary="Начать заявление (черновик)"
@@ -157,7 +164,7 @@ class ApplicationSubmitApi(APIView):
 class ApplicationTimelineApi(APIView):
     @extend_schema(responses={200: s.StepSerializer(many=True), **ERRORS}, summary="Ход рассмотрения (п. 40, 68)")
     def get(self, request: Request, pk: int) -> Response:
-        application = _application(request, pk)
+        application = _application(request, pk, log_view="timeline_view_api")
         return Response(s.StepSerializer(selectors.application_timeline(application), many=True).data)
 
 
@@ -266,6 +273,10 @@ class ExamPasswordApi(APIView):
         if credential is None:
             raise NotFound(_("Уведомление о допуске не найдено."))
         password = services.exam_password_issue(credential=credential, by=request_user(request), ip=client_ip(request))
+        if request_user(request).is_staff:
+            audit_file_viewed(
+                case=application, viewer=request_user(request), what="exam_password_api", ip=client_ip(request)
+            )
         response = Response({"login": credential.login, "password": password})
         response["Cache-Control"] = "no-store"
         return response

@@ -203,6 +203,14 @@ def _attachment_path(instance: Attachment, filename: str) -> str:
     return f"applications/{instance.application_id}/{uuid.uuid4().hex}"
 
 
+class AttachmentManager(models.Manager["Attachment"]):
+    """The documents of the draft: without the ones the candidate removed after an earlier
+    submission had signed them (kept, with their files, so that submission can still be verified)."""
+
+    def get_queryset(self) -> models.QuerySet[Attachment]:
+        return super().get_queryset().filter(detached_at__isnull=True)
+
+
 class Attachment(models.Model):
     """A document of p.15(b)-(d): PDF, JPEG or PNG, checked by content."""
 
@@ -223,10 +231,17 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(default=timezone.now)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Removed from the draft, but named in a signed submission: hidden from the draft, never deleted.
+    detached_at = models.DateTimeField(null=True, blank=True)
+
+    all_objects = models.Manager()
+    # The default manager, also behind ``application.attachments``: the draft's documents.
+    objects = AttachmentManager()
 
     class Meta:
         ordering = ["kind", "id"]
         verbose_name = _("приложенный документ")
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.original_name
@@ -274,6 +289,11 @@ class Submission(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     signature_method = models.CharField(max_length=40, blank=True)
     digest = models.CharField(max_length=64, blank=True)
+    # The e-mail the code was sent to and the challenge it confirmed; with the fields above they are
+    # bound by ``signature_mac`` (HMAC-SHA256 keyed by SIGNATURE_MAC_KEY), so none can be changed.
+    signer_email = models.EmailField(blank=True)
+    challenge = models.ForeignKey(SignatureChallenge, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signature_mac = models.CharField(max_length=64, blank=True)
     document = models.JSONField(_("Подписанный документ"), default=dict)
     paper_documents = models.JSONField(_("Представленные бумажные документы"), default=list, blank=True)
 

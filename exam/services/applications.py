@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core import calendar
@@ -66,6 +68,25 @@ def _own_editable(application: Application, by: User) -> Application:
 
 # --- Drafts ------------------------------------------------------------------------------------
 
+IN_PROGRESS = (S.REGISTERED, S.UNDER_REVIEW, S.DECISION_DRAFTED)
+
+
+def _refuse_if_case_in_progress(candidate: User, *, exclude: Application | None = None, staff: bool = False) -> None:
+    """One case at a time: a registered application of the candidate that is not decided yet blocks
+    another one. The caller holds the lock on the candidate's row."""
+    current = candidate.applications.filter(status__in=IN_PROGRESS)
+    if exclude is not None:
+        current = current.exclude(pk=exclude.pk)
+    found = current.first()
+    if found is None:
+        return
+    message = (
+        _("У заявителя уже есть заявление на рассмотрении: %(n)s.")
+        if staff
+        else _("У вас уже есть заявление на рассмотрении: %(n)s.")
+    )
+    raise DomainError(message % {"n": found.registration_number}, code="application_in_progress", status=409)
+
 
 def application_start(*, candidate: User) -> Application:
     """Open a draft for the candidate, or return the one being prepared. One case at a time: a new
@@ -74,15 +95,10 @@ def application_start(*, candidate: User) -> Application:
         raise DomainError(_("Заявление подаёт заявитель, а не сотрудник."), status=403, code="forbidden")
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=candidate.pk).first()
-        current = candidate.applications.exclude(status__in=[S.ADMITTED, S.REFUSED]).first()
+        _refuse_if_case_in_progress(candidate)
+        current = candidate.applications.filter(status__in=Application.EDITABLE).first()
         if current is not None:
-            if current.is_editable:
-                return current
-            raise DomainError(
-                _("У вас уже есть заявление на рассмотрении: %(n)s.") % {"n": current.registration_number},
-                code="application_in_progress",
-                status=409,
-            )
+            return current
         application = Application.objects.create(
             candidate=candidate,
             channel=Channel.PORTAL,
@@ -174,19 +190,29 @@ def attachment_add(*, application: Application, by: User, kind: str, upload: Upl
 
 
 def attachment_remove(*, attachment: Attachment, by: User) -> None:
+    """Remove a document from the draft. A document an earlier submission signed stays stored (only
+    detached from the draft): that submission must remain verifiable against its files (p.39)."""
     with transaction.atomic():
-        _own_editable(attachment.application, by)
+        locked = _own_editable(attachment.application, by)
         name, sha = attachment.original_name, attachment.sha256
-        storage, path = attachment.file.storage, attachment.file.name
-        attachment.delete()
+        signed = any(
+            item.get("id") == attachment.pk
+            for document in locked.submissions.values_list("document", flat=True)
+            for item in (document or {}).get("attachments", [])
+        )
+        if signed:
+            Attachment.all_objects.filter(pk=attachment.pk).update(detached_at=timezone.now())
+        else:
+            storage, path = attachment.file.storage, attachment.file.name
+            attachment.delete()
+            transaction.on_commit(lambda: storage.delete(path))
         audit_record(
-            case=attachment.application,
+            case=locked,
             actor=by,
             verb="attachment_remove",
             action="event",
-            data={"name": name, "sha256": sha},
+            data={"name": name, "sha256": sha, "kept_for_submission": signed},
         )
-        transaction.on_commit(lambda: storage.delete(path))
 
 
 # --- Simple electronic signature (p.39) --------------------------------------------------------
@@ -278,6 +304,8 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
         challenge = SignatureChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.used_at is not None:
             raise DomainError(_("Этот код уже использован."), code="code_used", status=409)
+        User.objects.select_for_update().filter(pk=by.pk).first()
+        _refuse_if_case_in_progress(by, exclude=locked)
         document = application_document(locked)
         digest = document_digest(document)
         if digest != challenge.digest:
@@ -295,11 +323,14 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
             received_at=now,
             submitted_by=by,
             signer=by,
+            signer_email=by.email,
             signed_at=now,
+            challenge=challenge,
             signature_method=SIGNATURE_METHOD,
             digest=digest,
             document=document,
         )
+        submission.signature_mac = signature_mac(submission)
         _accept_or_refuse(locked, submission, by=by, missing=application_missing_items(locked), ip=ip)
     return submission
 
@@ -337,7 +368,10 @@ def _accept_or_refuse(
             )
         return
     registration_date = calendar.effective_receipt_date(received_at)
-    seq = counter_next(scope="application", year=registration_date.year)
+    # A yearly series restarts each year; a format without {year} needs one series for all years, or
+    # the numbers of the new year would repeat the old ones.
+    year_series = "{year" in settings.APPLICATION_NUMBER_FORMAT
+    seq = counter_next(scope="application", year=registration_date.year if year_series else 0)
     application.registration_number = settings.APPLICATION_NUMBER_FORMAT.format(year=registration_date.year, seq=seq)
     application.registered_at = timezone.now()
     application.registration_date = registration_date
@@ -416,6 +450,12 @@ def application_register_paper(
         raise DomainError(
             _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
         )
+    if received_at < timezone.now() - timedelta(days=settings.PAPER_RECEIVED_MAX_DAYS):
+        raise DomainError(
+            _("Время поступления не может быть раньше чем %(n)d дней назад: проверьте дату.")
+            % {"n": settings.PAPER_RECEIVED_MAX_DAYS},
+            fields={"received_at": [_("Неверное значение.")]},
+        )
     candidate = None
     if candidate_email:
         candidate = User.objects.filter(email__iexact=candidate_email, is_staff=False).first()
@@ -425,6 +465,9 @@ def application_register_paper(
                 fields={"candidate_email": [_("Учётная запись не найдена.")]},
             )
     with transaction.atomic():
+        if candidate is not None:
+            User.objects.select_for_update().filter(pk=candidate.pk).first()
+            _refuse_if_case_in_progress(candidate, staff=True)
         application = Application.objects.create(candidate=candidate, channel=channel)
         audit_record(
             case=application, actor=by, verb="create", to_state=application.status, ip=ip, data={"channel": channel}
@@ -452,15 +495,42 @@ class SignatureCheck:
     problems: list[str]
 
 
+def signature_mac(submission: Submission) -> str:
+    """HMAC-SHA256 over what the simple electronic signature binds: the digest of the document, the
+    signer (id and e-mail), the time of signing and the code's challenge (p.39)."""
+    signed_at = submission.signed_at.astimezone(UTC).isoformat() if submission.signed_at else ""
+    record = {
+        "application": submission.application_id,
+        "digest": submission.digest,
+        "signer": submission.signer_id,
+        "signer_email": submission.signer_email,
+        "signed_at": signed_at,
+        "challenge": submission.challenge_id,
+        "method": submission.signature_method,
+    }
+    message = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return salted_hmac(
+        "exam.submission-signature", message, secret=settings.SIGNATURE_MAC_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
 def signature_verify(*, submission: Submission) -> SignatureCheck:
-    """Check a signed submission against what is stored now: the digest of the signed document, and
-    each attachment's bytes against the SHA-256 the document names."""
+    """Check a signed submission against what is stored now: the signature record (signer, time and
+    digest under their HMAC), the digest of the signed document, and each attachment's bytes against
+    the SHA-256 the document names."""
     if not submission.is_signed:
         return SignatureCheck(valid=False, problems=[_("Подача не подписана электронной подписью.")])
     problems: list[str] = []
+    if not submission.signature_mac:
+        problems.append(
+            _("Запись о подписи не заверена (создана до введения кода проверки): подписавший и время не подтверждены.")
+        )
+    elif not hmac.compare_digest(signature_mac(submission), submission.signature_mac):
+        problems.append(_("Запись о подписи изменена: подписавший, время или отпечаток не совпадают с подписанными."))
     if document_digest(submission.document) != submission.digest:
         problems.append(_("Содержимое подписанного документа изменено."))
-    current = {a.pk: a for a in submission.application.attachments.all()}
+    # Documents removed from the draft since are kept for this check (attachment_remove).
+    current = {a.pk: a for a in Attachment.all_objects.filter(application_id=submission.application_id)}
     for item in submission.document.get("attachments", []):
         attachment = current.get(item["id"])
         if attachment is None:

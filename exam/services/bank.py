@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -53,7 +54,25 @@ class QuestionData:
     options: list[str]
     correct: list[int]  # 0-based
     topic_title: str = ""
-    retired: bool = False
+    retired: bool | None = None  # None: not given, the question keeps its state
+
+
+_RETIRED_YES = ("1", "да", "yes", "true")
+_RETIRED_NO = ("0", "нет", "no", "false")
+
+
+def _retired_value(value: Any) -> tuple[bool | None, str | None]:
+    """An explicit retired flag (true/false, 1/0, «да»/«нет»), or None when it is not given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool):
+        return value, None
+    text = str(value).strip().lower()
+    if text in _RETIRED_YES:
+        return True, None
+    if text in _RETIRED_NO:
+        return False, None
+    return None, _("признак «retired» указывается как «да» или «нет»")
 
 
 def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[str]]:
@@ -80,7 +99,13 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
         problems.append(_("варианты ответа должны быть списком"))
         options: list[str] = []
     else:
-        options = [str(o).strip() for o in options_raw if o is not None and str(o).strip()]
+        texts = ["" if o is None else str(o).strip() for o in options_raw]
+        while texts and not texts[-1]:
+            texts.pop()  # empty cells after the last option
+        if "" in texts:
+            # Dropping it would renumber the options after it and move the correct answer.
+            problems.append(_("вариант ответа %(n)d пуст, а после него есть заполненные") % {"n": texts.index("") + 1})
+        options = [t for t in texts if t]
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
             problems.append(
                 _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
@@ -109,6 +134,9 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
             elif len(numbers) == len(options):
                 problems.append(_("все варианты отмечены правильными"))
             correct = [n - 1 for n in numbers]
+    retired, retired_problem = _retired_value(raw.get("retired"))
+    if retired_problem:
+        problems.append(retired_problem)
     if problems:
         return None, problems
     return (
@@ -119,7 +147,7 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
             options=options,
             correct=correct,
             topic_title=str(raw.get("topic_title") or "").strip(),
-            retired=bool(raw.get("retired")),
+            retired=retired,
         ),
         [],
     )
@@ -138,9 +166,27 @@ def _new_version(question: Question, data: QuestionData, by: User | None) -> Que
     return version
 
 
+def _edit_in_place(current: QuestionVersion | None, data: QuestionData) -> bool:
+    """Change a version never shown in an attempt, if it still is not when the row is written.
+
+    A test being built draws versions without locking them and marks them shown at the end of its
+    transaction: the condition on ``shown`` is checked by the database, so a version marked shown
+    since it was read is left alone (and the edit becomes a new version). The number of options
+    must stay: a test that drew the version already stored an option order for that many."""
+    if current is None or current.shown or len(current.options) != len(data.options):
+        return False
+    updated = QuestionVersion.objects.filter(pk=current.pk, shown=False).update(
+        text=data.text, options=data.options, correct=data.correct
+    )
+    if updated:
+        current.text, current.options, current.correct = data.text, data.options, data.correct
+    return bool(updated)
+
+
 def question_save(*, data: QuestionData, by: User | None, is_sample: bool = False) -> Question:
     """Create a question or change it. A version already shown in an attempt is never changed: the
-    edit becomes the next version, and attempts keep the version they showed."""
+    edit becomes the next version, and attempts keep the version they showed. A retired flag left
+    out (None) keeps the question's state."""
     with transaction.atomic():
         topic = Topic.objects.filter(code=data.topic).first()
         if topic is None:
@@ -165,10 +211,7 @@ def question_save(*, data: QuestionData, by: User | None, is_sample: bool = Fals
                 question.topic = topic
                 question.save(update_fields=["topic"])
             if not unchanged:
-                if current is not None and not current.shown:
-                    current.text, current.options, current.correct = data.text, data.options, data.correct
-                    current.save(update_fields=["text", "options", "correct"])
-                else:
+                if not _edit_in_place(current, data):
                     _new_version(question, data, by)
                 audit_record(
                     case=question,
@@ -178,7 +221,7 @@ def question_save(*, data: QuestionData, by: User | None, is_sample: bool = Fals
                     data={"version": question.current.number if question.current else None},
                 )
         retired = question.retired_at is not None
-        if data.retired != retired:
+        if data.retired is not None and data.retired != retired:
             question.retired_at = timezone.now() if data.retired else None
             question.save(update_fields=["retired_at"])
             audit_record(
@@ -209,35 +252,71 @@ def question_retire(*, question: Question, by: User, retire: bool = True) -> Que
     return locked
 
 
-def blueprint_set(*, counts: dict[str, int], by: User | None) -> None:
-    """How many questions of each topic make up a test. Each count must fit the active questions of
-    its topic; zero removes the topic from the blueprint."""
-    if by is not None:
-        _require_admin(by)
+def _blueprint_count(value: Any) -> int | None:
+    """A count of questions: a whole number from 0 (an integer, or digits in a file), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def blueprint_problems(*, counts: dict[str, Any], available: dict[str, int]) -> dict[str, list[str]]:
+    """What is wrong with a blueprint, by topic code (and "total"): an unknown topic, a count that
+    is not a whole number from 0, more questions than the topic's active ones, or a total below the
+    pass score (p.57), which nobody could reach. ``available`` has the active questions of each
+    known topic."""
     errors: dict[str, list[str]] = {}
-    topics = {t.code: t for t in Topic.objects.all()}
-    for code, count in counts.items():
-        topic = topics.get(code)
-        if topic is None:
+    total = 0
+    for code, value in counts.items():
+        if code not in available:
             errors[code] = [_("Неизвестная тема.")]
             continue
-        if not isinstance(count, int) or count < 0:
+        count = _blueprint_count(value)
+        if count is None:
             errors[code] = [_("Укажите целое неотрицательное число.")]
             continue
-        available = topic.questions.filter(retired_at__isnull=True).count()
-        if count > available:
-            errors[code] = [_("В теме только %(n)d действующих вопросов.") % {"n": available}]
-    if not errors and sum(counts.values()) == 0:
-        errors["total"] = [_("В тесте должен быть хотя бы один вопрос.")]
+        if count > available[code]:
+            errors[code] = [_("В теме только %(n)d действующих вопросов.") % {"n": available[code]}]
+        total += count
+    if not errors:
+        if total == 0:
+            errors["total"] = [_("В тесте должен быть хотя бы один вопрос.")]
+        elif total < settings.EXAM_PASS_SCORE:
+            errors["total"] = [
+                _(
+                    "В тесте %(n)d вопросов, а для сдачи нужно не меньше %(min)d правильных ответов: "
+                    "такой тест сдать невозможно."
+                )
+                % {"n": total, "min": settings.EXAM_PASS_SCORE}
+            ]
+    return errors
+
+
+def blueprint_set(*, counts: dict[str, Any], by: User | None) -> None:
+    """How many questions of each topic make up a test. Each count must fit the active questions of
+    its topic, and the total must reach the pass score (p.57); zero removes the topic from the
+    blueprint."""
+    if by is not None:
+        _require_admin(by)
+    topics = {t.code: t for t in Topic.objects.all()}
+    available = dict.fromkeys(topics, 0)
+    active = Question.objects.filter(retired_at__isnull=True).values_list("topic__code", flat=True)
+    for code in active:
+        available[code] += 1
+    errors = blueprint_problems(counts=counts, available=available)
     if errors:
         raise DomainError(_("Проверьте состав теста."), fields=errors)
+    clean = {code: _blueprint_count(value) or 0 for code, value in counts.items()}
     with transaction.atomic():
         BlueprintItem.objects.all().delete()
         BlueprintItem.objects.bulk_create(
-            [BlueprintItem(topic=topics[code], count=count) for code, count in counts.items() if count]
+            [BlueprintItem(topic=topics[code], count=count) for code, count in clean.items() if count]
         )
         if by is not None:  # configuration, not a case: recorded against the administrator
-            audit_record(case=by, actor=by, verb="blueprint_set", action="event", data=counts)
+            audit_record(case=by, actor=by, verb="blueprint_set", action="event", data=clean)
 
 
 # --- Import and export ---------------------------------------------------------------------------
@@ -249,13 +328,14 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (row, code, problems)
+    blueprint_errors: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic or total, problems)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.blueprint_errors
 
 
-def parse_json(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, int] | None]:
+def parse_json(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any] | None]:
     """Rows, topic titles and the blueprint from a JSON bank (format sout-question-bank/1)."""
     try:
         data = json.loads(content.decode("utf-8-sig"))
@@ -270,11 +350,15 @@ def parse_json(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], di
         if isinstance(topic, dict) and topic.get("code"):
             topics[str(topic["code"])] = str(topic.get("title") or "")
     rows = [q if isinstance(q, dict) else {"_invalid": True} for q in data["questions"]]
-    blueprint = data.get("blueprint") if isinstance(data.get("blueprint"), dict) else None
+    blueprint = data.get("blueprint")
+    if blueprint is not None and not isinstance(blueprint, dict):
+        raise DomainError(
+            _("Состав теста (ключ «blueprint») должен сопоставлять коду темы число вопросов."), code="invalid_file"
+        )
     return rows, topics, blueprint
 
 
-def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, int] | None]:
+def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any] | None]:
     """Rows from the first sheet of an XLSX workbook with the columns of ``XLSX_HEADER``."""
     from openpyxl import load_workbook
 
@@ -304,27 +388,45 @@ def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], di
                 "topic": record.get("topic"),
                 "topic_title": record.get("topic_title") or "",
                 "text": record.get("text"),
-                "options": [o for o in options if o is not None and str(o).strip()],
+                "options": options,  # empty cells as they are: validate_question judges them
                 "correct": str(correct) if correct is not None else "",
-                "retired": str(record.get("retired") or "").strip().lower() in ("1", "да", "yes", "true"),
             }
         )
+        if "retired" in header:  # without the column the questions keep their state
+            rows[-1]["retired"] = record.get("retired")
         if record.get("topic") and record.get("topic_title"):
             topics[str(record["topic"]).strip()] = str(record["topic_title"]).strip()
     return rows, topics, None
+
+
+def _active_after_import(clean: list[QuestionData], topics: set[str]) -> dict[str, int]:
+    """The active questions of each topic once ``clean`` is imported (for checking a blueprint)."""
+    state = {
+        code: (topic, retired_at is not None)
+        for code, topic, retired_at in Question.objects.values_list("code", "topic__code", "retired_at")
+    }
+    for data in clean:
+        _old_topic, was_retired = state.get(data.code, ("", False))
+        state[data.code] = (data.topic, was_retired if data.retired is None else data.retired)
+    available = dict.fromkeys(topics, 0)
+    for topic, retired in state.values():
+        if not retired:
+            available[topic] = available.get(topic, 0) + 1
+    return available
 
 
 def bank_import(
     *,
     rows: list[dict[str, Any]],
     topics: dict[str, str],
-    blueprint: dict[str, int] | None,
+    blueprint: dict[str, Any] | None,
     by: User | None,
     sample: bool = False,
 ) -> ImportReport:
-    """Validate every row, and import all of them only if none is wrong (the report lists each
-    problem with its row number). Existing questions are updated (a new version if the old one was
-    shown); new topics need a title."""
+    """Validate every row and the blueprint, and import all of them only if nothing is wrong (the
+    report lists each problem with its row number, and the blueprint's by topic, checked against
+    the bank as it would be after the import). Existing questions are updated (a new version if the
+    old one was shown); new topics need a title."""
     if by is not None:
         _require_admin(by)
     report = ImportReport(rows=len(rows))
@@ -348,7 +450,15 @@ def bank_import(
         elif data is not None:
             data.topic_title = data.topic_title or topics.get(data.topic, "")
             clean.append(data)
-    if report.errors:
+    if blueprint:
+        problems_by_topic = blueprint_problems(
+            counts={str(k): v for k, v in blueprint.items()},
+            available=_active_after_import(clean, known_topics | {d.topic for d in clean}),
+        )
+        report.blueprint_errors = [
+            (_("всего") if code == "total" else code, problems) for code, problems in problems_by_topic.items()
+        ]
+    if not report.ok:
         return report
     existing = set(Question.objects.filter(code__in=seen).values_list("code", flat=True))
     with transaction.atomic():
@@ -361,7 +471,7 @@ def bank_import(
         for data in clean:
             question_save(data=data, by=by, is_sample=sample)
         if blueprint:
-            blueprint_set(counts={str(k): int(v) for k, v in blueprint.items()}, by=None)
+            blueprint_set(counts={str(k): v for k, v in blueprint.items()}, by=None)
     report.created = len(seen - existing)
     report.updated = len(seen & existing)
     return report
@@ -416,7 +526,7 @@ def bank_export_xlsx() -> bytes:
                 row["text"],
                 *options,
                 ",".join(str(c) for c in row["correct"]),
-                "да" if row["retired"] else "",
+                "да" if row["retired"] else "нет",  # explicit: an empty cell leaves the state as it is
             ]
         )
     buffer = io.BytesIO()

@@ -177,7 +177,8 @@ def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None
 
 
 def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Decision:
-    """A signatory who did not draft it signs the decision (p.49-50). Then the admission notice or
+    """A signatory who did not draft it signs the decision: an admission notice the director of the
+    Department or a deputy, a refusal letter a deputy director (p.49-50). Then the admission notice or
     refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
     login is created (p.53)."""
     from core.tasks import enqueue
@@ -190,6 +191,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             raise DomainError(
                 _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
             )
+        _require_position(by, locked)
         if locked.kind == Decision.Kind.ADMISSION:
             assert locked.sitting is not None
             if locked.sitting.starts_at <= timezone.now():
@@ -228,6 +230,24 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             )
         transaction.on_commit(lambda: enqueue(notice_issue, locked.pk))
     return locked
+
+
+def _require_position(by: User, decision: Decision) -> None:
+    if decision.kind == Decision.Kind.REFUSAL:
+        if by.position != User.Position.DEPUTY_DIRECTOR:
+            raise DomainError(
+                _(
+                    "Письмо об отказе в аттестационном испытании подписывает заместитель директора Департамента (п. 50)."
+                ),
+                code="signatory_position",
+                status=403,
+            )
+    elif by.position not in (User.Position.DIRECTOR, User.Position.DEPUTY_DIRECTOR):
+        raise DomainError(
+            _("Уведомление о допуске подписывает директор Департамента или его заместитель (п. 49)."),
+            code="signatory_position",
+            status=403,
+        )
 
 
 def _exam_login(application: Application) -> str:

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core import accounts
 from core.errors import DomainError
 from core.forms import LoginForm, OTPTokenForm, RegistrationForm
-from frontend.views.common import apply_error
+from frontend.views.common import apply_error, second_factor_redirect
 
 PENDING_KEY = "pending_2fa_user"
 PENDING_NEXT = "pending_2fa_next"
@@ -104,6 +104,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_staff:
         return redirect("frontend:cabinet")
+    if accounts.second_factor_pending(user):
+        # Without the code, a password-only session could switch the second factor off.
+        return second_factor_redirect(request)
     form = OTPTokenForm(request.POST or None)
     action = request.POST.get("action")
     if request.method == "POST" and action == "start":
@@ -115,10 +118,12 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         return redirect("frontend:otp_setup")
     if request.method == "POST" and action == "confirm" and form.is_valid():
         try:
-            accounts.otp_device_confirm(user=user, token=form.cleaned_data["token"])
+            device = accounts.otp_device_confirm(user=user, token=form.cleaned_data["token"])
         except DomainError as exc:
             apply_error(form, exc)
         else:
+            # The code just entered verifies this session: staff pages stay open in it.
+            otp_login(request, device)
             messages.success(request, _("Двухфакторный вход включён."))
             return redirect("frontend:otp_setup")
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()

@@ -5,20 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
-from appeals.forms import AppealForm, ComplaintDecisionForm, ComplaintForm, PaperComplaintForm, VoteForm
-from appeals.models import Appeal, Complaint
+from appeals.forms import (
+    AppealForm,
+    ComplaintAnswerDispatchForm,
+    ComplaintDecisionForm,
+    ComplaintForm,
+    PaperComplaintForm,
+    VoteForm,
+)
+from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachment
+from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.http import client_ip, request_user
 from core.roles import Role, has_role
 from core.services import audit_file_viewed
 from exam.models import Attempt
-from frontend.views.common import apply_error, candidate_required, perform, staff_required
+from frontend.views.common import (
+    apply_error,
+    candidate_required,
+    perform,
+    second_factor_redirect,
+    staff_required,
+)
 
 
 def _appeal(request: HttpRequest, pk: int) -> Appeal:
@@ -33,6 +47,26 @@ def _complaint(request: HttpRequest, pk: int) -> Complaint:
         return selectors.complaint_get(user=request_user(request), pk=pk)
     except DomainError:
         raise Http404 from None
+
+
+def _attachment_response(attachment: AppealAttachment | ComplaintAttachment) -> FileResponse:
+    return FileResponse(
+        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+def _appeal_attachment(appeal: Appeal, attachment_id: int) -> AppealAttachment:
+    attachment = appeal.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def _complaint_attachment(complaint: Complaint, attachment_id: int) -> ComplaintAttachment:
+    attachment = complaint.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 # --- The candidate --------------------------------------------------------------------------------
@@ -68,6 +102,12 @@ def cabinet_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @candidate_required
+def cabinet_appeal_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """The candidate's own file attached to the appeal (another's appeal is 404)."""
+    return _attachment_response(_appeal_attachment(_appeal(request, pk), attachment_id))
+
+
+@candidate_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     initial = {
@@ -99,9 +139,18 @@ def cabinet_complaint(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "frontend/appeals/cabinet_complaint.html", {"complaint": _complaint(request, pk)})
 
 
-def complaint_answer_pdf(request: HttpRequest, pk: int) -> FileResponse:
+@candidate_required
+def cabinet_complaint_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """The candidate's own file attached to the complaint (another's complaint is 404)."""
+    return _attachment_response(_complaint_attachment(_complaint(request, pk), attachment_id))
+
+
+def complaint_answer_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The answer, for the complainant and for staff (past the TOTP step when they turned it on)."""
     if not request.user.is_authenticated:
         raise Http404
+    if request.user.is_staff and second_factor_pending(request.user):
+        return second_factor_redirect(request)
     complaint = _complaint(request, pk)
     if not complaint.answer_pdf:
         raise Http404
@@ -143,11 +192,22 @@ def appeal_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "events": appeal.attempt.events.all(),
             "votes": votes,
             "voted": any(v.member_id == user.pk for v in votes),
-            "is_member": has_role(user, Role.APPEALS_MEMBER),
+            # The chair votes too, whether or not they also hold the member role.
+            "is_member": has_role(user, Role.APPEALS_MEMBER) or has_role(user, Role.APPEALS_CHAIR),
             "is_chair": has_role(user, Role.APPEALS_CHAIR),
             "vote_form": VoteForm(),
         },
     )
+
+
+@staff_required(*COMMISSION)
+def appeal_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """A file the candidate attached to the appeal, for the commission and auditors; each opening
+    is logged (personal data)."""
+    appeal = _appeal(request, pk)
+    attachment = _appeal_attachment(appeal, attachment_id)
+    audit_file_viewed(case=appeal, viewer=request_user(request), what="appeal_attachment_view", ip=client_ip(request))
+    return _attachment_response(attachment)
 
 
 @staff_required(Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
@@ -225,9 +285,29 @@ def complaint_paper(request: HttpRequest) -> HttpResponse:
 def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint(request, pk)
     user = request_user(request)
+    may_dispatch = has_role(user, Role.COMPLAINT_HANDLER) or has_role(user, Role.REGISTRAR)
+    if request.method == "POST":  # p.93: the answer sent on paper
+        dispatch_form = ComplaintAnswerDispatchForm(request.POST)
+        if dispatch_form.is_valid():  # the service checks the role
+            perform(
+                request,
+                lambda: services.complaint_answer_dispatch(
+                    complaint=complaint,
+                    by=user,
+                    channel=dispatch_form.cleaned_data["channel"],
+                    reference=dispatch_form.cleaned_data["reference"],
+                ),
+                success=_("Отправка ответа отмечена."),
+            )
+        else:
+            messages.error(request, "; ".join(str(m) for ms in dispatch_form.errors.values() for m in ms))
+        return redirect("frontend:complaint_staff", pk=pk)
     audit_file_viewed(case=complaint, viewer=user, what="complaint_view", ip=client_ip(request))
     repeat_of = selectors.complaint_repeats(complaint)
-    initial = {"outcome": "refuse", "refusal_ground": "c"} if repeat_of else {}
+    initial: dict[str, Any] = {"outcome": "refuse", "refusal_ground": "c"} if repeat_of else {}
+    last_position = selectors.complaint_handler_position_last(user)
+    if last_position:
+        initial["handler_position"] = last_position
     return render(
         request,
         "frontend/appeals/complaint_staff.html",
@@ -240,8 +320,24 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
             and has_role(user, Role.CERTIFICATE_OFFICER)
             and selectors.complaint_remedy_open(complaint),
             "form": ComplaintDecisionForm(initial=initial),
+            "registration_due": selectors.complaint_registration_due(complaint),
+            "registered_late": selectors.complaint_registered_late(complaint),
+            "can_dispatch": may_dispatch and selectors.complaint_answer_awaits_dispatch(complaint),
+            "dispatch_form": ComplaintAnswerDispatchForm(),
         },
     )
+
+
+@staff_required(*COMPLAINT_STAFF)
+def complaint_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """A document attached to the complaint, for the staff who see the complaint; each opening is
+    logged (personal data)."""
+    complaint = _complaint(request, pk)
+    attachment = _complaint_attachment(complaint, attachment_id)
+    audit_file_viewed(
+        case=complaint, viewer=request_user(request), what="complaint_attachment_view", ip=client_ip(request)
+    )
+    return _attachment_response(attachment)
 
 
 @staff_required(Role.CERTIFICATE_OFFICER)
@@ -278,6 +374,7 @@ def complaint_decide(request: HttpRequest, pk: int) -> HttpResponse:
             refusal_ground=data["refusal_ground"],
             silence_ground=data["silence_ground"],
             address_readable=data["address_readable"],
+            handler_position=data["handler_position"],
         ),
         success=_("Решение по жалобе принято; ответ формируется и направляется заявителю."),
     )

@@ -122,10 +122,10 @@ def bank_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @staff_required(Role.EXAM_ADMIN)
 @require_POST
 def blueprint_save(request: HttpRequest) -> HttpResponse:
-    counts: dict[str, int] = {}
+    counts: dict[str, str] = {}
     for topic in Topic.objects.all():
-        value = request.POST.get(f"count_{topic.code}", "0").strip() or "0"
-        counts[topic.code] = int(value) if value.isdigit() else -1
+        # As typed: the service tells a whole number from anything else ("²", "-1", "abc").
+        counts[topic.code] = request.POST.get(f"count_{topic.code}", "0").strip()[:10] or "0"
     perform(
         request,
         lambda: bank.blueprint_set(counts=counts, by=request_user(request)),

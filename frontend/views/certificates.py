@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -119,9 +119,11 @@ def _certificate(pk: int) -> Certificate:
 
 
 @staff_required(*STAFF)
-def certificate_staff(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
     certificate = _certificate(pk)
     user = request_user(request)
+    if "annulment_basis" in request.GET:
+        return _annulment_basis_file(request, certificate, request.GET["annulment_basis"])
     pending = certificate.annulments.filter(status="requested").select_related("reason", "requested_by").first()
     return render(
         request,
@@ -138,6 +140,17 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": NoteForm(),
         },
     )
+
+
+def _annulment_basis_file(request: HttpRequest, certificate: Certificate, annulment_id: str) -> FileResponse:
+    """The copy of an annulment's basis document, for the signatory who confirms it (logged: it may
+    carry personal data)."""
+    annulment = certificate.annulments.filter(pk=int(annulment_id)).first() if annulment_id.isdigit() else None
+    if annulment is None or not annulment.basis_file:
+        raise Http404
+    audit_file_viewed(case=annulment, viewer=request_user(request), what="annulment_basis_view", ip=client_ip(request))
+    name = annulment.basis_file.name.rsplit("/", 1)[-1]
+    return FileResponse(annulment.basis_file.open("rb"), filename=f"annulment-{certificate.number}-{name}")
 
 
 @staff_required(*STAFF)
@@ -178,7 +191,7 @@ def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         else:
             messages.error(request, _("Проверьте способ передачи."))
     elif action == "annul":
-        annul = AnnulmentRequestForm(request.POST)
+        annul = AnnulmentRequestForm(request.POST, request.FILES)
         if annul.is_valid():
             perform(
                 request,
@@ -188,6 +201,7 @@ def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
                     reason=annul.cleaned_data["reason"],
                     basis=annul.cleaned_data["basis"],
                     comment=annul.cleaned_data["comment"],
+                    basis_file=annul.cleaned_data["basis_file"],
                 ),
                 success=_("Аннулирование направлено на подтверждение подписанту."),
             )

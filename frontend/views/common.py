@@ -9,9 +9,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.roles import Role, has_role, is_candidate
 
@@ -39,6 +43,8 @@ def staff_required(*roles: Role) -> Callable[[View], View]:
             user = request.user
             if not user.is_staff:
                 raise Http404
+            if second_factor_pending(user):
+                return second_factor_redirect(request)
             if roles and not any(has_role(user, r) for r in roles):  # type: ignore[arg-type]
                 raise Http404
             return view(request, *args, **kwargs)
@@ -46,6 +52,12 @@ def staff_required(*roles: Role) -> Callable[[View], View]:
         return wrapped
 
     return decorator
+
+
+def second_factor_redirect(request: HttpRequest) -> HttpResponseRedirect:
+    """Back to the sign-in, for a staff session that has not passed the TOTP code step."""
+    messages.info(request, _("Войдите ещё раз и введите код из приложения-аутентификатора."))
+    return redirect_to_login(request.get_full_path(), login_url=reverse("frontend:login"))
 
 
 def perform(request: HttpRequest, action: Callable[[], object], *, success: str) -> bool:

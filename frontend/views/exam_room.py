@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.http import client_ip
 from exam import selectors_exam
 from exam.exam_session import exam_pass_clear, exam_pass_set, exam_session_close, exam_session_get, exam_session_open
-from exam.models import ExamCredential, Question, QuestionVersion
+from exam.models import ExamCredential, Question
 from exam.services import attempts as service
 
 _random = random.SystemRandom()
@@ -131,6 +131,10 @@ def _room_strings() -> dict[str, str]:
         "allAnswered": _("Ответы даны на все вопросы."),
         "unsent": _("Есть ответы, ещё не принятые сервером: дождитесь восстановления связи."),
         "error": _("Ответ не принят:"),
+        "signedOut": _(
+            "Сеанс входа в систему тестирования закрыт. Войдите снова с логином и паролем из уведомления: "
+            "неотправленные ответы сохранены на этом устройстве и будут отправлены; время идёт."
+        ),
     }
 
 
@@ -145,17 +149,28 @@ def public_questions(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/exam/public_questions.html", {"topics": topics, "count": len(questions)})
 
 
+def _numbers(values: list[str]) -> list[int]:
+    """The whole numbers among what a form sent (ASCII digits only: "²".isdigit() is true too)."""
+    return [int(v) for v in (v.strip() for v in values) if v.isascii() and v.isdecimal() and len(v) <= 9]
+
+
 def practice(request: HttpRequest) -> HttpResponse:
-    """A short untimed quiz from the public bank; the correct answers are shown afterwards."""
+    """A short untimed quiz from the public bank; the correct answers are shown afterwards. Only
+    the current versions of the published questions are checked: the key of a retired question or
+    of an old wording is not shown."""
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("q") if i.isdigit()][: settings.PRACTICE_QUESTION_COUNT]
-        versions = QuestionVersion.objects.in_bulk(ids)
+        ids = list(dict.fromkeys(_numbers(request.POST.getlist("q"))))[: settings.PRACTICE_QUESTION_COUNT]
+        versions = {
+            q.current.pk: q.current
+            for q in selectors_exam.public_questions().filter(current_id__in=ids)
+            if q.current is not None
+        }
         rows = []
         for version_id in ids:
             version = versions.get(version_id)
             if version is None:
                 continue
-            chosen = sorted({int(c) for c in request.POST.getlist(f"a{version_id}") if c.isdigit()})
+            chosen = sorted(set(_numbers(request.POST.getlist(f"a{version_id}"))))
             rows.append(
                 {
                     "version": version,
@@ -166,6 +181,11 @@ def practice(request: HttpRequest) -> HttpResponse:
                         for i, text in enumerate(version.options)
                     ],
                 }
+            )
+        if len(rows) < len(request.POST.getlist("q")):
+            messages.warning(
+                request,
+                _("Часть вопросов не проверена: их уже нет в опубликованном банке или форма была изменена."),
             )
         return render(
             request,

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from core import calendar
@@ -17,13 +16,14 @@ from frontend.views.common import staff_required
 
 @staff_required()
 def oversight(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/staff/oversight.html", {"deadlines": open_cases()})
+    deadlines, total = open_cases()
+    return render(request, "frontend/staff/oversight.html", {"deadlines": deadlines, "total": total})
 
 
 def _period(request: HttpRequest) -> tuple[date, date, str]:
     today = calendar.today()
-    start = parse_date(request.GET.get("from", "") or "") if request.GET.get("from") else None
-    end = parse_date(request.GET.get("to", "") or "") if request.GET.get("to") else None
+    start = calendar.parse_day(request.GET.get("from", ""))
+    end = calendar.parse_day(request.GET.get("to", ""))
     error = ""
     if (request.GET.get("from") and start is None) or (request.GET.get("to") and end is None):
         error = _("Укажите даты в формате ГГГГ-ММ-ДД.")

@@ -54,7 +54,9 @@ def registry_verify(request: HttpRequest, token: str) -> HttpResponse:
     if certificate is None:
         raise Http404
     context = _entry_context(certificate)
-    context["qr_check"] = _check_qr(request.GET.get("d", ""), request.GET.get("s", ""), request.GET.get("k", ""))
+    context["qr_check"] = _check_qr(
+        request.GET.get("d", ""), request.GET.get("s", ""), request.GET.get("k", ""), certificate=certificate
+    )
     return render(request, "frontend/registry/verify.html", context)
 
 
@@ -68,17 +70,26 @@ def _entry_context(certificate: Certificate) -> dict[str, Any]:
     }
 
 
-def _check_qr(payload: str, signature: str, key_id: str) -> str:
-    """'' without QR data; 'valid' when the data is signed by a published key; 'invalid' otherwise."""
+# The fields of the signed record fixed at issue; the annulment and the signing time change after.
+QR_FIXED_FIELDS = ("number", "name", "issued_on", "expires_on", "areas")
+
+
+def _check_qr(payload: str, signature: str, key_id: str, *, certificate: Certificate) -> str:
+    """'' without QR data; 'invalid' when the data is not signed by a published key; 'mismatch' when
+    it is signed but is not this certificate's record (the QR code of another certificate, or data
+    that differ from the registry's); 'valid' otherwise."""
     if not payload:
         return ""
     try:
         record = json.loads(signing.b64decode(payload))
     except (ValueError, UnicodeDecodeError):
         return "invalid"
-    if not isinstance(record, dict):
+    if not isinstance(record, dict) or not signing.verify(record, signature, key_id):
         return "invalid"
-    return "valid" if signing.verify(record, signature, key_id) else "invalid"
+    current = selectors.certificate_record(certificate)
+    if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
+        return "mismatch"
+    return "valid"
 
 
 def open_data(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import calendar
 from core.errors import DomainError, NotFound
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
@@ -297,6 +297,13 @@ class OpenDataApi(PublicApi):
 class ChangesApi(PublicApi):
     @extend_schema(
         summary="Изменения реестра после момента времени (для зеркал реестра)",
+        description=(
+            "Записи, изменённые после момента since, от старых изменений к новым, страницами по limit. "
+            "Изменение попадает в ленту не сразу, а через несколько секунд (настройка REGISTRY_FEED_LAG_SECONDS, "
+            "по умолчанию 5): время изменения ставится до завершения транзакции, и так лента не пропускает "
+            "изменение, которое завершилось позже соседнего. Зеркало запрашивает ленту повторно: со значениями "
+            "next, пока он не пуст, а затем периодически с since и after последней полученной записи."
+        ),
         parameters=[
             OpenApiParameter("since", str, description="ISO 8601, например 2026-11-01T00:00:00+03:00"),
             OpenApiParameter("after", int, description="id последней полученной записи с тем же updated_at"),
@@ -306,8 +313,8 @@ class ChangesApi(PublicApi):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("since", "")
-        since = parse_datetime(raw.replace(" ", "+")) if raw else None
-        if since is None or since.tzinfo is None:
+        since = calendar.parse_moment(raw.replace(" ", "+"))
+        if since is None:
             raise DomainError(
                 _("Укажите since в формате ISO 8601 с часовым поясом."), fields={"since": [_("Неверное значение.")]}
             )

@@ -17,6 +17,7 @@ from registry.models import AttestationDecision
 from tests.conftest import complaint_data, pass_the_test, upload
 
 MSK = ZoneInfo("Europe/Moscow")
+POSITION = "Заместитель Министра труда и социальной защиты Российской Федерации"
 
 
 @pytest.fixture
@@ -43,8 +44,13 @@ def test_an_appeal_is_registered_with_a_three_month_deadline(failed, alice):
 
 
 def test_an_appeal_after_the_window_is_refused_with_a_clear_message(failed, alice):
-    closes = failed.finished_at + timedelta(days=31)
-    with time_machine.travel(closes), pytest.raises(DomainError) as err:
+    from appeals.selectors import appeal_window_closes
+
+    day_after = appeal_window_closes(failed) + timedelta(days=1)
+    with (
+        time_machine.travel(datetime.combine(day_after, datetime.min.time().replace(hour=12), tzinfo=MSK)),
+        pytest.raises(DomainError) as err,
+    ):
         services.appeal_file(candidate=alice, attempt=failed, reasons="Поздно.")
     assert err.value.code == "appeal_window_closed"
     assert "Срок подачи апелляции истёк" in err.value.message and "30 календарных дней" in err.value.message
@@ -91,6 +97,9 @@ def test_upheld_with_a_voided_question_turns_the_result_into_a_pass_and_a_certif
     assert failed.items.get(position=wrong.position).voided
     old = AttestationDecision.objects.get(attempt=failed, kind="refused")
     assert old.superseded
+    # The refusal was signed in time: superseding it leaves its term met, not cancelled.
+    term = Deadline.objects.get(kind="attestation.decision", case_id=old.pk)
+    assert term.completed_at is not None and term.cancelled_at is None
     new = AttestationDecision.objects.get(attempt=failed, superseded=False)
     assert new.kind == "attested" and new.status == "draft"
     assert Deadline.objects.filter(kind="attestation.decision", case_id=new.pk, completed_at__isnull=True).exists()
@@ -185,21 +194,45 @@ def test_a_representative_needs_a_notarised_power_of_attorney(alice):
 def test_a_repeat_of_a_decided_complaint_is_refused_on_ground_91c(alice, hanna):
     first = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
     services.complaint_decide(
-        complaint=first, by=hanna, outcome="refuse", refusal_ground="unfounded", text="Доводы не подтвердились."
+        handler_position=POSITION,
+        complaint=first,
+        by=hanna,
+        outcome="refuse",
+        refusal_ground="unfounded",
+        text="Доводы не подтвердились.",
     )
     repeat = services.complaint_file(
         data=complaint_data(arguments="Снова о том же."), channel="portal", complainant=alice
     )
     with pytest.raises(DomainError) as err:
-        services.complaint_decide(complaint=repeat, by=hanna, outcome="uphold", remedy="other", text="Удовлетворить.")
+        services.complaint_decide(
+            handler_position=POSITION,
+            complaint=repeat,
+            by=hanna,
+            outcome="uphold",
+            remedy="other",
+            text="Удовлетворить.",
+        )
     assert err.value.code == "repeat_complaint" and "п. 91 «в»" in err.value.message
     decided = services.complaint_decide(
-        complaint=repeat, by=hanna, outcome="refuse", refusal_ground="c", text="Решение принято ранее."
+        handler_position=POSITION,
+        complaint=repeat,
+        by=hanna,
+        outcome="refuse",
+        refusal_ground="c",
+        text="Решение принято ранее.",
     )
     assert decided.status == "refused" and decided.refusal_ground == "c"
     other = services.complaint_file(data=complaint_data(subject="a"), channel="portal", complainant=alice)
     with pytest.raises(DomainError):
-        services.complaint_decide(complaint=other, by=hanna, outcome="refuse", refusal_ground="c", text="Не повтор.")
+        services.complaint_decide(
+            handler_position=POSITION,
+            complaint=other,
+            by=hanna,
+            outcome="refuse",
+            refusal_ground="c",
+            text="Не повтор.",
+        )
 
 
 def test_the_answer_has_the_items_of_p94_and_is_sent_the_next_working_day(alice, hanna):
@@ -208,6 +241,7 @@ def test_the_answer_has_the_items_of_p94_and_is_sent_the_next_working_day(alice,
         services.complaint_decide(
             complaint=complaint,
             by=hanna,
+            handler_position=POSITION,
             outcome="uphold",
             remedy="issue_certificate",
             text="Отказ в приёме был неправомерен.",
@@ -240,6 +274,7 @@ def test_a_complaint_with_an_unreadable_address_is_left_unanswered_without_an_an
         services.complaint_decide(
             complaint=complaint,
             by=hanna,
+            handler_position=POSITION,
             outcome="unanswered",
             silence_ground="b",
             address_readable=False,
@@ -253,9 +288,101 @@ def test_a_complaint_with_an_unreadable_address_is_left_unanswered_without_an_an
 def test_the_certificate_officer_closes_the_remedy_of_an_upheld_complaint(alice, hanna, olga, victor):
     complaint = services.complaint_file(data=complaint_data(subject="d"), channel="portal", complainant=alice)
     services.complaint_decide(
-        complaint=complaint, by=hanna, outcome="uphold", remedy="issue_certificate", text="Нарушение."
+        handler_position=POSITION,
+        complaint=complaint,
+        by=hanna,
+        outcome="uphold",
+        remedy="issue_certificate",
+        text="Нарушение.",
     )
     with pytest.raises(DomainError):
         services.complaint_remedy_done(complaint=complaint, by=victor, note="Выдан")
     services.complaint_remedy_done(complaint=complaint, by=olga, note="Выдан сертификат № 2026-00007")
     assert Deadline.objects.get(kind="complaint.remedy").completed_at is not None
+
+
+def test_an_appeal_window_ending_on_a_saturday_runs_to_monday(failed, alice):
+    """Civil Code art. 193: the notice of 12.02.2026 gives day 30 on Saturday 14.03; Monday 16.03 is
+    the last day."""
+    from appeals.selectors import appeal_window_closes
+
+    failed.finished_at = datetime(2026, 2, 12, 10, 0, tzinfo=MSK)
+    failed.save(update_fields=["finished_at"])
+    AttestationDecision.objects.filter(attempt=failed).update(signed_at=datetime(2026, 2, 12, 15, 0, tzinfo=MSK))
+    assert appeal_window_closes(failed) == date(2026, 3, 16)
+    with time_machine.travel(datetime(2026, 3, 17, 9, 30, tzinfo=MSK), tick=False), pytest.raises(DomainError) as err:
+        services.appeal_file(candidate=alice, attempt=failed, reasons="Во вторник.")
+    assert err.value.code == "appeal_window_closed" and "16.03.2026" in err.value.message
+    with time_machine.travel(datetime(2026, 3, 16, 17, 0, tzinfo=MSK), tick=False):
+        appeal = services.appeal_file(candidate=alice, attempt=failed, reasons="В понедельник.")
+    assert appeal.status == "registered"
+
+
+@pytest.fixture
+def chair_only(db):
+    """A chair who does not also hold the member role, and three members."""
+    from tests.conftest import make_user
+
+    chair = make_user("chair2@mintrud.test", last="Главный", first="Глеб", roles=("appeals_chair",))
+    members = [
+        make_user(f"mm{i}@mintrud.test", last=f"Членов{i}", first="Иван", roles=("appeals_member",)) for i in range(3)
+    ]
+    return chair, members
+
+
+def test_a_chair_without_the_member_role_votes_and_breaks_a_tie(failed, alice, chair_only):
+    chair, (m1, m2, m3) = chair_only
+    appeal = services.appeal_file(candidate=alice, attempt=failed, reasons="Вопрос 1 некорректен.")
+    services.appeal_open(appeal=appeal, by=m1)
+    services.appeal_vote(appeal=appeal, member=m1, outcome="uphold", void=[1])
+    services.appeal_vote(appeal=appeal, member=m2, outcome="reject")
+    services.appeal_vote(appeal=appeal, member=m3, outcome="reject")
+    services.appeal_vote(appeal=appeal, member=chair, outcome="uphold", void=[1], opinion="Вопрос двусмыслен.")
+    decided = services.appeal_decide(
+        appeal=appeal, by=chair, reasons="Голоса разделились; решающий голос председателя."
+    )
+    assert decided.status == "upheld"
+    assert appeal.votes.filter(member=chair, outcome="uphold").exists()
+
+
+def test_a_tie_is_not_decided_before_the_chair_has_voted(failed, alice, chair_only, settings):
+    settings.APPEAL_QUORUM = 2
+    chair, (m1, m2, _m3) = chair_only
+    appeal = services.appeal_file(candidate=alice, attempt=failed, reasons="Доводы.")
+    services.appeal_open(appeal=appeal, by=m1)
+    services.appeal_vote(appeal=appeal, member=m1, outcome="uphold", rescore=[1])
+    services.appeal_vote(appeal=appeal, member=m2, outcome="reject")
+    with pytest.raises(DomainError) as err:
+        services.appeal_decide(appeal=appeal, by=chair, reasons="Итог.")
+    assert err.value.code == "tie_without_chair" and "решающий голос председателя" in err.value.message
+    appeal.refresh_from_db()
+    assert appeal.status == "under_consideration" and appeal.decided_at is None
+
+
+def test_the_chair_without_the_member_role_sees_the_vote_form(failed, alice, chair_only):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    chair, members = chair_only
+    appeal = services.appeal_file(candidate=alice, attempt=failed, reasons="Доводы.")
+    services.appeal_open(appeal=appeal, by=members[0])
+    page = client_for(chair).get(reverse("frontend:appeal_staff", args=[appeal.pk])).content.decode()
+    assert reverse("frontend:appeal_action", args=[appeal.pk, "vote"]) in page
+
+
+def test_an_unsigned_refusal_superseded_by_an_upheld_appeal_has_its_term_cancelled(exam_setup, alice, commission):
+    """The report leaves a cancelled term out of the share done on time: it neither met nor missed it."""
+    from registry.services import attestation_decision_draft
+
+    attempt = pass_the_test(exam_setup["credential"], correct=35)
+    refusal = attestation_decision_draft(attempt=attempt)
+    wrong = attempt.items.filter(is_correct=False).order_by("position").first()
+    appeal = services.appeal_file(candidate=alice, attempt=attempt, reasons=f"Вопрос {wrong.position} некорректен.")
+    chair = commission[0]
+    services.appeal_open(appeal=appeal, by=chair)
+    for member in commission:
+        services.appeal_vote(appeal=appeal, member=member, outcome="uphold", void=[wrong.position])
+    services.appeal_decide(appeal=appeal, by=chair, reasons="Вопрос некорректен.")
+    term = Deadline.objects.get(kind="attestation.decision", case_id=refusal.pk)
+    assert term.completed_at is not None and term.cancelled_at is not None

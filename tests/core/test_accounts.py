@@ -126,3 +126,96 @@ def test_candidates_cannot_turn_on_totp(alice):
     response = client_for(alice).post(reverse("frontend:otp_setup"), {"action": "start"})
     assert response.status_code == 302
     assert not TOTPDevice.objects.exists()
+
+
+# --- The second factor cannot be skipped ----------------------------------------------------------
+
+
+def _with_totp(user):
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def _sign_in_with_code(client, user, device, next_url=""):
+    data = {"username": user.email, "password": PASSWORD}
+    if next_url:
+        data["next"] = next_url
+    response = client.post(reverse("frontend:login"), data)
+    assert response["Location"] == reverse("frontend:login_otp")
+    return client.post(reverse("frontend:login_otp"), {"token": f"{totp(device.bin_key):06d}"})
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.conftest import make_user
+
+    user = make_user("admin@mintrud.test", last="Админов", first="Антон", staff=True)
+    User.objects.filter(pk=user.pk).update(is_superuser=True)
+    user.refresh_from_db()
+    return user
+
+
+def test_admin_login_page_with_the_password_alone_does_not_open_the_admin(admin_user):
+    device = _with_totp(admin_user)
+    client = Client()
+    response = client.post("/admin/login/?next=/admin/", {"username": admin_user.email, "password": PASSWORD})
+    # The admin's own login form is gone: it sends to the product's login, which asks for the code.
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("frontend:login"))
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+    response = _sign_in_with_code(client, admin_user, device, next_url="/admin/")
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_admin_refuses_a_password_only_session_of_a_staff_member_with_totp(admin_user):
+    device = _with_totp(admin_user)
+    client = client_for(admin_user)  # signed in without the code step
+    response = client.get("/admin/core/user/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    device.delete()
+    assert client.get("/admin/core/user/").status_code == 200  # without TOTP the password is enough
+
+
+def test_staff_pages_refuse_a_password_only_session_and_open_after_the_code(victor):
+    device = _with_totp(victor)
+    client = client_for(victor)
+    for page in (reverse("frontend:staff_dashboard"), reverse("frontend:staff_review_queue")):
+        response = client.get(page)
+        assert response.status_code == 302, page
+        assert response["Location"].startswith(reverse("frontend:login"))
+    page = client.get(reverse("frontend:staff_review_queue"), follow=True).content.decode()
+    assert "введите код из приложения-аутентификатора" in page
+
+    _sign_in_with_code(client, victor, device)
+    assert client.get(reverse("frontend:staff_review_queue")).status_code == 200
+
+
+def test_password_only_session_cannot_switch_totp_off(victor):
+    _with_totp(victor)
+    response = client_for(victor).post(reverse("frontend:otp_setup"), {"action": "remove"})
+    assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=victor, confirmed=True).exists()
+
+
+def test_staff_api_refuses_a_password_only_session_with_a_russian_error(victor):
+    device = _with_totp(victor)
+    client = client_for(victor)
+    response = client.get("/api/v1/review/queue/")
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "second_factor_required"
+    assert "кодом из приложения-аутентификатора" in error["message"]
+
+    _sign_in_with_code(client, victor, device)
+    assert client.get("/api/v1/review/queue/").status_code == 200
+
+
+def test_staff_member_who_just_turned_totp_on_keeps_working_in_the_same_session(victor):
+    client = client_for(victor)
+    client.post(reverse("frontend:otp_setup"), {"action": "start"})
+    device = TOTPDevice.objects.get(user=victor, confirmed=False)
+    client.post(reverse("frontend:otp_setup"), {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    assert TOTPDevice.objects.filter(user=victor, confirmed=True).exists()
+    assert client.get(reverse("frontend:staff_review_queue")).status_code == 200

@@ -1,4 +1,4 @@
-"""Scheduled work: the daily flagging of due-soon and overdue deadlines, the staff dashboard counts,
+"""Scheduled work: the daily reminder of due-soon and overdue deadlines, the staff dashboard counts,
 and the safety net that issues a notice whose task was lost."""
 
 from datetime import datetime
@@ -22,7 +22,11 @@ def at(day, hour=8):
     return time_machine.travel(datetime(day.year, day.month, day.day, hour, 0, tzinfo=MSK), tick=False)
 
 
-def test_daily_task_flags_due_soon_then_overdue_and_reminds_once_each(alice, victor, vera):
+def digests(user):
+    return list(Notification.objects.filter(recipient=user, subject__startswith="Сроки на").order_by("id"))
+
+
+def test_daily_task_reminds_every_day_from_due_soon_to_overdue_once_a_day(alice, victor, vera, outbox):
     from core import calendar
 
     application = registered_application(alice)
@@ -32,18 +36,48 @@ def test_daily_task_flags_due_soon_then_overdue_and_reminds_once_each(alice, vic
         TestCase.captureOnCommitCallbacks(execute=True),
     ):
         assert deadline_flag_due() == 0  # plenty of time
+    assert not Notification.objects.filter(recipient__is_staff=True).exists()
     two_days_before = _previous(_previous(due))
     with at(two_days_before), TestCase.captureOnCommitCallbacks(execute=True):
-        assert deadline_flag_due() == 1
-        assert deadline_flag_due() == 0  # the same mark reminds once
-    # Nobody took the file: every reviewer is reminded.
-    assert {n.recipient for n in Notification.objects.filter(subject__startswith="Истекает срок")} == {victor, vera}
-    with at(due), TestCase.captureOnCommitCallbacks(execute=True):
-        assert deadline_flag_due() == 0
-    with at(calendar.next_working_day(due)), TestCase.captureOnCommitCallbacks(execute=True):
-        assert deadline_flag_due() == 1
-    assert Notification.objects.filter(subject__startswith="Просрочен срок", recipient=victor).exists()
+        assert deadline_flag_due() == 2  # nobody took the file: both reviewers
+    with at(two_days_before, hour=15), TestCase.captureOnCommitCallbacks(execute=True):
+        assert deadline_flag_due() == 0  # a second run the same day sends nothing
+    (first,) = digests(victor)
+    assert first.subject == f"Сроки на {two_days_before:%d.%m.%Y}: просрочено 0, истекает 1"
+    assert application.registration_number in first.body and "решение о допуске" in first.body
+    assert f"срок {due:%d.%m.%Y} (истекает)" in first.body
+    assert len(digests(vera)) == 1
+    assert sorted(m.to[0] for m in outbox if m.subject == first.subject) == [vera.email, victor.email]  # by e-mail
+    with at(_previous(due)), TestCase.captureOnCommitCallbacks(execute=True):
+        assert deadline_flag_due() == 2  # the next day again, though the mark did not change
+    for overdue_day in (calendar.next_working_day(due), calendar.next_working_day(calendar.next_working_day(due))):
+        with at(overdue_day), TestCase.captureOnCommitCallbacks(execute=True):
+            assert deadline_flag_due() == 2  # an overdue case is reminded every day until it is done
+    latest = digests(victor)[-1]
+    assert len(digests(victor)) == 4 and latest.subject.endswith("просрочено 1, истекает 0")
+    assert "(просрочен)" in latest.body
     assert Deadline.objects.get().flag == "overdue"
+
+
+def test_one_digest_lists_all_of_a_persons_cases_overdue_first(alice, oscar, victor, vera):
+    from core import calendar
+
+    with time_machine.travel(datetime(2026, 11, 3, 10, 0, tzinfo=MSK), tick=False):
+        later = registered_application(oscar)
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=MSK), tick=False):
+        earlier = registered_application(alice)
+    for application in (later, earlier):
+        services.application_start_review(application=application, by=victor)
+    day = calendar.next_working_day(Deadline.objects.get(case_id=earlier.pk).due_on)
+    assert Deadline.objects.get(case_id=later.pk).due_on == day
+    with at(day), TestCase.captureOnCommitCallbacks(execute=True):
+        assert deadline_flag_due() == 1  # Victor took both files; Vera is not responsible
+    (digest,) = digests(victor)
+    assert digest.subject.endswith("просрочено 1, истекает 1")
+    first, second = digest.body.splitlines()
+    assert earlier.registration_number in first and "(просрочен)" in first
+    assert later.registration_number in second and "(истекает)" in second
+    assert not digests(vera)
 
 
 def _previous(day):
@@ -65,9 +99,10 @@ def test_reminder_goes_to_the_reviewer_who_took_the_file(alice, victor, vera):
     due = Deadline.objects.get().due_on
     with at(calendar.next_working_day(due)), TestCase.captureOnCommitCallbacks(execute=True):
         deadline_flag_due()
-    assert list(
-        Notification.objects.filter(subject__startswith="Просрочен").values_list("recipient__email", flat=True)
-    ) == [victor.email]
+    assert list(Notification.objects.filter(recipient__is_staff=True).values_list("recipient__email", flat=True)) == [
+        victor.email
+    ]
+    assert application.registration_number in digests(victor)[0].body
 
 
 def test_dashboard_counts_open_due_soon_and_overdue_work_of_the_users_roles(alice, oscar, victor, sergey):

@@ -163,10 +163,33 @@ def test_unknown_attachment_kind_and_missing_file_are_400(alice, draft):
     assert client.post(f"/api/v1/applications/{draft.pk}/attachments/", {"kind": "experience"}).status_code == 400
 
 
-def test_malformed_json_is_a_structured_400(alice, draft):
+def test_malformed_json_is_a_structured_400_in_russian(alice, draft):
     response = client_for(alice).put(f"/api/v1/applications/{draft.pk}/", "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["code"] == "parse_error"
+    assert CYRILLIC.search(error["message"]) and "JSON parse error" not in error["message"]
+
+
+def test_unsupported_media_type_is_a_structured_415_in_russian(alice, draft):
+    response = client_for(alice).put(f"/api/v1/applications/{draft.pk}/", "a=1", content_type="text/plain")
+    assert response.status_code == 415
+    message = response.json()["error"]["message"]
+    assert CYRILLIC.search(message) and "text/plain" in message
+
+
+def test_method_not_allowed_is_a_structured_405_in_russian(alice, draft):
+    response = client_for(alice).delete(f"/api/v1/applications/{draft.pk}/")
+    assert response.status_code == 405
+    message = response.json()["error"]["message"]
+    assert CYRILLIC.search(message) and "DELETE" in message
+    assert "PUT" in response["Allow"]
+
+
+def test_not_acceptable_is_a_structured_406_in_russian(alice, draft):
+    response = client_for(alice).get(f"/api/v1/applications/{draft.pk}/", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert CYRILLIC.search(response.json()["error"]["message"])
 
 
 def test_submit_with_a_wrong_code_shape_is_400(alice, draft):

@@ -143,6 +143,18 @@ def test_a_change_of_address_is_logged(room):
     assert AttemptEvent.objects.filter(attempt=attempt, kind="ip_changed", ip="192.0.2.55").exists()
 
 
+def test_a_change_of_browser_is_logged(room):
+    room.post("/exam/room/", {"personally": "on"}, HTTP_USER_AGENT="Mozilla/5.0 Firefox/128.0")
+    attempt = Attempt.objects.get()
+    room.get("/api/v1/exam/attempt/", HTTP_USER_AGENT="Mozilla/5.0 Firefox/128.0")
+    assert not AttemptEvent.objects.filter(attempt=attempt, kind="browser_changed").exists()
+    room.get("/api/v1/exam/attempt/", HTTP_USER_AGENT="Mozilla/5.0 Chrome/126.0")
+    event = AttemptEvent.objects.get(attempt=attempt, kind="browser_changed")
+    assert event.data == {"ua": "Mozilla/5.0 Chrome/126.0"}
+    attempt.refresh_from_db()
+    assert attempt.last_user_agent == "Mozilla/5.0 Chrome/126.0"
+
+
 def test_csrf_is_enforced_on_the_exam_api(exam_setup):
     from exam import services
 

@@ -98,3 +98,50 @@ def test_the_monitor_shows_who_is_in_the_sitting_to_the_exam_administrator_only(
         assert not connected and code == 4403
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_monitor_of_an_unknown_sitting_is_refused_before_it_opens(eva):
+    from channels.routing import URLRouter
+    from django.urls import path
+
+    app = URLRouter([path("ws/exam/monitor/<int:sitting_id>/", SittingMonitorConsumer.as_asgi())])
+
+    async def scenario():
+        monitor = WebsocketCommunicator(app, "/ws/exam/monitor/999999/")
+        monitor.scope["user"] = eva
+        connected, code = await monitor.connect()
+        assert not connected and code == 4404
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_monitor_refuses_an_administrator_whose_session_skipped_the_totp_code(exam_setup, eva):
+    from channels.routing import URLRouter
+    from django.urls import path
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=eva, name="phone", confirmed=True)
+    app = URLRouter([path("ws/exam/monitor/<int:sitting_id>/", SittingMonitorConsumer.as_asgi())])
+    url = f"/ws/exam/monitor/{exam_setup['sitting'].pk}/"
+
+    def session(verified: bool) -> SessionStore:
+        store = SessionStore()
+        if verified:
+            store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        store.save()
+        return SessionStore(session_key=store.session_key)
+
+    async def scenario():
+        for verified, opens in ((False, False), (True, True)):
+            monitor = WebsocketCommunicator(app, url)
+            monitor.scope["user"] = eva
+            monitor.scope["session"] = await database_sync_to_async(session)(verified)
+            connected, _ = await monitor.connect()
+            assert connected is opens
+            if connected:
+                await monitor.disconnect()
+
+    async_to_sync(scenario)()

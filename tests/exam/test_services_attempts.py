@@ -249,11 +249,63 @@ def test_an_unshown_version_is_edited_in_place(db):
 
     question = make_bank(topics=1, per_topic=1)[0]
     question_save(
-        data=QuestionData(code=question.code, topic="T1", text="Новый текст?", options=["а", "б", "в"], correct=[0]),
+        data=QuestionData(
+            code=question.code, topic="T1", text="Новый текст?", options=["а", "б", "в", "г"], correct=[0]
+        ),
         by=None,
     )
     question.refresh_from_db()
     assert question.versions.count() == 1 and question.current.text == "Новый текст?"
+
+
+def test_changing_the_number_of_options_of_an_unshown_version_makes_a_new_version(db):
+    """A test being built may have drawn the version and stored an order of its four options."""
+    from tests.conftest import make_bank
+
+    question = make_bank(topics=1, per_topic=1)[0]
+    question_save(
+        data=QuestionData(code=question.code, topic="T1", text="Новый текст?", options=["а", "б", "в"], correct=[0]),
+        by=None,
+    )
+    question.refresh_from_db()
+    assert question.current.number == 2 and len(question.versions.get(number=1).options) == 4
+
+
+def test_a_version_shown_after_the_editor_read_it_is_not_edited_in_place(exam_setup):
+    """The editor reads the current version while a test being built has drawn it but not yet
+    marked it shown; the mark lands before the edit is written. The edit becomes a new version and
+    the attempt keeps the wording it drew."""
+    from django.db.models.signals import post_init
+
+    attempt = start(exam_setup["credential"])
+    item = attempt.items.select_related("version__question").first()
+    drawn = item.version
+    QuestionVersion.objects.filter(pk=drawn.pk).update(shown=False)  # the attempt's mark not yet written
+
+    def mark_shown_once(sender, instance, **kwargs):
+        if instance.pk == drawn.pk and not instance.shown:
+            post_init.disconnect(mark_shown_once, sender=QuestionVersion)
+            QuestionVersion.objects.filter(pk=drawn.pk, shown=False).update(shown=True)
+
+    post_init.connect(mark_shown_once, sender=QuestionVersion)
+    try:
+        question_save(
+            data=QuestionData(
+                code=drawn.question.code,
+                topic=drawn.question.topic.code,
+                text="Исправленная формулировка?",
+                options=list(drawn.options),
+                correct=[(drawn.correct[0] + 1) % len(drawn.options)],
+            ),
+            by=None,
+        )
+    finally:
+        post_init.disconnect(mark_shown_once, sender=QuestionVersion)
+    question = Question.objects.get(pk=drawn.question_id)
+    assert question.current.number == 2 and question.current.text == "Исправленная формулировка?"
+    unchanged = QuestionVersion.objects.get(pk=drawn.pk)
+    assert (unchanged.text, unchanged.correct) == (drawn.text, drawn.correct)
+    assert selectors_exam.attempt_state(attempt)["items"][0]["text"] == drawn.text
 
 
 def test_a_retired_question_leaves_the_draw_but_stays_in_old_attempts(exam_setup, eva):
@@ -282,25 +334,33 @@ def test_no_response_before_scoring_contains_the_correct_answers(exam_setup):
     assert "correct" not in selectors_exam.attempt_clock(attempt)
 
 
-def test_the_last_attempt_is_the_final_result(exam_setup, victor, sergey, eva):
-    """p.58: a candidate who failed and passed on a new admission is attested, and vice versa."""
+@pytest.mark.parametrize(
+    ("first_correct", "last_correct"),
+    [(20, 39), (39, 20)],
+    ids=["fail_then_pass_is_a_pass", "pass_then_fail_is_a_fail"],
+)
+def test_the_last_attempt_is_the_final_result(exam_setup, victor, sergey, eva, first_correct, last_correct):
+    """p.58: a candidate who failed and passed on a new admission is attested, and one who passed
+    and then failed is not: the last test counts, not the best."""
     from exam.models import Application
     from tests.conftest import admit, make_sitting, open_sitting
 
     alice = exam_setup["candidate"]
     first = start(exam_setup["credential"])
-    answer_correctly(first, 20)
+    answer_correctly(first, first_correct)
     service.attempt_submit(attempt=first, session_key="session-a")
-    assert selectors_exam.final_result(first.application).passed is False
-    # A new admission (retake) for the same person.
+    assert selectors_exam.final_result(first.application).passed is (first_correct >= 36)
+    # A new admission (retake) for the same person, taken later.
     sitting = make_sitting(eva, days_ahead=3)
     credential = admit(alice, victor, sergey, sitting)
     open_sitting(sitting)
-    second = start(credential, key="session-2")
-    answer_correctly(second, 39)
-    service.attempt_submit(attempt=second, session_key="session-2")
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        second = start(credential, key="session-2")
+        answer_correctly(second, last_correct)
+        service.attempt_submit(attempt=second, session_key="session-2")
     for application in Application.objects.filter(candidate=alice):
-        assert selectors_exam.final_result(application).pk == second.pk
+        result = selectors_exam.final_result(application)
+        assert (result.pk, result.score, result.passed) == (second.pk, last_correct, last_correct >= 36)
 
 
 def test_one_attempt_per_admission(exam_setup):

@@ -93,11 +93,11 @@ def test_xlsx_export_and_import_round_trip(db):
 
 
 def test_json_export_round_trips_with_the_blueprint(db):
-    make_bank(topics=2, per_topic=5)
-    bank.blueprint_set(counts={"T1": 3, "T2": 2}, by=None)
+    make_bank(topics=2, per_topic=25)
+    bank.blueprint_set(counts={"T1": 22, "T2": 18}, by=None)
     data = json.loads(bank.bank_export_json())
-    assert data["blueprint"] == {"T1": 3, "T2": 2}
-    assert len(data["questions"]) == 10 and all("correct" in q for q in data["questions"])
+    assert data["blueprint"] == {"T1": 22, "T2": 18}
+    assert len(data["questions"]) == 50 and all("correct" in q for q in data["questions"])
 
 
 def test_an_xlsx_with_a_bad_row_is_reported_by_row_number(db):
@@ -258,3 +258,268 @@ def test_item_statistics_flag_a_question_that_looks_broken(db):
     assert broken.facility == 0 and "too_hard" in broken.flags and "distractor_beats_key" in broken.flags
     assert easy.facility == 1 and "too_easy" in easy.flags
     assert sum(broken.option_counts) == 25
+
+
+def xlsx(*rows, header=None):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header or bank.XLSX_HEADER)
+    for row in rows:
+        sheet.append(row)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def import_json(questions, **kwargs):
+    rows, topics, blueprint = bank.parse_json(bank_json(questions, **kwargs))
+    return bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+
+
+def import_xlsx(content):
+    rows, topics, blueprint = bank.parse_xlsx(content)
+    return bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
+
+
+# --- A blank option in the middle would move the correct answer -----------------------------------
+
+
+def test_a_blank_option_before_a_filled_one_refuses_the_json_row(db):
+    report = import_json([dict(GOOD, options=["раз в год", "", "не реже раза в 5 лет", "раз в 10 лет"], correct=[3])])
+    assert [(row, code) for row, code, _p in report.errors] == [(1, "A1")]
+    assert "вариант ответа 2 пуст" in "; ".join(report.errors[0][2])
+    assert not Question.objects.exists()
+
+
+def test_blank_options_after_the_last_one_are_ignored(db):
+    report = import_json([dict(GOOD, options=["раз в год", "не реже раза в 5 лет", "раз в 10 лет", "", None])])
+    assert report.ok
+    version = Question.objects.get(code="A1").current
+    assert version.options == ["раз в год", "не реже раза в 5 лет", "раз в 10 лет"] and version.correct == [1]
+
+
+def test_a_blank_option_cell_before_a_filled_one_refuses_the_xlsx_row(db):
+    content = xlsx(
+        ["X1", "T1", "Тема", "Вопрос?", "а", "б", "в", None, None, None, "2", ""],
+        ["X2", "T1", "Тема", "Вопрос 2?", "а", None, "б", "в", None, None, "3", ""],
+    )
+    report = import_xlsx(content)
+    assert [(row, code) for row, code, _p in report.errors] == [(2, "X2")]
+    assert "вариант ответа 2 пуст" in "; ".join(report.errors[0][2])
+    assert not Question.objects.exists()
+
+
+# --- The retired flag changes only when the file gives it ---------------------------------------
+
+
+def retired_question():
+    question = make_bank(topics=1, per_topic=1)[0]
+    bank.question_save(
+        data=bank.QuestionData(
+            code=question.code,
+            topic="T1",
+            text=question.current.text,
+            options=question.current.options,
+            correct=question.current.correct,
+            retired=True,
+        ),
+        by=None,
+    )
+    question.refresh_from_db()
+    assert question.retired_at is not None
+    return question
+
+
+def test_a_json_row_without_the_retired_key_keeps_a_retired_question_retired(db):
+    question = retired_question()
+    retired_at = question.retired_at
+    report = import_json([dict(GOOD, code=question.code, text="Новая формулировка?")])
+    assert report.ok
+    question.refresh_from_db()
+    assert question.retired_at == retired_at and question.current.text == "Новая формулировка?"
+
+
+def test_an_explicit_retired_false_restores_the_question(db):
+    question = retired_question()
+    assert import_json([dict(GOOD, code=question.code, retired=False)]).ok
+    question.refresh_from_db()
+    assert question.retired_at is None
+
+
+def test_an_xlsx_without_the_retired_column_keeps_a_retired_question_retired(db):
+    question = retired_question()
+    header = [h for h in bank.XLSX_HEADER if h != "retired"]
+    report = import_xlsx(
+        xlsx([question.code, "T1", "Тема 1", "Вопрос?", "а", "б", "в", None, None, None, "1"], header=header)
+    )
+    assert report.ok
+    question.refresh_from_db()
+    assert question.retired_at is not None
+
+
+def test_an_empty_retired_cell_keeps_the_state_and_no_restores_it(db):
+    question = retired_question()
+    row = [question.code, "T1", "Тема 1", "Вопрос?", "а", "б", "в", None, None, None, "1"]
+    assert import_xlsx(xlsx([*row, None])).ok
+    question.refresh_from_db()
+    assert question.retired_at is not None
+    assert import_xlsx(xlsx([*row, "нет"])).ok
+    question.refresh_from_db()
+    assert question.retired_at is None
+
+
+def test_an_unreadable_retired_value_is_a_row_error(db):
+    report = import_json([dict(GOOD, retired="может быть")])
+    assert report.errors and "retired" in "; ".join(report.errors[0][2])
+    assert not Question.objects.exists()
+
+
+def test_the_xlsx_export_states_the_retired_flag_explicitly(db):
+    from django.utils import timezone
+
+    make_bank(topics=1, per_topic=2)
+    Question.objects.filter(code="Q0002").update(retired_at=timezone.now())
+    exported = bank.bank_export_xlsx()
+    Question.objects.filter(code="Q0001").update(retired_at=timezone.now())
+    Question.objects.filter(code="Q0002").update(retired_at=None)
+    assert import_xlsx(exported).ok
+    states = {code: at is not None for code, at in Question.objects.values_list("code", "retired_at")}
+    assert states == {"Q0001": False, "Q0002": True}
+
+
+# --- The blueprint of an imported file ----------------------------------------------------------
+
+
+def forty_questions(topic="T1"):
+    return [dict(GOOD, code=f"B{n:02d}", topic=topic, text=f"Вопрос {n}?") for n in range(1, 41)]
+
+
+def test_a_blueprint_with_a_word_for_a_count_is_reported_not_a_crash(db):
+    report = import_json(forty_questions(), blueprint={"T1": "abc"})
+    assert not report.ok and not report.errors
+    assert report.blueprint_errors == [("T1", ["Укажите целое неотрицательное число."])]
+    assert not Question.objects.exists() and not BlueprintItem.objects.exists()
+
+
+def test_a_blueprint_asking_more_than_the_topic_has_is_reported(db):
+    report = import_json(forty_questions(), blueprint={"T1": 41})
+    assert report.blueprint_errors == [("T1", ["В теме только 40 действующих вопросов."])]
+    assert not Question.objects.exists()
+
+
+def test_a_blueprint_counts_the_questions_the_file_retires(db):
+    questions = forty_questions()
+    questions[0]["retired"] = True
+    report = import_json(questions, blueprint={"T1": 40})
+    assert report.blueprint_errors == [("T1", ["В теме только 39 действующих вопросов."])]
+
+
+def test_a_blueprint_of_an_unknown_topic_is_reported(db):
+    report = import_json(forty_questions(), blueprint={"T1": 40, "T7": 1})
+    assert report.blueprint_errors == [("T7", ["Неизвестная тема."])]
+
+
+def test_a_blueprint_that_fits_is_imported_with_the_rows(db):
+    report = import_json(forty_questions(), blueprint={"T1": "40"})
+    assert report.ok and report.created == 40
+    assert [(b.topic.code, b.count) for b in BlueprintItem.objects.select_related("topic")] == [("T1", 40)]
+
+
+def test_the_import_page_reports_a_bad_blueprint(eva):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = bank_json(forty_questions(), blueprint={"T1": "abc"})
+    response = client_for(eva).post(reverse("frontend:bank_import"), {"file": SimpleUploadedFile("bank.json", content)})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-import="refused"' in page and 'data-blueprint-topic="T1"' in page and "целое" in page
+    assert not Question.objects.exists()
+
+
+def test_a_blueprint_that_is_not_an_object_is_a_file_error(db):
+    content = json.dumps({"questions": [GOOD], "blueprint": [40]}).encode()
+    with pytest.raises(DomainError) as err:
+        bank.parse_json(content)
+    assert err.value.code == "invalid_file"
+
+
+# --- A blueprint nobody could pass ----------------------------------------------------------------
+
+
+def test_a_blueprint_total_below_the_pass_score_is_refused(db, settings):
+    make_bank(topics=2, per_topic=25)
+    with pytest.raises(DomainError) as err:
+        bank.blueprint_set(counts={"T1": 5, "T2": 5}, by=None)
+    assert err.value.fields["total"] == [
+        f"В тесте 10 вопросов, а для сдачи нужно не меньше {settings.EXAM_PASS_SCORE} правильных ответов: "
+        "такой тест сдать невозможно."
+    ]
+    assert not BlueprintItem.objects.exists()
+    bank.blueprint_set(counts={"T1": 20, "T2": 16}, by=None)  # exactly the pass score
+    assert sum(b.count for b in BlueprintItem.objects.all()) == 36
+
+
+def test_the_blueprint_page_refuses_a_total_below_the_pass_score(eva):
+    make_bank(topics=2, per_topic=25)
+    response = client_for(eva).post(reverse("frontend:bank_blueprint"), {"count_T1": "5", "count_T2": "5"}, follow=True)
+    assert "сдать невозможно" in response.content.decode()
+    assert not BlueprintItem.objects.exists()
+
+
+def test_the_blueprint_page_refuses_a_superscript_digit_without_a_crash(eva):
+    make_bank(topics=2, per_topic=25)
+    response = client_for(eva).post(
+        reverse("frontend:bank_blueprint"), {"count_T1": "²", "count_T2": "20"}, follow=True
+    )
+    assert response.status_code == 200 and "Укажите целое неотрицательное число" in response.content.decode()
+    assert not BlueprintItem.objects.exists()
+
+
+# --- Practice: only published questions, never a crash ------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["q", "a"])
+def test_practice_ignores_a_superscript_digit(db, field):
+    from django.test import Client
+
+    version = make_bank(topics=1, per_topic=3)[0].current
+    data = {"q": ["²"]} if field == "q" else {"q": [str(version.pk)], f"a{version.pk}": ["²"]}
+    response = Client().post(reverse("frontend:practice"), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert ("data-practice-score>0<" in page) and ("неверно" in page if field == "a" else "не проверена" in page)
+
+
+def test_practice_does_not_reveal_the_key_of_a_retired_question(db):
+    from django.test import Client
+
+    question = retired_question()
+    version = question.current
+    response = Client().post(reverse("frontend:practice"), {"q": [version.pk], f"a{version.pk}": ["0"]})
+    page = response.content.decode()
+    assert version.text not in page and "правильный ответ" not in page
+    assert "Часть вопросов не проверена" in page
+
+
+def test_practice_does_not_reveal_the_key_of_an_old_version(exam_setup):
+    from django.test import Client
+
+    from exam.services.attempts import attempt_start
+
+    attempt = attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
+    old = attempt.items.select_related("version__question").first().version
+    bank.question_save(
+        data=bank.QuestionData(
+            code=old.question.code,
+            topic=old.question.topic.code,
+            text="Новая формулировка?",
+            options=["а", "б", "в"],
+            correct=[1],
+        ),
+        by=None,
+    )
+    response = Client().post(reverse("frontend:practice"), {"q": [old.pk], f"a{old.pk}": ["0"]})
+    page = response.content.decode()
+    assert old.text not in page and "правильный ответ" not in page and "не проверена" in page

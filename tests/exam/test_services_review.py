@@ -13,7 +13,7 @@ from core.errors import DomainError, NotFound
 from core.models import AuditEvent, Deadline, Notification
 from exam import selectors, services
 from exam.models import Application, Decision, ExamCredential, Notice
-from tests.conftest import complete_payload, registered_application
+from tests.conftest import complete_payload, make_user, registered_application
 
 
 def pdf_text(notice: Notice) -> str:
@@ -144,7 +144,40 @@ def test_refusal_for_71_hours_names_the_ground_and_is_issued_as_a_letter(alice, 
     text = pdf_text(notice)
     assert "Об отказе в аттестационном испытании" in text
     assert "71 час" in text
+    assert "Заместитель директора" in text  # p.50: the signer's real position
     assert not ExamCredential.objects.exists()
+
+
+def test_a_refusal_letter_is_signed_only_by_a_deputy_director(alice, victor, sergey):
+    """p.50: a refusal letter is signed by a deputy director; the director or an official may not."""
+    director = make_user("dir@mintrud.test", last="Главнов", first="Глеб", roles=("signatory",), position="director")
+    official = make_user("off@mintrud.test", last="Простов", first="Пётр", roles=("signatory",), position="")
+    application = under_review(alice, victor)
+    decision = services.decision_draft(
+        application=application, by=victor, kind="refusal", grounds=["a_training"], explanation="71 час."
+    )
+    for signer in (director, official):
+        with pytest.raises(DomainError) as err:
+            services.decision_sign(decision=decision, by=signer)
+        assert err.value.code == "signatory_position" and "п. 50" in err.value.message
+    services.decision_sign(decision=decision, by=sergey)
+    decision.refresh_from_db()
+    assert decision.state == Decision.State.SIGNED and decision.signed_by == sergey
+
+
+def test_an_admission_notice_is_signed_by_the_director_or_a_deputy(alice, victor, sitting):
+    """p.49: the director of the Department or a deputy signs; a signatory with no such position may not."""
+    director = make_user("dir@mintrud.test", last="Главнов", first="Глеб", roles=("signatory",), position="director")
+    official = make_user("off@mintrud.test", last="Простов", first="Пётр", roles=("signatory",), position="official")
+    application = under_review(alice, victor)
+    decision = services.decision_draft(application=application, by=victor, kind="admission", sitting=sitting)
+    with pytest.raises(DomainError) as err:
+        services.decision_sign(decision=decision, by=official)
+    assert err.value.code == "signatory_position" and "п. 49" in err.value.message
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=decision, by=director)
+    text = pdf_text(Notice.objects.get(application=application))
+    assert "Директор Департамента условий и охраны" in text and "Главнов" in text
 
 
 def test_refusal_needs_a_ground_and_an_explanation(alice, victor):

@@ -3,6 +3,7 @@ data row for row, the changes feed; the API never lists anyone without a publish
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from registry.models import AreaOfActivity, Certificate, Surname
+from registry import signing
+from registry.models import AnnulmentReason, AreaOfActivity, Certificate, Surname
 from tests.conftest import published_certificate
 
 
@@ -114,11 +116,20 @@ def test_the_record_carries_status_history_and_a_signature_that_verifies(certifi
         content_type="application/json",
     )
     assert verify.json() == {"valid": False}
+    for signed_at in ("2026-02-30T10:00:00+03:00", "2026-11-01T10:00:00"):  # impossible; without an offset
+        verify = Client().post(
+            "/api/v1/registry/verify/",
+            {"record": dict(data["record"], signed_at=signed_at), "signature": "AA", "key_id": data["key_id"]},
+            content_type="application/json",
+        )
+        assert verify.status_code == 200 and verify.json() == {"valid": False}
     keys = Client().get("/api/v1/registry/keys/").json()
     assert keys[0]["key_id"] == data["key_id"] and keys[0]["algorithm"] == "Ed25519"
 
 
 def test_the_csv_export_matches_the_database_row_for_row(registry):
+    Certificate.objects.filter(number="2025-00004").update(annulment_reason=AnnulmentReason.objects.get(code="court"))
+    Certificate.objects.filter(number="2025-00002").update(areas_text="Область один; Область два")
     response = Client().get("/api/v1/registry/open-data.csv")
     assert response.status_code == 200 and response.streaming
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -133,6 +144,11 @@ def test_the_csv_export_matches_the_database_row_for_row(registry):
         )
         assert row["issued_on"] == cert.issued_on.isoformat() and row["expires_on"] == cert.expires_on.isoformat()
         assert row["status"] == cert.status
+        assert row["areas"] == cert.areas_text
+        assert row["annulled_on"] == (cert.annulled_on.isoformat() if cert.annulled_on else "")
+        assert row["annulment_reason"] == (cert.annulment_reason.title if cert.annulment_reason else "")
+    annulled = next(r for r in rows if r["number"] == "2025-00004")
+    assert annulled["status"] == "annulled" and annulled["annulment_reason"].startswith("Вступившее в законную силу")
     assert response["Last-Modified"]
 
 
@@ -146,9 +162,10 @@ def test_the_json_export_streams_the_same_entries(registry):
 
 
 def test_the_changes_feed_returns_entries_changed_since_a_moment_page_by_page(registry):
-    since = timezone.now() - timedelta(seconds=1)
-    Certificate.objects.filter(number="2025-00003").update(updated_at=timezone.now() + timedelta(seconds=5))
-    Certificate.objects.filter(number="2025-00001").update(updated_at=timezone.now() + timedelta(seconds=6))
+    # Changes old enough to be past the feed's lag window.
+    since = timezone.now() - timedelta(minutes=5)
+    Certificate.objects.filter(number="2025-00003").update(updated_at=since + timedelta(seconds=5))
+    Certificate.objects.filter(number="2025-00001").update(updated_at=since + timedelta(seconds=6))
     Certificate.objects.exclude(number__in=["2025-00003", "2025-00001"]).update(updated_at=since - timedelta(days=1))
     response = Client().get("/api/v1/registry/changes/", {"since": since.isoformat(), "limit": 1}).json()
     assert [e["number"] for e in response["entries"]] == ["2025-00003"]
@@ -159,30 +176,36 @@ def test_the_changes_feed_returns_entries_changed_since_a_moment_page_by_page(re
         .json()
     )
     assert [e["number"] for e in second["entries"]] == ["2025-00001"] and second["next"] is None
-    assert Client().get("/api/v1/registry/changes/", {"since": "yesterday"}).status_code == 400
+    for since in ("yesterday", "2026-13-01T00:00:00+03:00", "2026-11-01T00:00:00"):
+        response = Client().get("/api/v1/registry/changes/", {"since": since})
+        assert response.status_code == 400 and "since" in response.json()["error"]["fields"]
 
 
-def test_the_public_api_is_throttled_per_client(registry, settings):
+@pytest.fixture
+def registry_rate_3_per_min(settings):
+    from rest_framework.settings import api_settings
+
+    from registry.api.views import PublicApi
+
+    throttle = PublicApi.throttle_classes[0]
+    saved = throttle.THROTTLE_RATES  # bound when the class was defined: restored, not re-read
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "registry": "3/min"},
     }
-    from rest_framework.settings import api_settings
-
     api_settings.reload()
-    from registry.api.views import PublicApi
+    throttle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    yield settings
+    throttle.THROTTLE_RATES = saved
 
-    PublicApi.throttle_classes[0].THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        client = Client()
-        codes = [client.get("/api/v1/registry/experts/").status_code for _ in range(4)]
-        assert codes == [200, 200, 200, 429]
-        response = client.get("/api/v1/registry/experts/")
-        assert response.json()["error"]["code"] == "throttled" and response["Retry-After"]
-        assert Client(REMOTE_ADDR="10.9.9.9").get("/api/v1/registry/experts/").status_code == 200
-    finally:
-        api_settings.reload()
-        PublicApi.throttle_classes[0].THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+def test_the_public_api_is_throttled_per_client(registry, registry_rate_3_per_min):
+    client = Client()
+    codes = [client.get("/api/v1/registry/experts/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/api/v1/registry/experts/")
+    assert response.json()["error"]["code"] == "throttled" and response["Retry-After"]
+    assert Client(REMOTE_ADDR="10.9.9.9").get("/api/v1/registry/experts/").status_code == 200
 
 
 def test_registry_pages_search_and_verify(certificate):
@@ -200,6 +223,10 @@ def test_the_qr_target_checks_the_signed_data(certificate):
     assert 'data-qr="valid"' in page
     forged = url.replace("d=", "d=A", 1)
     assert 'data-qr="invalid"' in Client().get(forged).content.decode()
+    record = {"number": certificate.number, "signed_at": "2026-02-30T10:00:00+03:00"}
+    payload = signing.b64encode(json.dumps(record).encode())
+    response = Client().get(certificate.public_url(), {"d": payload, "s": "AA", "k": "x"})
+    assert response.status_code == 200 and 'data-qr="invalid"' in response.content.decode()
 
 
 @pytest.mark.postgres
@@ -250,3 +277,58 @@ def test_the_registry_answers_when_the_rate_counter_is_unreachable(registry):
     }
     with override_settings(CACHES=unreachable):
         assert search(q="Иванов") == ["2025-00001"]
+
+
+def test_a_change_younger_than_the_lag_window_waits_for_the_next_poll(registry, settings):
+    import time_machine
+
+    settings.REGISTRY_FEED_LAG_SECONDS = 5
+    since = timezone.now() - timedelta(minutes=5)
+    Certificate.objects.update(updated_at=since - timedelta(days=1))
+    settled, fresh = timezone.now() - timedelta(seconds=30), timezone.now()
+    Certificate.objects.filter(number="2025-00003").update(updated_at=settled)
+    Certificate.objects.filter(number="2025-00001").update(updated_at=fresh)  # its transaction may still be open
+    first = Client().get("/api/v1/registry/changes/", {"since": since.isoformat()}).json()
+    assert [e["number"] for e in first["entries"]] == ["2025-00003"] and first["next"] is None
+    last = first["entries"][-1]
+    with time_machine.travel(fresh + timedelta(seconds=6)):
+        again = Client().get("/api/v1/registry/changes/", {"since": last["updated_at"], "after": last["id"]}).json()
+    assert [e["number"] for e in again["entries"]] == ["2025-00001"]
+
+
+def test_the_changes_feed_tells_mirrors_to_poll_again(db):
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    description = schema["paths"]["/api/v1/registry/changes/"]["get"]["description"]
+    assert "REGISTRY_FEED_LAG_SECONDS" in description and "повторно" in description
+
+
+def test_the_registry_api_is_in_the_openapi_schema(db):
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    for path in (
+        "/api/v1/registry/experts/",
+        "/api/v1/registry/certificates/{number}/",
+        "/api/v1/registry/keys/",
+        "/api/v1/registry/verify/",
+        "/api/v1/registry/changes/",
+    ):
+        assert path in schema["paths"], path
+    assert {"q", "status", "area", "year", "page"} <= {
+        p["name"] for p in schema["paths"]["/api/v1/registry/experts/"]["get"]["parameters"]
+    }
+
+
+def test_a_client_sending_a_new_x_forwarded_for_each_time_is_still_throttled(registry, registry_rate_3_per_min):
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    codes = [
+        client.get("/api/v1/registry/experts/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_behind_a_configured_proxy_the_forwarded_address_tells_clients_apart(registry, registry_rate_3_per_min):
+    settings = registry_rate_3_per_min
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # DRF reloads its settings
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    codes = [proxy.get("/api/v1/registry/experts/", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert proxy.get("/api/v1/registry/experts/", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200

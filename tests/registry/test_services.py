@@ -1,7 +1,7 @@
 """Decisions on attestation, certificates, annulment (p.59-64)."""
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
@@ -70,7 +70,9 @@ def test_one_changed_character_fails_the_signature(certificate):
     assert signing.verify(record, certificate.signature, certificate.key_id)
     tampered = dict(record, name=record["name"].replace("Алиса", "Алиса "))
     assert not signing.verify(tampered, certificate.signature, certificate.key_id)
-    tampered = dict(record, expires_on=record["expires_on"].replace("-", "-", 1)[:-1] + "9")
+    last_digit = record["expires_on"][-1]
+    tampered = dict(record, expires_on=record["expires_on"][:-1] + ("8" if last_digit == "9" else "9"))
+    assert tampered["expires_on"] != record["expires_on"]
     assert not signing.verify(tampered, certificate.signature, certificate.key_id)
     signature = certificate.signature
     forged = signature[:10] + ("B" if signature[10] != "B" else "C") + signature[11:]
@@ -127,8 +129,17 @@ def test_the_officer_who_asked_cannot_confirm_the_annulment(certificate, olga):
 
 
 def test_handover_by_mail_needs_a_tracking_number(certificate, olga):
-    with pytest.raises(DomainError):
-        certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number="12")
+    for wrong in ("12", "1271231234567X", "RA12345678RU", "1234567890123"):
+        with pytest.raises(DomainError) as err:
+            certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number=wrong)
+        assert "tracking_number" in err.value.fields
+    term = Deadline.objects.get(kind=selectors.DEADLINE_CERTIFICATE, case_id=certificate.decision_id)
+    assert term.completed_at is None  # issued, not yet handed over: p.12(v) covers both
+    certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number="ra 123456789 ru")
+    term.refresh_from_db()
+    assert term.completed_at is not None
+    certificate.refresh_from_db()
+    assert certificate.tracking_number == "RA123456789RU"  # an international item (UPU S10)
     certificate_handover(certificate=certificate, by=olga, method="mail", tracking_number="12712312345678")
     certificate.refresh_from_db()
     assert certificate.handover == "mail" and certificate.tracking_number == "12712312345678"
@@ -216,3 +227,87 @@ def test_fifty_concurrent_issues_get_distinct_consecutive_numbers(tasks_queued_n
     numbers = sorted(int(n.split("-")[1]) for n in Certificate.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 51))
     assert AttestationDecision.objects.filter(certificate__isnull=False).count() == 50
+
+
+def test_finalising_the_final_attempt_drafts_the_decision_by_itself(exam_setup, sergey):
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        attempt = pass_the_test(exam_setup["credential"], correct=38)  # submitted through the exam service
+    decision = AttestationDecision.objects.get(attempt=attempt)
+    assert decision.kind == "attested" and decision.status == "draft" and decision.score == 38
+    deadline = Deadline.objects.get(kind=selectors.DEADLINE_DECISION)
+    assert deadline.due_on == calendar.add_working_days(decision.test_date, 15)
+    assert Notification.objects.filter(recipient=sergey, link=decision.staff_url()).exists()
+
+
+def test_publication_is_due_ten_working_days_from_issue_across_the_may_holidays(exam_setup, sergey, olga):
+    from registry.services import certificate_issue
+
+    decision = attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"]))
+    attestation_decision_sign(decision=decision, by=sergey)
+    with time_machine.travel("2026-04-30T11:00:00+03:00", tick=False):  # Thursday; 1, 9 and 11 May are off
+        certificate = certificate_issue(
+            decision=decision, by=olga, areas=list(AreaOfActivity.objects.all()[:1]), publish=False
+        )
+    assert certificate.issued_on.isoformat() == "2026-04-30"
+    deadline = Deadline.objects.get(kind=selectors.DEADLINE_PUBLISH)
+    assert deadline.due_on.isoformat() == "2026-05-18" and deadline.completed_at is None
+
+
+def test_a_number_format_without_the_year_does_not_start_again_next_year(settings, db):
+    from django.db import transaction
+
+    from registry.services import certificate_number_next
+
+    settings.CERTIFICATE_NUMBER_FORMAT = "{seq:06d}"
+    with transaction.atomic():
+        numbers = [
+            certificate_number_next(issued_on=date(2026, 12, 30)),
+            certificate_number_next(issued_on=date(2027, 1, 11)),
+        ]
+    assert numbers == ["000001", "000002"]
+    settings.CERTIFICATE_NUMBER_FORMAT = "{year}-{seq:05d}"
+    with transaction.atomic():
+        numbers = [
+            certificate_number_next(issued_on=date(2026, 12, 30)),
+            certificate_number_next(issued_on=date(2027, 1, 11)),
+        ]
+    assert numbers == ["2026-00001", "2027-00001"]
+
+
+def test_an_expired_certificate_can_be_annulled_and_the_audit_says_it_was_expired(certificate, olga, sergey):
+    reason = AnnulmentReason.objects.get(code="court")
+    after_expiry = certificate.expires_on + timedelta(days=10)
+    with time_machine.travel(after_expiry.isoformat() + "T10:00:00+03:00"):
+        annulment = annulment_request(certificate=certificate, by=olga, reason=reason, basis="Решение суда № 5")
+        annulment_confirm(annulment=annulment, by=sergey)
+        certificate.refresh_from_db()
+        assert certificate.status == "annulled"
+    event = AuditEvent.objects.get(verb="certificate_annul")
+    assert (event.from_state, event.to_state) == ("expired", "annulled")
+
+
+def test_the_basis_document_is_stored_with_the_annulment(certificate, olga):
+    from tests.conftest import png_bytes, upload
+
+    annulment = annulment_request(
+        certificate=certificate,
+        by=olga,
+        reason=AnnulmentReason.objects.get(code="court"),
+        basis="Решение суда № 6",
+        basis_file=upload("скан.png", png_bytes(), "image/png"),
+    )
+    annulment.refresh_from_db()
+    with annulment.basis_file.open("rb") as fh:
+        assert fh.read() == png_bytes()
+    assert annulment.basis_file.name.endswith(".png")
+    with pytest.raises(DomainError) as err:
+        annulment_request(
+            certificate=certificate,
+            by=olga,
+            reason=AnnulmentReason.objects.get(code="court"),
+            basis="ещё раз",
+            basis_file=upload("скан.pdf", b"not a document"),
+        )
+    assert "basis_file" in err.value.fields

@@ -17,7 +17,7 @@ from core.roles import Role
 
 DEMO_PASSWORD = "demo-password-2026"
 
-STAFF = [
+STAFF = [  # e-mail, surname, name, roles, superuser
     ("admin@mintrud.demo", "Администратор", "Системный", [], True),
     ("registrar@mintrud.demo", "Регистрова", "Анна", [Role.REGISTRAR], False),
     ("reviewer@mintrud.demo", "Проверкин", "Борис", [Role.REVIEWER], False),
@@ -32,6 +32,11 @@ STAFF = [
     ("complaints@mintrud.demo", "Жалобина", "Ирина", [Role.COMPLAINT_HANDLER], False),
     ("auditor@mintrud.demo", "Ревизоров", "Кирилл", [Role.AUDITOR], False),
 ]
+# p.49-50: the director or a deputy signs admission notices, only a deputy signs refusal letters.
+POSITIONS = {
+    "signatory@mintrud.demo": User.Position.DEPUTY_DIRECTOR,
+    "signatory2@mintrud.demo": User.Position.DIRECTOR,
+}
 CANDIDATES = [("candidate@mintrud.demo", "Иванов", "Иван", "Иванович")]
 
 
@@ -49,6 +54,7 @@ class Command(BaseCommand):
                         "is_staff": True,
                         "is_superuser": superuser,
                         "email_confirmed_at": timezone.now(),
+                        "position": POSITIONS.get(email, ""),
                     },
                 )
                 if created:

@@ -28,6 +28,7 @@
   var offset = 0;          // server time minus local time, ms
   var finished = false;
   var takenOver = false;
+  var signedOut = false;   // the server refused the session (401/403): answers wait until it is back
   var online = true;
   var flushing = false;
   var retryDelay = 1000;
@@ -156,19 +157,37 @@
     flush();
   }
 
+  // An answer leaves the queue only when the server has it, or says it can never take it: the
+  // answer itself is invalid (400 "invalid_answer"), or the test is over (409 "time_is_up",
+  // "attempt_finished"; the result page follows). Anything else keeps it for a later retry: the
+  // session expired or was refused (401/403, the candidate is told to sign in again), a timeout, an
+  // oversized or throttled request, a server error, no network, or a refusal this page does not
+  // expect (that answer waits while the others are sent).
+  var DROP_CODES = { 400: ["invalid_answer"] };
+  var END_CODES = ["time_is_up", "attempt_finished"];
+  var heldUntil = {};      // position -> time before which an unexpectedly refused answer is not resent
+
+  function errorCode(res) { return (res.data && res.data.error && res.data.error.code) || ""; }
+
   function flush() {
     if (flushing || finished || takenOver) { return; }
+    var now = Date.now();
     var positions = Object.keys(store.pending);
     if (positions.length === 0) { setSaveStatus(); return; }
+    positions = positions.filter(function (p) { return !(heldUntil[p] > now); });
+    if (positions.length === 0) { setSaveStatus(); return; }  // the periodic flush retries them
     positions.sort(function (a, b) { return store.pending[a].seq - store.pending[b].seq; });
     var position = positions[0];
     var entry = store.pending[position];
     flushing = true;
     api("PUT", urls.answer.replace(/0\/$/, position + "/"), entry).then(function (res) {
       flushing = false;
+      var code = errorCode(res);
       if (res.status === 200) {
         setOnline(true);
         retryDelay = 1000;
+        delete heldUntil[position];
+        clearSignedOut();
         var pending = store.pending[position];
         if (pending && res.data.seq >= pending.seq) {
           delete store.pending[position];
@@ -177,17 +196,30 @@
         }
         setSaveStatus();
         flush();
-      } else if (res.status === 409) {
-        var code = res.data && res.data.error && res.data.error.code;
-        if (code === "taken_over") { onTakenOver(); } else { onFinished(); }
-      } else if (res.status >= 400 && res.status < 500) {
-        // A refused answer (should not happen from this page): drop it and show the server's state.
-        delete store.pending[position];
-        saveStore();
+      } else if (res.status === 409 && code === "taken_over") {
+        onTakenOver();
+      } else if (res.status === 409 && END_CODES.indexOf(code) !== -1) {
+        onFinished();
+      } else if ((DROP_CODES[res.status] || []).indexOf(code) !== -1) {
+        // The server can never take this answer: drop it, say so, send the rest.
+        if (store.pending[position] && store.pending[position].seq === entry.seq) {
+          delete store.pending[position];
+          saveStore();
+        }
         showBanner(T.error + " " + ((res.data && res.data.error && res.data.error.message) || res.status));
+        setSaveStatus();
         flush();
-      } else {
+      } else if (res.status === 401 || res.status === 403) {
+        onSignedOut();
+        retryLater(true);
+      } else if (res.status === 408 || res.status === 413 || res.status === 429 || res.status >= 500) {
         retryLater();
+      } else {
+        // Unexpected (another 4xx): keep the answer, show the server's message, try it again later.
+        heldUntil[position] = Date.now() + 10000;
+        showBanner(T.error + " " + ((res.data && res.data.error && res.data.error.message) || res.status));
+        setSaveStatus();
+        flush();
       }
     }).catch(function () {
       flushing = false;
@@ -195,8 +227,19 @@
     });
   }
 
-  function retryLater() {
-    setOnline(false);
+  function onSignedOut() {
+    signedOut = true;
+    showBanner(T.signedOut);
+  }
+  function clearSignedOut() {
+    if (!signedOut) { return; }
+    signedOut = false;
+    if (el("banner").textContent === T.signedOut) { el("banner").hidden = true; }
+  }
+
+  function retryLater(reachable) {
+    // ``reachable``: the server answered (it refused the session), so the network is not the problem.
+    if (!reachable) { setOnline(false); } else { setSaveStatus(); }
     setTimeout(flush, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   }
@@ -341,9 +384,10 @@
 
   function load() {
     api("GET", urls.state).then(function (res) {
-      if (res.status === 200 && res.data.items) { setOnline(true); start(res.data); }
+      if (res.status === 200 && res.data.items) { clearSignedOut(); setOnline(true); start(res.data); }
       else if (res.status === 200) { window.location.assign(urls.result); }
       else if (res.status === 409) { onTakenOver(); }
+      else if (res.status === 401 || res.status === 403) { onSignedOut(); setTimeout(load, 5000); }
       else { setTimeout(load, 2000); }
     }).catch(function () { setOnline(false); setTimeout(load, 2000); });
   }

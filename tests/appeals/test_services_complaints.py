@@ -1,0 +1,298 @@
+"""Complaints (p.77-97): repeats across channels, late registration, the answer's content, signature
+and dispatch, and the complainant's application."""
+
+from datetime import date, datetime
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import TestCase
+from django.urls import reverse
+from pypdf import PdfReader
+
+from appeals import selectors, services
+from appeals.models import Complaint
+from core.errors import DomainError
+from core.models import AuditEvent, Deadline
+from tests.conftest import client_for, complaint_data, make_user, registered_application
+
+MSK = ZoneInfo("Europe/Moscow")
+POSITION = "Заместитель Министра труда и социальной защиты Российской Федерации"
+# A week of September 2026 without holidays: Monday 14 to Friday 18.
+MONDAY = datetime(2026, 9, 14, 10, 0, tzinfo=MSK)
+
+
+def at(day: int, hour: int = 11) -> datetime:
+    return datetime(2026, 9, day, hour, 0, tzinfo=MSK)
+
+
+def paper(rita, *, received_at=None, **overrides):
+    """A complaint received by post and registered by the registrar (no cabinet account)."""
+    return services.complaint_file(
+        data=complaint_data(**overrides), channel="mail", registered_by=rita, received_at=received_at
+    )
+
+
+def decide(complaint, hanna, **kwargs):
+    kwargs.setdefault("outcome", "refuse")
+    kwargs.setdefault("refusal_ground", "unfounded")
+    kwargs.setdefault("text", "Доводы не подтвердились.")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.complaint_decide(complaint=complaint, by=hanna, handler_position=POSITION, **kwargs)
+    complaint.refresh_from_db()
+    return complaint
+
+
+def pdf_text(complaint: Complaint) -> str:
+    with complaint.answer_pdf.open("rb") as fh:
+        return "".join(p.extract_text() for p in PdfReader(BytesIO(fh.read())).pages)
+
+
+def on_time(kind_label: str, day: date) -> tuple[int, int] | None:
+    from core.reports import period_report
+
+    report = period_report(start=day.replace(day=1), end=day.replace(day=28))
+    return next(((ok, total) for label, ok, total in report.on_time if label == kind_label), None)
+
+
+# --- p.91(c): repeats, from whichever channel -------------------------------------------------------
+
+
+def test_a_cabinet_complaint_repeating_a_decided_paper_complaint_can_only_be_refused_on_91c(alice, rita, hanna):
+    earlier = decide(paper(rita, email=""), hanna)
+    # The same person, typed differently, now from the cabinet.
+    repeat = services.complaint_file(
+        data=complaint_data(
+            last_name="АЛЕКСЕЕВА",
+            first_name="алиса",
+            patronymic="Петровна",
+            residence="г Москва ул Арбат д 1 кв 1",
+            arguments="Снова о том же отказе.",
+        ),
+        channel="portal",
+        complainant=alice,
+    )
+    assert selectors.complaint_repeats(repeat) == earlier
+    with pytest.raises(DomainError) as err:
+        services.complaint_decide(
+            complaint=repeat, by=hanna, handler_position=POSITION, outcome="uphold", remedy="other", text="Да."
+        )
+    assert err.value.code == "repeat_complaint" and earlier.number in err.value.message
+    page = client_for(hanna).get(reverse("frontend:complaint_staff", args=[repeat.pk])).content.decode()
+    assert 'id="repeat"' in page and earlier.number in page
+
+
+def test_a_namesake_at_another_address_is_not_a_repeat(alice, rita, hanna):
+    tver = "170100, г. Тверь, ул. Советская, д. 5"
+    decide(paper(rita, email="", residence=tver, postal_address=tver), hanna)
+    other = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert selectors.complaint_repeats(other) is None
+
+
+def test_a_repeat_is_not_refused_on_the_merits_or_another_ground_but_may_be_left_unanswered(alice, hanna):
+    decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
+    repeat = services.complaint_file(data=complaint_data(arguments="Ещё раз."), channel="portal", complainant=alice)
+    for ground in ("unfounded", "a", "b"):
+        with pytest.raises(DomainError) as err:
+            services.complaint_decide(
+                complaint=repeat, by=hanna, handler_position=POSITION, outcome="refuse", refusal_ground=ground, text="x"
+            )
+        assert err.value.code == "repeat_complaint", ground
+    repeat.refresh_from_db()
+    assert repeat.status == "registered"
+    left = decide(repeat, hanna, outcome="unanswered", silence_ground="a", text="Угрозы должностному лицу.")
+    assert left.status == "unanswered"
+
+
+def test_a_first_complaint_may_still_be_refused_on_the_merits(alice, hanna):
+    complaint = decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
+    assert complaint.status == "refused" and complaint.refusal_ground == "unfounded"
+
+
+# --- p.86: registration no later than the next working day -------------------------------------------
+
+
+def test_a_paper_complaint_registered_two_days_after_receipt_is_flagged_late(rita, hanna, audrey):
+    with time_machine.travel(at(16), tick=False):  # Wednesday; received on Monday
+        complaint = paper(rita, received_at=MONDAY, subject="d")
+    assert complaint.received_at == MONDAY and complaint.registered_at == at(16)
+    assert complaint.registered_on == date(2026, 9, 16)
+    assert complaint.due_on == date(2026, 9, 23)  # p.87 counts from the registration
+    assert selectors.complaint_registration_due(complaint) == date(2026, 9, 15)
+    assert selectors.complaint_registered_late(complaint)
+    registration = Deadline.objects.get(kind="complaint.registration", case_id=complaint.pk)
+    assert registration.due_on == date(2026, 9, 15) and registration.completed_at == at(16)
+    assert on_time("регистрация жалобы (п. 86)", date(2026, 9, 16)) == (0, 1)
+    event = AuditEvent.objects.get(verb="complaint_file", case_id=complaint.pk)
+    assert event.data["registered_late"] is True
+    with time_machine.travel(at(16, 12), tick=False):
+        page = client_for(hanna).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
+    assert "data-registered-late" in page and "Зарегистрирована с нарушением срока п. 86" in page
+
+
+def test_a_paper_complaint_registered_the_next_working_day_is_on_time(rita, hanna):
+    with time_machine.travel(at(15), tick=False):
+        complaint = paper(rita, received_at=MONDAY)
+    assert not selectors.complaint_registered_late(complaint)
+    assert on_time("регистрация жалобы (п. 86)", date(2026, 9, 15)) == (1, 1)
+    page = client_for(hanna).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
+    assert "data-registered-late" not in page
+
+
+# --- p.94, p.95: the answer's content and signature --------------------------------------------------
+
+
+def test_the_answer_pdf_has_each_item_of_p94_the_position_and_the_signature_digest(alice, hanna):
+    with time_machine.travel(at(14), tick=False):
+        complaint = services.complaint_file(
+            data=complaint_data(subject="d", official="Регистратор общего отдела Петров П. П."),
+            channel="portal",
+            complainant=alice,
+        )
+        complaint = decide(
+            complaint, hanna, outcome="uphold", remedy="issue_certificate", text="Отказ в приёме был неправомерен."
+        )
+    text = pdf_text(complaint)
+    flat = "".join(text.split())
+    for item in [
+        # a) the authority, the deciding official's position and name
+        "Министерство труда и социальной защиты Российской Федерации",
+        POSITION,
+        "Жалобина Анна",
+        # b) number, date, place; the official complained of
+        complaint.number,
+        "14.09.2026",
+        "г. Москва",
+        "Регистратор общего отдела Петров П. П.",
+        # c) the complainant
+        "Алексеева Алиса Петровна",
+        # d) the grounds, e) the decision
+        "Отказ в приёме был неправомерен",
+        "Удовлетворена",
+        # f) the remedy and its term (p.89: 5 working days)
+        "Выдача сертификата эксперта",
+        "не позднее 21.09.2026",
+        # g) how to appeal
+        "обжаловано в судебном порядке",
+    ]:
+        assert " ".join(item.split()) in " ".join(text.split()), item
+    assert complaint.handler_position == POSITION
+    assert len(complaint.answer_digest) == 64 and complaint.answer_digest in flat
+    assert "ПОДПИСАН ПРОСТОЙ ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in text and "14.09.2026 11:00" in text
+    assert complaint.answer_document["handler_position"] == POSITION
+    assert selectors.complaint_answer_intact(complaint)
+    Complaint.objects.filter(pk=complaint.pk).update(decision_text="Исправлено задним числом.")
+    complaint.refresh_from_db()
+    assert not selectors.complaint_answer_intact(complaint)
+
+
+def test_the_handler_must_give_the_position_that_goes_on_the_answer(alice, hanna):
+    complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    with pytest.raises(DomainError) as err:
+        services.complaint_decide(
+            complaint=complaint, by=hanna, handler_position="  ", outcome="refuse", refusal_ground="unfounded", text="x"
+        )
+    assert "handler_position" in err.value.fields
+    complaint.refresh_from_db()
+    assert complaint.status == "registered" and complaint.decided_at is None
+
+
+# --- p.93: the answer goes out, and its term is met by the dispatch ----------------------------------
+
+
+def test_a_cabinet_complainant_is_answered_in_the_cabinet_and_that_is_the_dispatch(alice, hanna):
+    with time_machine.travel(at(14), tick=False):
+        complaint = decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
+    assert complaint.answered_at == at(14) and complaint.answer_channel == "cabinet"
+    assert alice.notifications.filter(subject=f"Ответ на жалобу № {complaint.number}").exists()
+    assert Deadline.objects.get(kind="complaint.answer", case_id=complaint.pk).completed_at == at(14)
+
+
+def test_a_paper_complainant_with_an_email_gets_the_answer_by_email(rita, hanna):
+    mail.outbox.clear()
+    with time_machine.travel(at(14), tick=False):
+        complaint = decide(paper(rita, email="anna.k@example.ru"), hanna)
+    message = next(m for m in mail.outbox if m.to == ["anna.k@example.ru"])
+    assert complaint.number in message.subject
+    (filename, content, mimetype) = message.attachments[0]
+    assert filename.endswith(".pdf") and mimetype == "application/pdf" and content.startswith(b"%PDF")
+    assert complaint.answer_channel == "email" and complaint.answered_at == at(14)
+    assert Deadline.objects.get(kind="complaint.answer", case_id=complaint.pk).completed_at is not None
+    assert on_time("ответ на жалобу (п. 93)", date(2026, 9, 14)) == (1, 1)
+
+
+def test_a_paper_answer_waits_for_staff_to_record_the_postal_dispatch(rita, hanna, victor):
+    with time_machine.travel(at(14), tick=False):
+        complaint = decide(paper(rita, email=""), hanna)
+    assert complaint.answer_pdf and complaint.answer_signed_at is not None
+    assert complaint.answered_at is None
+    deadline = Deadline.objects.get(kind="complaint.answer", case_id=complaint.pk)
+    assert deadline.completed_at is None and deadline.due_on == date(2026, 9, 15)
+    page = client_for(rita).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
+    assert 'id="dispatch"' in page and "Ответ не направлен (п. 93)" in page
+
+    with pytest.raises(DomainError) as err:
+        services.complaint_answer_dispatch(complaint=complaint, by=victor, channel="post", reference="РПО 1")
+    assert err.value.status == 403
+    with pytest.raises(DomainError) as err:
+        services.complaint_answer_dispatch(complaint=complaint, by=rita, channel="pigeon", reference="РПО 1")
+    assert "channel" in err.value.fields
+    with pytest.raises(DomainError) as err:
+        services.complaint_answer_dispatch(complaint=complaint, by=rita, channel="post", reference="")
+    assert "reference" in err.value.fields
+
+    with time_machine.travel(at(17), tick=False):  # Thursday: two days late
+        response = client_for(rita).post(
+            reverse("frontend:complaint_staff", args=[complaint.pk]),
+            {"channel": "post", "reference": "РПО 12712345678901"},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Отправка ответа отмечена" in page and "РПО 12712345678901" in page and 'id="dispatch"' not in page
+    complaint.refresh_from_db()
+    assert complaint.answered_at == at(17) and complaint.answer_channel == "post"
+    assert Deadline.objects.get(kind="complaint.answer", case_id=complaint.pk).completed_at == at(17)
+    assert AuditEvent.objects.filter(verb="complaint_answer_dispatch", actor=rita, case_id=complaint.pk).exists()
+    assert on_time("ответ на жалобу (п. 93)", date(2026, 9, 17)) == (0, 1)
+    with pytest.raises(DomainError) as err:
+        services.complaint_answer_dispatch(complaint=complaint, by=rita, channel="in_person", reference="Лично")
+    assert err.value.code == "answer_dispatched"
+
+
+def test_the_sweep_does_not_resend_answers_waiting_for_the_post(rita, hanna):
+    from appeals.tasks import complaint_answer_sweep
+
+    decide(paper(rita, email=""), hanna)
+    assert complaint_answer_sweep() == 0
+
+
+# --- p.89: the remedy has a case to act on -----------------------------------------------------------
+
+
+def test_a_complaint_is_linked_to_the_complainants_latest_application(alice, oscar, rita, hanna, olga):
+    application = registered_application(alice)
+    from_cabinet = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert from_cabinet.related_application == application
+    on_paper = paper(rita)  # the same e-mail address and surname as the application
+    assert on_paper.related_application == application
+    stranger = paper(rita, last_name="Иванова", email="ivanova@example.ru")
+    assert stranger.related_application is None
+    assert (
+        services.complaint_file(data=complaint_data(), channel="portal", complainant=oscar).related_application is None
+    )
+
+    decide(from_cabinet, hanna, outcome="uphold", remedy="issue_certificate", text="Нарушение.")
+    page = client_for(olga).get(reverse("frontend:complaint_staff", args=[from_cabinet.pk])).content.decode()
+    assert 'id="remedy"' in page and application.registration_number in page
+
+
+def test_the_position_is_prefilled_from_the_handlers_last_answer(alice, hanna):
+    decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
+    other_handler = make_user("h2@mintrud.test", last="Вторая", first="Жанна", roles=("complaint_handler",))
+    second = services.complaint_file(data=complaint_data(subject="a"), channel="portal", complainant=alice)
+    assert selectors.complaint_handler_position_last(hanna) == POSITION
+    assert selectors.complaint_handler_position_last(other_handler) == ""
+    page = client_for(hanna).get(reverse("frontend:complaint_staff", args=[second.pk])).content.decode()
+    assert f'value="{POSITION}"' in page
