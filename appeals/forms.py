@@ -23,7 +23,7 @@ class VoteForm(forms.Form):
     def _numbers(self, name: str) -> list[int]:
         raw = self.cleaned_data.get(name, "")
         parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
-        if any(not p.isdigit() for p in parts):
+        if any(not (p.isascii() and p.isdigit()) for p in parts):  # "²".isdigit() is true
             raise forms.ValidationError(_("Укажите номера вопросов числами через запятую."))
         return [int(p) for p in parts]
 

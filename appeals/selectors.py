@@ -164,18 +164,24 @@ def complaint_registered_late(complaint: Complaint) -> bool:
     return calendar.moscow_date(complaint.registered_at) > complaint_registration_due(complaint)
 
 
-def complaint_application_for(*, complainant: User | None, email: str, last_name: str) -> Application | None:
+def complaint_application_for(
+    *, complainant: User | None, email: str, last_name: str, first_name: str, patronymic: str
+) -> Application | None:
     """The complainant's latest application (the case a remedy such as a certificate to issue acts
     on): the cabinet account's own, or for a paper complaint the one with the same e-mail address
-    and surname. None when it cannot be told."""
+    and the same full name (relatives may share an address and a surname). None when it cannot be
+    told."""
     applications = Application.objects.exclude(status=Application.Status.DRAFT).order_by("-created_at", "-pk")
     if complainant is not None:
         return applications.filter(candidate=complainant).first()
     if not email:
         return None
-    surname = _normalised(last_name)
+    key = person_key(last_name=last_name, first_name=first_name, patronymic=patronymic)
     for application in applications.filter(Q(email__iexact=email) | Q(candidate__email__iexact=email))[:20]:
-        if _normalised(application.last_name) == surname:
+        name = person_key(
+            last_name=application.last_name, first_name=application.first_name, patronymic=application.patronymic
+        )
+        if name == key:
             return application
     return None
 

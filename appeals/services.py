@@ -290,6 +290,7 @@ def _supersede_decision(appeal: Appeal, attempt: Attempt, by: User) -> None:
         if decision.kind == AttestationDecision.Kind.REFUSED and attempt.passed:
             AttestationDecision.objects.filter(pk=decision.pk).update(superseded=True)
             deadline_close(case=decision, kind="attestation.decision", cancelled=True)
+            deadline_close(case=decision, kind="attestation.dispatch", cancelled=True)
             audit_record(
                 case=decision, actor=by, verb="attestation_decision_superseded", action="event", reason=appeal.number
             )
@@ -367,8 +368,10 @@ def complaint_file(
         raise DomainError(
             _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
         )
-    # A paper complaint registered days after it arrived counts from its actual registration (p.87).
-    registered_on = calendar.effective_receipt_date(now)
+    # p.87 counts from the registration. The portal registers on arrival, and what arrives out of
+    # office hours counts from the next working day; staff register a paper complaint on the day they
+    # do it (days after it arrived, if late: that lateness is p.86's, see complaint_registered_late).
+    registered_on = calendar.effective_receipt_date(now) if registered_by is None else calendar.moscow_date(now)
     days = (
         settings.COMPLAINT_SHORT_WORKING_DAYS
         if subject in Complaint.SHORT_TERM_SUBJECTS
@@ -392,7 +395,11 @@ def complaint_file(
             registered_by=registered_by,
             due_on=calendar.add_working_days(registered_on, days),
             related_application=complaint_application_for(
-                complainant=complainant, email=clean["email"], last_name=clean["last_name"]
+                complainant=complainant,
+                email=clean["email"],
+                last_name=clean["last_name"],
+                first_name=clean["first_name"],
+                patronymic=clean.get("patronymic", ""),
             ),
             **clean,
         )

@@ -31,23 +31,21 @@ def complaint_answer_send(self, complaint_id: int) -> None:  # type: ignore[no-u
 
 
 def _email_answer(complaint: Complaint) -> None:
-    from django.conf import settings
-    from django.core.mail import EmailMessage
     from django.utils.translation import gettext as _
 
-    message = EmailMessage(
+    from core.dispatch import document_email
+
+    document_email(
+        to=complaint.email,
         subject=_("Ответ на жалобу № %(n)s") % {"n": complaint.number},
         body=_(
             "Здравствуйте, %(name)s!\n\nНаправляем ответ по результатам рассмотрения вашей жалобы № %(n)s: "
             "%(status)s.\n\nОтвет во вложении (PDF)."
         )
         % {"name": complaint.full_name, "n": complaint.number, "status": complaint.get_status_display()},
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[complaint.email],
+        filename=f"answer-{complaint.number}.pdf",
+        file=complaint.answer_pdf,
     )
-    with complaint.answer_pdf.open("rb") as fh:
-        message.attach(f"answer-{complaint.number}.pdf", fh.read(), "application/pdf")
-    message.send()
 
 
 @shared_task

@@ -385,6 +385,10 @@ except (KeyError, IndexError, ValueError) as exc:
 if "{seq" not in CERTIFICATE_NUMBER_FORMAT or "/" in CERTIFICATE_NUMBER_FORMAT:
     raise ImproperlyConfigured("CERTIFICATE_NUMBER_FORMAT must contain {seq} and no slash (it is part of URLs)")
 REGISTRY_SIGNING_KEY = env.str("REGISTRY_SIGNING_KEY", default="")  # base64url of an Ed25519 seed
+# After a new key is first used, the previous one stays valid this long (processes not yet restarted).
+REGISTRY_KEY_ROTATION_OVERLAP_MINUTES = env.int("REGISTRY_KEY_ROTATION_OVERLAP_MINUTES", default=60)
+if REGISTRY_KEY_ROTATION_OVERLAP_MINUTES < 0:
+    raise ImproperlyConfigured("REGISTRY_KEY_ROTATION_OVERLAP_MINUTES must be 0 or more")
 REGISTRY_PAGE_SIZE = env.int("REGISTRY_PAGE_SIZE", default=20)
 REGISTRY_SEARCH_THRESHOLD = env.float("REGISTRY_SEARCH_THRESHOLD", default=0.4)  # trigram word similarity
 # A change is stamped before its transaction commits: the changes feed gives only changes older than

@@ -85,7 +85,7 @@ def otp_device_confirm(*, user: User, token: str) -> TOTPDevice:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         raise DomainError(_("Начните подключение заново."), code="no_device")
-    if not token.strip().isdigit() or not device.verify_token(token.strip()):
+    if not (token.strip().isascii() and token.strip().isdigit()) or not device.verify_token(token.strip()):
         raise DomainError(_("Неверный код из приложения."), code="otp_invalid", fields={"token": [_("Неверный код.")]})
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()

@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from core import calendar
+        from core import calendar, checks  # noqa: F401  (checks registers the database checks)
         from core.models import CalendarDay
 
         def _clear(**_kwargs: object) -> None:

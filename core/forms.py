@@ -9,6 +9,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from core.dispatch import STAFF_CHANNELS
+from core.models import DispatchChannel
 from exam.forms import name_validator
 
 
@@ -77,4 +79,19 @@ class OTPTokenForm(forms.Form):
         max_length=6,
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class LetterDispatchForm(forms.Form):
+    """p.52, p.64: the registrar records that a letter went out on paper (core.dispatch)."""
+
+    channel = forms.ChoiceField(
+        label=_("Способ отправки"),
+        choices=[(c.value, c.label) for c in STAFF_CHANNELS],
+        initial=DispatchChannel.POST,
+    )
+    reference = forms.CharField(
+        label=_("Почтовый идентификатор (для вручения лично — отметка, необязательно)"),
+        required=False,
+        max_length=200,
     )

@@ -1,10 +1,11 @@
 """Platform models shared by every procedure: users, the audit trail, notifications, deadlines,
-the working-day calendar's overrides and gap-free counters."""
+the working-day calendar's overrides, gap-free counters and the dispatch of letters."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -245,3 +246,29 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}/{self.year}: {self.value}"
+
+
+class DispatchChannel(models.TextChoices):
+    """p.52, p.64: how a letter to the applicant went out (core.dispatch)."""
+
+    CABINET = "cabinet", _("В личный кабинет (с уведомлением по электронной почте)")
+    EMAIL = "email", _("По электронной почте")
+    POST = "post", _("Заказным почтовым отправлением с уведомлением о вручении")
+    IN_PERSON = "in_person", _("Вручено лично")
+
+
+class Dispatched(models.Model):
+    """The dispatch of a letter: when, how, the postal item or the note of hand-over, and who
+    recorded it (nobody for the cabinet and the e-mail, which the system sends)."""
+
+    dispatched_at = models.DateTimeField(_("Отправлено"), null=True, blank=True)
+    dispatch_channel = models.CharField(
+        _("Способ отправки"), max_length=20, choices=DispatchChannel.choices, blank=True
+    )
+    dispatch_reference = models.CharField(_("Отметка об отправке"), max_length=200, blank=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True

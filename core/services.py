@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -156,11 +156,12 @@ def deadline_open(
     )
 
 
-def deadline_close(*, case: models.Model, kind: str, cancelled: bool = False) -> None:
-    """End the open term ``kind`` of the case: its step was done, or (``cancelled``) the term no
-    longer runs because what it ran on went away, e.g. a decision superseded after an appeal. A
-    cancelled term is left out of the report's share done within the deadline."""
-    now = timezone.now()
+def deadline_close(*, case: models.Model, kind: str, cancelled: bool = False, at: datetime | None = None) -> None:
+    """End the open term ``kind`` of the case (now, or ``at`` the moment its step was done): its
+    step was done, or (``cancelled``) the term no longer runs because what it ran on went away, e.g.
+    a decision superseded after an appeal. A cancelled term is left out of the report's share done
+    within the deadline."""
+    now = at or timezone.now()
     Deadline.objects.filter(
         case_type=ContentType.objects.get_for_model(case),
         case_id=case.pk,

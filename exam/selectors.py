@@ -323,9 +323,9 @@ def application_timeline(application: Application) -> list[Step]:
         Step(
             "notice",
             _("Уведомление направлено"),
-            notice.issued_at if notice else None,
+            notice.dispatched_at if notice else None,
             detail=notice.get_kind_display() if notice else "",
-            due_on=notice_deadline.due_on if notice_deadline and not notice else None,
+            due_on=notice_deadline.due_on if notice_deadline and not (notice and notice.dispatched_at) else None,
             due_label=_("Уведомление будет направлено не позднее"),
         ),
     ]

@@ -33,23 +33,33 @@ def signature_code_email(challenge_id: int, code: str) -> None:
 
 @shared_task(bind=True, max_retries=10, default_retry_delay=30)
 def notice_issue(self, decision_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Issue the notice of a signed decision; an applicant without a cabinet account who gave an
+    e-mail address gets it by e-mail with the PDF attached (p.52)."""
+    from exam.services import notice_email
     from exam.services import notice_issue as issue
 
     decision = Decision.objects.filter(pk=decision_id).first()
     if decision is None:
         return
     try:
-        issue(decision=decision)
+        notice_email(notice=issue(decision=decision))
     except OSError as exc:  # storage or font trouble: try again; the sweeper is the safety net
         raise self.retry(exc=exc) from exc
 
 
 @shared_task
 def notice_issue_pending() -> int:
-    """Safety net: issue the notice of every signed decision that has none yet (a lost task)."""
+    """Safety net: issue the notice of every signed decision that has none yet, and e-mail each one
+    issued for e-mail and not sent (a lost task, a mail server down). Letters awaiting the post wait
+    for the registrar."""
     pending = Decision.objects.filter(state=Decision.State.SIGNED).exclude(pk__in=Notice.objects.values("decision_id"))
+    unsent = (
+        Notice.objects.filter(dispatched_at__isnull=True, application__candidate__isnull=True)
+        .exclude(application__email="")
+        .values_list("decision_id", flat=True)
+    )
     count = 0
-    for decision_id in pending.values_list("pk", flat=True):
+    for decision_id in [*pending.values_list("pk", flat=True), *unsent]:
         notice_issue.delay(decision_id)
         count += 1
     return count

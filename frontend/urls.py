@@ -108,6 +108,7 @@ urlpatterns = [
     path("staff/applications/<int:pk>/decision/", staff.decision_draft, name="staff_decision_draft"),
     path("staff/applications/<int:pk>/notice.pdf", staff.notice_pdf, name="staff_notice_pdf"),
     path("staff/applications/<int:pk>/exam-password/", staff.exam_password, name="staff_exam_password"),
+    path("staff/applications/<int:pk>/notice/dispatch/", staff.notice_dispatch, name="staff_notice_dispatch"),
     path(
         "staff/applications/<int:pk>/attachments/<int:attachment_id>/",
         staff.attachment_download,
@@ -125,6 +126,16 @@ urlpatterns = [
     path("staff/attestation/", certificates.attestation_queue, name="attestation_queue"),
     path("staff/attestation/<int:pk>/", certificates.attestation_decision, name="attestation_decision"),
     path("staff/attestation/<int:pk>/sign/", certificates.attestation_decision_sign, name="attestation_decision_sign"),
+    path(
+        "staff/attestation/<int:pk>/decision.pdf",
+        certificates.attestation_decision_pdf,
+        name="attestation_decision_pdf",
+    ),
+    path(
+        "staff/attestation/<int:pk>/dispatch/",
+        certificates.attestation_decision_dispatch,
+        name="attestation_decision_dispatch",
+    ),
     path("staff/attestation/<int:pk>/certificate/", certificates.certificate_issue, name="certificate_issue"),
     path("staff/certificates/", certificates.certificate_list, name="certificate_list"),
     path("staff/certificates/<int:pk>/", certificates.certificate_staff, name="certificate_staff"),

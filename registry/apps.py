@@ -10,8 +10,16 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from core.services import deadline_kind_register
-        from registry.selectors import DEADLINE_CERTIFICATE, DEADLINE_DECISION, DEADLINE_PUBLISH
+        from registry.selectors import (
+            DEADLINE_CERTIFICATE,
+            DEADLINE_DECISION,
+            DEADLINE_DECISION_DISPATCH,
+            DEADLINE_PUBLISH,
+        )
 
         deadline_kind_register(DEADLINE_DECISION, _("решение по результатам испытания (п. 12 «в»)"))
         deadline_kind_register(DEADLINE_CERTIFICATE, _("оформление и выдача сертификата (п. 12 «в»)"))
+        deadline_kind_register(
+            DEADLINE_DECISION_DISPATCH, _("направление решения об отказе в аттестации (п. 12 «в», п. 64)")
+        )
         deadline_kind_register(DEADLINE_PUBLISH, _("внесение в реестр экспертов (п. 63)"))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import PersonName
+from core.models import Dispatched, PersonName
 
 
 class AreaOfActivity(models.Model):
@@ -50,9 +50,10 @@ class AnnulmentReason(models.Model):
         return self.title
 
 
-class AttestationDecision(FSMModelMixin, models.Model):
+class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
     """The decision on attestation after the final attempt (p.59): drafted by the system, signed by a
-    signatory, within 15 working days of the test (p.12(v))."""
+    signatory, within 15 working days of the test (p.12(v)), and sent to the applicant: the cabinet,
+    or for an applicant without one the e-mail or the post (p.64; core.dispatch)."""
 
     class Kind(models.TextChoices):
         ATTESTED = "attested", _("Решение об аттестации")
@@ -88,6 +89,10 @@ class AttestationDecision(FSMModelMixin, models.Model):
 
     def staff_url(self) -> str:
         return reverse("frontend:attestation_decision", args=[self.pk])
+
+    @property
+    def awaits_dispatch(self) -> bool:
+        return self.status == self.Status.SIGNED and not self.superseded and self.dispatched_at is None
 
     @transition(field=status, source=Status.DRAFT, target=Status.SIGNED)
     def sign(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -16,8 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import calendar
+from core.dispatch import (
+    dispatch_by_email,
+    dispatch_check,
+    dispatch_record,
+    dispatch_refuse_twice,
+    tracking_number_clean,
+)
 from core.errors import DomainError
-from core.models import Deadline, User
+from core.models import Deadline, DispatchChannel, User
 from core.roles import Role, has_role
 from core.services import (
     audit_record,
@@ -42,6 +48,7 @@ from registry.models import (
 from registry.selectors import (
     DEADLINE_CERTIFICATE,
     DEADLINE_DECISION,
+    DEADLINE_DECISION_DISPATCH,
     DEADLINE_PUBLISH,
     certificate_record,
     search_key,
@@ -129,17 +136,18 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
         decision_id = locked.pk
         transaction.on_commit(lambda: enqueue(decision_render_pdf, decision_id))
         deadline_close(case=locked, kind=DEADLINE_DECISION)
+        decision_deadline = Deadline.objects.filter(
+            case_type=ContentType.objects.get_for_model(AttestationDecision),
+            case_id=locked.pk,
+            kind=DEADLINE_DECISION,
+        ).first()
+        started_on = decision_deadline.started_on if decision_deadline else locked.test_date
         if locked.kind == AttestationDecision.Kind.ATTESTED:
-            decision_deadline = Deadline.objects.filter(
-                case_type=ContentType.objects.get_for_model(AttestationDecision),
-                case_id=locked.pk,
-                kind=DEADLINE_DECISION,
-            ).first()
             deadline_open(
                 case=locked,
                 kind=DEADLINE_CERTIFICATE,
                 role=Role.CERTIFICATE_OFFICER,
-                started_on=decision_deadline.started_on if decision_deadline else locked.test_date,
+                started_on=started_on,
                 working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
             )
         candidate = locked.application.candidate
@@ -153,6 +161,93 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
                 % {"score": locked.score, "total": locked.question_count},
                 link=locked.application.cabinet_url(),
             )
+            dispatch_record(
+                letter=locked,
+                case=locked,
+                deadline_kind=None,
+                channel=DispatchChannel.CABINET,
+                reference=candidate.email,
+                by=None,
+                verb="attestation_decision_dispatch",
+            )
+        elif locked.kind == AttestationDecision.Kind.REFUSED:
+            # p.64: the refusal reaches an applicant without a cabinet by e-mail or by registered
+            # mail within the term of p.12(v); the term ends at the dispatch.
+            deadline_open(
+                case=locked,
+                kind=DEADLINE_DECISION_DISPATCH,
+                role=Role.REGISTRAR,
+                started_on=started_on,
+                working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
+            )
+    return locked
+
+
+def attestation_decision_email(*, decision: AttestationDecision) -> AttestationDecision:
+    """E-mail the signed decision with its PDF to the address given on a paper application without
+    a cabinet account (p.64: electronically): that is its dispatch. A no-op when it already went
+    out, has no PDF yet or has nowhere to go; OSError from the mail server, for the task to retry."""
+    application = decision.application
+    if not attestation_decision_emailable(decision):
+        return decision
+    return dispatch_by_email(
+        letter=decision,
+        case=decision,
+        deadline_kind=DEADLINE_DECISION_DISPATCH,
+        verb="attestation_decision_dispatch",
+        to=application.email,
+        subject=str(decision.get_kind_display()),
+        body=_(
+            "Здравствуйте, %(name)s!\n\nПо заявлению № %(n)s принято решение по результатам аттестационного "
+            "испытания: %(kind)s (%(score)d из %(total)d).\n\nРешение во вложении (PDF)."
+        )
+        % {
+            "name": application.full_name,
+            "n": application.registration_number,
+            "kind": decision.get_kind_display(),
+            "score": decision.score,
+            "total": decision.question_count,
+        },
+        filename=f"decision-{decision.pk}.pdf",
+        file=decision.pdf,
+    )
+
+
+def attestation_decision_emailable(decision: AttestationDecision) -> bool:
+    application = decision.application
+    return (
+        decision.status == AttestationDecision.Status.SIGNED
+        and not decision.superseded
+        and decision.dispatched_at is None
+        and bool(decision.pdf)
+        and application.candidate_id is None
+        and bool(application.email)
+    )
+
+
+def attestation_decision_dispatch(
+    *, decision: AttestationDecision, by: User, channel: str, reference: str
+) -> AttestationDecision:
+    """The registrar records that the signed decision was sent on paper to an applicant with
+    neither a cabinet account nor an e-mail address: by registered mail with its tracking number, or
+    handed over in person (p.64). For a refusal this ends the term of p.12(v)."""
+    reference = dispatch_check(by=by, channel=channel, reference=reference)
+    with transaction.atomic():
+        locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
+        if locked.status != AttestationDecision.Status.SIGNED or not locked.pdf:
+            raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
+        if locked.superseded:
+            raise DomainError(_("Решение заменено решением по апелляции."), code="superseded", status=409)
+        dispatch_refuse_twice(locked)
+        dispatch_record(
+            letter=locked,
+            case=locked,
+            deadline_kind=DEADLINE_DECISION_DISPATCH,
+            channel=channel,
+            reference=reference,
+            by=by,
+            verb="attestation_decision_dispatch",
+        )
     return locked
 
 
@@ -313,30 +408,21 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
     return locked
 
 
-# Russian Post's item identifiers: 14 digits for a domestic item, or the UPU S10 form of 13
-# characters (two letters, eight digits and a check digit, the country code) for an international one.
-TRACKING_NUMBER = re.compile(r"[0-9]{14}|[A-Z]{2}[0-9]{9}[A-Z]{2}")
-
-
 def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
     """Record how the certificate reached the expert (p.60): in person, or by registered mail with
     its tracking number. This ends the term of p.12(v) for issuing and handing over the certificate."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Передачу сертификата отмечает специалист по сертификатам."))
-    tracking_number = "".join((tracking_number or "").split()).upper()
     if method not in Certificate.Handover.values:
         raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
-    if method == Certificate.Handover.MAIL and not TRACKING_NUMBER.fullmatch(tracking_number):
-        raise DomainError(
-            _(
-                "Укажите почтовый идентификатор: 14 цифр (внутреннее отправление) или 13 знаков вида RA123456789RU (международное)."
-            ),
-            fields={"tracking_number": [_("Неверный почтовый идентификатор.")]},
-        )
+    if method == Certificate.Handover.MAIL:
+        tracking_number = tracking_number_clean(tracking_number, field="tracking_number")
+    else:
+        tracking_number = ""
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         locked.handover = method
         locked.handover_at = timezone.now()
-        locked.tracking_number = tracking_number if method == Certificate.Handover.MAIL else ""
+        locked.tracking_number = tracking_number
         locked.save(update_fields=["handover", "handover_at", "tracking_number"])
         if locked.decision is not None:  # entries loaded from elsewhere (the generator) have none
             deadline_close(case=locked.decision, kind=DEADLINE_CERTIFICATE)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -101,15 +102,18 @@ def publish_current_key() -> SigningKeyModel:
             key_id=key.key_id, defaults={"public_key": b64encode(key.public_raw), "valid_from": now}
         )
         if created:
-            SigningKey.objects.filter(valid_to__isnull=True).exclude(pk=published.pk).update(valid_to=now)
+            # The keys before it stay valid for the overlap: during a rolling deploy the processes not
+            # yet restarted still sign with the previous key, and what they sign must verify.
+            overlap = timedelta(minutes=settings.REGISTRY_KEY_ROTATION_OVERLAP_MINUTES)
+            SigningKey.objects.filter(valid_to__isnull=True).exclude(pk=published.pk).update(valid_to=now + overlap)
     return published
 
 
 def sign(record: dict[str, Any]) -> tuple[str, str]:
     """Sign a record with the current key: (key id, signature in base64url). A key whose period
-    was closed (configured again after a rotation) signs nothing: its signatures would not verify."""
+    has ended (configured again after a rotation) signs nothing: its signatures would not verify."""
     published = publish_current_key()
-    if published.valid_to is not None:
+    if published.valid_to is not None and timezone.now() >= published.valid_to:
         raise ImproperlyConfigured(f"REGISTRY_SIGNING_KEY {published.key_id} was retired on {published.valid_to}")
     key = current_key()
     return key.key_id, b64encode(key.private.sign(canonical(record)))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import PersonName
+from core.models import Dispatched, PersonName
 
 
 class Channel(models.TextChoices):
@@ -400,8 +400,9 @@ class Decision(models.Model):
         return [str(labels.get(g, g)) for g in self.grounds]
 
 
-class Notice(models.Model):
-    """The admission notice or refusal letter issued to the candidate (p.52-53)."""
+class Notice(Dispatched, models.Model):
+    """The admission notice or refusal letter issued to the candidate (p.52-53) and its dispatch:
+    the cabinet, or for an applicant without one the e-mail or the post (p.52; core.dispatch)."""
 
     class Kind(models.TextChoices):
         ADMISSION_NOTICE = "admission_notice", _("Уведомление о допуске к аттестационному испытанию")

@@ -10,7 +10,7 @@ from exam.services.applications import (
     signature_request,
     signature_verify,
 )
-from exam.services.notices import exam_password_issue, notice_issue
+from exam.services.notices import exam_password_issue, notice_dispatch, notice_email, notice_issue
 from exam.services.review import application_start_review, decision_draft, decision_return, decision_sign
 from exam.services.sittings import sitting_create
 
@@ -26,6 +26,8 @@ __all__ = [
     "decision_return",
     "decision_sign",
     "exam_password_issue",
+    "notice_dispatch",
+    "notice_email",
     "notice_issue",
     "signature_request",
     "signature_verify",

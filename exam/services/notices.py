@@ -1,4 +1,8 @@
-"""Informing the candidate of the decision (p.52-54) and the testing-system password (p.53)."""
+"""Informing the candidate of the decision (p.52-54) and the testing-system password (p.53).
+
+A candidate with a cabinet account is informed in the cabinet and by e-mail at once; an applicant
+on paper without one gets the letter by e-mail with the PDF when the application gives an address,
+otherwise the registrar posts it and records the dispatch. The term of p.12(b) ends at the dispatch."""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dispatch import dispatch_by_email, dispatch_check, dispatch_record, dispatch_refuse_twice
 from core.errors import DomainError, NotFound
-from core.models import User
+from core.models import DispatchChannel, User
 from core.roles import Role, has_role
-from core.services import audit_record, deadline_close, notification_send
+from core.services import audit_record, notification_send
 from exam.documents import render_notice_pdf
 from exam.models import Application, Channel, Decision, ExamCredential, Notice
 from exam.selectors import DEADLINE_NOTICE
@@ -24,8 +29,10 @@ PASSWORD_LENGTH = 12
 
 
 def notice_issue(*, decision: Decision) -> Notice:
-    """Issue the admission notice or refusal letter of a signed decision: the PDF and the cabinet,
-    with an e-mail to the candidate. Idempotent: a second call returns the notice already issued."""
+    """Issue the admission notice or refusal letter of a signed decision: the PDF and, for a
+    candidate with a cabinet account, the cabinet with an e-mail, which is its dispatch (p.52).
+    Without an account the letter waits for notice_email or notice_dispatch. Idempotent: a second
+    call returns the notice already issued."""
     existing = Notice.objects.filter(decision=decision).first()
     if existing is not None:
         return existing
@@ -43,7 +50,6 @@ def notice_issue(*, decision: Decision) -> Notice:
         notice.pdf.save(f"{kind}-{application.pk}.pdf", ContentFile(pdf), save=False)
         notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         notice.save()
-        deadline_close(case=application, kind=DEADLINE_NOTICE)
         audit_record(
             case=application,
             actor=None,
@@ -61,7 +67,74 @@ def notice_issue(*, decision: Decision) -> Notice:
                 % {"n": application.registration_number},
                 link=application.cabinet_url(),
             )
+            dispatch_record(
+                letter=notice,
+                case=application,
+                deadline_kind=DEADLINE_NOTICE,
+                channel=DispatchChannel.CABINET,
+                reference=application.candidate.email,
+                by=None,
+                verb="notice_dispatch",
+            )
     return notice
+
+
+def notice_emailable(notice: Notice) -> bool:
+    application = notice.application
+    return notice.dispatched_at is None and application.candidate_id is None and bool(application.email)
+
+
+def notice_email(*, notice: Notice) -> Notice:
+    """E-mail the letter with its PDF to the address given on a paper application without a
+    cabinet account (p.52: electronically): that is its dispatch, which ends the term of p.12(b).
+    The admission notice carries the testing-system password (p.53), issued now for this copy only.
+    A no-op when it already went out or has nowhere to go; OSError from the mail server, for the
+    task to retry."""
+    application = notice.application
+    if not notice_emailable(notice):
+        return notice
+    credential = getattr(application, "exam_credential", None)
+    if notice.kind == Notice.Kind.ADMISSION_NOTICE and credential is not None:
+        password = _password_set(credential, by=None, data={"sent_to": "email"})
+        content = render_notice_pdf(decision=notice.decision, issued_at=notice.issued_at, password=password)
+    else:
+        with notice.pdf.open("rb") as fh:
+            content = fh.read()
+    return dispatch_by_email(
+        letter=notice,
+        case=application,
+        deadline_kind=DEADLINE_NOTICE,
+        verb="notice_dispatch",
+        to=application.email,
+        subject=str(notice.get_kind_display()),
+        body=_(
+            "Здравствуйте, %(name)s!\n\nПо заявлению № %(n)s принято решение: %(kind)s.\n\nДокумент во вложении (PDF)."
+        )
+        % {"name": application.full_name, "n": application.registration_number, "kind": notice.get_kind_display()},
+        filename=f"{notice.kind}-{application.pk}.pdf",
+        content=content,
+    )
+
+
+def notice_dispatch(*, notice: Notice, by: User, channel: str, reference: str) -> Notice:
+    """The registrar records that the letter was sent on paper to an applicant with neither a
+    cabinet account nor an e-mail address: by registered mail with acknowledgement of receipt and
+    its tracking number, or handed over in person (p.52). This ends the term of p.12(b)."""
+    reference = dispatch_check(by=by, channel=channel, reference=reference)
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=notice.application_id)
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        dispatch_refuse_twice(locked)
+        dispatch_record(
+            letter=locked,
+            case=application,
+            deadline_kind=DEADLINE_NOTICE,
+            channel=channel,
+            reference=reference,
+            by=by,
+            verb="notice_dispatch",
+        )
+    return locked
 
 
 def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None = None) -> str:
@@ -77,6 +150,13 @@ def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None 
         raise NotFound(_("Уведомление не найдено."))
     if application.status != Application.Status.ADMITTED:
         raise DomainError(_("Заявитель не допущен к испытанию."), code="not_admitted", status=409)
+    return _password_set(credential, by=by, ip=ip)
+
+
+def _password_set(
+    credential: ExamCredential, *, by: User | None, ip: str | None = None, data: dict[str, str] | None = None
+) -> str:
+    """A new password replaces the previous one; only its hash is kept, and the issue is audited."""
     password = "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
     with transaction.atomic():
         locked = ExamCredential.objects.select_for_update().get(pk=credential.pk)
@@ -86,11 +166,11 @@ def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None 
         locked.password_issued_to = by
         locked.save(update_fields=["password_hash", "password_issued_at", "password_issued_to"])
         audit_record(
-            case=application,
+            case=credential.application,
             actor=by,
             verb="exam_password_reissued" if reissue else "exam_password_issued",
             action="event",
-            data={"login": locked.login},
+            data={"login": locked.login, **(data or {})},
             ip=ip,
         )
     return password

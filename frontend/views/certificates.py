@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import LetterDispatchForm
 from core.http import client_ip, request_user
 from core.roles import Role, has_role
 from core.services import audit_file_viewed
-from frontend.views.common import perform, staff_required
+from frontend.views.common import letter_dispatch_post, perform, staff_required
 from registry import services
 from registry.forms import AnnulmentRequestForm, CertificateIssueForm, HandoverForm, NoteForm
 from registry.models import Annulment, AttestationDecision, Certificate
@@ -45,7 +46,7 @@ def _decision(pk: int) -> AttestationDecision:
     return decision
 
 
-@staff_required(*STAFF)
+@staff_required(*STAFF, Role.REGISTRAR)
 def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(pk)
     user = request_user(request)
@@ -63,8 +64,39 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
             and not Certificate.objects.filter(decision=decision).exists()
             and has_role(user, Role.CERTIFICATE_OFFICER),
             "issue_form": CertificateIssueForm(),
+            "can_dispatch": decision.awaits_dispatch
+            and bool(decision.pdf)
+            and decision.application.candidate_id is None
+            and has_role(user, Role.REGISTRAR),
+            "dispatch_form": LetterDispatchForm(),
         },
     )
+
+
+@staff_required(*STAFF, Role.REGISTRAR)
+def attestation_decision_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The signed decision, for the registrar to print and post (p.64); each opening is logged."""
+    decision = _decision(pk)
+    if not decision.pdf:
+        raise Http404
+    audit_file_viewed(
+        case=decision.application, viewer=request_user(request), what="attestation_pdf_view", ip=client_ip(request)
+    )
+    return FileResponse(decision.pdf.open("rb"), filename=f"decision-{decision.pk}.pdf", content_type="application/pdf")
+
+
+@staff_required(Role.REGISTRAR)
+@require_POST
+def attestation_decision_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.64: the registrar records that the decision went out on paper."""
+    decision = _decision(pk)
+    letter_dispatch_post(
+        request,
+        lambda channel, reference: services.attestation_decision_dispatch(
+            decision=decision, by=request_user(request), channel=channel, reference=reference
+        ),
+    )
+    return redirect("frontend:attestation_decision", pk=pk)
 
 
 @staff_required(Role.SIGNATORY)
@@ -145,7 +177,11 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
 def _annulment_basis_file(request: HttpRequest, certificate: Certificate, annulment_id: str) -> FileResponse:
     """The copy of an annulment's basis document, for the signatory who confirms it (logged: it may
     carry personal data)."""
-    annulment = certificate.annulments.filter(pk=int(annulment_id)).first() if annulment_id.isdigit() else None
+    annulment = (
+        certificate.annulments.filter(pk=int(annulment_id)).first()
+        if annulment_id.isascii() and annulment_id.isdigit()
+        else None
+    )
     if annulment is None or not annulment.basis_file:
         raise Http404
     audit_file_viewed(case=annulment, viewer=request_user(request), what="annulment_basis_view", ip=client_ip(request))

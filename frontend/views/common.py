@@ -73,6 +73,21 @@ def perform(request: HttpRequest, action: Callable[[], object], *, success: str)
     return True
 
 
+def letter_dispatch_post(request: HttpRequest, dispatch: Callable[[str, str], object]) -> None:
+    """Record the paper dispatch of a letter from the posted form: ``dispatch(channel, reference)``
+    calls the service, which checks the role and the tracking number (core.dispatch)."""
+    from core.forms import LetterDispatchForm
+
+    form = LetterDispatchForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        perform(
+            request, lambda: dispatch(data["channel"], data["reference"]), success=_("Отправка документа отмечена.")
+        )
+    else:
+        messages.error(request, "; ".join(str(m) for ms in form.errors.values() for m in ms))
+
+
 def apply_error(form: forms.Form, error: DomainError) -> None:
     """Show a domain error on the form: on its fields where they exist, otherwise on top."""
     placed = False

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import LetterDispatchForm
 from core.http import client_ip, request_user
 from core.models import AuditEvent
 from core.roles import Role, has_role
@@ -23,7 +24,7 @@ from core.services import audit_file_viewed
 from exam import forms, selectors, services
 from exam.documents import render_notice_pdf
 from exam.models import Application, Decision, Sitting
-from frontend.views.common import apply_error, perform, staff_required
+from frontend.views.common import apply_error, letter_dispatch_post, perform, staff_required
 
 S = Application.Status
 
@@ -80,6 +81,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     current = selectors.decision_current(application)
     can_draft = application.status == S.UNDER_REVIEW and application.reviewer_id == user.pk
     decision_form = forms.DecisionForm(initial={"kind": "admission"}) if can_draft else None
+    notice = selectors.notice_for(application)
     return render(
         request,
         "frontend/staff/application.html",
@@ -103,7 +105,12 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
             "can_issue_password": application.status == S.ADMITTED
             and application.channel != "portal"
             and has_role(user, Role.REGISTRAR),
-            "notice": selectors.notice_for(application),
+            "notice": notice,
+            "can_dispatch_notice": notice is not None
+            and notice.dispatched_at is None
+            and application.candidate_id is None
+            and has_role(user, Role.REGISTRAR),
+            "dispatch_form": LetterDispatchForm(),
         },
     )
 
@@ -207,6 +214,23 @@ def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("Проект возвращён на доработку."),
     )
     return redirect("frontend:staff_application", pk=decision.application_id)
+
+
+@staff_required(Role.REGISTRAR)
+@require_POST
+def notice_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.52: the registrar records that the notice or letter went out on paper."""
+    application = _file(request, pk)
+    notice = selectors.notice_for(application)
+    if notice is None:
+        raise Http404
+    letter_dispatch_post(
+        request,
+        lambda channel, reference: services.notice_dispatch(
+            notice=notice, by=request_user(request), channel=channel, reference=reference
+        ),
+    )
+    return redirect("frontend:staff_application", pk=application.pk)
 
 
 @never_cache

@@ -132,6 +132,17 @@ def test_a_paper_complaint_registered_two_days_after_receipt_is_flagged_late(rit
     assert "data-registered-late" in page and "Зарегистрирована с нарушением срока п. 86" in page
 
 
+def test_a_paper_complaint_registered_after_office_hours_counts_from_that_day(rita, alice):
+    """Staff registering on Friday at 17:00 register on Friday: p.87's term starts then, not on Monday.
+    A complaint arriving through the portal at the same moment counts from Monday (out of hours)."""
+    friday_evening = datetime(2026, 9, 18, 17, 0, tzinfo=MSK)
+    with time_machine.travel(friday_evening, tick=False):
+        on_paper = paper(rita, received_at=friday_evening, subject="d")
+        online = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert on_paper.registered_on == date(2026, 9, 18) and on_paper.due_on == date(2026, 9, 25)
+    assert online.registered_on == date(2026, 9, 21) and online.due_on == date(2026, 9, 28)
+
+
 def test_a_paper_complaint_registered_the_next_working_day_is_on_time(rita, hanna):
     with time_machine.travel(at(15), tick=False):
         complaint = paper(rita, received_at=MONDAY)
@@ -279,6 +290,8 @@ def test_a_complaint_is_linked_to_the_complainants_latest_application(alice, osc
     assert on_paper.related_application == application
     stranger = paper(rita, last_name="Иванова", email="ivanova@example.ru")
     assert stranger.related_application is None
+    relative = paper(rita, first_name="Анна")  # the same e-mail and surname, another person
+    assert relative.related_application is None
     assert (
         services.complaint_file(data=complaint_data(), channel="portal", complainant=oscar).related_application is None
     )

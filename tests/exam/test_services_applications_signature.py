@@ -66,6 +66,23 @@ def test_record_signed_before_the_mac_existed_is_reported_unsigned_not_a_crash(s
     assert any("не заверена" in p for p in check.problems)
 
 
+def test_the_migration_binds_the_records_signed_before_the_mac_existed(submission):
+    """exam 0006 fills the signer's e-mail, the code's challenge and the MAC of earlier submissions:
+    they verify after the deploy as they did before it."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("exam.migrations.0006_attachment_detached_signature_mac")
+    challenge_id = submission.challenge_id
+    assert challenge_id is not None
+    Submission.objects.filter(pk=submission.pk).update(signature_mac="", signer_email="", challenge=None)
+    migration.bind_earlier_signatures(apps, None)
+    submission.refresh_from_db()
+    assert submission.challenge_id == challenge_id and submission.signer_email == submission.signer.email
+    assert services.signature_verify(submission=submission).valid
+
+
 def test_a_different_key_does_not_verify_the_record(submission, settings):
     settings.SIGNATURE_MAC_KEY = "another-key-" + "x" * 40
     assert not services.signature_verify(submission=submission).valid

@@ -108,6 +108,9 @@ def test_the_officer_uploads_the_basis_document_and_the_signatory_opens_it(certi
         == 404
     )
     assert client_for(sergey).get(f"/staff/certificates/{other.pk}/?annulment_basis={annulment.pk}").status_code == 404
+    for odd in ("²", "abc", "-1"):  # not a document's number: not found, never a 500
+        response = client_for(sergey).get(f"/staff/certificates/{certificate.pk}/", {"annulment_basis": odd})
+        assert response.status_code == 404
 
 
 def test_a_basis_document_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_saved(certificate, olga):

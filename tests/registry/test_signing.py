@@ -2,6 +2,7 @@
 closes the period of the previous one and the records signed before stay verifiable."""
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -54,7 +55,7 @@ def test_a_new_key_closes_the_period_of_the_previous_one(db, configured_key):
         new_key_id, new_signature = signing.sign(new_record)
     old, new = SigningKey.objects.get(key_id=old_key_id), SigningKey.objects.get(key_id=new_key_id)
     assert old_key_id != new_key_id
-    assert old.valid_to == new.valid_from and new.valid_to is None
+    assert old.valid_to == new.valid_from + timedelta(minutes=60) and new.valid_to is None  # the overlap
     # Both records verify: each was signed within its key's period.
     assert signing.verify(old_record, old_signature, old_key_id)
     assert signing.verify(new_record, new_signature, new_key_id)
@@ -76,3 +77,20 @@ def test_a_certificate_signed_before_a_rotation_still_verifies(certificate, conf
     old = SigningKey.objects.get(key_id=certificate.key_id)
     assert old.valid_to is not None
     assert signing.verify(selectors.certificate_record(certificate), certificate.signature, certificate.key_id)
+
+
+def test_a_process_not_yet_restarted_keeps_signing_with_the_previous_key_during_the_overlap(db, configured_key):
+    """A rolling deploy: the new key is in use, an old process still holds the previous one."""
+    configured_key(SEED_A)
+    with time_machine.travel("2026-03-02T10:00:00+03:00", tick=False):
+        signing.sign({"number": "1", "signed_at": timezone.now().isoformat()})
+    configured_key(SEED_B)
+    with time_machine.travel("2026-03-03T10:00:00+03:00", tick=False):
+        signing.sign({"number": "2", "signed_at": timezone.now().isoformat()})
+    configured_key(SEED_A)  # the old process
+    with time_machine.travel("2026-03-03T10:30:00+03:00", tick=False):
+        record = {"number": "3", "signed_at": timezone.now().isoformat()}
+        key_id, signature = signing.sign(record)
+    assert signing.verify(record, signature, key_id)
+    with time_machine.travel("2026-03-03T11:00:00+03:00", tick=False), pytest.raises(ImproperlyConfigured):
+        signing.sign({"number": "4", "signed_at": timezone.now().isoformat()})

@@ -61,6 +61,9 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save()
                     user.groups.set([Group.objects.get(name=r.value) for r in roles])
+                elif email in POSITIONS and not user.position:  # a demo database from before positions
+                    user.position = POSITIONS[email]
+                    user.save(update_fields=["position"])
             for email, last, first, patronymic in CANDIDATES:
                 user, created = User.objects.get_or_create(
                     email=email,
