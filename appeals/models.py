@@ -222,7 +222,7 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     answer_channel = models.CharField(
         _("Способ направления ответа"), max_length=20, choices=AnswerChannel.choices, blank=True
     )
-    answer_reference = models.CharField(_("Отметка об отправке"), max_length=200, blank=True)
+    answer_reference = models.CharField(_("Отметка об отправке"), max_length=254, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

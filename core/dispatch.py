@@ -6,6 +6,7 @@ the decision on attestation share it; the dispatch, not the rendering, meets the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
@@ -55,7 +56,7 @@ def dispatch_check(*, by: User, channel: str, reference: str) -> str:
         )
     if channel == DispatchChannel.POST:
         return tracking_number_clean(reference, field="reference")
-    return " ".join((reference or "").split())[:200]
+    return " ".join((reference or "").split())[:254]
 
 
 def dispatch_refuse_twice(letter: Dispatched) -> None:
@@ -103,25 +104,36 @@ def dispatch_by_email(
     subject: str,
     body: str,
     filename: str,
-    content: bytes | None = None,
+    content: Callable[[L], bytes] | None = None,
     file: FieldFile | None = None,
+    still_due: Callable[[L], bool] | None = None,
 ) -> L:
     """E-mail the letter with its PDF to the address given on a paper application (p.52, p.64:
-    electronically) and record that as its dispatch, once; OSError from the mail server, for the
-    calling task to retry."""
-    document_email(to=to, subject=subject, body=body, filename=filename, content=content, file=file)
+    electronically) and record that as its dispatch, once. The letter's row is claimed first: a
+    second task (a retry, the sweeper) waits on the lock and then finds it sent. What the PDF is made
+    of (``content``, given the locked letter; e.g. a new exam password) is written in the same
+    transaction, so a mail server failure (OSError, for the calling task to retry) undoes it."""
     with transaction.atomic():
         locked = type(letter)._default_manager.select_for_update().get(pk=letter.pk)
-        if locked.dispatched_at is None:
-            dispatch_record(
-                letter=locked,
-                case=case,
-                deadline_kind=deadline_kind,
-                channel=DispatchChannel.EMAIL,
-                reference=to,
-                by=None,
-                verb=verb,
-            )
+        if locked.dispatched_at is not None or (still_due is not None and not still_due(locked)):
+            return locked
+        document_email(
+            to=to,
+            subject=subject,
+            body=body,
+            filename=filename,
+            content=content(locked) if content is not None else None,
+            file=file,
+        )
+        dispatch_record(
+            letter=locked,
+            case=case,
+            deadline_kind=deadline_kind,
+            channel=DispatchChannel.EMAIL,
+            reference=to,
+            by=None,
+            verb=verb,
+        )
     return locked
 
 

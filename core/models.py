@@ -265,7 +265,7 @@ class Dispatched(models.Model):
     dispatch_channel = models.CharField(
         _("Способ отправки"), max_length=20, choices=DispatchChannel.choices, blank=True
     )
-    dispatch_reference = models.CharField(_("Отметка об отправке"), max_length=200, blank=True)
+    dispatch_reference = models.CharField(_("Отметка об отправке"), max_length=254, blank=True)
     dispatched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

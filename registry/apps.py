@@ -20,6 +20,6 @@ class RegistryConfig(AppConfig):
         deadline_kind_register(DEADLINE_DECISION, _("решение по результатам испытания (п. 12 «в»)"))
         deadline_kind_register(DEADLINE_CERTIFICATE, _("оформление и выдача сертификата (п. 12 «в»)"))
         deadline_kind_register(
-            DEADLINE_DECISION_DISPATCH, _("направление решения об отказе в аттестации (п. 12 «в», п. 64)")
+            DEADLINE_DECISION_DISPATCH, _("направление решения по результатам аттестации (п. 12 «в», п. 64)")
         )
         deadline_kind_register(DEADLINE_PUBLISH, _("внесение в реестр экспертов (п. 63)"))

@@ -20,7 +20,7 @@ from registry.models import AttestationDecision, Certificate, Surname
 
 DEADLINE_DECISION = "attestation.decision"  # p.12(v): 15 working days from the test
 DEADLINE_CERTIFICATE = "certificate.issue"  # p.12(v): the same term, for the certificate
-DEADLINE_DECISION_DISPATCH = "attestation.dispatch"  # p.12(v), p.64: the same term, for the refusal by post
+DEADLINE_DECISION_DISPATCH = "attestation.dispatch"  # p.12(v), p.64: the same term, for the letter to a paper applicant
 DEADLINE_PUBLISH = "registry.publish"  # p.63: 10 working days from issue
 
 NUMBER_LIKE = re.compile(r"^[0-9A-Za-zА-Яа-я]*\d[0-9A-Za-zА-Яа-я\-]*$")

@@ -170,9 +170,10 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
                 by=None,
                 verb="attestation_decision_dispatch",
             )
-        elif locked.kind == AttestationDecision.Kind.REFUSED:
+        else:
             # p.64: the refusal reaches an applicant without a cabinet by e-mail or by registered
-            # mail within the term of p.12(v); the term ends at the dispatch.
+            # mail within the term of p.12(v); so does a decision of attestation (the registrar finds
+            # both among the open terms). The term ends at the dispatch.
             deadline_open(
                 case=locked,
                 kind=DEADLINE_DECISION_DISPATCH,
@@ -210,6 +211,7 @@ def attestation_decision_email(*, decision: AttestationDecision) -> AttestationD
         },
         filename=f"decision-{decision.pk}.pdf",
         file=decision.pdf,
+        still_due=lambda locked: not locked.superseded,  # an upheld appeal replaced it meanwhile
     )
 
 

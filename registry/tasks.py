@@ -62,6 +62,7 @@ def certificate_pdf_sweep() -> int:
         )
         .exclude(pdf="")
         .exclude(application__email="")
+        .order_by("signed_at")
         .values_list("pk", flat=True)[:200]
     )
     for decision_id in decisions:

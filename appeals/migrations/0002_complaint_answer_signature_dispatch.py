@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="complaint",
             name="answer_reference",
-            field=models.CharField(blank=True, max_length=200, verbose_name="Отметка об отправке"),
+            field=models.CharField(blank=True, max_length=254, verbose_name="Отметка об отправке"),
         ),
         migrations.AddField(
             model_name="complaint",

@@ -5,13 +5,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def cabinet_notices_dispatched(apps, schema_editor):
-    """Notices already issued to a cabinet account went out when issued."""
+def earlier_notices_dispatched(apps, schema_editor):
+    """Notices issued before dispatch was recorded went out when issued: to a cabinet account in
+    the cabinet, to a paper applicant by the registrar on paper (nothing is sent again, no exam
+    password is issued anew)."""
     Notice = apps.get_model("exam", "Notice")
-    for notice in Notice.objects.filter(application__candidate__isnull=False).select_related("application__candidate"):
+    for notice in Notice.objects.filter(dispatched_at__isnull=True).select_related("application__candidate"):
+        candidate = notice.application.candidate
         notice.dispatched_at = notice.issued_at
-        notice.dispatch_channel = "cabinet"
-        notice.dispatch_reference = notice.application.candidate.email
+        notice.dispatch_channel = "cabinet" if candidate is not None else "post"
+        notice.dispatch_reference = candidate.email if candidate is not None else "до учёта отправки в системе"
         notice.save(update_fields=["dispatched_at", "dispatch_channel", "dispatch_reference"])
 
 
@@ -40,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="notice",
             name="dispatch_reference",
-            field=models.CharField(blank=True, max_length=200, verbose_name="Отметка об отправке"),
+            field=models.CharField(blank=True, max_length=254, verbose_name="Отметка об отправке"),
         ),
         migrations.AddField(
             model_name="notice",
@@ -58,5 +61,5 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
-        migrations.RunPython(cabinet_notices_dispatched, migrations.RunPython.noop),
+        migrations.RunPython(earlier_notices_dispatched, migrations.RunPython.noop),
     ]

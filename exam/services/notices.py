@@ -93,13 +93,18 @@ def notice_email(*, notice: Notice) -> Notice:
     application = notice.application
     if not notice_emailable(notice):
         return notice
-    credential = getattr(application, "exam_credential", None)
-    if notice.kind == Notice.Kind.ADMISSION_NOTICE and credential is not None:
-        password = _password_set(credential, by=None, data={"sent_to": "email"})
-        content = render_notice_pdf(decision=notice.decision, issued_at=notice.issued_at, password=password)
-    else:
-        with notice.pdf.open("rb") as fh:
-            content = fh.read()
+
+    def content(locked: Notice) -> bytes:
+        credential = getattr(application, "exam_credential", None)
+        admitted = Application.objects.filter(pk=application.pk, status=Application.Status.ADMITTED).exists()
+        if locked.kind == Notice.Kind.ADMISSION_NOTICE and credential is not None and admitted:
+            # Only while the admission stands, and only once the letter is claimed: a retry or a
+            # second task never replaces the password of a copy already sent.
+            password = _password_set(credential, by=None, data={"sent_to": "email"})
+            return render_notice_pdf(decision=locked.decision, issued_at=locked.issued_at, password=password)
+        with locked.pdf.open("rb") as fh:
+            return fh.read()
+
     return dispatch_by_email(
         letter=notice,
         case=application,

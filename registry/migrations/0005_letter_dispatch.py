@@ -5,14 +5,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def cabinet_decisions_dispatched(apps, schema_editor):
-    """Decisions already signed for a cabinet account went out when signed."""
+def earlier_decisions_dispatched(apps, schema_editor):
+    """Decisions signed before dispatch was recorded went out when signed: to a cabinet account in
+    the cabinet, to a paper applicant on paper (nothing is sent again)."""
     AttestationDecision = apps.get_model("registry", "AttestationDecision")
-    signed = AttestationDecision.objects.filter(status="signed", application__candidate__isnull=False)
+    signed = AttestationDecision.objects.filter(status="signed", dispatched_at__isnull=True)
     for decision in signed.select_related("application__candidate"):
+        candidate = decision.application.candidate
         decision.dispatched_at = decision.signed_at
-        decision.dispatch_channel = "cabinet"
-        decision.dispatch_reference = decision.application.candidate.email
+        decision.dispatch_channel = "cabinet" if candidate is not None else "post"
+        decision.dispatch_reference = candidate.email if candidate is not None else "до учёта отправки в системе"
         decision.save(update_fields=["dispatched_at", "dispatch_channel", "dispatch_reference"])
 
 
@@ -41,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="attestationdecision",
             name="dispatch_reference",
-            field=models.CharField(blank=True, max_length=200, verbose_name="Отметка об отправке"),
+            field=models.CharField(blank=True, max_length=254, verbose_name="Отметка об отправке"),
         ),
         migrations.AddField(
             model_name="attestationdecision",
@@ -59,5 +61,5 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
-        migrations.RunPython(cabinet_decisions_dispatched, migrations.RunPython.noop),
+        migrations.RunPython(earlier_decisions_dispatched, migrations.RunPython.noop),
     ]

@@ -106,6 +106,42 @@ def test_an_emailed_admission_notice_carries_the_testing_system_password(rita, v
         assert password not in pdf_text(fh.read())  # the stored copy never holds it
 
 
+def test_a_failed_send_leaves_the_password_as_it_was_and_a_sent_notice_is_not_sent_again(
+    rita, victor, sergey, sitting, monkeypatch
+):
+    """The letter is claimed before the password is set: a mail server failure undoes both, and a
+    retry or the sweeper reaching a notice already sent sends nothing and issues no new password."""
+    from django.core.mail import EmailMessage
+
+    from exam.services.notices import notice_email
+
+    application = paper_application(rita, email="anna.k@example.ru")
+
+    def down(self, fail_silently=False):
+        raise ConnectionRefusedError("the mail server is down")
+
+    decide(application, victor, sergey, sitting=sitting, run_tasks=False)
+    notice = services.notice_issue(decision=application.decisions.get())
+    with monkeypatch.context() as patch, pytest.raises(OSError):
+        patch.setattr(EmailMessage, "send", down)
+        notice_email(notice=notice)
+    credential = ExamCredential.objects.get(application=application)
+    notice.refresh_from_db()
+    assert notice.dispatched_at is None and not credential.password_hash
+    assert not AuditEvent.objects.filter(verb__startswith="exam_password", case_id=application.pk).exists()
+
+    mail.outbox.clear()
+    notice_email(notice=notice)
+    credential.refresh_from_db()
+    first_hash = credential.password_hash
+    assert len(mail.outbox) == 1 and first_hash
+    stale = Notice.objects.get(pk=notice.pk)
+    stale.dispatched_at = None  # as a second task read it before the first one sent it
+    notice_email(notice=stale)
+    credential.refresh_from_db()
+    assert len(mail.outbox) == 1 and credential.password_hash == first_hash
+
+
 def test_a_paper_letter_waits_for_the_registrar_and_its_term_ends_at_the_dispatch(rita, victor, sergey):
     with time_machine.travel(at(14), tick=False):
         application = paper_application(rita, email="")

@@ -131,13 +131,30 @@ def test_a_paper_refusal_waits_for_the_registrar_and_its_term_ends_at_the_dispat
     assert err.value.code == "already_dispatched" and err.value.status == 409
 
 
-def test_a_paper_attestation_letter_is_recorded_too_without_a_term_of_its_own(rita, victor, sergey, eva):
-    """On attestation the certificate's hand-over carries the term (p.60); the letter is still recorded."""
+def test_a_paper_attestation_letter_waits_for_the_registrar_among_the_open_terms(rita, victor, sergey, eva):
+    """A decision of attestation to an applicant with neither a cabinet nor an e-mail is listed for
+    the registrar like a refusal, until its dispatch is recorded."""
     decision = sign(paper_attempt(rita, victor, sergey, eva, email="", correct=40), sergey)
     assert decision.kind == "attested" and decision.dispatched_at is None
-    assert not Deadline.objects.filter(kind=selectors.DEADLINE_DECISION_DISPATCH).exists()
+    term = dispatch_term(decision)
+    assert term.completed_at is None and term.role == "registrar"
     decision = attestation_decision_dispatch(decision=decision, by=rita, channel="in_person", reference="Вручено")
     assert decision.dispatch_channel == "in_person" and decision.dispatch_reference == "Вручено"
+    assert dispatch_term(decision).completed_at == decision.dispatched_at
+
+
+def test_a_decision_is_emailed_once_whatever_runs_it_again(rita, victor, sergey, eva):
+    """The task, its retry and the sweeper may all reach the same letter: one e-mail goes out."""
+    from registry.services import attestation_decision_email
+
+    attempt = paper_attempt(rita, victor, sergey, eva, email="anna.k@example.ru", correct=30)
+    decision = sign(attempt, sergey)
+    mail.outbox.clear()
+    assert decision.dispatch_channel == "email"
+    stale = AttestationDecision.objects.get(pk=decision.pk)
+    stale.dispatched_at = None  # as a second task read it, before the first one sent it
+    attestation_decision_email(decision=stale)
+    assert mail.outbox == []
 
 
 def test_an_unsigned_decision_cannot_be_dispatched(rita, victor, sergey, eva):
