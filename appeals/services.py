@@ -575,7 +575,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
     remedy and its term, how to appeal) and sign it for the handler: the SHA-256 digest of its
     content, the signer and the time are kept and printed on it (p.95). A cabinet complainant is
     notified in the cabinet and by e-mail, which is the dispatch (p.93); otherwise the answer goes by
-    e-mail (complaint_answer_emailed) or on paper (complaint_answer_dispatch). Idempotent."""
+    e-mail (complaint_answer_email) or on paper (complaint_answer_dispatch). Idempotent."""
     from appeals.documents import render_answer_pdf
     from exam.selectors import document_digest
 
@@ -627,13 +627,30 @@ def _answer_dispatched(locked: Complaint, *, channel: str, reference: str, by: U
     )
 
 
-def complaint_answer_emailed(*, complaint: Complaint) -> Complaint:
-    """The answer was e-mailed to the address given on a complaint without a cabinet account (p.95:
-    an electronic document at the complainant's wish): that is its dispatch (p.93)."""
+def complaint_answer_email(*, complaint: Complaint) -> Complaint:
+    """E-mail the signed answer with its PDF to the address given on a complaint without a cabinet
+    account (p.79(b), p.95): that is its dispatch (p.93). The complaint is claimed before the mail
+    goes out, as core.dispatch.dispatch_by_email does for letters: a retry or the sweeper reaching
+    an answer already sent sends nothing. OSError from the mail server, for the task to retry."""
+    from core.dispatch import document_email
+
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.answered_at is None and locked.answer_signed_at is not None and locked.email:
-            _answer_dispatched(locked, channel=Complaint.AnswerChannel.EMAIL, reference=locked.email, by=None)
+        sent_or_not_for_email = locked.answered_at is not None or locked.complainant_id is not None
+        if sent_or_not_for_email or locked.answer_signed_at is None or not locked.email:
+            return locked
+        document_email(
+            to=locked.email,
+            subject=_("Ответ на жалобу № %(n)s") % {"n": locked.number},
+            body=_(
+                "Здравствуйте, %(name)s!\n\nНаправляем ответ по результатам рассмотрения вашей жалобы № %(n)s: "
+                "%(status)s.\n\nОтвет во вложении (PDF)."
+            )
+            % {"name": locked.full_name, "n": locked.number, "status": locked.get_status_display()},
+            filename=f"answer-{locked.number}.pdf",
+            file=locked.answer_pdf,
+        )
+        _answer_dispatched(locked, channel=Complaint.AnswerChannel.EMAIL, reference=locked.email, by=None)
     return locked
 
 
