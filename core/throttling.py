@@ -6,24 +6,22 @@ window (INCR, and EXPIRE on the first request of the window, in one pipeline) do
 a public registry; a client may make up to twice the rate across the boundary of two windows. When
 the cache is unavailable the request is let through: a lost counter must not close the registry.
 
-Clients are told apart by REMOTE_ADDR: DRF's own identification believes X-Forwarded-For when
-NUM_PROXIES is not set, and a client that sends a new one with every request is never limited.
-Only when REST_FRAMEWORK["NUM_PROXIES"] says how many proxies to trust (settings API_NUM_PROXIES,
-0 by default: none) is DRF's reading used."""
+Clients are told apart by DRF's get_ident, which reads X-Forwarded-For only from as many proxies as
+REST_FRAMEWORK["NUM_PROXIES"] says (settings API_NUM_PROXIES, 0 by default: REMOTE_ADDR alone; unset,
+DRF would believe any X-Forwarded-For, and a client sending a new one each time would never be
+limited)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import caches
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.cache import ResilientRedisCache
-from core.http import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +67,6 @@ class WindowScopedRateThrottle(ScopedRateThrottle):
         count = window_count(f"{ident}:{window}", seconds=self.duration + 1)
         self.retry_after = (window + 1) * self.duration - now
         return count is None or count <= self.num_requests
-
-    def get_ident(self, request: Request) -> str:
-        if "NUM_PROXIES" in getattr(settings, "REST_FRAMEWORK", {}):
-            return super().get_ident(request)
-        return client_ip(request._request) or ""
 
     def wait(self) -> float | None:
         return max(self.retry_after, 0.0)
