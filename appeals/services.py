@@ -197,9 +197,10 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     the chair voted, so a tie cannot be decided before the chair has voted); votes against the
     majority are kept as dissenting opinions. Upheld: the questions named by at least half of those
     who voted to uphold are re-scored or voided and the result recomputed; if it becomes a pass, a
-    new decision on attestation follows (and then the certificate) with its own terms from today."""
+    new decision on attestation follows (and then the certificate) with its own terms from today: the
+    re-scoring tells the registry (exam.signals), which supersedes the decision it made stale, in
+    this transaction."""
     from exam.services.attempts import attempt_rescore
-    from registry.services import attestation_decision_draft
 
     _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
     reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
@@ -255,12 +256,6 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
                 reason=reasons,
                 data={"rescore": rescore, "void": void, "score": attempt.score},
             )
-            _supersede_decision(locked, attempt, by)
-            if attempt.passed:
-                from exam.selectors_exam import final_result
-
-                if final_result(attempt.application) == attempt:
-                    attestation_decision_draft(attempt=attempt, started_on=calendar.moscow_date(locked.decided_at))
         else:
             locked.score_after = locked.attempt.score
             case_transition(
@@ -280,20 +275,6 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
             link=locked.cabinet_url(),
         )
     return locked
-
-
-def _supersede_decision(appeal: Appeal, attempt: Attempt, by: User) -> None:
-    """A refusal of attestation that the upheld appeal turned into a pass is replaced."""
-    from registry.models import AttestationDecision
-
-    for decision in AttestationDecision.objects.filter(attempt=attempt, superseded=False):
-        if decision.kind == AttestationDecision.Kind.REFUSED and attempt.passed:
-            AttestationDecision.objects.filter(pk=decision.pk).update(superseded=True)
-            deadline_close(case=decision, kind="attestation.decision", cancelled=True)
-            deadline_close(case=decision, kind="attestation.dispatch", cancelled=True)
-            audit_record(
-                case=decision, actor=by, verb="attestation_decision_superseded", action="event", reason=appeal.number
-            )
 
 
 # --- Complaints -----------------------------------------------------------------------------------

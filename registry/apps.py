@@ -23,3 +23,12 @@ class RegistryConfig(AppConfig):
             DEADLINE_DECISION_DISPATCH, _("направление решения по результатам аттестации (п. 12 «в», п. 64)")
         )
         deadline_kind_register(DEADLINE_PUBLISH, _("внесение в реестр экспертов (п. 63)"))
+
+        from exam.models import Attempt
+        from exam.signals import attempt_finished, attempt_result_changed
+        from registry import receivers
+
+        attempt_finished.connect(receivers.on_attempt_finished, sender=Attempt, dispatch_uid="registry.finished")
+        attempt_result_changed.connect(
+            receivers.on_attempt_result_changed, sender=Attempt, dispatch_uid="registry.result_changed"
+        )

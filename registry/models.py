@@ -77,12 +77,24 @@ class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="decisions/", max_length=200, blank=True)
-    superseded = models.BooleanField(_("Заменено решением по апелляции"), default=False)
+    # p.58: only the decision on the person's current result can be signed, issued or sent. A later
+    # attempt, or an appeal that changed the result, supersedes every decision not yet carried out
+    # (registry.services.attestation_decisions_supersede_stale): kept, never acted upon again.
+    superseded = models.BooleanField(_("Заменено"), default=False)
+    superseded_at = models.DateTimeField(_("Заменено (когда)"), null=True, blank=True)
+    superseded_reason = models.CharField(_("Основание замены"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-drafted_at"]
         verbose_name = _("решение по результатам испытания")
         verbose_name_plural = _("решения по результатам испытания")
+        constraints = [
+            # One current decision per attempt: a second draft of the same attempt (a retried task,
+            # the sweeper) cannot be created, whatever the timing.
+            models.UniqueConstraint(
+                fields=["attempt"], condition=models.Q(superseded=False), name="one_current_decision_per_attempt"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.application.short_name}"

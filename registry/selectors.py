@@ -6,17 +6,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core import calendar
 from core.db import fetch_prepared
 from registry.models import AttestationDecision, Certificate, Surname
+
+if TYPE_CHECKING:
+    from exam.models import Attempt
 
 DEADLINE_DECISION = "attestation.decision"  # p.12(v): 15 working days from the test
 DEADLINE_CERTIFICATE = "certificate.issue"  # p.12(v): the same term, for the certificate
@@ -310,3 +313,20 @@ def decision_for_application(application: Any) -> AttestationDecision | None:
         .order_by("-drafted_at")
         .first()
     )
+
+
+def attempts_awaiting_decision() -> QuerySet[Attempt]:
+    """Finished attempts that are their person's last (p.58) and have no current decision on
+    attestation, oldest first: what the sweeper drafts. Attempts that a later one made non-final
+    are left out, so they never crowd the sweeper's batch."""
+    from exam.models import Attempt
+
+    finished = Attempt.objects.filter(status=Attempt.Status.FINISHED)
+    same_person = Q(
+        application__candidate__isnull=False, application__candidate_id=OuterRef("application__candidate_id")
+    ) | Q(application_id=OuterRef("application_id"))
+    later = finished.filter(same_person).filter(
+        Q(finished_at__gt=OuterRef("finished_at")) | Q(finished_at=OuterRef("finished_at"), pk__gt=OuterRef("pk"))
+    )
+    current = AttestationDecision.objects.filter(attempt_id=OuterRef("pk"), superseded=False)
+    return finished.filter(~Exists(later), ~Exists(current)).select_related("application").order_by("finished_at", "pk")

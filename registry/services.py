@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,7 @@ from core.services import (
     notification_send,
 )
 from exam.files import check_upload
-from exam.models import Attempt
+from exam.models import Application, Attempt
 from registry import signing
 from registry.models import (
     Annulment,
@@ -63,26 +64,118 @@ def _require(user: User, role: Role, message: str) -> None:
 # --- Attestation decisions ------------------------------------------------------------------------
 
 
-def attestation_decision_draft(*, attempt: Attempt, started_on: date | None = None) -> AttestationDecision | None:
+def _lock_person(application: Application) -> None:
+    """Lock the row that stands for the person (p.58: their last test decides): the candidate's
+    account, or the paper application of an applicant without one. Drafting and superseding
+    decisions of one person take turns on it, so that two attempts ending at once leave one
+    current decision."""
+    if application.candidate_id is not None:
+        User.objects.select_for_update().filter(pk=application.candidate_id).first()
+    else:
+        Application.objects.select_for_update().filter(pk=application.pk).first()
+
+
+def _decisions_of_person(application: Application) -> QuerySet[AttestationDecision]:
+    if application.candidate_id is not None:
+        return AttestationDecision.objects.filter(application__candidate_id=application.candidate_id)
+    return AttestationDecision.objects.filter(application_id=application.pk)
+
+
+def _kind_for(attempt: Attempt) -> str:
+    return AttestationDecision.Kind.ATTESTED if attempt.passed else AttestationDecision.Kind.REFUSED
+
+
+def _carried_out(decision: AttestationDecision, *, final: Attempt | None) -> bool:
+    """Whether a decision is final and stays as it is: a certificate was issued on it, or it is a
+    refusal on an earlier test that already reached the applicant (a document of its day). A
+    decision on the current result that no longer matches it (an appeal changed the score) is
+    never final unless a certificate was issued on it."""
+    if Certificate.objects.filter(decision_id=decision.pk).exists():
+        return True
+    on_final = final is not None and decision.attempt_id == final.pk
+    return (
+        not on_final
+        and decision.kind == AttestationDecision.Kind.REFUSED
+        and decision.status == AttestationDecision.Status.SIGNED
+        and decision.dispatched_at is not None
+    )
+
+
+def _stale(decision: AttestationDecision, *, final: Attempt | None) -> bool:
+    if final is None or decision.attempt_id != final.pk:
+        return True
+    return decision.kind != _kind_for(final) or decision.score != (final.score or 0)
+
+
+def _supersede(decision: AttestationDecision, *, by: User | None, reason: str) -> None:
+    """Mark one decision superseded, end its open terms (cancelled: nothing is left to do on it)
+    and write the audit record. The caller holds the row lock."""
+    decision.superseded, decision.superseded_at, decision.superseded_reason = True, timezone.now(), reason[:300]
+    decision.save(update_fields=["superseded", "superseded_at", "superseded_reason"])
+    for kind in (DEADLINE_DECISION, DEADLINE_CERTIFICATE, DEADLINE_DECISION_DISPATCH):
+        deadline_close(case=decision, kind=kind, cancelled=True)
+    audit_record(
+        case=decision,
+        actor=by,
+        verb="attestation_decision_supersede",
+        action="event",
+        from_state=decision.status,
+        to_state=decision.status,
+        reason=reason,
+    )
+
+
+def attestation_decisions_supersede_stale(
+    *, application: Application, by: User | None, reason: str
+) -> list[AttestationDecision]:
+    """p.58: the last test taken is final. Every decision of the person that is not carried out and
+    does not match their current result (the last finished attempt, as it stands after any appeal)
+    is superseded, with its open terms closed: signing, issuing, publishing and dispatching refuse
+    it from then on. Runs in the caller's transaction (an attempt finished, a result changed, a
+    decision is drafted) under the lock on the person."""
+    from exam.selectors_exam import final_result
+
+    _lock_person(application)
+    final = final_result(application)
+    superseded = []
+    open_ones = _decisions_of_person(application).filter(superseded=False).select_for_update(of=("self",))
+    for decision in open_ones.order_by("pk"):
+        if _stale(decision, final=final) and not _carried_out(decision, final=final):
+            _supersede(decision, by=by, reason=reason)
+            superseded.append(decision)
+    return superseded
+
+
+def attestation_decision_draft(
+    *, attempt: Attempt, started_on: date | None = None, by: User | None = None, reason: str = ""
+) -> AttestationDecision | None:
     """After the candidate's final attempt (p.58) the system drafts the decision on attestation
     (p.59): attested on a pass, refusal otherwise. Its term is 15 working days from the test
     (p.12(v)), or from ``started_on`` (the appeal's decision) for a decision that replaces one.
-    Idempotent; an attempt that is not the person's last gets no decision."""
+    Whatever decision of the person it makes stale is superseded first. Idempotent; an attempt that
+    is not the person's last gets no decision."""
     from exam.selectors_exam import final_result
 
     with transaction.atomic():
         locked = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt.pk)
-        current = locked.attestation_decisions.filter(superseded=False).first()
-        if locked.is_active or current is not None:
-            return current
-        final = final_result(locked.application)
-        if final is None or final.pk != locked.pk:
+        if locked.is_active:
             return None
+        attestation_decisions_supersede_stale(
+            application=locked.application,
+            by=by,
+            reason=reason
+            or _("Результат испытания от %(date)s изменился или не является последним (п. 58).")
+            % {"date": calendar.moscow_date(locked.started_at).strftime("%d.%m.%Y")},
+        )
+        current = locked.attestation_decisions.filter(superseded=False).first()
+        final = final_result(locked.application)
+        if current is not None or final is None or final.pk != locked.pk:
+            return current
         test_date = calendar.moscow_date(locked.started_at)
         decision = AttestationDecision.objects.create(
             application=locked.application,
             attempt=locked,
-            kind=AttestationDecision.Kind.ATTESTED if locked.passed else AttestationDecision.Kind.REFUSED,
+            kind=_kind_for(locked),
             score=locked.score or 0,
             question_count=locked.question_count,
             test_date=test_date,
@@ -112,6 +205,55 @@ def attestation_decision_draft(*, attempt: Attempt, started_on: date | None = No
     return decision
 
 
+def attestation_decision_current_error(decision: AttestationDecision) -> str:
+    """Why the decision can no longer be signed, turned into a certificate or sent (p.58), or ""
+    when it can: it was superseded, its attempt is not the person's last finished one, or the
+    attempt's result is no longer the one it states. The one rule the services that sign, issue,
+    publish and dispatch check (and the pages ask, to offer the action)."""
+    from exam.selectors_exam import final_result
+
+    if decision.superseded:
+        when = timezone.localtime(decision.superseded_at).strftime("%d.%m.%Y") if decision.superseded_at else ""
+        return _("Решение заменено %(date)s: %(reason)s") % {"date": when, "reason": decision.superseded_reason}
+    attempt = decision.attempt
+    final = final_result(decision.application)
+    if final is None or final.pk != attempt.pk:
+        return _("Решение относится не к последнему испытанию заявителя: действует результат последнего (п. 58).")
+    if _stale(decision, final=final):
+        return _("Результат испытания изменился после подготовки решения: действует новое решение.")
+    return ""
+
+
+def _require_current(decision: AttestationDecision) -> None:
+    error = attestation_decision_current_error(decision)
+    if error:
+        raise DomainError(error, code="superseded", status=409)
+
+
+def attestation_result_changed(*, attempt: Attempt, by: User | None, reason: str) -> AttestationDecision | None:
+    """An upheld appeal (p.65) changed the result of a finished attempt: the decisions it made stale
+    are superseded and, if the attempt is the person's last, a new decision is drafted with its own
+    term from today, in the same transaction."""
+    return attestation_decision_draft(attempt=attempt, started_on=calendar.today(), by=by, reason=reason)
+
+
+def attempt_finished_supersede(*, attempt: Attempt) -> None:
+    """A later attempt of the person ended (p.58): their earlier decisions not carried out are
+    superseded now, in the attempt's own transaction; the new decision is drafted after the commit
+    (a task, with the sweeper as the safety net)."""
+    from core.tasks import enqueue
+    from registry.tasks import attestation_decision_draft as draft_task
+
+    attestation_decisions_supersede_stale(
+        application=attempt.application,
+        by=None,
+        reason=_("Завершено более позднее испытание заявителя (%(date)s); окончательный результат — последний (п. 58).")
+        % {"date": calendar.moscow_date(attempt.started_at).strftime("%d.%m.%Y")},
+    )
+    attempt_id = attempt.pk
+    transaction.on_commit(lambda: enqueue(draft_task, attempt_id))
+
+
 def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> AttestationDecision:
     """A signatory signs the decision; the candidate receives it in the cabinet, by e-mail and as a
     PDF (rendered after commit). On attestation the certificate officer issues the certificate within
@@ -126,8 +268,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
             .select_related("application")
             .get(pk=decision.pk)
         )
-        if locked.superseded:
-            raise DomainError(_("Решение заменено решением по апелляции."), code="superseded", status=409)
+        _require_current(locked)
         locked.signed_by = by
         locked.signed_at = timezone.now()
         case_transition(
@@ -211,7 +352,7 @@ def attestation_decision_email(*, decision: AttestationDecision) -> AttestationD
         },
         filename=f"decision-{decision.pk}.pdf",
         file=decision.pdf,
-        still_due=lambda locked: not locked.superseded,  # an upheld appeal replaced it meanwhile
+        still_due=lambda locked: not attestation_decision_current_error(locked),  # superseded meanwhile
     )
 
 
@@ -238,8 +379,7 @@ def attestation_decision_dispatch(
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
         if locked.status != AttestationDecision.Status.SIGNED or not locked.pdf:
             raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
-        if locked.superseded:
-            raise DomainError(_("Решение заменено решением по апелляции."), code="superseded", status=409)
+        _require_current(locked)
         dispatch_refuse_twice(locked)
         dispatch_record(
             letter=locked,
@@ -287,8 +427,9 @@ def certificate_issue(
             raise DomainError(
                 _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
             )
-        if locked.superseded or Certificate.objects.filter(decision=locked).exists():
+        if Certificate.objects.filter(decision=locked).exists():
             raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
+        _require_current(locked)
         application = locked.application
         issued_on = calendar.today()
         certificate = Certificate.objects.create(
@@ -396,9 +537,11 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
     """Enter the certificate in the public registry (p.63), tracked against 10 working days."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Вносить сведения в реестр может только специалист по сертификатам."))
     with transaction.atomic():
-        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
         if locked.published_at is not None:
             return locked
+        if locked.decision is not None and locked.decision.superseded:
+            raise DomainError(_("Решение, на котором выдан сертификат, заменено."), code="superseded", status=409)
         locked.published_at = timezone.now()
         locked.updated_at = locked.published_at
         locked.save(update_fields=["published_at", "updated_at"])

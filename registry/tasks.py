@@ -17,13 +17,12 @@ def attestation_decision_draft(attempt_id: int) -> None:
 
 @shared_task
 def attestation_decision_sweep() -> int:
-    """Safety net: every finished attempt that is a person's last and has no decision gets one."""
-    from exam.models import Attempt
+    """Safety net: every finished attempt that is a person's last and has no current decision gets one."""
+    from registry.selectors import attempts_awaiting_decision
     from registry.services import attestation_decision_draft as draft
 
     count = 0
-    pending = Attempt.objects.filter(status=Attempt.Status.FINISHED, attestation_decisions__isnull=True)
-    for attempt in pending.order_by("finished_at")[:1000]:
+    for attempt in attempts_awaiting_decision()[:1000]:
         if draft(attempt=attempt) is not None:
             count += 1
     return count

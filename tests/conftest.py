@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -507,6 +508,13 @@ def published_certificate(number: str, last: str, first: str, patronymic: str = 
 def tasks_queued_not_run() -> Iterator[None]:
     """Tasks go to an in-memory queue and are not run (e.g. not to render 100 PDFs in a test of
     numbering); restored afterwards."""
+    with tasks_queued():
+        yield
+
+
+@contextmanager
+def tasks_queued() -> Iterator[None]:
+    """The body of tasks_queued_not_run, for a test that queues tasks only after its set-up."""
     from config.celery import app
 
     # The settings come from Django's with the CELERY_ namespace, and the namespaced key wins on
@@ -524,6 +532,32 @@ def tasks_queued_not_run() -> Iterator[None]:
     yield
     conf.CELERY_TASK_ALWAYS_EAGER, conf.CELERY_BROKER_URL = saved
     reset_pool()
+
+
+def run_concurrently(*jobs: Any, timeout: float = 120) -> tuple[list[Any], list[BaseException]]:
+    """Run the callables in threads released at once (a barrier), each on its own database
+    connection: (their results, the exceptions they raised)."""
+    import threading
+
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(job: Any) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(job())
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results, errors
 
 
 # --- Appeals and complaints -----------------------------------------------------------------------

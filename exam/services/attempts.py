@@ -38,6 +38,7 @@ from exam.models import (
     QuestionVersion,
     Sitting,
 )
+from exam.signals import attempt_finished, attempt_result_changed
 
 _random = random.SystemRandom()
 LOGIN_LOCK = timedelta(minutes=15)
@@ -493,6 +494,7 @@ def attempt_rescore(*, attempt: Attempt, rescore: list[int], void: list[int], by
                 "after": [locked.score, locked.passed],
             },
         )
+        attempt_result_changed.send(sender=Attempt, attempt=locked, by=by, reason=reason)
     return locked
 
 
@@ -526,16 +528,9 @@ def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: date
         )
         result = {"type": "attempt.finished", "score": attempt.score, "passed": attempt.passed}
         transaction.on_commit(lambda: _push(attempt.pk, result))
-        transaction.on_commit(lambda: _after_finish(attempt.pk))
+        # The decision on attestation follows (registry, p.58-59), in this transaction.
+        attempt_finished.send(sender=Attempt, attempt=attempt)
     return attempt
-
-
-def _after_finish(attempt_id: int) -> None:
-    """The attestation decision follows the final attempt (registry, p.59)."""
-    from core.tasks import enqueue
-    from registry.tasks import attestation_decision_draft
-
-    enqueue(attestation_decision_draft, attempt_id)
 
 
 def attempt_submit(*, attempt: Attempt, session_key: str) -> Attempt:

@@ -51,20 +51,24 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(pk)
     user = request_user(request)
     audit_file_viewed(case=decision.application, viewer=user, what="attestation_view", ip=client_ip(request))
+    certificate = Certificate.objects.filter(decision=decision).first()
+    not_current = "" if certificate is not None else services.attestation_decision_current_error(decision)
     return render(
         request,
         "frontend/certificates/decision.html",
         {
             "decision": decision,
-            "certificate": Certificate.objects.filter(decision=decision).first(),
-            "can_sign": decision.status == "draft" and not decision.superseded and has_role(user, Role.SIGNATORY),
+            "certificate": certificate,
+            "not_current": not_current,
+            "can_sign": decision.status == "draft" and not not_current and has_role(user, Role.SIGNATORY),
             "can_issue": decision.status == "signed"
             and decision.kind == "attested"
-            and not decision.superseded
-            and not Certificate.objects.filter(decision=decision).exists()
+            and not not_current
+            and certificate is None
             and has_role(user, Role.CERTIFICATE_OFFICER),
             "issue_form": CertificateIssueForm(),
             "can_dispatch": decision.awaits_dispatch
+            and not not_current
             and bool(decision.pdf)
             and decision.application.candidate_id is None
             and has_role(user, Role.REGISTRAR),

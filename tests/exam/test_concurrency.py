@@ -1,15 +1,13 @@
 """Concurrency on PostgreSQL: simultaneous submissions get distinct, consecutive numbers."""
 
 import re
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from exam import services
 from exam.models import Application
-from tests.conftest import fill_application, make_user
+from tests.conftest import fill_application, make_user, run_concurrently
 
 N = 50
 
@@ -28,24 +26,12 @@ def test_fifty_simultaneous_submissions_get_fifty_consecutive_numbers(settings):
         code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
         prepared.append((application, candidate, code))
 
-    barrier = threading.Barrier(N)
-    errors: list[BaseException] = []
-
-    def submit(application, candidate, code):
-        try:
-            barrier.wait(timeout=30)
-            services.application_submit(application=application, by=candidate, code=code)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit, args=item) for item in prepared]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    _results, errors = run_concurrently(
+        *[
+            (lambda a=a, c=c, code=code: services.application_submit(application=a, by=c, code=code))
+            for a, c, code in prepared
+        ]
+    )
     assert not errors, errors
     numbers = list(Application.objects.values_list("registration_number", flat=True))
     assert len(numbers) == N and all(numbers)
@@ -72,24 +58,7 @@ def _exam_ready():
 
 
 def _race(workers):
-    barrier = threading.Barrier(len(workers))
-    errors, results = [], []
-
-    def run(fn):
-        try:
-            barrier.wait(timeout=30)
-            results.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
+    return run_concurrently(*workers)
 
 
 @pytest.mark.postgres

@@ -1,13 +1,11 @@
 """Decisions on attestation, certificates, annulment (p.59-64)."""
 
-import threading
 from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from pypdf import PdfReader
 
 from core import calendar
@@ -22,7 +20,7 @@ from registry.services import (
     attestation_decision_sign,
     certificate_handover,
 )
-from tests.conftest import pass_the_test
+from tests.conftest import pass_the_test, run_concurrently
 
 
 def test_a_pass_is_drafted_as_attested_signed_and_issued(exam_setup, sergey, olga):
@@ -206,23 +204,10 @@ def test_fifty_concurrent_issues_get_distinct_consecutive_numbers(tasks_queued_n
         attestation_decision_sign(decision=decision, by=signer)
         decisions.append(decision)
     areas = list(AreaOfActivity.objects.all()[:1])
-    barrier = threading.Barrier(50)
-    errors = []
-
-    def issue(decision):
-        try:
-            barrier.wait(timeout=30)
-            certificate_issue(decision=decision, by=officer, areas=areas, publish=False)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=issue, args=(d,)) for d in decisions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    _results, errors = run_concurrently(
+        *[(lambda d=d: certificate_issue(decision=d, by=officer, areas=areas, publish=False)) for d in decisions],
+        timeout=180,
+    )
     assert not errors, errors
     numbers = sorted(int(n.split("-")[1]) for n in Certificate.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 51))
