@@ -6,9 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import AppealVote, Complaint
+from core.idempotency import OnceForm
 
 
-class AppealForm(forms.Form):
+class AppealForm(OnceForm):
     reasons = forms.CharField(label=_("Доводы апелляции"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
 
 
@@ -34,7 +35,7 @@ class VoteForm(forms.Form):
         return self._numbers("void")
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(OnceForm):
     subject = forms.ChoiceField(label=_("Предмет жалобы (п. 78)"), choices=Complaint.Subject.choices)
     official = forms.CharField(
         label=_("Должностное лицо Министерства, решения или действия которого обжалуются"), max_length=300

@@ -43,6 +43,7 @@ class Appeal(FSMModelMixin, models.Model):
         ordering = ["-received_at"]
         verbose_name = _("апелляция")
         verbose_name_plural = _("апелляции")
+        constraints = [models.UniqueConstraint(fields=["attempt"], name="one_appeal_per_attempt")]
 
     def __str__(self) -> str:
         return f"{_('Апелляция')} {self.number}"

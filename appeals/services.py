@@ -30,6 +30,7 @@ from appeals.selectors import (
 )
 from core import calendar
 from core.errors import DomainError, NotFound
+from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
@@ -77,9 +78,13 @@ def _members(role: Role) -> list[User]:
 # --- Appeals --------------------------------------------------------------------------------------
 
 
-def appeal_file(*, candidate: User, attempt: Attempt, reasons: str, files: list[UploadedFile] | None = None) -> Appeal:
+def appeal_file(
+    *, candidate: User, attempt: Attempt, reasons: str, files: list[UploadedFile] | None = None, token: str = ""
+) -> Appeal:
     """A candidate appeals the result of their test within the filing window (APPEAL_WINDOW_DAYS
-    calendar days from the result notice). Registered at once; decided within 3 months of receipt."""
+    calendar days from the result notice). Registered at once; decided within 3 months of receipt.
+    One appeal per attempt (a constraint, and the attempt's row locked while filing); the same form
+    sent twice (``token``, core.idempotency) gets the appeal the first sending registered."""
     if attempt.application.candidate_id != candidate.pk:
         raise NotFound(_("Попытка не найдена."))
     if attempt.is_active:
@@ -95,7 +100,11 @@ def appeal_file(*, candidate: User, attempt: Attempt, reasons: str, files: list[
         )
     reasons = _text(reasons, field="reasons", label=_("Доводы апелляции"))
     with transaction.atomic():
-        if Appeal.objects.select_for_update().filter(attempt=attempt).exists():
+        claim = claim_once(model=Appeal, actor=candidate, token=token)
+        if claim.earlier is not None:
+            return claim.earlier
+        Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt.pk).first()
+        if Appeal.objects.filter(attempt=attempt).exists():
             raise DomainError(_("Апелляция на этот результат уже подана."), code="appeal_exists", status=409)
         received_on = calendar.moscow_date(now)
         seq = counter_next(scope="appeal", year=received_on.year)
@@ -110,6 +119,7 @@ def appeal_file(*, candidate: User, attempt: Attempt, reasons: str, files: list[
             due_on=calendar.add_months(received_on, settings.APPEAL_DECISION_MONTHS),
             score_before=attempt.score,
         )
+        claim.bind(appeal)
         _store(files or [], lambda **kw: AppealAttachment(appeal=appeal, **kw))
         audit_record(case=appeal, actor=candidate, verb="appeal_file", to_state=appeal.status, reason=reasons[:500])
         deadline_open(
@@ -298,13 +308,15 @@ def complaint_file(
     received_at: datetime | None = None,
     evidence: list[UploadedFile] | None = None,
     power_of_attorney: list[UploadedFile] | None = None,
+    token: str = "",
 ) -> Complaint:
     """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet or
     registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
     Registered now; p.86 allows until the next working day after receipt, and a later registration
     is kept as a missed term of its own. Decided within 15 working days of registration, or 5 for
     subjects (d) and (g) (p.87). Linked to the complainant's latest application when it can be
-    told, so that a remedy (a certificate to issue, p.89) has its case."""
+    told, so that a remedy (a certificate to issue, p.89) has its case. The same form sent twice
+    (``token``, core.idempotency) gets the complaint the first sending registered."""
     if channel not in Complaint.Channel.values:
         raise DomainError(_("Неверный способ подачи."), fields={"channel": [_("Неверное значение.")]})
     if channel == Complaint.Channel.PORTAL and complainant is None:
@@ -359,6 +371,9 @@ def complaint_file(
         else settings.COMPLAINT_LONG_WORKING_DAYS
     )
     with transaction.atomic():
+        claim = claim_once(model=Complaint, actor=complainant or registered_by, token=token)
+        if claim.earlier is not None:
+            return claim.earlier
         seq = counter_next(scope="complaint", year=registered_on.year)
         complaint = Complaint.objects.create(
             number=settings.COMPLAINT_NUMBER_FORMAT.format(year=registered_on.year, seq=seq),
@@ -384,6 +399,7 @@ def complaint_file(
             ),
             **clean,
         )
+        claim.bind(complaint)
         _store(evidence or [], lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
         _store(
             power_of_attorney or [],

@@ -272,3 +272,22 @@ class Dispatched(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyKey(models.Model):
+    """One submission of a form that creates a case (core.idempotency): a double click or a retried
+    request presents the same key and gets the case the first one created. The unique key makes a
+    concurrent second submission wait for the first and then find its case."""
+
+    key = models.CharField(max_length=120, unique=True)  # scope:actor:token
+    case_type = models.ForeignKey(ContentType, null=True, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField(null=True)
+    case = GenericForeignKey("case_type", "case_id")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("ключ однократной отправки формы")
+        verbose_name_plural = _("ключи однократной отправки форм")
+
+    def __str__(self) -> str:
+        return self.key

@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar
+from core.idempotency import OnceForm
 from exam.models import Attachment, Channel, Decision
 
 MAX_ENTRIES = 20
@@ -185,7 +186,7 @@ def validate_application_payload(data: Any) -> tuple[dict[str, Any], dict[str, l
     return cleaned, errors
 
 
-class PaperReceiptForm(forms.Form):
+class PaperReceiptForm(OnceForm):
     """What the registrar records about an application received on paper (p.16, p.25-27)."""
 
     channel = forms.ChoiceField(label=_("Способ поступления"), choices=[(c.value, c.label) for c in Channel.paper()])
@@ -243,7 +244,7 @@ class SignatureCodeForm(forms.Form):
     )
 
 
-class SittingForm(forms.Form):
+class SittingForm(OnceForm):
     starts_at = forms.DateTimeField(
         label=_("Дата и время начала"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

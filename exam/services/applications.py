@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from core import calendar
 from core.errors import DomainError, NotFound
+from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
@@ -143,7 +144,8 @@ def application_save_draft(*, application: Application, by: User, cleaned: dict[
 
 
 def attachment_add(*, application: Application, by: User, kind: str, upload: UploadedFile) -> Attachment:
-    """Attach a copy of a document of p.15(b)-(d), checked by content and size."""
+    """Attach a copy of a document of p.15(b)-(d), checked by content and size. The same file
+    attached again as the same document is kept once (the application's row is locked)."""
     if kind not in Attachment.Kind.values:
         raise DomainError(
             _("Укажите, какой это документ."), code="invalid_kind", fields={"kind": [_("Неизвестный вид документа.")]}
@@ -158,6 +160,9 @@ def attachment_add(*, application: Application, by: User, kind: str, upload: Upl
                 raise NotFound(_("Заявление не найдено."))
         else:
             locked = _own_editable(application, by)
+        same = locked.attachments.filter(kind=kind, sha256=checked.sha256).first()
+        if same is not None:  # the same file sent twice (a double click, a retried upload)
+            return same
         if locked.attachments.count() >= MAX_ATTACHMENTS:
             raise DomainError(
                 _("Можно приложить не более %(n)d файлов.") % {"n": MAX_ATTACHMENTS}, code="too_many_files"
@@ -436,10 +441,12 @@ def application_register_paper(
     paper_documents: list[str],
     candidate_email: str = "",
     ip: str | None = None,
+    token: str = "",
 ) -> Application:
     """The registrar records an application received on paper, in person, through a representative
     or by registered mail (p.16, p.27): registered if the set is complete, otherwise refused
-    acceptance (p.19) with the list of what is missing."""
+    acceptance (p.19) with the list of what is missing. The same form sent twice (``token``,
+    core.idempotency) gets the application the first sending registered."""
     if not has_role(by, Role.REGISTRAR):
         raise DomainError(_("Регистрировать заявления может только регистратор."), code="forbidden", status=403)
     if channel not in Channel.paper():
@@ -465,10 +472,14 @@ def application_register_paper(
                 fields={"candidate_email": [_("Учётная запись не найдена.")]},
             )
     with transaction.atomic():
+        claim = claim_once(model=Application, actor=by, token=token)
+        if claim.earlier is not None:
+            return claim.earlier
         if candidate is not None:
             User.objects.select_for_update().filter(pk=candidate.pk).first()
             _refuse_if_case_in_progress(candidate, staff=True)
         application = Application.objects.create(candidate=candidate, channel=channel)
+        claim.bind(application)
         audit_record(
             case=application, actor=by, verb="create", to_state=application.status, ip=ip, data={"channel": channel}
         )

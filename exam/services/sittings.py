@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record
@@ -16,8 +17,17 @@ from exam.models import Sitting
 
 
 def sitting_create(
-    *, by: User, starts_at: datetime, is_remote: bool, place: str, capacity: int, entry_window_minutes: int = 60
+    *,
+    by: User,
+    starts_at: datetime,
+    is_remote: bool,
+    place: str,
+    capacity: int,
+    entry_window_minutes: int = 60,
+    token: str = "",
 ) -> Sitting:
+    """The exam administrator schedules a sitting. The same form sent twice (``token``,
+    core.idempotency) gives one sitting."""
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Назначать сеансы может только администратор испытания."), code="forbidden", status=403)
     errors: dict[str, list[str]] = {}
@@ -32,6 +42,9 @@ def sitting_create(
     if errors:
         raise DomainError(_("Проверьте параметры сеанса."), fields=errors)
     with transaction.atomic():
+        claim = claim_once(model=Sitting, actor=by, token=token)
+        if claim.earlier is not None:
+            return claim.earlier
         sitting = Sitting.objects.create(
             starts_at=starts_at,
             is_remote=is_remote,
@@ -40,5 +53,6 @@ def sitting_create(
             entry_window_minutes=entry_window_minutes,
             created_by=by,
         )
+        claim.bind(sitting)
         audit_record(case=sitting, actor=by, verb="sitting_create", action="event", data={"capacity": capacity})
     return sitting

@@ -86,6 +86,7 @@ def appeal_new(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 attempt=attempt,
                 reasons=form.cleaned_data["reasons"],
                 files=request.FILES.getlist("files"),
+                token=form.cleaned_data["form_token"],
             )
         except DomainError as exc:
             apply_error(form, exc)
@@ -125,6 +126,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 complainant=user,
                 evidence=request.FILES.getlist("evidence"),
                 power_of_attorney=request.FILES.getlist("power_of_attorney"),
+                token=form.cleaned_data["form_token"],
             )
         except DomainError as exc:
             apply_error(form, exc)
@@ -272,6 +274,7 @@ def complaint_paper(request: HttpRequest) -> HttpResponse:
                 received_at=data["received_at"],
                 evidence=request.FILES.getlist("evidence"),
                 power_of_attorney=request.FILES.getlist("power_of_attorney"),
+                token=data["form_token"],
             )
         except DomainError as exc:
             apply_error(form, exc)

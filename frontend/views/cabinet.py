@@ -203,6 +203,9 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 ip=client_ip(request),
             )
         except DomainError as exc:
+            if not _own(request, pk).is_editable:  # a second click while the first one was submitting it
+                messages.info(request, _("Заявление уже подано."))
+                return redirect("frontend:cabinet_application", pk=application.pk)
             apply_error(code_form, exc)
         else:
             if submission.outcome == submission.Outcome.ACCEPTED:

@@ -278,6 +278,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
                     paper_documents=receipt.cleaned_data["paper_documents"],
                     candidate_email=receipt.cleaned_data["candidate_email"],
                     ip=client_ip(request),
+                    token=receipt.cleaned_data["form_token"],
                 )
             except DomainError as exc:
                 apply_error(receipt, exc)
@@ -307,7 +308,8 @@ def sittings(request: HttpRequest) -> HttpResponse:
     form = forms.SittingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sitting_create(by=request_user(request), **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            services.sitting_create(by=request_user(request), token=data.pop("form_token"), **data)
         except DomainError as exc:
             apply_error(form, exc)
         else:

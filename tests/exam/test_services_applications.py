@@ -136,7 +136,8 @@ def test_code_signs_only_the_version_it_was_sent_for(alice):
         services.signature_request(application=application, by=alice)
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     # A file added after the code was sent changes what would be signed.
-    services.attachment_add(application=application, by=alice, kind="experience", upload=upload("extra.pdf"))
+    extra = upload("extra.png", png_bytes(), "image/png")
+    services.attachment_add(application=application, by=alice, kind="experience", upload=extra)
     with pytest.raises(DomainError) as err:
         services.application_submit(application=application, by=alice, code=code)
     assert err.value.code == "document_changed"
