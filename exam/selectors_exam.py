@@ -1,5 +1,6 @@
 """Reads of the attestation test: what the exam room shows (never the correct answers before
-scoring), results, the published bank, item statistics and the sitting monitor."""
+scoring), results, the published bank and the practice set (whose key the practice quiz shows: it
+is never drawn into a test), item statistics and the sitting monitor."""
 
 from __future__ import annotations
 
@@ -104,12 +105,23 @@ def final_result(application: Application) -> Attempt | None:
 # --- The published bank (p.55) and practice --------------------------------------------------------
 
 
-def public_questions() -> QuerySet[Question]:
+def _active_questions(*, practice_only: bool) -> QuerySet[Question]:
     return (
-        Question.objects.filter(retired_at__isnull=True, current__isnull=False)
+        Question.objects.filter(retired_at__isnull=True, current__isnull=False, practice_only=practice_only)
         .select_related("topic", "current")
         .order_by("topic__order", "topic__code", "code")
     )
+
+
+def public_questions() -> QuerySet[Question]:
+    """The published bank of the test (p.55): the questions a test can draw, without the answers."""
+    return _active_questions(practice_only=False)
+
+
+def practice_questions() -> QuerySet[Question]:
+    """The practice set: practice-only questions, never drawn into a test, whose key the practice
+    quiz shows. The practice quiz reads nothing else."""
+    return _active_questions(practice_only=True)
 
 
 # --- Item statistics --------------------------------------------------------------------------------

@@ -2,17 +2,19 @@
 candidate: practice has a set of its own, never drawn into a test, and the flag is fixed at creation."""
 
 import json
+import random
 import re
 from io import BytesIO
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from core.errors import DomainError
 from exam.models import BlueprintItem, Question
 from exam.services import bank
 from exam.services.attempts import draw_versions
-from tests.conftest import client_for, make_bank
+from tests.conftest import bank_question, client_for, make_bank
 
 
 def import_json(questions, topics=None, blueprint=None):
@@ -179,3 +181,103 @@ def test_the_editor_creates_a_practice_question_and_refuses_to_flip_the_flag(eva
     ).content.decode()
     assert "сделать его тренировочным нельзя" in page
     assert dict(Question.objects.values_list("code", "practice_only")) == {"Q0001": False, "E1": True}
+
+
+# --- The public list and practice -----------------------------------------------------------------
+
+
+def test_the_sample_bank_has_a_practice_set_of_three_per_topic_and_keeps_the_live_bank(db):
+    from django.core.management import call_command
+
+    call_command("load_sample_bank")
+    live = Question.objects.filter(practice_only=False)
+    practice = Question.objects.filter(practice_only=True)
+    assert live.count() == 152 and practice.count() >= 24
+    per_topic = {code: practice.filter(topic__code=code).count() for code in live.values_list("topic__code", flat=True)}
+    assert len(per_topic) == 8 and min(per_topic.values()) >= 3
+    assert {b.topic.code: b.count for b in BlueprintItem.objects.select_related("topic")} == {
+        f"T0{n}": 5 for n in range(1, 9)
+    }
+    live_texts = set(live.values_list("current__text", flat=True))
+    versions = [q.current for q in practice.select_related("current")]
+    assert not live_texts & {v.text for v in versions}
+    assert all(3 <= len(v.options) <= 6 and len(v.correct) < len(v.options) for v in versions)
+    assert any(len(v.correct) > 1 for v in versions)
+    # The key is not given away by position or by length.
+    assert len({v.correct[0] for v in versions}) >= 3
+    longest = sum(any(len(v.options[i]) == max(map(len, v.options)) for i in v.correct) for v in versions)
+    assert longest <= len(versions) // 2
+
+
+def test_the_public_list_shows_the_live_bank_without_the_practice_set(db):
+    make_bank(topics=1, per_topic=2)
+    make_bank(topics=1, per_topic=2, practice=True)
+    page = Client().get(reverse("frontend:public_questions")).content.decode()
+    assert "Вопрос номер 1?" in page and "Вопрос номер 2?" in page and "Всего вопросов: 2." in page
+    assert "Тренировочный вопрос" not in page and "✓" not in page
+
+
+def test_the_practice_result_shows_the_key_of_practice_questions_only(db):
+    live = make_bank(topics=1, per_topic=3)
+    practice = make_bank(topics=1, per_topic=3, practice=True)
+    version = practice[0].current
+    forged = live[0].current
+    response = Client().post(
+        reverse("frontend:practice"),
+        {"q": [version.pk, forged.pk], f"a{version.pk}": [str(version.correct[0])], f"a{forged.pk}": ["1"]},
+    )
+    page = response.content.decode()
+    assert version.text in page and "правильный ответ" in page and "data-practice-score>1<" in page
+    assert forged.text not in page and "Вариант" not in page.replace("Тренировочный вариант", "")
+    assert "Часть вопросов не проверена" in page
+
+
+LIVE_MARK = "ЖИВОЙ"
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _normalised(response):
+    return response.status_code, TOKEN.sub("", response.content.decode())
+
+
+def test_an_anonymous_harvest_of_500_practice_rounds_learns_no_correct_option_of_the_live_bank(db, settings):
+    """Whatever an anonymous client sends to the practice quiz, 500 times over, no question of the
+    live bank appears, and no answer to a forged form tells a right option of a live question from
+    a wrong one."""
+    settings.PRACTICE_QUESTION_COUNT = 5
+    live = [
+        bank_question(
+            f"L{n}",
+            topic=1,
+            text=f"{LIVE_MARK} вопрос {n}?",
+            options=[f"{LIVE_MARK} вариант {k} вопроса {n}" for k in range(4)],
+            correct=[n % 4] if n % 3 else [n % 4, (n + 1) % 4],
+        ).current
+        for n in range(1, 7)
+    ]
+    practice_ids = {q.current_id for q in make_bank(topics=1, per_topic=12, practice=True)}
+    live_ids = [v.pk for v in live]
+    rng = random.Random(9)
+    client = Client()
+    url = reverse("frontend:practice")
+    for round_ in range(500):
+        page = client.get(url).content.decode()
+        assert LIVE_MARK not in page
+        shown = [int(v) for v in re.findall(r'name="q" value="(\d+)"', page)]
+        assert shown and set(shown) <= practice_ids
+        forged = live_ids[round_ % len(live_ids)]
+        data = {"q": [*shown, forged], f"a{forged}": [str(rng.randrange(4))]}
+        data.update({f"a{pk}": [str(rng.randrange(4))] for pk in shown})
+        result = client.post(url, data).content.decode()
+        assert LIVE_MARK not in result and "не проверена" in result
+        assert result.count('<section class="card">') == len(shown)
+    # Every possible answer to a forged form naming a live version gets the same page.
+    for version in live:
+        answers = [[], *([i] for i in range(4)), version.correct, [0, 1, 2, 3]]
+        pages = {
+            _normalised(client.post(url, {"q": [version.pk], f"a{version.pk}": [str(i) for i in answer]}))
+            for answer in answers
+        }
+        assert len(pages) == 1
+        ((status, body),) = pages
+        assert status == 200 and LIVE_MARK not in body and "data-practice-score>0<" in body
