@@ -1,6 +1,10 @@
-"""Reads of the attestation test: what the exam room shows (never the correct answers before
-scoring), results, the published bank and the practice set (whose key the practice quiz shows: it
-is never drawn into a test), item statistics and the sitting monitor."""
+"""Reads of the attestation test: what the exam room shows, results, the published bank and the
+practice set, item statistics and the sitting monitor.
+
+The answer key of a question that a test can draw is never read into anything a candidate or the
+public sees: not in the room, not in the result (the score and pass or fail only, not which answers
+were right), not in the practice quiz (which has practice-only questions of its own). Only the
+exam administrator (the bank, its export, item statistics) and the appeals commission see it."""
 
 from __future__ import annotations
 
@@ -73,7 +77,8 @@ def attempt_clock(attempt: Attempt) -> dict[str, Any]:
 
 
 def attempt_result(attempt: Attempt) -> dict[str, Any]:
-    """What the candidate sees at the end: the score, pass or fail, and each question's outcome."""
+    """What the candidate sees at the end: the score and pass or fail (p.57). Not which questions
+    were answered right: with the candidate's own answers that would be the key of each of them."""
     return {
         "attempt": attempt.pk,
         "status": attempt.status,
@@ -83,13 +88,16 @@ def attempt_result(attempt: Attempt) -> dict[str, Any]:
         "passed": attempt.passed,
         "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "finish_reason": attempt.finish_reason,
-        "outcomes": [
-            {"position": position, "correct": bool(correct), "voided": voided}
-            for position, correct, voided in attempt.items.order_by("position").values_list(
-                "position", "is_correct", "voided"
-            )
-        ],
     }
+
+
+def attempt_review_counts(attempt: Attempt) -> dict[str, int]:
+    """How many questions of the attempt an upheld appeal re-scored and voided (the candidate is
+    told how many, not which)."""
+    counts = attempt.items.aggregate(
+        rescored=Count("pk", filter=Q(rescored=True)), voided=Count("pk", filter=Q(voided=True))
+    )
+    return {"rescored": counts["rescored"] or 0, "voided": counts["voided"] or 0}
 
 
 def final_result(application: Application) -> Attempt | None:

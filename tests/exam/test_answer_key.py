@@ -1,5 +1,6 @@
 """The answer key of the questions a test can draw is never obtainable by the public or the
-candidate: practice has a set of its own, never drawn into a test, and the flag is fixed at creation."""
+candidate: practice has a set of its own, the flag is fixed at creation, the result is the score.
+(The journey of a candidate under two keys is in test_answer_key_noninterference.py.)"""
 
 import json
 import random
@@ -11,10 +12,11 @@ from django.test import Client
 from django.urls import reverse
 
 from core.errors import DomainError
+from exam import selectors_exam
 from exam.models import BlueprintItem, Question
 from exam.services import bank
 from exam.services.attempts import draw_versions
-from tests.conftest import bank_question, client_for, make_bank
+from tests.conftest import bank_question, client_for, make_bank, pass_the_test
 
 
 def import_json(questions, topics=None, blueprint=None):
@@ -281,3 +283,55 @@ def test_an_anonymous_harvest_of_500_practice_rounds_learns_no_correct_option_of
         assert len(pages) == 1
         ((status, body),) = pages
         assert status == 200 and LIVE_MARK not in body and "data-practice-score>0<" in body
+
+
+# --- After the test: the score, not the key ---------------------------------------------------------
+
+
+def test_the_result_schema_promises_no_per_question_outcome():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    result = schema["components"]["schemas"]["AttemptResult"]
+    assert set(result["properties"]) == {
+        "attempt",
+        "status",
+        "score",
+        "question_count",
+        "pass_score",
+        "passed",
+        "finished_at",
+        "finish_reason",
+    }
+    response = schema["paths"]["/api/v1/exam/attempt/submit/"]["post"]["responses"]["200"]
+    assert response["content"]["application/json"]["schema"]["$ref"].endswith("/AttemptResult")
+
+
+def test_the_result_says_the_score_and_pass_or_fail_only(exam_setup):
+    attempt = pass_the_test(exam_setup["credential"], correct=37)
+    result = selectors_exam.attempt_result(attempt)
+    assert result["score"] == 37 and result["passed"] is True
+    assert not {"outcomes", "items", "correct"} & set(result)
+
+
+def test_an_upheld_appeal_tells_the_candidate_how_many_questions_were_reviewed_not_which(
+    exam_setup, alice, sergey, commission
+):
+    from django.test import TestCase
+
+    from appeals import services as appeals
+    from registry.services import attestation_decision_draft, attestation_decision_sign
+
+    attempt = pass_the_test(exam_setup["credential"], correct=34)
+    attestation_decision_sign(decision=attestation_decision_draft(attempt=attempt), by=sergey)
+    appeal = appeals.appeal_file(candidate=alice, attempt=attempt, reasons="Вопросы 38 и 39 неоднозначны.")
+    chair = commission[0]
+    appeals.appeal_open(appeal=appeal, by=chair)
+    for member in commission:
+        appeals.appeal_vote(appeal=appeal, member=member, outcome="uphold", rescore=[38, 39], void=[40])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        appeals.appeal_decide(appeal=appeal, by=chair, reasons="Формулировки неоднозначны.")
+    page = client_for(alice).get(reverse("frontend:cabinet_appeal", args=[appeal.pk])).content.decode()
+    assert "Засчитано комиссией вопросов: 2" in page and "Аннулировано вопросов: 1" in page
+    assert "34 → 37" in page
+    assert not re.search(r"\b(38|39|40)\b", page.split("data-review>")[1].split("</dd>")[0])
