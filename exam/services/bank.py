@@ -63,7 +63,7 @@ _RETIRED_YES = ("1", "да", "yes", "true")
 _RETIRED_NO = ("0", "нет", "no", "false")
 
 
-def _retired_value(value: Any, name: str = "retired") -> tuple[bool | None, str | None]:
+def _flag_value(value: Any, *, name: str) -> tuple[bool | None, str | None]:
     """An explicit yes/no flag (true/false, 1/0, «да»/«нет»), or None when it is not given."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
@@ -136,10 +136,10 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
             elif len(numbers) == len(options):
                 problems.append(_("все варианты отмечены правильными"))
             correct = [n - 1 for n in numbers]
-    retired, retired_problem = _retired_value(raw.get("retired"))
+    retired, retired_problem = _flag_value(raw.get("retired"), name="retired")
     if retired_problem:
         problems.append(retired_problem)
-    practice, practice_problem = _retired_value(raw.get("practice"), "practice")
+    practice, practice_problem = _flag_value(raw.get("practice"), name="practice")
     if practice_problem:
         problems.append(practice_problem)
     if problems:
