@@ -134,7 +134,9 @@ def expiry(args: argparse.Namespace) -> dict[str, Any]:
     )
     if len(credentials) < args.count:
         raise SystemExit(f"only {len(credentials)} exp- candidates without an attempt under way")
-    active = QuestionVersion.objects.filter(question__retired_at__isnull=True, question__current_id=F("pk"))
+    active = QuestionVersion.objects.filter(
+        question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
+    )
     by_topic: dict[int, list[QuestionVersion]] = {}
     for version in active.select_related("question"):
         by_topic.setdefault(version.question.topic_id, []).append(version)

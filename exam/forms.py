@@ -274,6 +274,11 @@ class QuestionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     retired = forms.BooleanField(label=_("Выведен из банка (не попадает в новые тесты)"), required=False)
+    practice = forms.BooleanField(
+        label=_("Тренировочный (только для тренировочного теста, ответы открыты; в испытание не попадает)"),
+        help_text=_("Задаётся при создании вопроса и потом не меняется."),
+        required=False,
+    )
 
     def raw(self) -> dict[str, Any]:
         """The question in the shape of the import (validated by exam.services.bank)."""
@@ -289,6 +294,7 @@ class QuestionForm(forms.Form):
             # A ticked option left empty maps to 0, which the validation reports.
             "correct": [renumber.get(int(c), 0) for c in data["correct"]],
             "retired": data["retired"],
+            "practice": data["practice"],
         }
 
 

@@ -1,5 +1,10 @@
-"""Reads of the attestation test: what the exam room shows (never the correct answers before
-scoring), results, the published bank, item statistics and the sitting monitor."""
+"""Reads of the attestation test: what the exam room shows, results, the published bank and the
+practice set, item statistics and the sitting monitor.
+
+The answer key of a question that a test can draw is never read into anything a candidate or the
+public sees: not in the room, not in the result (the score and pass or fail only, not which answers
+were right), not in the practice quiz (which has practice-only questions of its own). Only the
+exam administrator (the bank, its export, item statistics) and the appeals commission see it."""
 
 from __future__ import annotations
 
@@ -72,7 +77,8 @@ def attempt_clock(attempt: Attempt) -> dict[str, Any]:
 
 
 def attempt_result(attempt: Attempt) -> dict[str, Any]:
-    """What the candidate sees at the end: the score, pass or fail, and each question's outcome."""
+    """What the candidate sees at the end: the score and pass or fail (p.57). Not which questions
+    were answered right: with the candidate's own answers that would be the key of each of them."""
     return {
         "attempt": attempt.pk,
         "status": attempt.status,
@@ -82,13 +88,16 @@ def attempt_result(attempt: Attempt) -> dict[str, Any]:
         "passed": attempt.passed,
         "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "finish_reason": attempt.finish_reason,
-        "outcomes": [
-            {"position": position, "correct": bool(correct), "voided": voided}
-            for position, correct, voided in attempt.items.order_by("position").values_list(
-                "position", "is_correct", "voided"
-            )
-        ],
     }
+
+
+def attempt_review_counts(attempt: Attempt) -> dict[str, int]:
+    """How many questions of the attempt an upheld appeal re-scored and voided (the candidate is
+    told how many, not which)."""
+    counts = attempt.items.aggregate(
+        rescored=Count("pk", filter=Q(rescored=True)), voided=Count("pk", filter=Q(voided=True))
+    )
+    return {"rescored": counts["rescored"] or 0, "voided": counts["voided"] or 0}
 
 
 def final_result(application: Application) -> Attempt | None:
@@ -104,12 +113,23 @@ def final_result(application: Application) -> Attempt | None:
 # --- The published bank (p.55) and practice --------------------------------------------------------
 
 
-def public_questions() -> QuerySet[Question]:
+def _active_questions(*, practice_only: bool) -> QuerySet[Question]:
     return (
-        Question.objects.filter(retired_at__isnull=True, current__isnull=False)
+        Question.objects.filter(retired_at__isnull=True, current__isnull=False, practice_only=practice_only)
         .select_related("topic", "current")
         .order_by("topic__order", "topic__code", "code")
     )
+
+
+def public_questions() -> QuerySet[Question]:
+    """The published bank of the test (p.55): the questions a test can draw, without the answers."""
+    return _active_questions(practice_only=False)
+
+
+def practice_questions() -> QuerySet[Question]:
+    """The practice set: practice-only questions, never drawn into a test, whose key the practice
+    quiz shows. The practice quiz reads nothing else."""
+    return _active_questions(practice_only=True)
 
 
 # --- Item statistics --------------------------------------------------------------------------------

@@ -338,28 +338,43 @@ def outbox() -> list[Any]:
 # --- The attestation test ----------------------------------------------------------------------------
 
 
-def make_bank(*, topics: int = 2, per_topic: int = 25, multiple_every: int = 5) -> list[Any]:
-    """A bank of simple questions: the correct option of question i is option (i % options)."""
+def bank_question(
+    code: str, *, topic: int, text: str, options: list[str], correct: list[int], practice: bool = False
+) -> Any:
+    """One question of the bank (topic ``T<topic>``), saved as the editor and the import save it."""
     from exam.services.bank import QuestionData, question_save
 
+    data = QuestionData(
+        code=code,
+        topic=f"T{topic}",
+        topic_title=f"Тема {topic}",
+        text=text,
+        options=options,
+        correct=correct,
+        practice=practice,
+    )
+    return question_save(data=data, by=None)
+
+
+def make_bank(*, topics: int = 2, per_topic: int = 25, multiple_every: int = 5, practice: bool = False) -> list[Any]:
+    """A bank of simple questions: the correct option of question i is option (i % options). With
+    ``practice`` the questions are practice-only ones (codes P…, texts «Тренировочный вопрос …»)."""
+    prefix, label, option = (
+        ("P", "Тренировочный вопрос", "Тренировочный вариант") if practice else ("Q", "Вопрос", "Вариант")
+    )
     questions = []
     number = 0
     for t in range(1, topics + 1):
         for _i in range(per_topic):
             number += 1
-            options = [f"Вариант {k} вопроса {number}" for k in range(1, 5)]
-            correct = [0, 2] if number % multiple_every == 0 else [number % 4]
             questions.append(
-                question_save(
-                    data=QuestionData(
-                        code=f"Q{number:04d}",
-                        topic=f"T{t}",
-                        topic_title=f"Тема {t}",
-                        text=f"Вопрос номер {number}?",
-                        options=options,
-                        correct=correct,
-                    ),
-                    by=None,
+                bank_question(
+                    f"{prefix}{number:04d}",
+                    topic=t,
+                    text=f"{label} номер {number}?",
+                    options=[f"{option} {k} вопроса {number}" for k in range(1, 5)],
+                    correct=[0, 2] if number % multiple_every == 0 else [number % 4],
+                    practice=practice,
                 )
             )
     return questions

@@ -1,7 +1,8 @@
 """The exam room's API: the candidate signed in with the testing-system credentials (p.53).
 
 Answers are saved one by one (PUT), each acknowledged only after it is committed. The correct
-answers never appear in any response before the attempt is scored."""
+answers never appear in any response, before or after scoring: the result is the score and pass or
+fail, not which questions were answered right."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from core.api import error_body, server_error_body
 from core.errors import DomainError, NotFound
 from core.http import client_ip
 from exam import selectors_exam
+from exam.api.serializers import AttemptResultSerializer
 from exam.exam_session import (
     CREDENTIAL_KEY,
     PASS_COOKIE,
@@ -100,6 +102,11 @@ class StartInput(serializers.Serializer):
     personally = serializers.BooleanField()
 
 
+def _result(attempt: Attempt) -> dict[str, Any]:
+    """The result through its declared shape: nothing beyond the score and pass or fail goes out."""
+    return dict(AttemptResultSerializer(selectors_exam.attempt_result(attempt)).data)
+
+
 def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise DomainError(_("Ожидается объект JSON."), code="invalid")
@@ -124,7 +131,7 @@ class AttemptApi(ExamApi):
     def get(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
         if not attempt.is_active:
-            return Response(selectors_exam.attempt_result(attempt))
+            return Response(_result(attempt))
         if attempt.session_key != session_key:
             raise DomainError(_("Тестирование открыто в другом сеансе."), code="taken_over", status=409)
         service.attempt_touch(attempt=attempt, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
@@ -244,11 +251,11 @@ class EventApi(ExamApi):
 
 
 class SubmitApi(ExamApi):
-    @extend_schema(request=None, responses={200: None, **ERRORS}, summary="Завершить тестирование")
+    @extend_schema(request=None, responses={200: AttemptResultSerializer, **ERRORS}, summary="Завершить тестирование")
     def post(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
         attempt = service.attempt_submit(attempt=attempt, session_key=session_key)
-        return Response(selectors_exam.attempt_result(attempt))
+        return Response(_result(attempt))
 
 
 class ClockApi(ExamApi):

@@ -182,3 +182,17 @@ class StepSerializer(serializers.Serializer):
 class ExamPasswordSerializer(serializers.Serializer):
     login = serializers.CharField()
     password = serializers.CharField(help_text="Показывается один раз; хранится только хеш.")
+
+
+class AttemptResultSerializer(serializers.Serializer):
+    """The result of the test as the candidate gets it: the score and pass or fail (p.57), never
+    which questions were answered right (with the candidate's own answers that is the key)."""
+
+    attempt = serializers.IntegerField()
+    status = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+    question_count = serializers.IntegerField()
+    pass_score = serializers.IntegerField()
+    passed = serializers.BooleanField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    finish_reason = serializers.CharField()

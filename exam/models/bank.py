@@ -25,12 +25,22 @@ class Topic(models.Model):
 class Question(models.Model):
     """A question of the bank. Its text and options live in versions: once a version has been shown
     in an attempt it is frozen, and an edit creates the next version. A retired question leaves the
-    draw but stays in the attempts that showed it."""
+    draw but stays in the attempts that showed it.
+
+    A practice-only question belongs to the public practice quiz, which shows its correct answers:
+    it is never drawn into a test. The flag is fixed when the question is created (a question whose
+    key has been public never enters the test; a test question never has its key published, p.55
+    publishes the questions, not the answers)."""
 
     code = models.CharField(_("Код"), max_length=20, unique=True)
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions", verbose_name=_("Тема"))
     current = models.ForeignKey("QuestionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     is_sample = models.BooleanField(_("Образец"), default=False)
+    practice_only = models.BooleanField(
+        _("Тренировочный"),
+        default=False,
+        help_text=_("Только для тренировочного теста: правильные ответы открыты, в испытание не попадает."),
+    )
     retired_at = models.DateTimeField(_("Выведен из банка"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -115,11 +115,12 @@ class Drawn:
 
 def draw_versions() -> list[Drawn]:
     """Questions drawn at random by the blueprint (or from the whole bank without one), in random
-    order. Only active questions are drawn; each contributes its current version. One query for
-    the whole bank (ids and option counts only): the start of a test is the peak of a sitting."""
-    rows = QuestionVersion.objects.filter(question__retired_at__isnull=True, question__current_id=F("pk")).values_list(
-        "pk", "question_id", "question__topic_id", "options"
-    )
+    order. Only active questions are drawn, never a practice-only one (its key is public); each
+    contributes its current version. One query for the whole bank (ids and option counts only):
+    the start of a test is the peak of a sitting."""
+    rows = QuestionVersion.objects.filter(
+        question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
+    ).values_list("pk", "question_id", "question__topic_id", "options")
     by_topic: dict[int, list[Drawn]] = {}
     for version_id, question_id, topic_id, options in rows:
         by_topic.setdefault(topic_id, []).append(Drawn(version_id, question_id, len(options)))

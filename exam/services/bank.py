@@ -35,6 +35,7 @@ XLSX_HEADER = [
     "option_6",
     "correct",
     "retired",
+    "practice",
 ]
 
 
@@ -55,14 +56,15 @@ class QuestionData:
     correct: list[int]  # 0-based
     topic_title: str = ""
     retired: bool | None = None  # None: not given, the question keeps its state
+    practice: bool | None = None  # None: not given (an existing question keeps it, a new one is live)
 
 
 _RETIRED_YES = ("1", "да", "yes", "true")
 _RETIRED_NO = ("0", "нет", "no", "false")
 
 
-def _retired_value(value: Any) -> tuple[bool | None, str | None]:
-    """An explicit retired flag (true/false, 1/0, «да»/«нет»), or None when it is not given."""
+def _flag_value(value: Any, *, name: str) -> tuple[bool | None, str | None]:
+    """An explicit yes/no flag (true/false, 1/0, «да»/«нет»), or None when it is not given."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
     if isinstance(value, bool):
@@ -72,7 +74,7 @@ def _retired_value(value: Any) -> tuple[bool | None, str | None]:
         return True, None
     if text in _RETIRED_NO:
         return False, None
-    return None, _("признак «retired» указывается как «да» или «нет»")
+    return None, _("признак «%(name)s» указывается как «да» или «нет»") % {"name": name}
 
 
 def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[str]]:
@@ -134,9 +136,12 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
             elif len(numbers) == len(options):
                 problems.append(_("все варианты отмечены правильными"))
             correct = [n - 1 for n in numbers]
-    retired, retired_problem = _retired_value(raw.get("retired"))
+    retired, retired_problem = _flag_value(raw.get("retired"), name="retired")
     if retired_problem:
         problems.append(retired_problem)
+    practice, practice_problem = _flag_value(raw.get("practice"), name="practice")
+    if practice_problem:
+        problems.append(practice_problem)
     if problems:
         return None, problems
     return (
@@ -148,12 +153,30 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
             correct=correct,
             topic_title=str(raw.get("topic_title") or "").strip(),
             retired=retired,
+            practice=practice,
         ),
         [],
     )
 
 
 # --- Editing -------------------------------------------------------------------------------------
+
+
+def practice_change_problem(*, practice_only: bool, wanted: bool | None) -> str | None:
+    """Why the practice flag of an existing question cannot become ``wanted`` (None: it can). The
+    flag is fixed at creation: the practice quiz publishes the key of a practice question, so it may
+    never enter the test, and a test question may never have its key published (p.55)."""
+    if wanted is None or wanted == practice_only:
+        return None
+    if practice_only:
+        return _(
+            "вопрос тренировочный: его правильные ответы опубликованы в тренировочном тесте, поэтому "
+            "включить его в испытание нельзя (для испытания создайте новый вопрос с другим кодом)"
+        )
+    return _(
+        "вопрос входит в банк испытания: сделать его тренировочным нельзя, иначе будут опубликованы "
+        "его правильные ответы (для тренировки создайте новый вопрос с другим кодом)"
+    )
 
 
 def _new_version(question: Question, data: QuestionData, by: User | None) -> QuestionVersion:
@@ -186,7 +209,8 @@ def _edit_in_place(current: QuestionVersion | None, data: QuestionData) -> bool:
 def question_save(*, data: QuestionData, by: User | None, is_sample: bool = False) -> Question:
     """Create a question or change it. A version already shown in an attempt is never changed: the
     edit becomes the next version, and attempts keep the version they showed. A retired flag left
-    out (None) keeps the question's state."""
+    out (None) keeps the question's state. The practice flag is set at creation and never changes
+    (practice_change_problem)."""
     with transaction.atomic():
         topic = Topic.objects.filter(code=data.topic).first()
         if topic is None:
@@ -197,10 +221,25 @@ def question_save(*, data: QuestionData, by: User | None, is_sample: bool = Fals
             topic = Topic.objects.create(code=data.topic, title=data.topic_title, order=Topic.objects.count() + 1)
         question = Question.objects.select_for_update().filter(code=data.code).first()
         if question is None:
-            question = Question.objects.create(code=data.code, topic=topic, is_sample=is_sample)
+            question = Question.objects.create(
+                code=data.code, topic=topic, is_sample=is_sample, practice_only=bool(data.practice)
+            )
             _new_version(question, data, by)
-            audit_record(case=question, actor=by, verb="question_create", action="event")
+            audit_record(
+                case=question,
+                actor=by,
+                verb="question_create",
+                action="event",
+                data={"practice": question.practice_only},
+            )
         else:
+            problem = practice_change_problem(practice_only=question.practice_only, wanted=data.practice)
+            if problem:
+                raise DomainError(
+                    _("Вопрос %(code)s: %(p)s.") % {"code": question.code, "p": problem},
+                    code="practice_flag_fixed",
+                    fields={"practice": [problem]},
+                )
             current = question.current
             unchanged = current is not None and (current.text, current.options, current.correct) == (
                 data.text,
@@ -297,13 +336,13 @@ def blueprint_problems(*, counts: dict[str, Any], available: dict[str, int]) -> 
 
 def blueprint_set(*, counts: dict[str, Any], by: User | None) -> None:
     """How many questions of each topic make up a test. Each count must fit the active questions of
-    its topic, and the total must reach the pass score (p.57); zero removes the topic from the
-    blueprint."""
+    its topic that can be drawn (practice-only ones cannot), and the total must reach the pass score
+    (p.57); zero removes the topic from the blueprint."""
     if by is not None:
         _require_admin(by)
     topics = {t.code: t for t in Topic.objects.all()}
     available = dict.fromkeys(topics, 0)
-    active = Question.objects.filter(retired_at__isnull=True).values_list("topic__code", flat=True)
+    active = Question.objects.filter(retired_at__isnull=True, practice_only=False).values_list("topic__code", flat=True)
     for code in active:
         available[code] += 1
     errors = blueprint_problems(counts=counts, available=available)
@@ -394,23 +433,29 @@ def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], di
         )
         if "retired" in header:  # without the column the questions keep their state
             rows[-1]["retired"] = record.get("retired")
+        if "practice" in header:  # without it (older files) existing questions keep the flag, new ones are live
+            rows[-1]["practice"] = record.get("practice")
         if record.get("topic") and record.get("topic_title"):
             topics[str(record["topic"]).strip()] = str(record["topic_title"]).strip()
     return rows, topics, None
 
 
 def _active_after_import(clean: list[QuestionData], topics: set[str]) -> dict[str, int]:
-    """The active questions of each topic once ``clean`` is imported (for checking a blueprint)."""
+    """The active questions of each topic that a test can draw once ``clean`` is imported (for
+    checking a blueprint): practice-only questions do not count."""
     state = {
-        code: (topic, retired_at is not None)
-        for code, topic, retired_at in Question.objects.values_list("code", "topic__code", "retired_at")
+        code: (topic, retired_at is not None, practice)
+        for code, topic, retired_at, practice in Question.objects.values_list(
+            "code", "topic__code", "retired_at", "practice_only"
+        )
     }
     for data in clean:
-        _old_topic, was_retired = state.get(data.code, ("", False))
-        state[data.code] = (data.topic, was_retired if data.retired is None else data.retired)
+        # An existing question keeps its practice flag (the import refuses a change of it).
+        _old_topic, was_retired, practice = state.get(data.code, ("", False, bool(data.practice)))
+        state[data.code] = (data.topic, was_retired if data.retired is None else data.retired, practice)
     available = dict.fromkeys(topics, 0)
-    for topic, retired in state.values():
-        if not retired:
+    for topic, retired, practice in state.values():
+        if not retired and not practice:
             available[topic] = available.get(topic, 0) + 1
     return available
 
@@ -426,11 +471,13 @@ def bank_import(
     """Validate every row and the blueprint, and import all of them only if nothing is wrong (the
     report lists each problem with its row number, and the blueprint's by topic, checked against
     the bank as it would be after the import). Existing questions are updated (a new version if the
-    old one was shown); new topics need a title."""
+    old one was shown) and keep their practice flag (a row that changes it is wrong); new topics
+    need a title."""
     if by is not None:
         _require_admin(by)
     report = ImportReport(rows=len(rows))
     known_topics = set(Topic.objects.values_list("code", flat=True)) | {c for c, t in topics.items() if t}
+    practice_flags = dict(Question.objects.values_list("code", "practice_only"))
     seen: set[str] = set()
     clean: list[QuestionData] = []
     for index, raw in enumerate(rows, start=1):
@@ -444,6 +491,10 @@ def bank_import(
                 problems.append(_("код повторяется в файле"))
             if data.topic not in known_topics and not data.topic_title:
                 problems.append(_("тема %(t)s не найдена и не описана") % {"t": data.topic})
+            if data.code in practice_flags:
+                flag_problem = practice_change_problem(practice_only=practice_flags[data.code], wanted=data.practice)
+                if flag_problem:
+                    problems.append(flag_problem)
             seen.add(data.code)
         if problems:
             report.errors.append((index, code, problems))
@@ -491,6 +542,7 @@ def _export_rows() -> list[dict[str, Any]]:
                 "options": version.options,
                 "correct": [i + 1 for i in version.correct],
                 "retired": question.retired_at is not None,
+                "practice": question.practice_only,
             }
         )
     return rows
@@ -527,6 +579,7 @@ def bank_export_xlsx() -> bytes:
                 *options,
                 ",".join(str(c) for c in row["correct"]),
                 "да" if row["retired"] else "нет",  # explicit: an empty cell leaves the state as it is
+                "да" if row["practice"] else "нет",
             ]
         )
     buffer = io.BytesIO()

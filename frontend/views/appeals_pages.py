@@ -26,6 +26,7 @@ from core.http import client_ip, request_user
 from core.roles import Role, has_role
 from core.services import audit_file_viewed
 from exam.models import Attempt
+from exam.selectors_exam import attempt_review_counts
 from frontend.views.common import (
     apply_error,
     candidate_required,
@@ -99,7 +100,11 @@ def appeal_new(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @candidate_required
 def cabinet_appeal(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "frontend/appeals/cabinet_appeal.html", {"appeal": _appeal(request, pk)})
+    """The candidate's appeal. An upheld one says how many questions were re-scored or voided, not
+    which: with the candidate's answers, which questions the commission re-scored tells their key."""
+    appeal = _appeal(request, pk)
+    review = attempt_review_counts(appeal.attempt) if appeal.status == Appeal.Status.UPHELD else None
+    return render(request, "frontend/appeals/cabinet_appeal.html", {"appeal": appeal, "review": review})
 
 
 @candidate_required

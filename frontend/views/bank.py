@@ -35,7 +35,8 @@ def bank_index(request: HttpRequest) -> HttpResponse:
         questions = questions.filter(retired_at__isnull=True)
     blueprint = {b.topic_id: b.count for b in BlueprintItem.objects.all()}
     topics = [
-        (t, blueprint.get(t.pk, 0), t.questions.filter(retired_at__isnull=True).count()) for t in Topic.objects.all()
+        (t, blueprint.get(t.pk, 0), t.questions.filter(retired_at__isnull=True, practice_only=False).count())
+        for t in Topic.objects.all()
     ]
     return render(
         request,
@@ -72,6 +73,7 @@ def question_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "text": version.text,
             "correct": [str(i + 1) for i in version.correct],
             "retired": question.retired_at is not None,
+            "practice": question.practice_only,
         }
         initial.update({f"option_{i + 1}": text for i, text in enumerate(version.options)})
         form = QuestionForm(initial=initial)

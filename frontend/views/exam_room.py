@@ -1,5 +1,6 @@
 """The exam room: sign-in with the testing-system credentials, the rules, the test, the result.
-Also the published question list (p.55) and the practice quiz for anyone."""
+Also the published question list (p.55) and the practice quiz for anyone, on a practice set of its
+own: the public never sees the key of a question that a test can draw."""
 
 from __future__ import annotations
 
@@ -155,14 +156,16 @@ def _numbers(values: list[str]) -> list[int]:
 
 
 def practice(request: HttpRequest) -> HttpResponse:
-    """A short untimed quiz from the public bank; the correct answers are shown afterwards. Only
-    the current versions of the published questions are checked: the key of a retired question or
-    of an old wording is not shown."""
+    """A short untimed quiz from the practice set (practice-only questions, never drawn into a
+    test); the correct answers are shown afterwards. Only the current versions of the practice set
+    are checked: any other version a form names (a question of the test, a retired question, an old
+    wording) is left out with a notice, never scored, whatever the answer given: the quiz reveals
+    nothing of the key of the test, not even as a score."""
     if request.method == "POST":
         ids = list(dict.fromkeys(_numbers(request.POST.getlist("q"))))[: settings.PRACTICE_QUESTION_COUNT]
         versions = {
             q.current.pk: q.current
-            for q in selectors_exam.public_questions().filter(current_id__in=ids)
+            for q in selectors_exam.practice_questions().filter(current_id__in=ids)
             if q.current is not None
         }
         rows = []
@@ -185,14 +188,14 @@ def practice(request: HttpRequest) -> HttpResponse:
         if len(rows) < len(request.POST.getlist("q")):
             messages.warning(
                 request,
-                _("Часть вопросов не проверена: их уже нет в опубликованном банке или форма была изменена."),
+                _("Часть вопросов не проверена: их нет в тренировочном наборе или форма была изменена."),
             )
         return render(
             request,
             "frontend/exam/practice_result.html",
             {"rows": rows, "score": sum(r["correct"] for r in rows), "total": len(rows)},
         )
-    pool: list[Question] = list(selectors_exam.public_questions())
+    pool: list[Question] = list(selectors_exam.practice_questions())
     picked = _random.sample(pool, min(settings.PRACTICE_QUESTION_COUNT, len(pool)))
     items = []
     for question in picked:

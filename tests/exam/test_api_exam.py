@@ -86,7 +86,7 @@ def test_submit_shows_the_score_and_then_the_result_page(room):
     assert response.status_code == 200
     result = response.json()
     assert result["status"] == "finished" and result["score"] == 0 and result["passed"] is False
-    assert len(result["outcomes"]) == 40
+    assert "outcomes" not in result  # the score and pass or fail, not which answers were right
     page = room.get("/exam/room/").content.decode()
     assert "Испытание не пройдено" in page and "data-score>0<" in page
     assert put_answer(room, 1, [0], 5).status_code == 409

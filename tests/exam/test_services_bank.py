@@ -151,7 +151,7 @@ def test_the_published_list_shows_questions_without_marking_the_correct_ones(db)
 def test_practice_shows_the_correct_answers_afterwards(db):
     from django.test import Client
 
-    questions = make_bank(topics=1, per_topic=12)
+    questions = make_bank(topics=1, per_topic=12, practice=True)
     client = Client()
     page = client.get(reverse("frontend:practice")).content.decode()
     assert page.count('name="q"') == 10
@@ -484,7 +484,7 @@ def test_the_blueprint_page_refuses_a_superscript_digit_without_a_crash(eva):
 def test_practice_ignores_a_superscript_digit(db, field):
     from django.test import Client
 
-    version = make_bank(topics=1, per_topic=3)[0].current
+    version = make_bank(topics=1, per_topic=3, practice=True)[0].current
     data = {"q": ["²"]} if field == "q" else {"q": [str(version.pk)], f"a{version.pk}": ["²"]}
     response = Client().post(reverse("frontend:practice"), data)
     assert response.status_code == 200
