@@ -64,6 +64,7 @@ def build_bank(key: str) -> None:
 
 VOLATILE = [
     (re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"'), 'name="csrfmiddlewaretoken" value="…"'),
+    (re.compile(r'name="form_token" value="[0-9a-f]{32}"'), 'name="form_token" value="…"'),  # random per form
     (re.compile(r"(простой электронной подписью: )\d{6}"), r"\1<code>"),  # the e-mailed signing code
 ]
 
