@@ -206,6 +206,15 @@ def test_the_registry_page_still_reads_an_empty_year_as_no_filter(db):
     assert Client().get("/registry/", {"q": "", "year": "", "status": ""}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [("3620-01-08T01:57:40.83-20:01", 200), ("2026-11-01T00:00:00+03:00", 200), ("9999-12-31T23:00:00-05:00", 400)],
+)
+def test_the_changes_feed_takes_any_iso_offset_and_refuses_a_moment_past_9999(db, since, status):
+    response = Client().get("/api/v1/registry/changes/", {"since": since})
+    assert response.status_code == status, response.content
+
+
 def test_a_signature_check_with_an_empty_key_is_refused(db):
     body = {"record": {}, "signature": "0", "key_id": ""}
     response = Client().post("/api/v1/registry/verify/", body, content_type="application/json")
