@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -73,7 +74,7 @@ class AnswerInput(serializers.Serializer):
 class EventValueField(serializers.Field):
     """One value of an event's details: a string, a number or true/false (stored as text)."""
 
-    default_error_messages = {"invalid": "Ожидается строка, число или true/false."}
+    default_error_messages = {"invalid": gettext_lazy("Ожидается строка, число или true/false.")}
 
     def to_internal_value(self, data: Any) -> str | int | float | bool:
         if not isinstance(data, str | int | float | bool):
