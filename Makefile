@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check messages system-deps clean
+.PHONY: run test lint typecheck check contract messages system-deps clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -53,6 +53,12 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 check: lint typecheck test
+
+# The API contract (tests/contract/run.py): schemathesis against the schema of a server started on a
+# free port over a throw-away PostgreSQL database (sout_contract, on the server of DATABASE_URL) and
+# Redis db 14, as an anonymous client, a candidate, a member of staff and the exam room (~3 minutes).
+contract: $(VENV)/.installed-dev
+	$(PY) -m tests.contract.run $(CONTRACT_ARGS)
 
 messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=bench

@@ -295,7 +295,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     # Signed in, and past the TOTP step for staff who turned it on (core.api).
     "DEFAULT_PERMISSION_CLASSES": ["core.api.IsAuthenticatedWithSecondFactor"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",  # error answers and closed request bodies
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
@@ -314,6 +314,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Заявления на аттестацию экспертов по специальной оценке условий труда.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for each set of choices that several components share.
+    "ENUM_NAME_OVERRIDES": {
+        "AttachmentKindEnum": "exam.models.Attachment.Kind",
+        "DecisionKindEnum": "exam.models.Decision.Kind",
+        "ApplicationStatusEnum": "exam.models.Application.Status",
+        "CertificateStatusEnum": "registry.models.Certificate.Status",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the installed package, not a CDN: the docs work on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",

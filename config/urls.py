@@ -1,10 +1,11 @@
 import os
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.accounts import TwoFactorAdminSite
+from core.api_views import api_not_found
 from frontend import views as frontend_views
 
 # The admin signs in through the product's login (with the TOTP step) and refuses a session that
@@ -21,6 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("core.api_urls")),
     path("api/v1/", include("registry.api.urls")),
+    # Any other address under /api/ answers the API's JSON 404, not the site's HTML page.
+    re_path(r"^api/", api_not_found),
     path("", include("frontend.urls")),
 ]
 

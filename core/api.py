@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,37 +135,61 @@ _FIELD_MAP: list[tuple[type[forms.Field], type[serializers.Field]]] = [
 ]
 
 
+def _serializer_field(name: str, field: forms.Field) -> serializers.Field:
+    """The schema of one form field as the API reads it (form_data_from_json): null or nothing
+    where the field is optional, the patterns and lengths the form checks."""
+    from core.api_schema import OptionalDateField, OptionalEmailField
+
+    serializer_class = next(s for f, s in _FIELD_MAP if isinstance(field, f))
+    kwargs: dict[str, Any] = {"required": field.required, "label": str(field.label or name)}
+    if field.help_text:
+        kwargs["help_text"] = str(field.help_text)
+    if isinstance(field, forms.ChoiceField):
+        kwargs["choices"] = list(field.choices)  # type: ignore[arg-type]
+    if isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField):
+        kwargs.update(max_length=field.max_length, min_length=field.min_length, allow_blank=not field.required)
+        kwargs["validators"] = [v for v in field.validators if isinstance(v, RegexValidator)]
+    if isinstance(field, forms.IntegerField):
+        kwargs.update(min_value=field.min_value, max_value=field.max_value)
+    if not field.required:
+        kwargs["allow_null"] = True  # null reads as empty
+    if not field.required and isinstance(field, forms.EmailField):
+        serializer_class = OptionalEmailField
+    elif not field.required and type(field) is forms.DateField:
+        serializer_class = OptionalDateField
+    return serializer_class(**kwargs)
+
+
 def serializer_for_form(form_class: type[forms.Form], *, name: str) -> type[serializers.Serializer]:
     """A serializer describing a Django form's fields, for the OpenAPI schema. The API validates
     input with the form itself, so pages and API share one set of rules."""
-    fields: dict[str, serializers.Field] = {}
-    for field_name, field in form_class.base_fields.items():
-        serializer_class = next(s for f, s in _FIELD_MAP if isinstance(field, f))
-        kwargs: dict[str, Any] = {"required": field.required, "label": str(field.label or field_name)}
-        if field.help_text:
-            kwargs["help_text"] = str(field.help_text)
-        if isinstance(field, forms.ChoiceField):
-            kwargs["choices"] = list(field.choices)  # type: ignore[arg-type]
-        if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField | forms.ChoiceField):
-            if field.max_length:
-                kwargs["max_length"] = field.max_length
-            kwargs["allow_blank"] = not field.required
-        if isinstance(field, forms.DateField | forms.IntegerField | forms.DateTimeField) and not field.required:
-            kwargs["allow_null"] = True
-        if isinstance(field, forms.IntegerField):
-            kwargs["min_value"] = field.min_value
-            kwargs["max_value"] = field.max_value
-        fields[field_name] = serializer_class(**kwargs)
+    fields = {field_name: _serializer_field(field_name, field) for field_name, field in form_class.base_fields.items()}
     return type(name, (serializers.Serializer,), fields)
+
+
+def _json_type_error(field: forms.Field, value: Any) -> str | None:
+    """The message when a JSON value is not of the type the schema gives the field (a number is
+    not taken for text, nor a string for a number or a yes/no)."""
+    if isinstance(field, forms.BooleanField):
+        return None if isinstance(value, bool) else _("Ожидается true или false.")
+    if isinstance(field, forms.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else _("Ожидается целое число.")
+    return None if isinstance(value, str) else _("Ожидается строка.")
+
+
+def unknown_fields(names: Any, data: dict[str, Any]) -> dict[str, list[str]]:
+    """An error for each field of ``data`` not among ``names``: the API refuses what it would ignore."""
+    return {str(key): [_("Неизвестное поле.")] for key in data if key not in names}
 
 
 def form_data_from_json(form_class: type[forms.Form], data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Prepare a JSON object for a Django form: scalars as the form expects them, a list only where
-    the field takes several values. A value of the wrong JSON type is an error, not a crash."""
+    the field takes several values, null as empty. A value of the wrong JSON type, or a field the
+    form does not have, is an error, not a crash nor a silent conversion."""
     if not isinstance(data, dict):
         return {}, {"non_field_errors": [_("Ожидается объект JSON.")]}
     prepared: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
+    errors = unknown_fields(form_class.base_fields, data)
     for name, field in form_class.base_fields.items():
         if name not in data:
             continue
@@ -172,19 +197,49 @@ def form_data_from_json(form_class: type[forms.Form], data: Any) -> tuple[dict[s
         if isinstance(field, forms.MultipleChoiceField):
             if value is None:
                 value = []
-            if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 errors[name] = [_("Ожидается список значений.")]
                 continue
-            prepared[name] = [str(v) for v in value]
-        elif isinstance(value, dict | list):
-            errors[name] = [_("Ожидается строка или число, а не список или объект.")]
+            prepared[name] = value
         elif value is None:
             prepared[name] = ""
-        elif isinstance(value, bool) and not isinstance(field, forms.BooleanField):
-            errors[name] = [_("Ожидается строка или число.")]
+        elif message := _json_type_error(field, value):
+            errors[name] = [message]
         else:
             prepared[name] = value if isinstance(value, str | bool) else str(value)
     return prepared, errors
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string (DRF's CharField would take a number for its text)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false (DRF's BooleanField would also take "yes", "1" or 0)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+def validate_input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """A JSON object validated by a serializer of the schema, unknown fields refused: the data, or
+    a structured 400."""
+    if not isinstance(data, dict):
+        raise DomainError(_("Ожидается объект JSON."), code="invalid")
+    serializer = serializer_class(data=data)
+    unknown = unknown_fields(serializer.fields, data)
+    if not serializer.is_valid() or unknown:
+        raise DomainError(
+            _("Проверьте введённые данные."), code="invalid", fields={**_flatten(serializer.errors), **unknown}
+        )
+    return dict(serializer.validated_data)
 
 
 def validate_form_json(form_class: type[forms.Form], data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import error_body
 from core.errors import NotFound
 from core.http import request_user
 from core.models import Notification
@@ -57,3 +62,17 @@ class NotificationReadApi(APIView):
             raise NotFound()
         notification_mark_read(notification=note)
         return Response(status=204)
+
+
+@csrf_exempt  # it changes nothing: a POST to an unknown address is a 404, not a CSRF failure
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any other address under /api/: the API's structured 404, not the HTML page of the site. A
+    known address without its final slash is redirected to it, as Django's APPEND_SLASH would."""
+    if not request.path_info.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{request.path_info}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return JsonResponse(error_body(code="not_found", message=_("Не найдено.")), status=404)

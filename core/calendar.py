@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
@@ -169,9 +169,13 @@ def parse_day(text: str) -> date | None:
 
 
 def parse_moment(text: str) -> datetime | None:
-    """An ISO 8601 moment with its UTC offset from user input; None when it is not one or has no offset."""
+    """An ISO 8601 moment with its UTC offset from user input, in UTC; None when it is not one, has
+    no offset, or falls outside the years 1-9999 in UTC. (An offset PostgreSQL does not take, such
+    as -20:01, which ISO 8601 allows, reaches the database as the same moment in UTC.)"""
     try:
         moment = parse_datetime(text.strip())
-    except ValueError:
+        if moment is None or moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment is not None and moment.tzinfo is not None else None

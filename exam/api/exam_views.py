@@ -12,8 +12,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -21,11 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_body, server_error_body
+from core.api import error_body, server_error_body, unknown_fields, validate_input
+from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip
 from exam import selectors_exam
-from exam.api.serializers import AttemptResultSerializer
+from exam.api import schema as s
 from exam.exam_session import (
     CREDENTIAL_KEY,
     PASS_COOKIE,
@@ -38,11 +39,9 @@ from exam.exam_session import (
 from exam.models import Attempt, ExamCredential
 from exam.services import attempts as service
 
-ERRORS = {
-    400: OpenApiResponse(description="Ошибка в данных"),
-    401: OpenApiResponse(description="Нужен вход в систему тестирования"),
-    409: OpenApiResponse(description="Тестирование завершено, время истекло или сеанс перехвачен"),
-}
+# The exam room's own answers (the schema adds those of the framework, core.api_schema): not signed
+# in (401), the test not yet started (404), finished, timed out or taken over (409).
+ERRORS = errors(401, 404, 409)
 
 
 class ExamCandidate:
@@ -78,48 +77,23 @@ class ExamApi(APIView):
         return service.attempt_finalize_if_due(attempt=attempt), session_key
 
 
-class LoginInput(serializers.Serializer):
-    login = serializers.CharField(max_length=40)
-    password = serializers.CharField(max_length=100)
-
-
-class AnswerInput(serializers.Serializer):
-    answer = serializers.ListField(child=serializers.IntegerField(min_value=0), help_text="номера вариантов (id)")
-    flagged = serializers.BooleanField(required=False)
-    seq = serializers.IntegerField(min_value=1, help_text="порядковый номер сохранения на клиенте (растёт)")
-
-
-class EventInput(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=[
-            (k, k) for k in ("page_hidden", "window_blur", "reconnect", "offline", "copy", "paste", "context_menu")
-        ]
-    )
-    data = serializers.DictField(required=False)  # type: ignore[assignment]
-
-
-class StartInput(serializers.Serializer):
-    personally = serializers.BooleanField()
-
-
 def _result(attempt: Attempt) -> dict[str, Any]:
     """The result through its declared shape: nothing beyond the score and pass or fail goes out."""
-    return dict(AttemptResultSerializer(selectors_exam.attempt_result(attempt)).data)
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise DomainError(_("Ожидается объект JSON."), code="invalid")
-    return request.data
+    return dict(s.AttemptResultSerializer(selectors_exam.attempt_result(attempt)).data)
 
 
 class ExamLoginApi(ExamApi):
     authentication_classes: list[Any] = []
 
-    @extend_schema(request=LoginInput, responses={200: None, **ERRORS}, summary="Вход в систему тестирования")
+    @extend_schema(
+        request=s.LoginInput,
+        responses={200: s.LoginResult, **errors(403, 429)},
+        summary="Вход в систему тестирования",
+        description="Неверный логин или пароль — 400; не допущен — 403; вход заблокирован после неудачных попыток — 429.",
+    )
     def post(self, request: Request) -> Response:
-        data = _json_object(request)
-        credential = service.exam_login(login=str(data.get("login") or ""), password=str(data.get("password") or ""))
+        data = validate_input(s.LoginInput, request.data)
+        credential = service.exam_login(login=data["login"], password=data["password"])
         exam_session_open(request.session, credential, service.new_session_key())
         response = Response({"login": credential.login})
         exam_pass_set(response, request.session)
@@ -127,7 +101,7 @@ class ExamLoginApi(ExamApi):
 
 
 class AttemptApi(ExamApi):
-    @extend_schema(responses={200: None, **ERRORS}, summary="Состояние попытки (или результат)")
+    @extend_schema(responses={200: s.AttemptViewSerializer, **ERRORS}, summary="Состояние попытки (или результат)")
     def get(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
         if not attempt.is_active:
@@ -139,18 +113,23 @@ class AttemptApi(ExamApi):
 
 
 class AttemptStartApi(ExamApi):
-    @extend_schema(request=StartInput, responses={201: None, **ERRORS}, summary="Начать тестирование")
+    @extend_schema(
+        request=s.StartInput, responses={201: s.AttemptStateSerializer, **ERRORS}, summary="Начать тестирование"
+    )
     def post(self, request: Request) -> Response:
         credential, session_key = exam_session_get(request.session)
-        data = _json_object(request)
+        data = validate_input(s.StartInput, request.data)
         attempt = service.attempt_start(
             credential=credential,
             session_key=session_key,
-            personally=data.get("personally") is True,
+            personally=data["personally"],
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
         return Response(selectors_exam.attempt_state(attempt), status=201)
+
+
+ANSWER_FIELDS = frozenset(s.AnswerInput().fields)
 
 
 def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, Any]:
@@ -159,6 +138,8 @@ def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, An
     credential_id, session_key = exam_pass_ids(request) or exam_session_ids(request.session)
     if not isinstance(data, dict):
         raise DomainError(_("Ожидается объект JSON."), code="invalid")
+    if unknown := unknown_fields(ANSWER_FIELDS, data):
+        raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=unknown)
     try:
         result = service.attempt_save_answer(
             credential_id=credential_id,
@@ -213,7 +194,7 @@ def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
 
 
 class AnswerApi(ExamApi):
-    @extend_schema(request=AnswerInput, responses={200: None, **ERRORS}, summary="Сохранить ответ на вопрос")
+    @extend_schema(request=s.AnswerInput, responses={200: s.AnswerSaved, **ERRORS}, summary="Сохранить ответ на вопрос")
     def put(self, request: Request, position: int) -> Response:
         return Response(_answer_save(request._request, position, request.data))
 
@@ -236,14 +217,14 @@ class AnswerApi(ExamApi):
 
 
 class EventApi(ExamApi):
-    @extend_schema(request=EventInput, responses={204: None, **ERRORS}, summary="Событие на странице (контроль)")
+    @extend_schema(request=s.EventInput, responses={204: None, **ERRORS}, summary="Событие на странице (контроль)")
     def post(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
-        data = _json_object(request)
+        data = validate_input(s.EventInput, request.data)
         service.attempt_record_event(
             attempt=attempt,
             session_key=session_key,
-            kind=str(data.get("kind")),
+            kind=data["kind"],
             data=data.get("data"),
             ip=client_ip(request),
         )
@@ -251,7 +232,7 @@ class EventApi(ExamApi):
 
 
 class SubmitApi(ExamApi):
-    @extend_schema(request=None, responses={200: AttemptResultSerializer, **ERRORS}, summary="Завершить тестирование")
+    @extend_schema(request=None, responses={200: s.AttemptResultSerializer, **ERRORS}, summary="Завершить тестирование")
     def post(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
         attempt = service.attempt_submit(attempt=attempt, session_key=session_key)
@@ -259,7 +240,7 @@ class SubmitApi(ExamApi):
 
 
 class ClockApi(ExamApi):
-    @extend_schema(responses={200: None, **ERRORS}, summary="Часы сервера (резерв без WebSocket)")
+    @extend_schema(responses={200: s.ClockSerializer, **ERRORS}, summary="Часы сервера (резерв без WebSocket)")
     def get(self, request: Request) -> Response:
         attempt, _session_key = self.attempt(request)
         return Response(selectors_exam.attempt_clock(attempt))

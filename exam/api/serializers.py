@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.api import serializer_for_form
+from core.api_schema import OptionalEmailField
 from exam import forms
 from exam.models import (
     AdditionalEducation,
@@ -30,9 +31,14 @@ SignatureCodeInput = serializer_for_form(forms.SignatureCodeForm, name="Signatur
 
 
 class ApplicationDraftInput(ApplicantInput):  # type: ignore[misc,valid-type]
-    higher_education = HigherEducationInput(many=True, required=False)
-    additional_education = AdditionalEducationInput(many=True, required=False)
-    experience = ExperienceInput(many=True, required=False)
+    """The whole draft (exam.forms.validate_application_payload): each list given replaces the
+    entries of its section."""
+
+    higher_education = serializers.ListField(child=HigherEducationInput(), required=False, max_length=forms.MAX_ENTRIES)
+    additional_education = serializers.ListField(
+        child=AdditionalEducationInput(), required=False, max_length=forms.MAX_ENTRIES
+    )
+    experience = serializers.ListField(child=ExperienceInput(), required=False, max_length=forms.MAX_ENTRIES)
 
 
 class AttachmentInput(serializers.Serializer):
@@ -71,6 +77,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
+    email = OptionalEmailField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     higher_education = HigherEducationSerializer(many=True, read_only=True)
     additional_education = AdditionalEducationSerializer(many=True, read_only=True)
@@ -179,20 +186,11 @@ class StepSerializer(serializers.Serializer):
     due_label = serializers.CharField()
 
 
+class SignatureChallengeSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField(help_text="Код действует до этого момента")
+    digest = serializers.CharField(help_text="SHA-256 подписываемого документа")
+
+
 class ExamPasswordSerializer(serializers.Serializer):
     login = serializers.CharField()
     password = serializers.CharField(help_text="Показывается один раз; хранится только хеш.")
-
-
-class AttemptResultSerializer(serializers.Serializer):
-    """The result of the test as the candidate gets it: the score and pass or fail (p.57), never
-    which questions were answered right (with the candidate's own answers that is the key)."""
-
-    attempt = serializers.IntegerField()
-    status = serializers.CharField()
-    score = serializers.IntegerField(allow_null=True)
-    question_count = serializers.IntegerField()
-    pass_score = serializers.IntegerField()
-    passed = serializers.BooleanField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    finish_reason = serializers.CharField()

@@ -7,7 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from core.api import validate_form_json
+from core.api import unknown_fields, validate_form_json
+from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip, request_user
 from core.roles import Role, has_role, user_roles
@@ -24,12 +26,11 @@ from exam import forms, selectors, services
 from exam.api import serializers as s
 from exam.models import Application, Decision, Sitting
 
-ERRORS = {
-    400: OpenApiResponse(description="Ошибка в данных: {error: {code, message, fields}}"),
-    403: OpenApiResponse(description="Нет прав"),
-    404: OpenApiResponse(description="Не найдено"),
-    409: OpenApiResponse(description="Действие недоступно в текущем состоянии"),
-}
+# What the procedure answers beyond the framework's errors (core.api_schema): a rule of the
+# procedure refuses the data (400) or the action in the current state (409).
+ERRORS = errors(400, 409)
+# The media types of attached documents (checked by content on upload: exam.services).
+DOCUMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
 
 
 def _form_or_400(form_class: type[Any], data: Any) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class ApplicationListApi(APIView):
 class ApplicationDetailApi(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(responses={200: s.ApplicationSerializer, **ERRORS}, summary="Заявление")
+    @extend_schema(responses={200: s.ApplicationSerializer}, summary="Заявление")
     def get(self, request: Request, pk: int) -> Response:
         application = _application(request, pk, log_view="file_view_api")
         return Response(s.ApplicationSerializer(application).data)
@@ -98,6 +99,8 @@ class AttachmentListApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
+        if unknown := unknown_fields(("kind", "file"), request.data):
+            raise DomainError(_("Проверьте введённые данные."), fields=unknown)
         upload = request.FILES.get("file")
         if upload is None:
             raise DomainError(_("Выберите файл."), fields={"file": [_("Обязательное поле.")]})
@@ -108,7 +111,10 @@ class AttachmentListApi(APIView):
 
 
 class AttachmentDetailApi(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS}, summary="Скачать документ")
+    @extend_schema(
+        responses={(200, media): OpenApiTypes.BINARY for media in DOCUMENT_TYPES},
+        summary="Скачать документ (PDF, PNG или JPEG, как он был приложен)",
+    )
     def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
         application = _application(request, pk)
         attachment = selectors.attachment_get(user=request_user(request), application=application, pk=attachment_id)
@@ -138,7 +144,11 @@ class SignatureCodeThrottle(UserRateThrottle):
 class SignatureCodeApi(APIView):
     throttle_classes = [SignatureCodeThrottle]
 
-    @extend_schema(request=None, responses={202: None, **ERRORS}, summary="Отправить код для подписания на почту")
+    @extend_schema(
+        request=None,
+        responses={202: s.SignatureChallengeSerializer, **ERRORS},
+        summary="Отправить код для подписания на почту",
+    )
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
         challenge = services.signature_request(application=application, by=request_user(request))
@@ -162,14 +172,14 @@ class ApplicationSubmitApi(APIView):
 
 
 class ApplicationTimelineApi(APIView):
-    @extend_schema(responses={200: s.StepSerializer(many=True), **ERRORS}, summary="Ход рассмотрения (п. 40, 68)")
+    @extend_schema(responses={200: s.StepSerializer(many=True)}, summary="Ход рассмотрения (п. 40, 68)")
     def get(self, request: Request, pk: int) -> Response:
         application = _application(request, pk, log_view="timeline_view_api")
         return Response(s.StepSerializer(selectors.application_timeline(application), many=True).data)
 
 
 class ApplicationCriteriaApi(APIView):
-    @extend_schema(responses={200: s.CriterionSerializer(many=True), **ERRORS}, summary="Критерии п. 21 «а»")
+    @extend_schema(responses={200: s.CriterionSerializer(many=True)}, summary="Критерии п. 21 «а»")
     def get(self, request: Request, pk: int) -> Response:
         if not request_user(request).is_staff:
             raise NotFound()
@@ -178,7 +188,7 @@ class ApplicationCriteriaApi(APIView):
 
 
 class ReviewQueueApi(APIView):
-    @extend_schema(responses={200: s.QueueItemSerializer(many=True), **ERRORS}, summary="Очередь рассмотрения")
+    @extend_schema(responses={200: s.QueueItemSerializer(many=True)}, summary="Очередь рассмотрения")
     def get(self, request: Request) -> Response:
         if not has_role(request_user(request), Role.REVIEWER):
             raise DomainError(_("Очередь доступна должностным лицам департамента."), code="forbidden", status=403)
@@ -254,7 +264,10 @@ class DecisionReturnApi(APIView):
 
 
 class SittingListApi(APIView):
-    @extend_schema(responses={200: s.SittingSerializer(many=True)}, summary="Предстоящие сеансы тестирования")
+    @extend_schema(
+        responses={200: s.SittingSerializer(many=True), **errors(404)},
+        summary="Предстоящие сеансы тестирования (только для сотрудников; остальным — 404)",
+    )
     def get(self, request: Request) -> Response:
         if not request_user(request).is_staff:
             raise NotFound()

@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -21,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import calendar
+from core.api import StrictCharField, validate_input
 from core.errors import DomainError, NotFound
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
@@ -105,7 +108,8 @@ def _int(value: Any, *, field: str, minimum: int, maximum: int) -> int | None:
     if value in (None, ""):
         return None
     try:
-        number = int(value)
+        # Decimal digits only: int() would also take " 7", "+7", "7_0" or other scripts' digits.
+        number = int(value) if re.fullmatch(r"-?[0-9]{1,20}", str(value)) else minimum - 1
     except (TypeError, ValueError):
         number = minimum - 1
     if not minimum <= number <= maximum:
@@ -128,6 +132,22 @@ def search_params(data: Any) -> dict[str, Any]:
     }
 
 
+def _int_schema(minimum: int, maximum: int) -> dict[str, Any]:
+    """The schema of a whole-number query parameter that _int reads."""
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+def refuse_blank(params: Any, *names: str) -> None:
+    """The API refuses a parameter given empty (``?year=``): the schema gives it a type, and the
+    registry page's form, which sends empty fields, reads its parameters without this check."""
+    blank = [name for name in names if name in params and not params.get(name)]
+    if blank:
+        raise DomainError(
+            _("Неверное значение параметра."),
+            fields={name: [_("Укажите значение или не передавайте параметр.")] for name in blank},
+        )
+
+
 class ExpertListApi(PublicApi):
     @extend_schema(
         summary="Поиск в реестре экспертов",
@@ -135,12 +155,13 @@ class ExpertListApi(PublicApi):
             OpenApiParameter("q", str, description="Ф. И. О. (регистр, ё/е и опечатка не важны) или номер сертификата"),
             OpenApiParameter("status", str, enum=list(Certificate.Status.values)),
             OpenApiParameter("area", str, description="код области деятельности"),
-            OpenApiParameter("year", int, description="год выдачи"),
-            OpenApiParameter("page", int),
+            OpenApiParameter("year", _int_schema(2014, 2100), description="год выдачи"),
+            OpenApiParameter("page", _int_schema(1, 10000), description="страница"),
         ],
         responses={200: SearchPageSerializer},
     )
     def get(self, request: Request) -> Response:
+        refuse_blank(request.query_params, "status", "year", "page")
         result = selectors.registry_search(**search_params(request.query_params))
         return Response(
             {
@@ -180,19 +201,22 @@ class KeyListApi(PublicApi):
 
 
 class VerifyInput(serializers.Serializer):
-    record = serializers.DictField()
-    signature = serializers.CharField()
-    key_id = serializers.CharField()
+    record = serializers.DictField(help_text="Запись реестра (поле record ответа о сертификате)")
+    signature = StrictCharField(max_length=200)
+    key_id = StrictCharField(max_length=100)
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
 
 
 class VerifyApi(PublicApi):
-    @extend_schema(summary="Проверить подпись записи реестра", request=VerifyInput, responses={200: None})
+    @extend_schema(
+        summary="Проверить подпись записи реестра", request=VerifyInput, responses={200: VerifyResultSerializer}
+    )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
-        record, signature, key_id = data.get("record"), data.get("signature"), data.get("key_id")
-        if not isinstance(record, dict) or not isinstance(signature, str) or not isinstance(key_id, str):
-            raise DomainError(_("Передайте record (объект), signature и key_id (строки)."), code="invalid")
-        return Response({"valid": signing.verify(record, signature, key_id)})
+        data = validate_input(VerifyInput, request.data)
+        return Response({"valid": signing.verify(data["record"], data["signature"], data["key_id"])})
 
 
 # --- Open data ------------------------------------------------------------------------------------
@@ -271,10 +295,46 @@ def streamed(chunks: Iterator[str], *, lines: int = 2000) -> Iterator[str]:
         yield text
 
 
+class OpenDataEntrySerializer(serializers.Serializer):
+    """One entry of the open data (_json_row)."""
+
+    number = serializers.CharField()
+    last_name = serializers.CharField()
+    first_name = serializers.CharField()
+    patronymic = serializers.CharField(allow_blank=True)
+    issued_on = serializers.DateField()
+    expires_on = serializers.DateField()
+    areas = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=Certificate.Status.choices)
+    annulled_on = serializers.DateField(allow_null=True)
+    annulment_reason = serializers.CharField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class OpenDataSerializer(serializers.Serializer):
+    updated_at = serializers.DateTimeField(allow_null=True)
+    entries = OpenDataEntrySerializer(many=True)
+
+
+class ChangeSerializer(OpenDataEntrySerializer):
+    id = serializers.IntegerField()
+
+
+class CursorSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    after = serializers.IntegerField()
+
+
+class ChangesSerializer(serializers.Serializer):
+    entries = ChangeSerializer(many=True)
+    next = CursorSerializer(allow_null=True, help_text="параметры следующего запроса; null — изменений больше нет")
+
+
 class OpenDataApi(PublicApi):
     @extend_schema(
         summary="Реестр экспертов целиком (открытые данные), потоком: open-data.csv или open-data.json",
-        responses={(200, "text/csv"): bytes, (200, "application/json"): bytes},
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["csv", "json"])],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenDataSerializer},
     )
     def get(self, request: Request, fmt: str) -> StreamingHttpResponse:
         if fmt not in ("csv", "json"):
@@ -305,13 +365,21 @@ class ChangesApi(PublicApi):
             "next, пока он не пуст, а затем периодически с since и after последней полученной записи."
         ),
         parameters=[
-            OpenApiParameter("since", str, description="ISO 8601, например 2026-11-01T00:00:00+03:00"),
-            OpenApiParameter("after", int, description="id последней полученной записи с тем же updated_at"),
-            OpenApiParameter("limit", int),
+            OpenApiParameter(
+                "since",
+                OpenApiTypes.DATETIME,
+                required=True,
+                description="ISO 8601 с часовым поясом, например 2026-11-01T00:00:00+03:00",
+            ),
+            OpenApiParameter(
+                "after", _int_schema(0, 2**62), description="id последней полученной записи с тем же updated_at"
+            ),
+            OpenApiParameter("limit", _int_schema(1, 5000), description="записей на странице (по умолчанию 1000)"),
         ],
-        responses={200: None},
+        responses={200: ChangesSerializer},
     )
     def get(self, request: Request) -> Response:
+        refuse_blank(request.query_params, "after", "limit")
         raw = request.query_params.get("since", "")
         since = calendar.parse_moment(raw.replace(" ", "+"))
         if since is None:

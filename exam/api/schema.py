@@ -1,0 +1,165 @@
+"""The exam room's API in the OpenAPI schema: its inputs as the views read them, its answers as
+exam.selectors_exam builds them, and its own sign-in (the session of the exam room, and the pass
+cookie of the answer save)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from core.api import StrictBooleanField, StrictCharField
+from exam.exam_session import PASS_COOKIE
+from exam.models import AttemptEvent
+
+
+class ExamSessionScheme(OpenApiAuthenticationExtension):
+    """The exam room's session (the login and password of the admission notice, p.53); the answer
+    save also takes the signed pass cookie that the sign-in gives."""
+
+    target_class = "exam.api.exam_views.ExamSessionAuthentication"
+    name = ["examSession", "examPass"]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        if auto_schema.method == "PUT":
+            return [{"examSession": []}, {"examPass": []}]
+        return [{"examSession": []}]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "sessionid",
+                "description": "Сессия системы тестирования (POST /api/v1/exam/login/); "
+                "для POST и PUT — заголовок X-CSRFToken со значением cookie csrftoken.",
+            },
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": PASS_COOKIE,
+                "description": "Пропуск для сохранения ответов, выдаётся при входе в систему тестирования.",
+            },
+        ]
+
+
+# --- Inputs -----------------------------------------------------------------------------------------
+
+
+class LoginInput(serializers.Serializer):
+    login = StrictCharField(max_length=40)
+    password = StrictCharField(max_length=100)
+
+
+class StartInput(serializers.Serializer):
+    personally = StrictBooleanField(help_text="Подтверждение: испытание проходится лично, правила прочитаны")
+
+
+class AnswerInput(serializers.Serializer):
+    """The body of the answer save; the save itself checks it (exam.services.attempts)."""
+
+    answer = serializers.ListField(child=serializers.IntegerField(min_value=0), help_text="номера вариантов (id)")
+    flagged = serializers.BooleanField(
+        required=False, allow_null=True, help_text="отметка вопроса; null или без поля — без изменений"
+    )
+    seq = serializers.IntegerField(
+        min_value=1, max_value=2**62 - 1, help_text="порядковый номер сохранения на клиенте (растёт)"
+    )
+
+
+@extend_schema_field({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
+class EventValueField(serializers.Field):
+    """One value of an event's details: a string, a number or true/false (stored as text)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Ожидается строка, число или true/false.")}
+
+    def to_internal_value(self, data: Any) -> str | int | float | bool:
+        if not isinstance(data, str | int | float | bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class EventDataField(serializers.DictField):
+    """The details of an event (exam.services.attempts.attempt_record_event keeps the first 10
+    entries, keys cut to 30 characters and values to 200)."""
+
+    child = EventValueField()
+
+
+class EventInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(k, k) for k in AttemptEvent.CLIENT_KINDS])
+    data = EventDataField(  # type: ignore[assignment]
+        required=False, help_text="Подробности: хранятся первые 10 значений, ключи до 30 и значения до 200 символов"
+    )
+
+
+# --- Answers ----------------------------------------------------------------------------------------
+
+
+class LoginResult(serializers.Serializer):
+    login = serializers.CharField()
+
+
+class ClockSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    status = serializers.CharField()
+    server_time = serializers.DateTimeField()
+    deadline = serializers.DateTimeField()
+    remaining_ms = serializers.IntegerField()
+
+
+class OptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class ItemSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    text = serializers.CharField()
+    multiple = serializers.BooleanField()
+    options = OptionSerializer(many=True)
+    answer = serializers.ListField(child=serializers.IntegerField())
+    flagged = serializers.BooleanField()
+    seq = serializers.IntegerField()
+
+
+class AttemptStateSerializer(ClockSerializer):
+    """The attempt under way (exam.selectors_exam.attempt_state): no correct answers."""
+
+    max_seq = serializers.IntegerField()
+    items = ItemSerializer(many=True)
+
+
+class AttemptResultSerializer(serializers.Serializer):
+    """The result of the test as the candidate gets it: the score and pass or fail (p.57), never
+    which questions were answered right (with the candidate's own answers that is the key)."""
+
+    attempt = serializers.IntegerField()
+    status = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+    question_count = serializers.IntegerField()
+    pass_score = serializers.IntegerField()
+    passed = serializers.BooleanField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    finish_reason = serializers.CharField(allow_blank=True)
+
+
+AttemptViewSerializer = PolymorphicProxySerializer(
+    component_name="AttemptView",
+    serializers=[AttemptStateSerializer, AttemptResultSerializer],
+    resource_type_field_name=None,
+)
+
+
+class AnswerSaved(serializers.Serializer):
+    position = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    applied = serializers.BooleanField(help_text="false: сохранение старше уже сохранённого, ответ не изменён")
+    answer = serializers.ListField(child=serializers.IntegerField())
+    flagged = serializers.BooleanField()
