@@ -28,11 +28,12 @@ from appeals.selectors import (
     complaint_repeats,
     person_key,
 )
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
+from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Attempt
 
@@ -44,16 +45,15 @@ def _require(user: User, role: Role, message: str, *, or_role: Role | None = Non
         raise DomainError(message, code="forbidden", status=403)
 
 
+# The free texts of several lines; every other field is one line.
+_MULTILINE_FIELDS = frozenset({"reasons", "opinion", "decision_complained", "arguments", "text", "note"})
+
+
 def _text(value: Any, *, field: str, label: str, required: bool = True, max_length: int = 5000) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
-    if len(text) > max_length:
-        raise DomainError(
-            _("Поле «%(f)s» длиннее %(n)d символов.") % {"f": label, "n": max_length},
-            fields={field: [_("Слишком длинно.")]},
-        )
-    return text
+    """The text rule of core.text (no control characters, NFC, bounded) for a field of this app."""
+    return text_argument(
+        value, field=field, label=label, max_length=max_length, multiline=field in _MULTILINE_FIELDS, required=required
+    )
 
 
 def _store(files: list[UploadedFile], make: Any) -> None:
@@ -364,10 +364,8 @@ def complaint_file(
         )
     now = timezone.now()
     received_at = received_at or now
-    if received_at > now:
-        raise DomainError(
-            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
-        )
+    # p.86: staff date a paper complaint by its arrival, as a paper application (PAPER_RECEIVED_MAX_DAYS).
+    dates.date_argument(received_at, field="received_at", problem=dates.paper_receipt_problem)
     # p.87 counts from the registration. The portal registers on arrival, and what arrives out of
     # office hours counts from the next working day; staff register a paper complaint on the day they
     # do it (days after it arrived, if late: that lateness is p.86's, see complaint_registered_late).

@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 from core import calendar
 from core.errors import TransitionNotAllowed
 from core.models import AuditEvent, Counter, Deadline, Notification, User
+from core.text import one_line
 
 # --- Audit trail ---------------------------------------------------------------------------------
 
@@ -104,6 +105,9 @@ def notification_send(*, recipient: User, subject: str, body: str, link: str = "
     """Put a message in the recipient's cabinet and e-mail it after the transaction commits."""
     from core.tasks import enqueue, notification_email
 
+    # The subject is an e-mail header: one line (a name stored before the text rule may hold a line
+    # break, which the mail library refuses), within its column.
+    subject = one_line(subject)[:255]
     note = Notification.objects.create(recipient=recipient, subject=subject, body=body, link=link)
     transaction.on_commit(lambda: enqueue(notification_email, note.pk))
     transaction.on_commit(lambda: _push_unread(recipient.pk, subject))

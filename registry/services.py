@@ -33,6 +33,7 @@ from core.services import (
     deadline_open,
     notification_send,
 )
+from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Attempt
 from registry import signing
@@ -460,9 +461,10 @@ def annulment_request(
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
-    basis = (basis or "").strip()
-    if not basis:
-        raise DomainError(_("Укажите документ-основание."), fields={"basis": [_("Обязательное поле.")]})
+    basis = text_argument(basis, field="basis", label=_("Документ-основание (реквизиты)"), max_length=500)
+    comment = text_argument(
+        comment, field="comment", label=_("Пояснение"), max_length=2000, multiline=True, required=False
+    )
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
     checked = None
@@ -477,7 +479,7 @@ def annulment_request(
             raise DomainError(_("Сертификат уже аннулирован."), code="already_annulled", status=409)
         if locked.annulments.filter(status=Annulment.Status.REQUESTED).exists():
             raise DomainError(_("Аннулирование уже ждёт подтверждения."), code="annulment_pending", status=409)
-        annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment.strip(), requested_by=by)
+        annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment, requested_by=by)
         if checked is not None:
             extension = checked.content_type.rsplit("/", 1)[-1]
             annulment.basis_file.save(f"{checked.sha256[:16]}.{extension}", ContentFile(checked.content), save=False)
@@ -509,13 +511,14 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
     _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
+    note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         if locked.requested_by_id == by.pk:
             raise DomainError(
                 _("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403
             )
-        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note.strip()
+        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
         case_transition(
             case=locked,
             name="confirm",
@@ -567,9 +570,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
     _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
-    note = (note or "").strip()
-    if not note:
-        raise DomainError(_("Укажите причину отказа."), fields={"note": [_("Обязательное поле.")]})
+    note = text_argument(note, field="note", label=_("Причина отказа"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note

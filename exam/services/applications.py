@@ -8,7 +8,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, has_role
@@ -446,16 +446,7 @@ def application_register_paper(
         raise DomainError(
             _("Укажите способ поступления бумажного заявления."), fields={"channel": [_("Неверное значение.")]}
         )
-    if received_at > timezone.now():
-        raise DomainError(
-            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
-        )
-    if received_at < timezone.now() - timedelta(days=settings.PAPER_RECEIVED_MAX_DAYS):
-        raise DomainError(
-            _("Время поступления не может быть раньше чем %(n)d дней назад: проверьте дату.")
-            % {"n": settings.PAPER_RECEIVED_MAX_DAYS},
-            fields={"received_at": [_("Неверное значение.")]},
-        )
+    dates.date_argument(received_at, field="received_at", problem=dates.paper_receipt_problem)
     candidate = None
     if candidate_email:
         candidate = User.objects.filter(email__iexact=candidate_email, is_staff=False).first()

@@ -13,6 +13,7 @@ from core.errors import DomainError, NotFound
 from core.models import Deadline, User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, deadline_close, deadline_open, notification_send
+from core.text import text_argument
 from exam.models import Application, Decision, ExamCredential, Sitting
 from exam.selectors import (
     DEADLINE_DECISION,
@@ -69,7 +70,9 @@ def decision_draft(
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
     _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
-    explanation = (explanation or "").strip()
+    explanation = text_argument(
+        explanation, field="explanation", label=_("Пояснение"), max_length=4000, multiline=True, required=False
+    )
     errors: dict[str, list[str]] = {}
     if kind not in Decision.Kind.values:
         errors["kind"] = [_("Выберите решение.")]
@@ -154,9 +157,7 @@ def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
     _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Укажите, что нужно исправить."), fields={"reason": [_("Обязательное поле.")]})
+    reason = text_argument(reason, field="reason", label=_("Что нужно исправить"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked, application = _lock_draft(decision)
         locked.state = Decision.State.RETURNED

@@ -20,8 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound
+from core.text import for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
 from registry.models import Certificate, SigningKey
@@ -118,7 +119,7 @@ def search_params(data: Any) -> dict[str, Any]:
     status = str(data.get("status") or "")
     if status and status not in Certificate.Status.values:
         raise DomainError(_("Неверный статус."), fields={"status": [_("Допустимо: valid, expired, annulled.")]})
-    query = str(data.get("q") or "")[:200]
+    query = text_argument(data.get("q"), field="q", label=_("Запрос"), max_length=200, required=False)
     return {
         "query": query,
         "status": status,
@@ -215,7 +216,8 @@ CSV_HEADER = [
 def _csv_line(values: list[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
+    # Names stored before the text rule may hold control characters; a line drops them whole.
+    return for_export(buffer.getvalue())
 
 
 def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -314,7 +316,7 @@ class ChangesApi(PublicApi):
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("since", "")
         since = calendar.parse_moment(raw.replace(" ", "+"))
-        if since is None:
+        if since is None or dates.input_date_problem(since):
             raise DomainError(
                 _("Укажите since в формате ISO 8601 с часовым поясом."), fields={"since": [_("Неверное значение.")]}
             )
