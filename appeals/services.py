@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +29,7 @@ from appeals.selectors import (
 )
 from core import calendar, dates
 from core.errors import DomainError, NotFound
+from core.files import file_store
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
@@ -57,17 +57,19 @@ def _text(value: Any, *, field: str, label: str, required: bool = True, max_leng
 
 
 def _store(files: list[UploadedFile], make: Any) -> None:
+    """Check every file, then store each with its row: a refused file leaves none of the others on
+    disk, and a transaction that rolls back later takes its files with it (core.files)."""
     if len(files) > MAX_FILES:
         raise DomainError(
             _("Не более %(n)d файлов.") % {"n": MAX_FILES}, fields={"files": [_("Слишком много файлов.")]}
         )
-    for upload in files:
-        name = (upload.name or "document")[:255]
-        checked = check_upload(upload, name=name)
-        record = make(original_name=name, content_type=checked.content_type, size=checked.size, sha256=checked.sha256)
-        record.file.save(
-            f"{checked.sha256[:16]}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=True
-        )
+    names = [(upload.name or "document")[:255] for upload in files]
+    checked = [check_upload(upload, name=name) for upload, name in zip(files, names, strict=True)]
+    for name, item in zip(names, checked, strict=True):
+        record = make(original_name=name, content_type=item.content_type, size=item.size, sha256=item.sha256)
+        extension = item.content_type.rsplit("/", 1)[-1]
+        file_store(file=record.file, name=f"{item.sha256[:16]}.{extension}", content=item.content)
+        record.save()
 
 
 def _members(role: Role) -> list[User]:
@@ -587,7 +589,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
         locked = Complaint.objects.select_for_update(of=("self",)).select_related("complainant").get(pk=complaint.pk)
         if locked.answer_signed_at is not None:
             return locked
-        locked.answer_pdf.save(f"answer-{locked.number}.pdf", ContentFile(pdf), save=False)
+        file_store(file=locked.answer_pdf, name=f"answer-{locked.number}.pdf", content=pdf)
         locked.answer_signed_at, locked.answer_digest, locked.answer_document = signed_at, digest, document
         locked.save(update_fields=["answer_pdf", "answer_signed_at", "answer_digest", "answer_document"])
         audit_record(

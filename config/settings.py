@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exam.tasks.notice_issue_pending",
         "schedule": timedelta(minutes=10),
     },
+    "orphan-files-sweep": {
+        # Files under MEDIA_ROOT that no row names, older than a day (core.files); at night.
+        "task": "core.tasks.orphan_files_sweep",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------------

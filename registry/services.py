@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +22,7 @@ from core.dispatch import (
     tracking_number_clean,
 )
 from core.errors import DomainError
+from core.files import file_store
 from core.models import Deadline, DispatchChannel, User
 from core.roles import Role, has_role
 from core.services import (
@@ -361,7 +361,7 @@ def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
     with transaction.atomic():
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
         if not locked.pdf:
-            locked.pdf.save(f"decision-{locked.pk}.pdf", ContentFile(pdf), save=False)
+            file_store(file=locked.pdf, name=f"decision-{locked.pk}.pdf", content=pdf)
             locked.save(update_fields=["pdf"])
     return locked
 
@@ -376,7 +376,7 @@ def certificate_render(*, certificate: Certificate) -> Certificate:
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if not locked.pdf:
-            locked.pdf.save(f"certificate-{locked.number}.pdf", ContentFile(pdf), save=False)
+            file_store(file=locked.pdf, name=f"certificate-{locked.number}.pdf", content=pdf)
             locked.save(update_fields=["pdf"])
             audit_record(
                 case=locked,
@@ -482,21 +482,16 @@ def annulment_request(
         annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment, requested_by=by)
         if checked is not None:
             extension = checked.content_type.rsplit("/", 1)[-1]
-            annulment.basis_file.save(f"{checked.sha256[:16]}.{extension}", ContentFile(checked.content), save=False)
-        try:
-            annulment.save()
-            audit_record(
-                case=annulment,
-                actor=by,
-                verb="annulment_request",
-                to_state=annulment.status,
-                reason=basis,
-                data={"basis_file_sha256": checked.sha256} if checked is not None else None,
-            )
-        except BaseException:
-            if annulment.basis_file:
-                annulment.basis_file.delete(save=False)
-            raise
+            file_store(file=annulment.basis_file, name=f"{checked.sha256[:16]}.{extension}", content=checked.content)
+        annulment.save()
+        audit_record(
+            case=annulment,
+            actor=by,
+            verb="annulment_request",
+            to_state=annulment.status,
+            reason=basis,
+            data={"basis_file_sha256": checked.sha256} if checked is not None else None,
+        )
         for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
             notification_send(
                 recipient=signatory,

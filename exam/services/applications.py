@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core import calendar, dates
 from core.errors import DomainError, NotFound
+from core.files import file_store
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
@@ -171,21 +171,18 @@ def attachment_add(*, application: Application, by: User, kind: str, upload: Upl
             sha256=checked.sha256,
             uploaded_by=by,
         )
-        attachment.file.save(
-            f"{kind}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=False
+        # Deleted again if this transaction, or the caller's around it, rolls back (core.files).
+        file_store(
+            file=attachment.file, name=f"{kind}.{checked.content_type.rsplit('/', 1)[-1]}", content=checked.content
         )
-        try:
-            attachment.save()
-            audit_record(
-                case=locked,
-                actor=by,
-                verb="attachment_add",
-                action="event",
-                data={"kind": kind, "name": name, "sha256": checked.sha256},
-            )
-        except BaseException:
-            attachment.file.delete(save=False)
-            raise
+        attachment.save()
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attachment_add",
+            action="event",
+            data={"kind": kind, "name": name, "sha256": checked.sha256},
+        )
     return attachment
 
 
