@@ -69,7 +69,7 @@ def _discard_unless_committed(storage: Storage, name: str, outcome: _Outcome, co
     except OSError:  # the orphan sweeper will find it
         log.warning("could not delete %s after its transaction rolled back", name, exc_info=True)
     else:
-        log.info("deleted %s: its transaction rolled back", name)
+        log.debug("deleted %s: its transaction rolled back", name)
 
 
 def file_store(*, file: FieldFile, name: str, content: bytes, using: str | None = None) -> None:
