@@ -76,16 +76,24 @@ class HistorySerializer(serializers.Serializer):
 
 
 class CertificateRecordSerializer(ExpertSerializer):
+    """A record that does not verify against its signature (a row changed in the database, or
+    never signed) is given with status "invalid" and record_valid false, whatever its dates say."""
+
     annulment_reason = serializers.CharField(allow_null=True)
     record = serializers.DictField()
+    record_valid = serializers.BooleanField()
     signature = serializers.CharField()
     key_id = serializers.CharField()
     history = HistorySerializer(many=True)
 
     def to_representation(self, instance: Certificate) -> dict[str, Any]:
         public = instance.history.exclude(kind="handed_over")
+        verified = selectors.certificate_record_verified(instance)
+        status = {} if verified else {"status": "invalid", "status_display": _("Сведения не подтверждены подписью")}
         return {
             **expert_json(instance),
+            **status,
+            "record_valid": verified,
             "annulment_reason": (
                 f"{instance.annulment_reason.title}. {instance.annulment_basis}" if instance.annulment_reason else None
             ),
@@ -193,7 +201,10 @@ class VerifyApi(PublicApi):
         record, signature, key_id = data.get("record"), data.get("signature"), data.get("key_id")
         if not isinstance(record, dict) or not isinstance(signature, str) or not isinstance(key_id, str):
             raise DomainError(_("Передайте record (объект), signature и key_id (строки)."), code="invalid")
-        return Response({"valid": signing.verify(record, signature, key_id)})
+        # Valid only when the signature verifies and the registry's current record of that
+        # certificate verifies too and is the same: a genuine but stale or replayed record is not.
+        verdict = selectors.record_verdict(record, signature, key_id)
+        return Response({"valid": verdict == "valid", "verdict": verdict, "message": str(selectors.VERDICTS[verdict])})
 
 
 # --- Open data ------------------------------------------------------------------------------------
