@@ -30,9 +30,17 @@ from appeals.selectors import (
 from core import calendar, dates
 from core.errors import DomainError, NotFound
 from core.files import file_store
-from core.models import User
+from core.models import OutgoingLetter, User
 from core.roles import Role, has_role
-from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
+from core.services import (
+    audit_record,
+    case_transition,
+    counter_next,
+    deadline_close,
+    deadline_open,
+    notification_send,
+    outgoing_number_assign,
+)
 from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Attempt
@@ -581,6 +589,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
 
     if complaint.answer_signed_at is not None or complaint.decided_at is None:
         return complaint
+    complaint = _answer_number(complaint)
     signed_at = timezone.now()
     document = complaint_answer_document(complaint)
     digest = document_digest(document)
@@ -609,6 +618,15 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
             _answer_dispatched(
                 locked, channel=Complaint.AnswerChannel.CABINET, reference=locked.complainant.email, by=None
             )
+    return locked
+
+
+def _answer_number(complaint: Complaint) -> Complaint:
+    """The answer's outgoing number, given before it is rendered (it is printed on it), in a
+    transaction of its own: a retry renders it again under the same number."""
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(of=("self",)).select_related("handler").get(pk=complaint.pk)
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.COMPLAINT_ANSWER, signed_at=timezone.now())
     return locked
 
 

@@ -431,11 +431,16 @@ COMPLAINT_NUMBER_FORMAT = env.str("COMPLAINT_NUMBER_FORMAT", default="Ж-{year}-
 COMPLAINT_LONG_WORKING_DAYS = env.int("COMPLAINT_LONG_WORKING_DAYS", default=15)  # p.87: (a)(b)(c)(e)(f)
 COMPLAINT_SHORT_WORKING_DAYS = env.int("COMPLAINT_SHORT_WORKING_DAYS", default=5)  # p.87: (d)(g)
 COMPLAINT_REMEDY_WORKING_DAYS = env.int("COMPLAINT_REMEDY_WORKING_DAYS", default=5)  # p.89
-for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT"):
+# The outgoing number of every letter the ministry sends (notices, refusal letters, decisions on
+# attestation, complaint answers): one series for all kinds; with {year} it restarts each year.
+OUTGOING_NUMBER_FORMAT = env.str("OUTGOING_NUMBER_FORMAT", default="ИСХ-{year}-{seq:05d}")
+for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT", "OUTGOING_NUMBER_FORMAT"):
     try:
         vars()[_fmt_name].format(year=2026, seq=1)
     except (KeyError, IndexError, ValueError) as exc:
         raise ImproperlyConfigured(f"{_fmt_name} must use only {{year}} and {{seq}}: {exc}") from exc
+if "{seq" not in OUTGOING_NUMBER_FORMAT or len(OUTGOING_NUMBER_FORMAT.format(year=2026, seq=10**6)) > 40:
+    raise ImproperlyConfigured("OUTGOING_NUMBER_FORMAT must contain {seq} and give numbers of at most 40 characters")
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

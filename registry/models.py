@@ -78,6 +78,8 @@ class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="decisions/", max_length=200, blank=True)
     superseded = models.BooleanField(_("Заменено решением по апелляции"), default=False)
+    # Given at signing (core.services.outgoing_number_assign).
+    outgoing_number = models.CharField(_("Исходящий номер"), max_length=40, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-drafted_at"]

@@ -23,7 +23,7 @@ from core.dispatch import (
 )
 from core.errors import DomainError
 from core.files import file_store
-from core.models import Deadline, DispatchChannel, User
+from core.models import Deadline, DispatchChannel, OutgoingLetter, User
 from core.roles import Role, has_role
 from core.services import (
     audit_record,
@@ -32,6 +32,7 @@ from core.services import (
     deadline_close,
     deadline_open,
     notification_send,
+    outgoing_number_assign,
 )
 from core.text import text_argument
 from exam.files import check_upload
@@ -131,6 +132,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
             raise DomainError(_("Решение заменено решением по апелляции."), code="superseded", status=409)
         locked.signed_by = by
         locked.signed_at = timezone.now()
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.ATTESTATION_DECISION, signed_at=locked.signed_at)
         case_transition(
             case=locked, name="sign", by=by, fields=("signed_by", "signed_at"), reason=str(locked.get_kind_display())
         )

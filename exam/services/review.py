@@ -10,11 +10,18 @@ from django.utils.translation import gettext as _
 
 from core import calendar
 from core.errors import DomainError, NotFound
-from core.models import Deadline, User
+from core.models import Deadline, OutgoingLetter, User
 from core.roles import Role, has_role
-from core.services import audit_record, case_transition, deadline_close, deadline_open, notification_send
+from core.services import (
+    audit_record,
+    case_transition,
+    deadline_close,
+    deadline_open,
+    notification_send,
+    outgoing_number_assign,
+)
 from core.text import text_argument
-from exam.models import Application, Decision, ExamCredential, Sitting
+from exam.models import Application, Decision, ExamCredential, Notice, Sitting
 from exam.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
@@ -206,12 +213,14 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
         locked.signed_by = by
         locked.signed_at = now
         locked.save(update_fields=["state", "signed_by", "signed_at"])
+        letter = Notice.Kind.ADMISSION_NOTICE if locked.kind == Decision.Kind.ADMISSION else Notice.Kind.REFUSAL_LETTER
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind(letter.value), signed_at=now)
         case_transition(
             case=application,
             name="admit" if locked.kind == Decision.Kind.ADMISSION else "refuse",
             by=by,
             reason=locked.explanation or str(locked.get_kind_display()),
-            data={"decision": locked.pk, "grounds": locked.grounds},
+            data={"decision": locked.pk, "grounds": locked.grounds, "outgoing_number": locked.outgoing_number},
             ip=ip,
         )
         deadline_close(case=application, kind=DEADLINE_DECISION)
