@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from core.api import JSONParser, error_body, server_error_body
 from core.errors import DomainError, NotFound
 from core.http import client_ip
-from core.text import unstorable, unstorable_error
+from core.text import TextSerializerField, unstorable, unstorable_error
 from exam import selectors_exam
 from exam.exam_session import (
     CREDENTIAL_KEY,
@@ -77,8 +77,8 @@ class ExamApi(APIView):
 
 
 class LoginInput(serializers.Serializer):
-    login = serializers.CharField(max_length=40)
-    password = serializers.CharField(max_length=100)
+    login = TextSerializerField(max_length=40)
+    password = serializers.CharField(max_length=100, trim_whitespace=False)  # as typed
 
 
 class AnswerInput(serializers.Serializer):

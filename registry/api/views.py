@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from core import calendar, dates
 from core.errors import DomainError, NotFound
-from core.text import for_export, text_argument
+from core.text import TextSerializerField, for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
 from registry.models import Certificate, SigningKey
@@ -190,8 +190,8 @@ class KeyListApi(PublicApi):
 
 class VerifyInput(serializers.Serializer):
     record = serializers.DictField()
-    signature = serializers.CharField()
-    key_id = serializers.CharField()
+    signature = TextSerializerField(max_length=200)
+    key_id = TextSerializerField(max_length=40)
 
 
 class VerifyApi(PublicApi):

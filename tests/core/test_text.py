@@ -216,3 +216,25 @@ def test_a_form_refuses_nasty_text_in_russian_or_keeps_it_clean(form_class, name
         return  # turned into something else by the form (numbers of questions)
     multiline = getattr(field, "multiline", isinstance(field.widget, forms.Textarea))
     assert form.cleaned_data[name] == clean_text(value, max_length=field.max_length, multiline=multiline)
+
+
+def test_drf_serializers_that_take_input_follow_the_rule_too():
+    from rest_framework import serializers
+
+    from core.api import serializer_for_form
+    from core.text import TextSerializerField
+    from exam.forms import ExperienceForm
+    from registry.api.views import VerifyInput
+
+    class Input(serializers.Serializer):
+        name = TextSerializerField(max_length=10)
+        note = TextSerializerField(max_length=100, multiline=True, required=False)
+
+    ok = Input(data={"name": " Семёнов ", "note": "строка\r\nвторая"})
+    assert ok.is_valid() and ok.validated_data == {"name": "Семёнов", "note": "строка\nвторая"}
+    bad = Input(data={"name": "Ив\x1b[31mан"})
+    assert not bad.is_valid() and RUSSIAN.search(str(bad.errors["name"][0]))
+    assert not Input(data={"name": "я" * 11}).is_valid()
+    assert isinstance(VerifyInput().fields["key_id"], TextSerializerField)
+    works = serializer_for_form(ExperienceForm, name="ExperienceSchema")().fields["works"]
+    assert isinstance(works, TextSerializerField) and works.multiline and works.max_length == 4000
