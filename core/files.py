@@ -114,19 +114,37 @@ def referenced_names() -> set[str]:
     return names
 
 
+def upload_folders() -> set[str]:
+    """The folders of MEDIA_ROOT the FileFields write into (the first part of the name each
+    field's upload_to gives): the sweeper looks there only, never at other files in MEDIA_ROOT."""
+    folders: set[str] = set()
+    for model, name in _file_fields():
+        try:
+            probe = model._meta.get_field(name).generate_filename(model(), "probe")  # type: ignore[union-attr]
+        except Exception:  # an upload_to that needs a real row: its files are never swept
+            log.warning("orphan sweep: cannot tell the folder of %s.%s", model.__name__, name)
+            continue
+        folder, slash, _rest = probe.partition("/")
+        if slash and folder not in ("", ".", ".."):
+            folders.add(folder)
+    return folders
+
+
 def _media_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """(storage name, path) of every regular file under ``root``; symbolic links are not followed."""
-    for directory, _dirs, files in os.walk(root):
-        for filename in files:
-            path = Path(directory) / filename
-            if path.is_file() and not path.is_symlink():
-                yield path.relative_to(root).as_posix(), path
+    """(storage name, path) of every regular file in the upload folders under ``root``; symbolic
+    links are not followed."""
+    for folder in sorted(upload_folders()):
+        for directory, _dirs, files in os.walk(root / folder):
+            for filename in files:
+                path = Path(directory) / filename
+                if path.is_file() and not path.is_symlink():
+                    yield path.relative_to(root).as_posix(), path
 
 
 def orphan_files_sweep(*, older_than: timedelta = timedelta(days=1)) -> SweepReport:
-    """Delete the files under MEDIA_ROOT that no row names and that are older than ``older_than``
-    (by their modification time). The old files are listed before the rows are read, so a row
-    committed in between still protects its file. Each deletion is logged."""
+    """Delete the files in the upload folders of MEDIA_ROOT that no row names and that are older
+    than ``older_than`` (by their modification time). The old files are listed before the rows are
+    read, so a row committed in between still protects its file. Each deletion is logged."""
     root = Path(settings.MEDIA_ROOT)
     report = SweepReport()
     if not root.is_dir():

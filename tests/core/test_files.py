@@ -175,6 +175,17 @@ def test_the_sweeper_deletes_an_old_orphan_keeps_a_young_one_and_every_reference
     assert "удалено 1" in note.subject and "applications/999/deadbeef" in note.body
 
 
+def test_the_sweeper_looks_only_in_the_folders_the_uploads_go_to(db):
+    from core.files import upload_folders
+    from core.tasks import orphan_files_sweep
+
+    assert {"applications", "appeals", "complaints", "notices", "decisions", "certificates"} <= upload_folders()
+    stranger = _orphan("db.sqlite3", hours=100)  # a MEDIA_ROOT set to a folder that holds other files
+    other = _orphan("backups/registry.key", hours=100)
+    assert orphan_files_sweep()["deleted"] == 0
+    assert stranger.exists() and other.exists()
+
+
 def test_the_sweeper_with_nothing_to_do_tells_nobody(db):
     from core.tasks import orphan_files_sweep
 
