@@ -6,20 +6,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import AppealVote, Complaint
+from core import dates
 from core.idempotency import OnceForm
+from core.text import TextField
 
 
 class AppealForm(OnceForm):
-    reasons = forms.CharField(label=_("Доводы апелляции"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    reasons = TextField(label=_("Доводы апелляции"), max_length=5000, multiline=True, rows=6)
 
 
 class VoteForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Голос"), choices=AppealVote.Outcome.choices, widget=forms.RadioSelect)
-    rescore = forms.CharField(label=_("Засчитать вопросы (номера через запятую)"), required=False, max_length=200)
-    void = forms.CharField(label=_("Аннулировать вопросы (номера через запятую)"), required=False, max_length=200)
-    opinion = forms.CharField(
-        label=_("Мнение"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    rescore = TextField(label=_("Засчитать вопросы (номера через запятую)"), required=False, max_length=200)
+    void = TextField(label=_("Аннулировать вопросы (номера через запятую)"), required=False, max_length=200)
+    opinion = TextField(label=_("Мнение"), required=False, max_length=5000, multiline=True)
 
     def _numbers(self, name: str) -> list[int]:
         raw = self.cleaned_data.get(name, "")
@@ -37,24 +37,22 @@ class VoteForm(forms.Form):
 
 class ComplaintForm(OnceForm):
     subject = forms.ChoiceField(label=_("Предмет жалобы (п. 78)"), choices=Complaint.Subject.choices)
-    official = forms.CharField(
+    official = TextField(
         label=_("Должностное лицо Министерства, решения или действия которого обжалуются"), max_length=300
     )
-    last_name = forms.CharField(label=_("Фамилия"), max_length=100)
-    first_name = forms.CharField(label=_("Имя"), max_length=100)
-    patronymic = forms.CharField(label=_("Отчество (при наличии)"), max_length=100, required=False)
-    residence = forms.CharField(label=_("Место жительства"), max_length=500)
-    postal_address = forms.CharField(label=_("Почтовый адрес для ответа"), max_length=500, required=False)
-    email = forms.EmailField(label=_("Электронная почта"), required=False)
-    phone = forms.CharField(label=_("Телефон"), max_length=30, required=False)
-    decision_complained = forms.CharField(
-        label=_("Обжалуемые решения и действия (бездействие)"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    last_name = TextField(label=_("Фамилия"), max_length=100)
+    first_name = TextField(label=_("Имя"), max_length=100)
+    patronymic = TextField(label=_("Отчество (при наличии)"), max_length=100, required=False)
+    residence = TextField(label=_("Место жительства"), max_length=500)
+    postal_address = TextField(label=_("Почтовый адрес для ответа"), max_length=500, required=False)
+    email = forms.EmailField(label=_("Электронная почта"), required=False, max_length=254)
+    phone = TextField(label=_("Телефон"), max_length=30, required=False)
+    decision_complained = TextField(
+        label=_("Обжалуемые решения и действия (бездействие)"), max_length=5000, multiline=True
     )
-    arguments = forms.CharField(label=_("Доводы"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    arguments = TextField(label=_("Доводы"), max_length=5000, multiline=True, rows=5)
     by_representative = forms.BooleanField(label=_("Жалобу подаёт представитель"), required=False)
-    representative_name = forms.CharField(label=_("Ф. И. О. представителя"), max_length=300, required=False)
+    representative_name = TextField(label=_("Ф. И. О. представителя"), max_length=300, required=False)
 
 
 class PaperComplaintForm(ComplaintForm):
@@ -62,11 +60,8 @@ class PaperComplaintForm(ComplaintForm):
         label=_("Способ поступления"),
         choices=[(c.value, c.label) for c in Complaint.Channel if c != Complaint.Channel.PORTAL],
     )
-    received_at = forms.DateTimeField(
-        label=_("Дата и время поступления"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    # p.86: as for a paper application, when it arrived: not in the future nor long ago.
+    received_at = dates.moment_field(_("Дата и время поступления"), dates.paper_receipt_problem)
 
 
 class ComplaintDecisionForm(forms.Form):
@@ -91,11 +86,9 @@ class ComplaintDecisionForm(forms.Form):
     address_readable = forms.BooleanField(
         label=_("Почтовый адрес читается (сообщить заявителю)"), required=False, initial=True
     )
-    text = forms.CharField(
-        label=_("Основания принятого решения"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    text = TextField(label=_("Основания принятого решения"), max_length=5000, multiline=True, rows=4)
     # p.94(a): printed on the answer; p.80 names the deputy minister.
-    handler_position = forms.CharField(
+    handler_position = TextField(
         label=_("Должность подписывающего ответ"),
         max_length=300,
         initial=_("Заместитель Министра труда и социальной защиты Российской Федерации"),
@@ -110,4 +103,4 @@ class ComplaintAnswerDispatchForm(forms.Form):
         choices=[(c.value, c.label) for c in Complaint.STAFF_ANSWER_CHANNELS],
         initial=Complaint.AnswerChannel.POST,
     )
-    reference = forms.CharField(label=_("Номер почтового отправления или отметка о вручении"), max_length=200)
+    reference = TextField(label=_("Номер почтового отправления или отметка о вручении"), max_length=200)

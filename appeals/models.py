@@ -213,6 +213,8 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     # p.94(a), p.95: the position of the official who decided and signs the answer.
     handler_position = models.CharField(_("Должность подписавшего ответ"), max_length=300, blank=True)
     answer_pdf = models.FileField(upload_to="complaints/", max_length=200, blank=True)
+    # The answer's outgoing number, given when it is signed (core.services.outgoing_number_assign).
+    outgoing_number = models.CharField(_("Исходящий номер ответа"), max_length=40, null=True, blank=True, unique=True)
     # The answer's signature record: who (the handler), when, and the SHA-256 digest of the canonical
     # content below (appeals.selectors.complaint_answer_document), printed on the answer.
     answer_signed_at = models.DateTimeField(_("Ответ подписан"), null=True, blank=True)

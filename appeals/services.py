@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -28,12 +27,22 @@ from appeals.selectors import (
     complaint_repeats,
     person_key,
 )
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound
+from core.files import file_store
 from core.idempotency import claim_once
-from core.models import User
+from core.models import OutgoingLetter, User
 from core.roles import Role, has_role
-from core.services import audit_record, case_transition, counter_next, deadline_close, deadline_open, notification_send
+from core.services import (
+    audit_record,
+    case_transition,
+    counter_next,
+    deadline_close,
+    deadline_open,
+    notification_send,
+    outgoing_number_assign,
+)
+from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Attempt
 
@@ -45,30 +54,31 @@ def _require(user: User, role: Role, message: str, *, or_role: Role | None = Non
         raise DomainError(message, code="forbidden", status=403)
 
 
+# The free texts of several lines; every other field is one line.
+_MULTILINE_FIELDS = frozenset({"reasons", "opinion", "decision_complained", "arguments", "text", "note"})
+
+
 def _text(value: Any, *, field: str, label: str, required: bool = True, max_length: int = 5000) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
-    if len(text) > max_length:
-        raise DomainError(
-            _("Поле «%(f)s» длиннее %(n)d символов.") % {"f": label, "n": max_length},
-            fields={field: [_("Слишком длинно.")]},
-        )
-    return text
+    """The text rule of core.text (no control characters, NFC, bounded) for a field of this app."""
+    return text_argument(
+        value, field=field, label=label, max_length=max_length, multiline=field in _MULTILINE_FIELDS, required=required
+    )
 
 
 def _store(files: list[UploadedFile], make: Any) -> None:
+    """Check every file, then store each with its row: a refused file leaves none of the others on
+    disk, and a transaction that rolls back later takes its files with it (core.files)."""
     if len(files) > MAX_FILES:
         raise DomainError(
             _("Не более %(n)d файлов.") % {"n": MAX_FILES}, fields={"files": [_("Слишком много файлов.")]}
         )
-    for upload in files:
-        name = (upload.name or "document")[:255]
-        checked = check_upload(upload, name=name)
-        record = make(original_name=name, content_type=checked.content_type, size=checked.size, sha256=checked.sha256)
-        record.file.save(
-            f"{checked.sha256[:16]}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=True
-        )
+    names = [(upload.name or "document")[:255] for upload in files]
+    checked = [check_upload(upload, name=name) for upload, name in zip(files, names, strict=True)]
+    for name, item in zip(names, checked, strict=True):
+        record = make(original_name=name, content_type=item.content_type, size=item.size, sha256=item.sha256)
+        extension = item.content_type.rsplit("/", 1)[-1]
+        file_store(file=record.file, name=f"{item.sha256[:16]}.{extension}", content=item.content)
+        record.save()
 
 
 def _members(role: Role) -> list[User]:
@@ -357,10 +367,8 @@ def complaint_file(
         )
     now = timezone.now()
     received_at = received_at or now
-    if received_at > now:
-        raise DomainError(
-            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
-        )
+    # p.86: staff date a paper complaint by its arrival, as a paper application (PAPER_RECEIVED_MAX_DAYS).
+    dates.date_argument(received_at, field="received_at", problem=dates.paper_receipt_problem)
     # p.87 counts from the registration. The portal registers on arrival, and what arrives out of
     # office hours counts from the next working day; staff register a paper complaint on the day they
     # do it (days after it arrived, if late: that lateness is p.86's, see complaint_registered_late).
@@ -578,6 +586,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
 
     if complaint.answer_signed_at is not None or complaint.decided_at is None:
         return complaint
+    complaint = _answer_number(complaint)
     signed_at = timezone.now()
     document = complaint_answer_document(complaint)
     digest = document_digest(document)
@@ -586,7 +595,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
         locked = Complaint.objects.select_for_update(of=("self",)).select_related("complainant").get(pk=complaint.pk)
         if locked.answer_signed_at is not None:
             return locked
-        locked.answer_pdf.save(f"answer-{locked.number}.pdf", ContentFile(pdf), save=False)
+        file_store(file=locked.answer_pdf, name=f"answer-{locked.number}.pdf", content=pdf)
         locked.answer_signed_at, locked.answer_digest, locked.answer_document = signed_at, digest, document
         locked.save(update_fields=["answer_pdf", "answer_signed_at", "answer_digest", "answer_document"])
         audit_record(
@@ -606,6 +615,15 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
             _answer_dispatched(
                 locked, channel=Complaint.AnswerChannel.CABINET, reference=locked.complainant.email, by=None
             )
+    return locked
+
+
+def _answer_number(complaint: Complaint) -> Complaint:
+    """The answer's outgoing number, given before it is rendered (it is printed on it), in a
+    transaction of its own: a retry renders it again under the same number."""
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(of=("self",)).select_related("handler").get(pk=complaint.pk)
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.COMPLAINT_ANSWER, signed_at=timezone.now())
     return locked
 
 

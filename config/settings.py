@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontend.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A lone surrogate or NUL in a query string or a form is a 400, before any view (core.text).
+    "core.middleware.UnstorableTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -217,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exam.tasks.notice_issue_pending",
         "schedule": timedelta(minutes=10),
     },
+    "orphan-files-sweep": {
+        # Files under MEDIA_ROOT that no row names, older than a day (core.files); at night.
+        "task": "core.tasks.orphan_files_sweep",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
@@ -296,6 +303,12 @@ REST_FRAMEWORK = {
     # Signed in, and past the TOTP step for staff who turned it on (core.api).
     "DEFAULT_PERMISSION_CLASSES": ["core.api.IsAuthenticatedWithSecondFactor"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",  # error answers and closed request bodies
+    # JSON refusing a lone surrogate or NUL anywhere in the body with a structured 400 (core.text).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
@@ -351,6 +364,10 @@ if len(SIGNATURE_MAC_KEY) < 32:
     raise ImproperlyConfigured("SIGNATURE_MAC_KEY must be at least 32 characters long")
 # A paper application is registered from the date it arrived (p.27); an older date is a typing error.
 PAPER_RECEIVED_MAX_DAYS = env.int("PAPER_RECEIVED_MAX_DAYS", default=30)
+# Issue dates of documents and dates of experience lie within this many years before today.
+DOCUMENT_DATE_MAX_YEARS = env.int("DOCUMENT_DATE_MAX_YEARS", default=80)
+# A sitting is scheduled at most this many days ahead (a later date is a year typed wrong).
+SITTING_MAX_DAYS_AHEAD = env.int("SITTING_MAX_DAYS_AHEAD", default=365)
 EXAM_LOGIN_PREFIX = env.str("EXAM_LOGIN_PREFIX", default="sout")
 
 # The attestation test (p.12(g), p.55-58).
@@ -371,6 +388,8 @@ for _name in (
     "NOTICE_DEADLINE_WORKING_DAYS",
     "SIGNATURE_CODE_MAX_ATTEMPTS",
     "PAPER_RECEIVED_MAX_DAYS",
+    "DOCUMENT_DATE_MAX_YEARS",
+    "SITTING_MAX_DAYS_AHEAD",
     "EXAM_QUESTION_COUNT",
     "EXAM_PASS_SCORE",
     "EXAM_ATTEMPTS_PER_ADMISSION",
@@ -379,6 +398,8 @@ for _name in (
 ):
     if vars()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number")
+if DOCUMENT_DATE_MAX_YEARS > 120:
+    raise ImproperlyConfigured("DOCUMENT_DATE_MAX_YEARS must be at most 120")
 
 # Decisions, certificates and the registry (p.12(v), 59-64).
 ATTESTATION_DECISION_WORKING_DAYS = env.int("ATTESTATION_DECISION_WORKING_DAYS", default=15)  # p.12(v)
@@ -417,11 +438,16 @@ COMPLAINT_NUMBER_FORMAT = env.str("COMPLAINT_NUMBER_FORMAT", default="Ж-{year}-
 COMPLAINT_LONG_WORKING_DAYS = env.int("COMPLAINT_LONG_WORKING_DAYS", default=15)  # p.87: (a)(b)(c)(e)(f)
 COMPLAINT_SHORT_WORKING_DAYS = env.int("COMPLAINT_SHORT_WORKING_DAYS", default=5)  # p.87: (d)(g)
 COMPLAINT_REMEDY_WORKING_DAYS = env.int("COMPLAINT_REMEDY_WORKING_DAYS", default=5)  # p.89
-for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT"):
+# The outgoing number of every letter the ministry sends (notices, refusal letters, decisions on
+# attestation, complaint answers): one series for all kinds; with {year} it restarts each year.
+OUTGOING_NUMBER_FORMAT = env.str("OUTGOING_NUMBER_FORMAT", default="ИСХ-{year}-{seq:05d}")
+for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT", "OUTGOING_NUMBER_FORMAT"):
     try:
         vars()[_fmt_name].format(year=2026, seq=1)
     except (KeyError, IndexError, ValueError) as exc:
         raise ImproperlyConfigured(f"{_fmt_name} must use only {{year}} and {{seq}}: {exc}") from exc
+if "{seq" not in OUTGOING_NUMBER_FORMAT or len(OUTGOING_NUMBER_FORMAT.format(year=2026, seq=10**6)) > 40:
+    raise ImproperlyConfigured("OUTGOING_NUMBER_FORMAT must contain {seq} and give numbers of at most 40 characters")
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from core.models import AuditEvent, CalendarDay, Deadline, Notification, User
+from core.models import AuditEvent, CalendarDay, Deadline, Notification, OutgoingLetter, User
 
 
 @admin.register(User)
@@ -53,6 +53,15 @@ class DeadlineAdmin(ReadOnlyAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "recipient", "subject", "read_at", "emailed_at"]
+
+
+@admin.register(OutgoingLetter)
+class OutgoingLetterAdmin(ReadOnlyAdmin):
+    """The journal of outgoing letters: numbers are given at signing, never edited."""
+
+    list_display = ["number", "kind", "case_type", "case_id", "signed_at"]
+    list_filter = ["kind"]
+    search_fields = ["number"]
 
 
 @admin.register(CalendarDay)

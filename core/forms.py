@@ -11,21 +11,30 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dispatch import STAFF_CHANNELS
 from core.models import DispatchChannel
+from core.text import TextField
 from exam.forms import name_validator
 
 
 class RegistrationForm(forms.Form):
-    last_name = forms.CharField(label=_("Фамилия"), max_length=100, validators=[name_validator])
-    first_name = forms.CharField(label=_("Имя"), max_length=100, validators=[name_validator])
-    patronymic = forms.CharField(
+    last_name = TextField(label=_("Фамилия"), max_length=100, validators=[name_validator])
+    first_name = TextField(label=_("Имя"), max_length=100, validators=[name_validator])
+    patronymic = TextField(
         label=_("Отчество (при наличии)"), max_length=100, required=False, validators=[name_validator]
     )
     email = forms.EmailField(label=_("Электронная почта"), max_length=254)
+    # Passwords are taken as typed (no normalisation), but bounded; the request guard refuses a
+    # lone surrogate or NUL, which could not be hashed.
     password1 = forms.CharField(
-        label=_("Пароль"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+        label=_("Пароль"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
     password2 = forms.CharField(
-        label=_("Пароль ещё раз"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+        label=_("Пароль ещё раз"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
 
     def clean(self) -> dict[str, Any]:
@@ -74,7 +83,7 @@ class LoginForm(AuthenticationForm):
 
 
 class OTPTokenForm(forms.Form):
-    token = forms.CharField(
+    token = TextField(
         label=_("Код из приложения-аутентификатора"),
         max_length=6,
         min_length=6,
@@ -90,7 +99,7 @@ class LetterDispatchForm(forms.Form):
         choices=[(c.value, c.label) for c in STAFF_CHANNELS],
         initial=DispatchChannel.POST,
     )
-    reference = forms.CharField(
+    reference = TextField(
         label=_("Почтовый идентификатор (для вручения лично — отметка, необязательно)"),
         required=False,
         max_length=200,

@@ -248,6 +248,35 @@ class Counter(models.Model):
         return f"{self.scope}/{self.year}: {self.value}"
 
 
+class OutgoingLetter(models.Model):
+    """The journal of outgoing letters (журнал исходящей корреспонденции): each letter the ministry
+    sends — an admission notice, a refusal letter, a decision on attestation, a complaint answer —
+    has its own outgoing number from one gap-free counter (OUTGOING_NUMBER_FORMAT), unique across
+    the kinds (the letter rows, in their own tables, keep the number too)."""
+
+    class Kind(models.TextChoices):
+        ADMISSION_NOTICE = "admission_notice", _("Уведомление о допуске к аттестационному испытанию")
+        REFUSAL_LETTER = "refusal_letter", _("Письмо об отказе в аттестационном испытании")
+        ATTESTATION_DECISION = "attestation_decision", _("Решение по результатам аттестационного испытания")
+        COMPLAINT_ANSWER = "complaint_answer", _("Ответ по жалобе")
+
+    number = models.CharField(_("Исходящий номер"), max_length=40, unique=True)
+    kind = models.CharField(_("Вид письма"), max_length=40, choices=Kind.choices)
+    case_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("case_type", "case_id")
+    signed_at = models.DateTimeField(_("Подписано"))
+
+    class Meta:
+        verbose_name = _("исходящее письмо")
+        verbose_name_plural = _("журнал исходящих писем")
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case_type", "case_id"], name="one_outgoing_number_per_letter")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class DispatchChannel(models.TextChoices):
     """p.52, p.64: how a letter to the applicant went out (core.dispatch)."""
 

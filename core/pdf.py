@@ -8,6 +8,8 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.text import for_export
+
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 
 
@@ -16,4 +18,5 @@ def render_pdf(template: str, context: dict[str, object]) -> bytes:
 
     with translation.override("ru"):
         html = render_to_string(template, {**context, "fonts_dir": FONTS_DIR.as_uri()})
-    return HTML(string=html, base_url=str(FONTS_DIR)).write_pdf()
+    # Text stored before the text rule may hold control characters: the PDF cannot show them.
+    return HTML(string=for_export(html), base_url=str(FONTS_DIR)).write_pdf()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
@@ -14,7 +15,8 @@ from django_fsm import can_proceed
 
 from core import calendar
 from core.errors import TransitionNotAllowed
-from core.models import AuditEvent, Counter, Deadline, Notification, User
+from core.models import AuditEvent, Counter, Deadline, Notification, OutgoingLetter, User
+from core.text import one_line
 
 # --- Audit trail ---------------------------------------------------------------------------------
 
@@ -104,6 +106,9 @@ def notification_send(*, recipient: User, subject: str, body: str, link: str = "
     """Put a message in the recipient's cabinet and e-mail it after the transaction commits."""
     from core.tasks import enqueue, notification_email
 
+    # The subject is an e-mail header: one line (a name stored before the text rule may hold a line
+    # break, which the mail library refuses), within its column.
+    subject = one_line(subject)[:255]
     note = Notification.objects.create(recipient=recipient, subject=subject, body=body, link=link)
     transaction.on_commit(lambda: enqueue(notification_email, note.pk))
     transaction.on_commit(lambda: _push_unread(recipient.pk, subject))
@@ -181,6 +186,32 @@ def counter_next(*, scope: str, year: int) -> int:
     Counter.objects.bulk_create([Counter(scope=scope, year=year, value=0)], ignore_conflicts=True)
     Counter.objects.filter(scope=scope, year=year).update(value=F("value") + 1)
     return Counter.objects.get(scope=scope, year=year).value
+
+
+def outgoing_number_assign(*, letter: models.Model, kind: OutgoingLetter.Kind, signed_at: datetime) -> str:
+    """The outgoing number (исходящий номер) of a letter the ministry signs — an admission notice, a
+    refusal letter (p.52), a decision on attestation (p.64), a complaint answer (p.93) — from the
+    one gap-free counter of all of them, in OUTGOING_NUMBER_FORMAT (a yearly series when it carries
+    {year}, of the year of signing in Moscow). Entered in the journal of outgoing letters, unique
+    across the kinds, and stored on the letter's row (``outgoing_number``). A letter keeps the
+    number it has. Runs inside the caller's transaction, on the locked letter."""
+    current: str | None = getattr(letter, "outgoing_number", None)
+    if current:
+        return current
+    number_format = settings.OUTGOING_NUMBER_FORMAT
+    year = calendar.moscow_date(signed_at).year
+    seq = counter_next(scope="outgoing", year=year if "{year" in number_format else 0)
+    number = number_format.format(year=year, seq=seq)
+    OutgoingLetter.objects.create(
+        number=number,
+        kind=kind,
+        case_type=ContentType.objects.get_for_model(letter),
+        case_id=letter.pk,
+        signed_at=signed_at,
+    )
+    type(letter)._default_manager.filter(pk=letter.pk).update(outgoing_number=number)
+    letter.outgoing_number = number  # type: ignore[attr-defined]
+    return number
 
 
 def deadline_responsible(*, deadline: Deadline) -> list[User]:

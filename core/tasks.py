@@ -78,6 +78,14 @@ def enqueue(task: Any, *args: Any, eta: Any = None) -> None:
 
 
 @shared_task
+def orphan_files_sweep() -> dict[str, Any]:
+    """Daily: delete the files no row names, older than a day, and report them (core.files)."""
+    from core.files import orphan_files_clean_up
+
+    return orphan_files_clean_up()
+
+
+@shared_task
 def notification_email_pending() -> int:
     """Safety net: e-mail the notifications whose task was lost (broker down at the time)."""
     from datetime import timedelta

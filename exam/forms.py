@@ -7,19 +7,18 @@ submission, p.19), but whatever is filled in must be valid.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from core import calendar
+from core import dates
 from core.idempotency import OnceForm
+from core.text import TextField
 from exam.models import Attachment, Channel, Decision
 
 MAX_ENTRIES = 20
-EARLIEST_DATE = date(1940, 1, 1)
 
 name_validator = RegexValidator(
     r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$",
@@ -35,15 +34,6 @@ phone_validator = RegexValidator(
 )
 
 
-def _past_date(value: date | None) -> None:
-    if value is None:
-        return
-    if value > calendar.today():
-        raise forms.ValidationError(_("Дата не может быть в будущем."))
-    if value < EARLIEST_DATE:
-        raise forms.ValidationError(_("Проверьте дату: она слишком ранняя."))
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -52,18 +42,19 @@ class DateInput(forms.DateInput):
 
 
 def _date_field(label: Any, *, required: bool) -> forms.DateField:
+    """An issue date of a document or a date of experience: within the last 80 years, not ahead."""
     return forms.DateField(
         label=label,
         required=required,
         widget=DateInput(),
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-        validators=[_past_date],
+        validators=[dates.validator(dates.document_date_problem)],
         error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
     )
 
 
-def _text(label: Any, *, max_length: int, required: bool = True, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=required, strip=True, **kwargs)
+def _text(label: Any, *, max_length: int, required: bool = True, **kwargs: Any) -> TextField:
+    return TextField(label=label, max_length=max_length, required=required, **kwargs)
 
 
 class ApplicantForm(forms.Form):
@@ -83,9 +74,7 @@ class ApplicantForm(forms.Form):
     )
     id_document_issuer = _text(_("Кем выдан"), max_length=300, required=False)
     id_document_issued_on = _date_field(_("Дата выдачи"), required=False)
-    postal_address = _text(
-        _("Почтовый адрес"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    postal_address = _text(_("Почтовый адрес"), max_length=500, required=False, multiline=True, rows=2)
     email = forms.EmailField(label=_("Адрес электронной почты (при наличии)"), required=False, max_length=254)
     phone = _text(
         _("Номер контактного телефона (при наличии)"), max_length=30, required=False, validators=[phone_validator]
@@ -128,9 +117,7 @@ class AdditionalEducationForm(forms.Form):
 
 class ExperienceForm(forms.Form):
     employer = _text(_("Наименование работодателя"), max_length=300)
-    works = _text(
-        _("Перечень работ в области оценки условий труда"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    works = _text(_("Перечень работ в области оценки условий труда"), max_length=4000, multiline=True, rows=2)
     date_from = _date_field(_("Работал(а) с"), required=True)
     date_to = _date_field(_("по (пусто — по настоящее время)"), required=False)
 
@@ -190,11 +177,7 @@ class PaperReceiptForm(OnceForm):
     """What the registrar records about an application received on paper (p.16, p.25-27)."""
 
     channel = forms.ChoiceField(label=_("Способ поступления"), choices=[(c.value, c.label) for c in Channel.paper()])
-    received_at = forms.DateTimeField(
-        label=_("Дата и время поступления"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    received_at = dates.moment_field(_("Дата и время поступления"), dates.paper_receipt_problem)
     candidate_email = forms.EmailField(
         label=_("Электронная почта заявителя (если есть учётная запись)"), required=False
     )
@@ -204,14 +187,6 @@ class PaperReceiptForm(OnceForm):
         widget=forms.CheckboxSelectMultiple,
         choices=Attachment.Kind.choices,
     )
-
-    def clean_received_at(self) -> Any:
-        from django.utils import timezone
-
-        value = self.cleaned_data["received_at"]
-        if value > timezone.now():
-            raise forms.ValidationError(_("Время поступления не может быть в будущем."))
-        return value
 
 
 class DecisionForm(forms.Form):
@@ -225,17 +200,15 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    explanation = forms.CharField(
-        label=_("Пояснение"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    explanation = TextField(label=_("Пояснение"), required=False, max_length=4000, multiline=True, rows=4)
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Причина"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = TextField(label=_("Причина"), max_length=2000, multiline=True)
 
 
 class SignatureCodeForm(forms.Form):
-    code = forms.CharField(
+    code = TextField(
         label=_("Код из письма"),
         max_length=6,
         min_length=6,
@@ -245,29 +218,26 @@ class SignatureCodeForm(forms.Form):
 
 
 class SittingForm(OnceForm):
-    starts_at = forms.DateTimeField(
-        label=_("Дата и время начала"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    # Bounded by sitting_create (dates.sitting_start_problem), with the other checks of the sitting.
+    starts_at = dates.moment_field(_("Дата и время начала"))
     entry_window_minutes = forms.IntegerField(label=_("Окно входа, минут"), initial=60, min_value=5, max_value=1440)
     is_remote = forms.BooleanField(label=_("Дистанционно"), required=False, initial=True)
-    place = forms.CharField(label=_("Место проведения"), required=False, max_length=300)
+    place = TextField(label=_("Место проведения"), required=False, max_length=300)
     capacity = forms.IntegerField(label=_("Мест"), initial=100, min_value=1, max_value=10000)
 
 
 class QuestionForm(forms.Form):
     """The exam administrator's editor: 3 to 6 options, the correct ones ticked."""
 
-    code = forms.CharField(label=_("Код"), max_length=20)
-    topic = forms.CharField(label=_("Тема (код)"), max_length=20)
-    text = forms.CharField(label=_("Текст вопроса"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    option_1 = forms.CharField(label=_("Вариант 1"), max_length=1000, required=False)
-    option_2 = forms.CharField(label=_("Вариант 2"), max_length=1000, required=False)
-    option_3 = forms.CharField(label=_("Вариант 3"), max_length=1000, required=False)
-    option_4 = forms.CharField(label=_("Вариант 4"), max_length=1000, required=False)
-    option_5 = forms.CharField(label=_("Вариант 5"), max_length=1000, required=False)
-    option_6 = forms.CharField(label=_("Вариант 6"), max_length=1000, required=False)
+    code = TextField(label=_("Код"), max_length=20)
+    topic = TextField(label=_("Тема (код)"), max_length=20)
+    text = TextField(label=_("Текст вопроса"), max_length=4000, multiline=True)
+    option_1 = TextField(label=_("Вариант 1"), max_length=1000, required=False)
+    option_2 = TextField(label=_("Вариант 2"), max_length=1000, required=False)
+    option_3 = TextField(label=_("Вариант 3"), max_length=1000, required=False)
+    option_4 = TextField(label=_("Вариант 4"), max_length=1000, required=False)
+    option_5 = TextField(label=_("Вариант 5"), max_length=1000, required=False)
+    option_6 = TextField(label=_("Вариант 6"), max_length=1000, required=False)
     correct = forms.MultipleChoiceField(
         label=_("Правильные варианты"),
         choices=[(str(i), str(i)) for i in range(1, 7)],
@@ -300,4 +270,4 @@ class QuestionForm(forms.Form):
 
 class ExtraTimeForm(forms.Form):
     minutes = forms.IntegerField(label=_("Минут"), min_value=1, max_value=60)
-    reason = forms.CharField(label=_("Причина"), max_length=500)
+    reason = TextField(label=_("Причина"), max_length=500)

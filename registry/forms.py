@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.text import TextField
 from registry.models import AnnulmentReason, AreaOfActivity, Certificate
 
 
@@ -19,24 +20,20 @@ class CertificateIssueForm(forms.Form):
 
 class HandoverForm(forms.Form):
     method = forms.ChoiceField(label=_("Способ передачи"), choices=Certificate.Handover.choices)
-    tracking_number = forms.CharField(label=_("Почтовый идентификатор"), required=False, max_length=20)
+    tracking_number = TextField(label=_("Почтовый идентификатор"), required=False, max_length=20)
 
 
 class AnnulmentRequestForm(forms.Form):
     reason = forms.ModelChoiceField(label=_("Основание"), queryset=AnnulmentReason.objects.filter(active=True))
-    basis = forms.CharField(label=_("Документ-основание (реквизиты)"), max_length=500)
+    basis = TextField(label=_("Документ-основание (реквизиты)"), max_length=500)
     basis_file = forms.FileField(
         label=_("Копия документа-основания"),
         required=False,
         help_text=_("PDF, JPEG или PNG."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
-    comment = forms.CharField(
-        label=_("Пояснение"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    comment = TextField(label=_("Пояснение"), required=False, max_length=2000, multiline=True, rows=2)
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(
-        label=_("Комментарий"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = TextField(label=_("Комментарий"), required=False, max_length=2000, multiline=True, rows=2)

@@ -83,6 +83,8 @@ class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
     superseded = models.BooleanField(_("Заменено"), default=False)
     superseded_at = models.DateTimeField(_("Заменено (когда)"), null=True, blank=True)
     superseded_reason = models.CharField(_("Основание замены"), max_length=300, blank=True)
+    # Given at signing (core.services.outgoing_number_assign).
+    outgoing_number = models.CharField(_("Исходящий номер"), max_length=40, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-drafted_at"]

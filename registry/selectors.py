@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import calendar
 from core.db import fetch_prepared
+from registry import signing
 from registry.models import AttestationDecision, Certificate, Surname
 
 if TYPE_CHECKING:
@@ -54,6 +57,92 @@ def certificate_record(certificate: Certificate) -> dict[str, Any]:
     if certificate.signed_at is not None:
         record["signed_at"] = certificate.signed_at.isoformat()
     return record
+
+
+# --- Verification -------------------------------------------------------------------------------------
+
+# The fields of the signed record fixed at issue; the annulment and the signing time change after.
+QR_FIXED_FIELDS = ("number", "name", "issued_on", "expires_on", "areas")
+
+# What the verify API answers for a record a verifier holds, with the words for people.
+VERDICTS = {
+    "valid": _("Запись подписана Минтрудом России и совпадает с записью реестра."),
+    "invalid_signature": _("Подпись не прошла проверку: запись изменена или подписана не ключом Минтруда России."),
+    "not_found": _("Сертификата с таким номером в реестре нет."),
+    "record_invalid": _(
+        "Запись реестра об этом сертификате не прошла проверку подписи Минтруда России: сведения не подтверждены."
+    ),
+    "mismatch": _("Запись подписана, но не совпадает с записью реестра: документ мог быть подделан."),
+}
+
+
+def certificate_record_verified(certificate: Certificate) -> bool:
+    """The certificate's row as it is now, made into the record the ministry signs, verifies with
+    the stored signature under a key published and valid at its signing time. A row changed in the
+    database (a date moved, a name edited) or never signed does not."""
+    if not certificate.signature or not certificate.key_id or certificate.signed_at is None:
+        return False
+    return signing.verify(certificate_record(certificate), certificate.signature, certificate.key_id)
+
+
+def qr_check(payload: str, signature: str, key_id: str, *, certificate: Certificate) -> str:
+    """The data of a QR code against its certificate: '' without data; 'invalid' when the data is
+    not signed by a published key; 'mismatch' when it is signed but is not this certificate's record
+    (another certificate's code, or fixed fields that differ from the registry's); else 'valid'."""
+    if not payload:
+        return ""
+    try:
+        record = json.loads(signing.b64decode(payload))
+    except (ValueError, UnicodeDecodeError):
+        return "invalid"
+    if not isinstance(record, dict) or not signing.verify(record, signature, key_id):
+        return "invalid"
+    current = certificate_record(certificate)
+    if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
+        return "mismatch"
+    return "valid"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict of the verification page: the registry's own record checked against its
+    signature, and the QR data (if any) against the record."""
+
+    record_valid: bool
+    qr: str
+
+    @property
+    def trusted(self) -> bool:
+        """Only then may a page say what the record says (valid, expired, annulled)."""
+        return self.record_valid and self.qr in ("", "valid")
+
+
+def certificate_verification(
+    certificate: Certificate, *, payload: str = "", signature: str = "", key_id: str = ""
+) -> Verification:
+    return Verification(
+        record_valid=certificate_record_verified(certificate),
+        qr=qr_check(payload, signature, key_id, certificate=certificate),
+    )
+
+
+def record_verdict(record: dict[str, Any], signature: str, key_id: str) -> str:
+    """A record with its signature, as a verifier holds it (decoded from a QR code): 'valid' only
+    when the signature verifies under a published key, the registry has that certificate, its
+    current row verifies too, and the record's fixed fields are the row's (a key of VERDICTS)."""
+    if not signing.verify(record, signature, key_id):
+        return "invalid_signature"
+    certificate = (
+        Certificate.objects.select_related("annulment_reason").filter(number=str(record.get("number"))).first()
+    )
+    if certificate is None:
+        return "not_found"
+    if not certificate_record_verified(certificate):
+        return "record_invalid"
+    current = certificate_record(certificate)
+    if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
+        return "mismatch"
+    return "valid"
 
 
 def published() -> QuerySet[Certificate]:

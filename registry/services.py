@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,7 +23,8 @@ from core.dispatch import (
     tracking_number_clean,
 )
 from core.errors import DomainError
-from core.models import Deadline, DispatchChannel, User
+from core.files import file_store
+from core.models import Deadline, DispatchChannel, OutgoingLetter, User
 from core.roles import Role, has_role
 from core.services import (
     audit_record,
@@ -33,7 +33,9 @@ from core.services import (
     deadline_close,
     deadline_open,
     notification_send,
+    outgoing_number_assign,
 )
+from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Application, Attempt
 from registry import signing
@@ -271,6 +273,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
         _require_current(locked)
         locked.signed_by = by
         locked.signed_at = timezone.now()
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.ATTESTATION_DECISION, signed_at=locked.signed_at)
         case_transition(
             case=locked, name="sign", by=by, fields=("signed_by", "signed_at"), reason=str(locked.get_kind_display())
         )
@@ -501,7 +504,7 @@ def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
     with transaction.atomic():
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
         if not locked.pdf:
-            locked.pdf.save(f"decision-{locked.pk}.pdf", ContentFile(pdf), save=False)
+            file_store(file=locked.pdf, name=f"decision-{locked.pk}.pdf", content=pdf)
             locked.save(update_fields=["pdf"])
     return locked
 
@@ -516,7 +519,7 @@ def certificate_render(*, certificate: Certificate) -> Certificate:
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if not locked.pdf:
-            locked.pdf.save(f"certificate-{locked.number}.pdf", ContentFile(pdf), save=False)
+            file_store(file=locked.pdf, name=f"certificate-{locked.number}.pdf", content=pdf)
             locked.save(update_fields=["pdf"])
             audit_record(
                 case=locked,
@@ -603,9 +606,10 @@ def annulment_request(
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
-    basis = (basis or "").strip()
-    if not basis:
-        raise DomainError(_("Укажите документ-основание."), fields={"basis": [_("Обязательное поле.")]})
+    basis = text_argument(basis, field="basis", label=_("Документ-основание (реквизиты)"), max_length=500)
+    comment = text_argument(
+        comment, field="comment", label=_("Пояснение"), max_length=2000, multiline=True, required=False
+    )
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
     checked = None
@@ -620,24 +624,19 @@ def annulment_request(
             raise DomainError(_("Сертификат уже аннулирован."), code="already_annulled", status=409)
         if locked.annulments.filter(status=Annulment.Status.REQUESTED).exists():
             raise DomainError(_("Аннулирование уже ждёт подтверждения."), code="annulment_pending", status=409)
-        annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment.strip(), requested_by=by)
+        annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment, requested_by=by)
         if checked is not None:
             extension = checked.content_type.rsplit("/", 1)[-1]
-            annulment.basis_file.save(f"{checked.sha256[:16]}.{extension}", ContentFile(checked.content), save=False)
-        try:
-            annulment.save()
-            audit_record(
-                case=annulment,
-                actor=by,
-                verb="annulment_request",
-                to_state=annulment.status,
-                reason=basis,
-                data={"basis_file_sha256": checked.sha256} if checked is not None else None,
-            )
-        except BaseException:
-            if annulment.basis_file:
-                annulment.basis_file.delete(save=False)
-            raise
+            file_store(file=annulment.basis_file, name=f"{checked.sha256[:16]}.{extension}", content=checked.content)
+        annulment.save()
+        audit_record(
+            case=annulment,
+            actor=by,
+            verb="annulment_request",
+            to_state=annulment.status,
+            reason=basis,
+            data={"basis_file_sha256": checked.sha256} if checked is not None else None,
+        )
         for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
             notification_send(
                 recipient=signatory,
@@ -652,13 +651,14 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
     _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
+    note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         if locked.requested_by_id == by.pk:
             raise DomainError(
                 _("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403
             )
-        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note.strip()
+        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
         case_transition(
             case=locked,
             name="confirm",
@@ -710,9 +710,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
     _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
-    note = (note or "").strip()
-    if not note:
-        raise DomainError(_("Укажите причину отказа."), fields={"note": [_("Обязательное поле.")]})
+    note = text_argument(note, field="note", label=_("Причина отказа"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note

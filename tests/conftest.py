@@ -458,6 +458,33 @@ def pass_the_test(credential: Any, *, correct: int = 40) -> Any:
     return attempt_submit(attempt=attempt, session_key="k")
 
 
+def finished_attempt_row(n: int) -> Any:
+    """A passed, finished attempt straight in the database (a candidate, an admitted application, its
+    sitting and credential): for tests of what follows the test, many at a time."""
+    from exam.models import Application, Attempt, ExamCredential, Sitting
+
+    user = make_user(f"e{n}@example.ru", last="Экспертов", first="Эдуард")
+    application = Application.objects.create(
+        candidate=user, status="admitted", registration_number=f"C-{n}", last_name="Экспертов", first_name="Эдуард"
+    )
+    sitting = Sitting.objects.create(starts_at=timezone.now(), capacity=1)
+    credential = ExamCredential.objects.create(application=application, sitting=sitting, login=f"c-{n}")
+    now = timezone.now()
+    return Attempt.objects.create(
+        credential=credential,
+        application=application,
+        sitting=sitting,
+        rules_confirmed_at=now,
+        started_at=now,
+        deadline_at=now,
+        finished_at=now,
+        status="finished",
+        score=40,
+        passed=True,
+        question_count=40,
+    )
+
+
 def certify(attempt: Any, signatory: Any, officer: Any, *, publish: bool = True) -> Any:
     """Draft and sign the decision on attestation, then issue the certificate."""
     from django.test import TestCase

@@ -15,16 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_body, server_error_body, unknown_fields, validate_input
+from core.api import JSONParser, error_body, server_error_body, unknown_fields, validate_input
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip
+from core.text import unstorable, unstorable_error
 from exam import selectors_exam
 from exam.api import schema as s
 from exam.exam_session import (
@@ -184,6 +184,9 @@ def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
             data = json.loads(request.body)
         except ValueError:
             raise DomainError(_("Тело запроса — не JSON."), code="parse_error") from None
+        # As the API's parser does; only an escape (\u) in the body can make a surrogate or NUL.
+        if b"\\u" in request.body and unstorable(data) is not None:
+            raise unstorable_error()
         return JsonResponse(_answer_save(request, position, data))
     except DomainError as exc:
         return JsonResponse(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status)

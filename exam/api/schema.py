@@ -12,6 +12,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from core.api import StrictBooleanField, StrictCharField
+from core.text import TextSerializerField
 from exam.exam_session import PASS_COOKIE
 from exam.models import AttemptEvent
 
@@ -50,8 +51,8 @@ class ExamSessionScheme(OpenApiAuthenticationExtension):
 
 
 class LoginInput(serializers.Serializer):
-    login = StrictCharField(max_length=40)
-    password = StrictCharField(max_length=100)
+    login = TextSerializerField(max_length=40)
+    password = StrictCharField(max_length=100, trim_whitespace=False)  # as typed
 
 
 class StartInput(serializers.Serializer):

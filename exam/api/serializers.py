@@ -159,7 +159,18 @@ class DecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "application", "kind", "state", "grounds", "explanation", "sitting", "drafted_at", "signed_at"]
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "state",
+            "grounds",
+            "explanation",
+            "sitting",
+            "drafted_at",
+            "signed_at",
+            "outgoing_number",
+        ]
         read_only_fields = fields
 
 

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from core.api import unknown_fields, validate_form_json
+from core.api import JSONParser, unknown_fields, validate_form_json
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip, request_user

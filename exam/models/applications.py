@@ -387,6 +387,8 @@ class Decision(models.Model):
     )
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)
+    # The outgoing number of the admission notice or refusal letter, given at signing (core.services).
+    outgoing_number = models.CharField(_("Исходящий номер"), max_length=40, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-drafted_at", "-id"]
@@ -420,6 +422,11 @@ class Notice(Dispatched, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.application}"
+
+    @property
+    def outgoing_number(self) -> str | None:
+        """The letter's outgoing number, given when its decision was signed."""
+        return self.decision.outgoing_number
 
 
 class ExamCredential(models.Model):

@@ -8,19 +8,19 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound
+from core.files import file_store
 from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
@@ -176,21 +176,18 @@ def attachment_add(*, application: Application, by: User, kind: str, upload: Upl
             sha256=checked.sha256,
             uploaded_by=by,
         )
-        attachment.file.save(
-            f"{kind}.{checked.content_type.rsplit('/', 1)[-1]}", ContentFile(checked.content), save=False
+        # Deleted again if this transaction, or the caller's around it, rolls back (core.files).
+        file_store(
+            file=attachment.file, name=f"{kind}.{checked.content_type.rsplit('/', 1)[-1]}", content=checked.content
         )
-        try:
-            attachment.save()
-            audit_record(
-                case=locked,
-                actor=by,
-                verb="attachment_add",
-                action="event",
-                data={"kind": kind, "name": name, "sha256": checked.sha256},
-            )
-        except BaseException:
-            attachment.file.delete(save=False)
-            raise
+        attachment.save()
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attachment_add",
+            action="event",
+            data={"kind": kind, "name": name, "sha256": checked.sha256},
+        )
     return attachment
 
 
@@ -453,16 +450,7 @@ def application_register_paper(
         raise DomainError(
             _("Укажите способ поступления бумажного заявления."), fields={"channel": [_("Неверное значение.")]}
         )
-    if received_at > timezone.now():
-        raise DomainError(
-            _("Время поступления не может быть в будущем."), fields={"received_at": [_("Неверное значение.")]}
-        )
-    if received_at < timezone.now() - timedelta(days=settings.PAPER_RECEIVED_MAX_DAYS):
-        raise DomainError(
-            _("Время поступления не может быть раньше чем %(n)d дней назад: проверьте дату.")
-            % {"n": settings.PAPER_RECEIVED_MAX_DAYS},
-            fields={"received_at": [_("Неверное значение.")]},
-        )
+    dates.date_argument(received_at, field="received_at", problem=dates.paper_receipt_problem)
     candidate = None
     if candidate_email:
         candidate = User.objects.filter(email__iexact=candidate_email, is_staff=False).first()

@@ -28,6 +28,7 @@ from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition
+from core.text import for_export, text_argument
 from exam.models import (
     Application,
     Attempt,
@@ -444,7 +445,10 @@ def attempt_record_event(
     _session_checked(attempt, session_key)
     if not attempt.is_active or attempt.events.count() >= MAX_CLIENT_EVENTS:
         return None
-    clean = {str(k)[:30]: str(v)[:200] for k, v in data.items()} if isinstance(data, dict) else {}
+    # Stored as sent, less what no text column holds (the WebSocket has no parser to refuse it).
+    clean = (
+        {for_export(str(k))[:30]: for_export(str(v))[:200] for k, v in data.items()} if isinstance(data, dict) else {}
+    )
     return AttemptEvent.objects.create(attempt=attempt, kind=kind, data=dict(list(clean.items())[:10]), ip=ip)
 
 
@@ -572,7 +576,7 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
 
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
-    reason = (reason or "").strip()
+    reason = text_argument(reason, field="reason", label=_("Причина"), max_length=500, required=False)
     errors: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
         errors["minutes"] = [_("От 1 до 60 минут.")]

@@ -18,6 +18,7 @@ from core.errors import DomainError
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record
+from core.text import TextError, clean_text, for_export
 from exam.models import BlueprintItem, Question, QuestionVersion, Topic
 
 MIN_OPTIONS, MAX_OPTIONS = 3, 6
@@ -77,46 +78,73 @@ def _flag_value(value: Any, *, name: str) -> tuple[bool | None, str | None]:
     return None, _("признак «%(name)s» указывается как «да» или «нет»") % {"name": name}
 
 
+def _bank_text(value: Any, *, what: str, problems: list[str], max_length: int, multiline: bool = False) -> str | None:
+    """A text of the bank under the text rule of core.text (the editor and the import alike), or
+    None when the rule refuses it (the problem, naming ``what``, is added to ``problems``)."""
+    try:
+        return clean_text(value, max_length=max_length, multiline=multiline)
+    except TextError as exc:
+        problems.append(_("%(what)s: %(problem)s") % {"what": what, "problem": exc.message})
+        return None
+
+
+def _topic_clean(code: Any, title: Any) -> tuple[str, str]:
+    """A topic of an imported file (its code and title) under the text rule; a refused one makes
+    the file invalid."""
+    problems: list[str] = []
+    clean_code = _bank_text(code, what=_("код темы"), problems=problems, max_length=20)
+    clean_title = _bank_text(title, what=_("название темы"), problems=problems, max_length=300)
+    if clean_code is None or clean_title is None:
+        raise DomainError(
+            _("Тема %(t)s: %(p)s") % {"t": for_export(str(code)), "p": "; ".join(problems)}, code="invalid_file"
+        )
+    return clean_code, clean_title
+
+
+def _options(texts: list[str], problems: list[str]) -> list[str]:
+    """The options in their order, without the empty cells after the last one; 3 to 6, distinct."""
+    while texts and not texts[-1]:
+        texts.pop()  # empty cells after the last option
+    if "" in texts:
+        # Dropping it would renumber the options after it and move the correct answer.
+        problems.append(_("вариант ответа %(n)d пуст, а после него есть заполненные") % {"n": texts.index("") + 1})
+    options = [t for t in texts if t]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        problems.append(
+            _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
+            % {"n": len(options), "min": MIN_OPTIONS, "max": MAX_OPTIONS}
+        )
+    if len(set(options)) != len(options):
+        problems.append(_("варианты ответа повторяются"))
+    return options
+
+
 def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[str]]:
     """Check one question: code, topic, text, 3 to 6 distinct options, at least one correct option
-    given by its number (1-based). Returns the clean data or the list of problems, in Russian."""
+    given by its number (1-based). Every text follows the text rule (core.text: no control
+    characters, NFC, bounded). Returns the clean data or the list of problems, in Russian."""
     problems: list[str] = []
-    code = str(raw.get("code") or "").strip()
-    topic = str(raw.get("topic") or "").strip()
-    text = str(raw.get("text") or "").strip()
-    if not code:
+    code = _bank_text(raw.get("code"), what=_("код вопроса"), problems=problems, max_length=20)
+    topic = _bank_text(raw.get("topic"), what=_("код темы"), problems=problems, max_length=20)
+    text = _bank_text(raw.get("text"), what=_("текст вопроса"), problems=problems, max_length=4000, multiline=True)
+    topic_title = _bank_text(raw.get("topic_title"), what=_("название темы"), problems=problems, max_length=300)
+    if code == "":
         problems.append(_("не указан код вопроса"))
-    elif len(code) > 20:
-        problems.append(_("код вопроса длиннее 20 символов"))
-    if not topic:
+    if topic == "":
         problems.append(_("не указана тема"))
-    elif len(topic) > 20:
-        problems.append(_("код темы длиннее 20 символов"))
-    if not text:
+    if text == "":
         problems.append(_("нет текста вопроса"))
-    elif len(text) > 4000:
-        problems.append(_("текст вопроса длиннее 4000 символов"))
     options_raw = raw.get("options")
+    options: list[str] = []
     if not isinstance(options_raw, list):
         problems.append(_("варианты ответа должны быть списком"))
-        options: list[str] = []
     else:
-        texts = ["" if o is None else str(o).strip() for o in options_raw]
-        while texts and not texts[-1]:
-            texts.pop()  # empty cells after the last option
-        if "" in texts:
-            # Dropping it would renumber the options after it and move the correct answer.
-            problems.append(_("вариант ответа %(n)d пуст, а после него есть заполненные") % {"n": texts.index("") + 1})
-        options = [t for t in texts if t]
-        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-            problems.append(
-                _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
-                % {"n": len(options), "min": MIN_OPTIONS, "max": MAX_OPTIONS}
-            )
-        if len(set(options)) != len(options):
-            problems.append(_("варианты ответа повторяются"))
-        if any(len(o) > 1000 for o in options):
-            problems.append(_("вариант ответа длиннее 1000 символов"))
+        texts = [
+            _bank_text(o, what=_("вариант ответа %(n)d") % {"n": n}, problems=problems, max_length=1000)
+            for n, o in enumerate(options_raw, start=1)
+        ]
+        # A refused option is reported above; counting the options would only repeat it.
+        options = _options([t or "" for t in texts], problems) if None not in texts else []
     correct_raw = raw.get("correct")
     correct: list[int] = []
     if isinstance(correct_raw, str):
@@ -146,12 +174,12 @@ def validate_question(raw: dict[str, Any]) -> tuple[QuestionData | None, list[st
         return None, problems
     return (
         QuestionData(
-            code=code,
-            topic=topic,
-            text=text,
+            code=code or "",
+            topic=topic or "",
+            text=text or "",
             options=options,
             correct=correct,
-            topic_title=str(raw.get("topic_title") or "").strip(),
+            topic_title=topic_title or "",
             retired=retired,
             practice=practice,
         ),
@@ -387,7 +415,8 @@ def parse_json(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], di
     topics = {}
     for topic in data.get("topics") or []:
         if isinstance(topic, dict) and topic.get("code"):
-            topics[str(topic["code"])] = str(topic.get("title") or "")
+            code, title = _topic_clean(topic["code"], topic.get("title"))
+            topics[code] = title
     rows = [q if isinstance(q, dict) else {"_invalid": True} for q in data["questions"]]
     blueprint = data.get("blueprint")
     if blueprint is not None and not isinstance(blueprint, dict):
@@ -436,7 +465,8 @@ def parse_xlsx(content: bytes) -> tuple[list[dict[str, Any]], dict[str, str], di
         if "practice" in header:  # without it (older files) existing questions keep the flag, new ones are live
             rows[-1]["practice"] = record.get("practice")
         if record.get("topic") and record.get("topic_title"):
-            topics[str(record["topic"]).strip()] = str(record["topic_title"]).strip()
+            code, title = _topic_clean(record["topic"], record["topic_title"])
+            topics[code] = title
     return rows, topics, None
 
 
@@ -485,7 +515,7 @@ def bank_import(
             report.errors.append((index, "", [_("строка не является объектом")]))
             continue
         data, problems = validate_question(raw)
-        code = str(raw.get("code") or "")
+        code = for_export(str(raw.get("code") or ""))[:20]  # shown in the report as it was given
         if data is not None:
             if data.code in seen:
                 problems.append(_("код повторяется в файле"))
@@ -570,16 +600,20 @@ def bank_export_xlsx() -> bytes:
     sheet.append(XLSX_HEADER)
     for row in _export_rows():
         options = row["options"] + [None] * (MAX_OPTIONS - len(row["options"]))
+        # Text stored before the text rule may hold control characters, which XML cannot.
         sheet.append(
             [
-                row["code"],
-                row["topic"],
-                titles.get(row["topic"], ""),
-                row["text"],
-                *options,
-                ",".join(str(c) for c in row["correct"]),
-                "да" if row["retired"] else "нет",  # explicit: an empty cell leaves the state as it is
-                "да" if row["practice"] else "нет",
+                for_export(value)
+                for value in (
+                    row["code"],
+                    row["topic"],
+                    titles.get(row["topic"], ""),
+                    row["text"],
+                    *options,
+                    ",".join(str(c) for c in row["correct"]),
+                    "да" if row["retired"] else "нет",  # explicit: an empty cell leaves the state as it is
+                    "да" if row["practice"] else "нет",
+                )
             ]
         )
     buffer = io.BytesIO()

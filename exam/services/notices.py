@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.dispatch import dispatch_by_email, dispatch_check, dispatch_record, dispatch_refuse_twice
 from core.errors import DomainError, NotFound
+from core.files import file_store
 from core.models import DispatchChannel, User
 from core.roles import Role, has_role
 from core.services import audit_record, notification_send
@@ -47,7 +47,7 @@ def notice_issue(*, decision: Decision) -> Notice:
         if existing is not None:
             return existing
         notice = Notice(application=application, decision=decision, kind=kind, issued_at=issued_at)
-        notice.pdf.save(f"{kind}-{application.pk}.pdf", ContentFile(pdf), save=False)
+        file_store(file=notice.pdf, name=f"{kind}-{application.pk}.pdf", content=pdf)
         notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         notice.save()
         audit_record(

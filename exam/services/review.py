@@ -10,10 +10,18 @@ from django.utils.translation import gettext as _
 
 from core import calendar
 from core.errors import DomainError, NotFound
-from core.models import Deadline, User
+from core.models import Deadline, OutgoingLetter, User
 from core.roles import Role, has_role
-from core.services import audit_record, case_transition, deadline_close, deadline_open, notification_send
-from exam.models import Application, Decision, ExamCredential, Sitting
+from core.services import (
+    audit_record,
+    case_transition,
+    deadline_close,
+    deadline_open,
+    notification_send,
+    outgoing_number_assign,
+)
+from core.text import text_argument
+from exam.models import Application, Decision, ExamCredential, Notice, Sitting
 from exam.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
@@ -69,7 +77,9 @@ def decision_draft(
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
     _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
-    explanation = (explanation or "").strip()
+    explanation = text_argument(
+        explanation, field="explanation", label=_("Пояснение"), max_length=4000, multiline=True, required=False
+    )
     errors: dict[str, list[str]] = {}
     if kind not in Decision.Kind.values:
         errors["kind"] = [_("Выберите решение.")]
@@ -154,9 +164,7 @@ def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
     _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Укажите, что нужно исправить."), fields={"reason": [_("Обязательное поле.")]})
+    reason = text_argument(reason, field="reason", label=_("Что нужно исправить"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked, application = _lock_draft(decision)
         locked.state = Decision.State.RETURNED
@@ -205,12 +213,14 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
         locked.signed_by = by
         locked.signed_at = now
         locked.save(update_fields=["state", "signed_by", "signed_at"])
+        letter = Notice.Kind.ADMISSION_NOTICE if locked.kind == Decision.Kind.ADMISSION else Notice.Kind.REFUSAL_LETTER
+        outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind(letter.value), signed_at=now)
         case_transition(
             case=application,
             name="admit" if locked.kind == Decision.Kind.ADMISSION else "refuse",
             by=by,
             reason=locked.explanation or str(locked.get_kind_display()),
-            data={"decision": locked.pk, "grounds": locked.grounds},
+            data={"decision": locked.pk, "grounds": locked.grounds, "outgoing_number": locked.outgoing_number},
             ip=ip,
         )
         deadline_close(case=application, kind=DEADLINE_DECISION)

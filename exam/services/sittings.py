@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import dates
 from core.errors import DomainError
 from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record
+from core.text import text_argument
 from exam.models import Sitting
 
 
@@ -30,10 +31,12 @@ def sitting_create(
     core.idempotency) gives one sitting."""
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Назначать сеансы может только администратор испытания."), code="forbidden", status=403)
+    place = text_argument(place, field="place", label=_("Место проведения"), max_length=300, required=False)
     errors: dict[str, list[str]] = {}
-    if starts_at <= timezone.now():
-        errors["starts_at"] = [_("Сеанс назначается на будущее время.")]
-    if not is_remote and not place.strip():
+    start_problem = dates.sitting_start_problem(starts_at)
+    if start_problem:
+        errors["starts_at"] = [start_problem]
+    if not is_remote and not place:
         errors["place"] = [_("Укажите место проведения или выберите «дистанционно».")]
     if not 1 <= capacity <= 10000:
         errors["capacity"] = [_("Число мест — от 1 до 10000.")]
@@ -48,7 +51,7 @@ def sitting_create(
         sitting = Sitting.objects.create(
             starts_at=starts_at,
             is_remote=is_remote,
-            place="" if is_remote else place.strip(),
+            place="" if is_remote else place,
             capacity=capacity,
             entry_window_minutes=entry_window_minutes,
             created_by=by,

@@ -3,9 +3,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.middleware import UnstorableText
+
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "frontend/errors/error.html", {"code": 400}, status=400)
+    # The request guard's refusal says what was wrong; other bad requests stay unexplained.
+    message = str(exception) if isinstance(exception, UnstorableText) else ""
+    return render(request, "frontend/errors/error.html", {"code": 400, "message": message}, status=400)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

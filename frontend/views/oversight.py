@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from core import calendar
+from core import calendar, dates
 from core.reports import open_cases, period_report, report_xlsx
 from core.roles import Role
 from frontend.views.common import staff_required
@@ -27,6 +27,9 @@ def _period(request: HttpRequest) -> tuple[date, date, str]:
     error = ""
     if (request.GET.get("from") and start is None) or (request.GET.get("to") and end is None):
         error = _("Укажите даты в формате ГГГГ-ММ-ДД.")
+    out_of_range = dates.input_date_problem(start) or dates.input_date_problem(end)
+    if out_of_range:  # a year 1 or 9999 would overflow the period arithmetic below
+        error, start, end = out_of_range, None, None
     start = start or today.replace(day=1)
     end = end or today
     if end < start:

@@ -22,9 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import calendar
-from core.api import StrictCharField, validate_input
+from core import calendar, dates
+from core.api import validate_input
 from core.errors import DomainError, NotFound
+from core.text import TextSerializerField, for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
 from registry.models import Certificate, SigningKey
@@ -78,16 +79,24 @@ class HistorySerializer(serializers.Serializer):
 
 
 class CertificateRecordSerializer(ExpertSerializer):
+    """A record that does not verify against its signature (a row changed in the database, or
+    never signed) is given with status "invalid" and record_valid false, whatever its dates say."""
+
     annulment_reason = serializers.CharField(allow_null=True)
     record = serializers.DictField()
+    record_valid = serializers.BooleanField()
     signature = serializers.CharField()
     key_id = serializers.CharField()
     history = HistorySerializer(many=True)
 
     def to_representation(self, instance: Certificate) -> dict[str, Any]:
         public = instance.history.exclude(kind="handed_over")
+        verified = selectors.certificate_record_verified(instance)
+        status = {} if verified else {"status": "invalid", "status_display": _("Сведения не подтверждены подписью")}
         return {
             **expert_json(instance),
+            **status,
+            "record_valid": verified,
             "annulment_reason": (
                 f"{instance.annulment_reason.title}. {instance.annulment_basis}" if instance.annulment_reason else None
             ),
@@ -122,7 +131,7 @@ def search_params(data: Any) -> dict[str, Any]:
     status = str(data.get("status") or "")
     if status and status not in Certificate.Status.values:
         raise DomainError(_("Неверный статус."), fields={"status": [_("Допустимо: valid, expired, annulled.")]})
-    query = str(data.get("q") or "")[:200]
+    query = text_argument(data.get("q"), field="q", label=_("Запрос"), max_length=200, required=False)
     return {
         "query": query,
         "status": status,
@@ -202,12 +211,14 @@ class KeyListApi(PublicApi):
 
 class VerifyInput(serializers.Serializer):
     record = serializers.DictField(help_text="Запись реестра (поле record ответа о сертификате)")
-    signature = StrictCharField(max_length=200)
-    key_id = StrictCharField(max_length=100)
+    signature = TextSerializerField(max_length=200)
+    key_id = TextSerializerField(max_length=40)
 
 
 class VerifyResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
+    verdict = serializers.ChoiceField(choices=list(selectors.VERDICTS))
+    message = serializers.CharField()
 
 
 class VerifyApi(PublicApi):
@@ -216,7 +227,10 @@ class VerifyApi(PublicApi):
     )
     def post(self, request: Request) -> Response:
         data = validate_input(VerifyInput, request.data)
-        return Response({"valid": signing.verify(data["record"], data["signature"], data["key_id"])})
+        # Valid only when the signature verifies and the registry's current record of that
+        # certificate verifies too and is the same: a genuine but stale or replayed record is not.
+        verdict = selectors.record_verdict(data["record"], data["signature"], data["key_id"])
+        return Response({"valid": verdict == "valid", "verdict": verdict, "message": str(selectors.VERDICTS[verdict])})
 
 
 # --- Open data ------------------------------------------------------------------------------------
@@ -239,7 +253,8 @@ CSV_HEADER = [
 def _csv_line(values: list[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
+    # Names stored before the text rule may hold control characters; a line drops them whole.
+    return for_export(buffer.getvalue())
 
 
 def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -382,7 +397,7 @@ class ChangesApi(PublicApi):
         refuse_blank(request.query_params, "after", "limit")
         raw = request.query_params.get("since", "")
         since = calendar.parse_moment(raw.replace(" ", "+"))
-        if since is None:
+        if since is None or dates.input_date_problem(since):
             raise DomainError(
                 _("Укажите since в формате ISO 8601 с часовым поясом."), fields={"since": [_("Неверное значение.")]}
             )

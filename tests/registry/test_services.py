@@ -166,9 +166,8 @@ def test_issuing_needs_a_signed_attestation_and_an_officer(exam_setup, sergey, o
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_issues_get_distinct_consecutive_numbers(tasks_queued_not_run):
-    from exam.models import Application
     from registry.services import certificate_issue
-    from tests.conftest import ensure_reference_lists, make_user
+    from tests.conftest import ensure_reference_lists, finished_attempt_row, make_user
 
     ensure_reference_lists()
 
@@ -176,31 +175,7 @@ def test_fifty_concurrent_issues_get_distinct_consecutive_numbers(tasks_queued_n
     signer = make_user("sig@mintrud.test", last="Подписнов", first="Павел", roles=("signatory",))
     decisions = []
     for n in range(50):
-        from django.utils import timezone
-
-        from exam.models import Attempt, ExamCredential, Sitting
-
-        user = make_user(f"e{n}@example.ru", last="Экспертов", first="Эдуард")
-        application = Application.objects.create(
-            candidate=user, status="admitted", registration_number=f"C-{n}", last_name="Экспертов", first_name="Эдуард"
-        )
-        sitting = Sitting.objects.create(starts_at=timezone.now(), capacity=1)
-        credential = ExamCredential.objects.create(application=application, sitting=sitting, login=f"c-{n}")
-        now = timezone.now()
-        attempt = Attempt.objects.create(
-            credential=credential,
-            application=application,
-            sitting=sitting,
-            rules_confirmed_at=now,
-            started_at=now,
-            deadline_at=now,
-            finished_at=now,
-            status="finished",
-            score=40,
-            passed=True,
-            question_count=40,
-        )
-        decision = attestation_decision_draft(attempt=attempt)
+        decision = attestation_decision_draft(attempt=finished_attempt_row(n))
         attestation_decision_sign(decision=decision, by=signer)
         decisions.append(decision)
     areas = list(AreaOfActivity.objects.all()[:1])

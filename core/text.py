@@ -1,0 +1,188 @@
+"""The one rule for text people type, shared by every form, service and API.
+
+``clean_text`` refuses what cannot be stored or shown safely — a lone surrogate (PostgreSQL cannot
+encode it), control characters other than the line break and the tab (the bell, ESC sequences,
+C1 codes), direction overrides and non-characters — normalises Unicode to NFC (a «й» typed as «и»
+and a combining breve is one letter), strips surrounding spaces and bounds the length. A
+single-line field refuses line breaks and tabs too.
+
+Pages use ``TextField`` (a Django form field), services ``text_argument`` (a DomainError naming the
+field), DRF serializers ``TextSerializerField``. ``unstorable`` finds a lone surrogate or NUL
+anywhere in parsed input, for the API's parser and the request guard; ``for_export`` drops what an
+export format cannot hold from text already stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from core.errors import DomainError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Direction embeddings, overrides and isolates (text that displays in another order than stored)
+# and the non-characters (U+FDD0-U+FDEF and the last two code points of every plane).
+_INVISIBLE_CONTROLS = "\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+# Line and paragraph separators break a line as \n does.
+_FORBIDDEN_SINGLE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_INVISIBLE_CONTROLS}]")
+_FORBIDDEN_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE_CONTROLS}]")
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029]")
+# What the database cannot store at all: a lone surrogate (not UTF-8) and NUL.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# What XML 1.0 (XLSX) cannot hold, and what no export should carry: control characters other than
+# tab, line feed and carriage return, surrogates and the non-characters.
+_NOT_EXPORTABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_INVISIBLE_CONTROLS}]")
+
+
+class TextError(ValueError):
+    """Text that the rule refuses: ``message`` in Russian for people, ``code`` for clients."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _code_point(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def clean_text(value: object, *, max_length: int, multiline: bool = False) -> str:
+    """The text as it is stored: NFC, line breaks as ``\\n`` (multiline), no surrounding spaces.
+    Raises TextError for a lone surrogate, a control character (a line break or a tab too, unless
+    ``multiline``) or more than ``max_length`` characters. None is the empty text."""
+    text = "" if value is None else str(value)
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise TextError(
+            _("Текст содержит повреждённый символ (%(code)s): наберите или вставьте его заново.")
+            % {"code": _code_point(surrogate.group())},
+            code="broken_character",
+        )
+    text = unicodedata.normalize("NFC", text)
+    if multiline:
+        text = _LINE_BREAKS.sub("\n", text)
+    text = text.strip()
+    forbidden = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN_SINGLE_LINE).search(text)
+    if forbidden:
+        char = forbidden.group()
+        if char in "\t\n\r\u2028\u2029":
+            raise TextError(
+                _("Поле заполняется одной строкой: уберите перенос строки или табуляцию."), code="line_break"
+            )
+        raise TextError(
+            _("Уберите служебный символ %(code)s (позиция %(pos)d): допустимы только печатные символы%(extra)s.")
+            % {
+                "code": _code_point(char),
+                "pos": forbidden.start() + 1,
+                "extra": _(", перенос строки и табуляция") if multiline else "",
+            },
+            code="control_character",
+        )
+    if len(text) > max_length:
+        raise TextError(
+            _("Слишком длинный текст: допустимо не более %(max)d знаков, введено %(n)d.")
+            % {"max": max_length, "n": len(text)},
+            code="too_long",
+        )
+    return text
+
+
+def text_argument(
+    value: object, *, field: str, label: str, max_length: int, multiline: bool = False, required: bool = True
+) -> str:
+    """clean_text for a service: a refused or missing text is a DomainError on ``field``."""
+    try:
+        text = clean_text(value, max_length=max_length, multiline=multiline)
+    except TextError as exc:
+        raise DomainError(
+            _("Поле «%(f)s»: %(problem)s") % {"f": label, "problem": exc.message},
+            code=exc.code,
+            fields={field: [exc.message]},
+        ) from None
+    if required and not text:
+        raise DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
+    return text
+
+
+class TextField(forms.CharField):
+    """A form field of free text under clean_text: bounded (``max_length`` is required), NFC,
+    stripped; single-line unless ``multiline`` (then a textarea of ``rows`` by default)."""
+
+    def __init__(self, *, max_length: int, multiline: bool = False, rows: int = 3, **kwargs: Any) -> None:
+        self.multiline = multiline
+        if multiline:
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(max_length=max_length, strip=False, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        if value in self.empty_values:
+            return str(self.empty_value)
+        try:
+            return clean_text(value, max_length=self.max_length or 0, multiline=self.multiline)
+        except TextError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+class TextSerializerField(serializers.CharField):
+    """A DRF field under the same rule, for serializers that take input."""
+
+    def __init__(self, *, max_length: int, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):  # a number or true/false is not text (as core.api.StrictCharField)
+            self.fail("invalid")
+        try:
+            return clean_text(data, max_length=self.max_length or 0, multiline=self.multiline)
+        except TextError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+
+
+def unstorable(data: Any) -> str | None:
+    """The first text in parsed input (strings, lists, dicts and their keys, at any depth) that
+    the database cannot store — a lone surrogate or NUL — or None."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return item
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+def unstorable_error() -> DomainError:
+    """The structured 400 for input holding a lone surrogate or NUL, wherever it is."""
+    return DomainError(
+        _("Запрос содержит повреждённый или нулевой символ (одиночный суррогат или U+0000): исправьте текст."),
+        code="invalid_text",
+    )
+
+
+def for_export(value: Any) -> Any:
+    """Text already stored, made fit for an export (XLSX, CSV, PDF): control characters other than
+    tab and line breaks, surrogates and non-characters are dropped. Other values pass unchanged."""
+    if isinstance(value, str):
+        return _NOT_EXPORTABLE.sub("", value)
+    return value
+
+
+def one_line(value: str) -> str:
+    """Stored text for a single line (an e-mail subject, a header): what for_export drops, and
+    line breaks and tabs turned into spaces."""
+    return " ".join(for_export(value).split())

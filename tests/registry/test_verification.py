@@ -1,0 +1,133 @@
+"""The public verification of a certificate says "valid" only for a record that verifies: a row
+changed in the database or a forged QR code gets one clear invalid verdict on the page and in the
+API, never the green banner beside it."""
+
+import json
+from datetime import timedelta
+from urllib.parse import urlencode, urlparse
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.test import Client
+
+from registry import selectors, signing
+from registry.documents import qr_url
+from registry.models import Certificate
+from tests.conftest import published_certificate
+
+VALID_BANNER = "Сертификат действителен"
+
+
+def qr_path(certificate) -> str:
+    target = urlparse(qr_url(certificate))
+    return f"{target.path}?{target.query}"
+
+
+def assert_invalid_only(page: str) -> None:
+    assert 'data-status="invalid"' in page and "Сертификат не подтверждён" in page
+    assert VALID_BANNER not in page and 'data-qr="valid"' not in page and "alert success" not in page
+
+
+def test_a_genuine_certificate_is_valid_on_the_page_and_in_the_api(certificate):
+    printed = qr_path(certificate)  # the QR code printed on the certificate
+    page = Client().get(printed).content.decode()
+    assert VALID_BANNER in page and 'data-qr="valid"' in page
+    data = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    assert data["status"] == "valid" and data["record_valid"] is True
+
+
+def test_a_row_changed_in_the_database_is_invalid_on_the_page_the_entry_and_the_api(certificate):
+    printed = qr_path(certificate)
+    genuine = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    Certificate.objects.filter(pk=certificate.pk).update(expires_on=certificate.expires_on + timedelta(days=3650))
+    assert_invalid_only(Client().get(certificate.public_url()).content.decode())
+    page = Client().get(printed).content.decode()  # even with the genuine QR code of the certificate
+    assert_invalid_only(page)
+    assert "не прошла проверку электронной подписи" in page
+    entry = Client().get(f"/registry/certificates/{certificate.number}/").content.decode()
+    assert 'data-status="invalid"' in entry and 'data-status="valid"' not in entry
+    data = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    assert data["status"] == "invalid" and data["record_valid"] is False
+    # The record as signed at issue (from the printed QR code) is genuine, but the registry's row no
+    # longer verifies: not valid.
+    verify = Client().post(
+        "/api/v1/registry/verify/",
+        {"record": genuine["record"], "signature": genuine["signature"], "key_id": genuine["key_id"]},
+        content_type="application/json",
+    )
+    assert verify.json()["valid"] is False and verify.json()["verdict"] == "record_invalid"
+
+
+def test_a_forged_qr_payload_is_invalid_only(certificate):
+    record = dict(selectors.certificate_record(certificate), expires_on="2099-12-31")
+    forger = Ed25519PrivateKey.generate()
+    signature = signing.b64encode(forger.sign(signing.canonical(record)))
+    query = urlencode({"d": signing.b64encode(signing.canonical(record)), "s": signature, "k": certificate.key_id})
+    page = Client().get(f"{certificate.public_url()}?{query}").content.decode()
+    assert_invalid_only(page)
+    assert 'data-qr="invalid"' in page and "не прошли проверку подписи" in page
+    verify = (
+        Client()
+        .post(
+            "/api/v1/registry/verify/",
+            {"record": record, "signature": signature, "key_id": certificate.key_id},
+            content_type="application/json",
+        )
+        .json()
+    )
+    assert verify == {
+        "valid": False,
+        "verdict": "invalid_signature",
+        "message": selectors.VERDICTS["invalid_signature"],
+    }
+
+
+def test_the_genuine_qr_code_of_another_certificate_is_invalid_only(certificate):
+    other = published_certificate("2025-00009", "Борисов", "Борис", "Борисович")
+    from registry.services import _sign_record
+
+    _sign_record(other)
+    other.save(update_fields=["key_id", "signature", "signed_at"])
+    query = urlparse(qr_url(certificate)).query
+    page = Client().get(f"{other.public_url()}?{query}").content.decode()
+    assert_invalid_only(page)
+    assert 'data-qr="mismatch"' in page
+
+
+def test_a_certificate_never_signed_is_not_confirmed(db):
+    unsigned = published_certificate("2025-00010", "Петров", "Пётр")
+    assert_invalid_only(Client().get(unsigned.public_url()).content.decode())
+
+
+def test_the_verify_api_refuses_a_genuine_record_that_the_registry_no_longer_holds(certificate, olga, sergey):
+    from registry.models import AnnulmentReason
+    from registry.services import annulment_confirm, annulment_request
+
+    old = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    annulment = annulment_request(
+        certificate=certificate, by=olga, reason=AnnulmentReason.objects.get(code="court"), basis="Решение № 1"
+    )
+    annulment_confirm(annulment=annulment, by=sergey)
+    # The record printed before the annulment still carries the same fixed fields: valid as a
+    # record of this certificate (the page then says "annulled").
+    verify = (
+        Client()
+        .post(
+            "/api/v1/registry/verify/",
+            {"record": old["record"], "signature": old["signature"], "key_id": old["key_id"]},
+            content_type="application/json",
+        )
+        .json()
+    )
+    assert verify["valid"] is True
+    renamed = dict(old["record"], number="2099-99999")
+    verify = (
+        Client()
+        .post(
+            "/api/v1/registry/verify/",
+            {"record": renamed, "signature": old["signature"], "key_id": old["key_id"]},
+            content_type="application/json",
+        )
+        .json()
+    )
+    assert verify["valid"] is False
+    assert json.dumps(verify, ensure_ascii=False)
