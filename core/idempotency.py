@@ -28,16 +28,23 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
+class FormTokenField(forms.Field):
+    """The hidden token of a form: 32 hexadecimal digits or nothing (not free text)."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {"invalid": gettext_lazy("Форма устарела или повреждена: обновите страницу.")}
+
+    def to_python(self, value: object) -> str:
+        token = value.strip() if isinstance(value, str) else ""
+        if token and not TOKEN.fullmatch(token):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return token
+
+
 class OnceForm(forms.Form):
     """A form whose submission creates a case: it carries its token in a hidden field."""
 
-    form_token = forms.CharField(
-        widget=forms.HiddenInput,
-        required=False,
-        max_length=32,
-        initial=new_token,
-        error_messages={"max_length": gettext_lazy("Форма устарела: обновите страницу.")},
-    )
+    form_token = FormTokenField(required=False, initial=new_token)
 
 
 @dataclass

@@ -136,7 +136,7 @@ def test_letters_signed_before_the_numbers_get_them_in_the_order_they_were_signe
     OutgoingLetter.objects.all().delete()
     Counter.objects.filter(scope="outgoing").delete()
 
-    importlib.import_module("appeals.migrations.0004_outgoing_numbers_backfill").backfill(apps, None)
+    importlib.import_module("appeals.migrations.0005_outgoing_numbers_backfill").backfill(apps, None)
 
     year = timezone.localtime(base).year
     complaint.refresh_from_db()
