@@ -2,12 +2,13 @@
 blueprint, the sample bank, the published list and practice, item statistics."""
 
 import json
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.urls import reverse
 
 from core.errors import DomainError
+from exam.management.commands.load_sample_bank import SAMPLE
 from exam.models import BlueprintItem, Question, Topic
 from exam.services import bank
 from tests.conftest import client_for, make_bank
@@ -137,6 +138,21 @@ def test_the_sample_bank_loads_and_is_marked_as_a_sample(db):
     assert sum(1 for v in versions if len(v.correct) > 1) >= 10
     call_command("load_sample_bank")  # idempotent
     assert Question.objects.count() == questions.count()
+
+
+def test_a_demo_bank_of_an_older_sample_gets_the_new_practice_questions_and_an_own_bank_is_left_alone(db):
+    from django.core.management import call_command
+
+    rows, topics, blueprint = bank.parse_json(SAMPLE.read_bytes())
+    older = [r for r in rows if not r.get("practice")]  # the sample before it had a practice set
+    assert bank.bank_import(rows=older, topics=topics, blueprint=blueprint, by=None, sample=True).ok
+    call_command("load_sample_bank", "--unless-own")
+    assert Question.objects.filter(practice_only=True, is_sample=True).count() == 24
+
+    Question.objects.filter(code="Q0001").update(is_sample=False)  # the ministry's own question
+    out = StringIO()
+    call_command("load_sample_bank", "--unless-own", stdout=out)
+    assert "sample not loaded" in out.getvalue()
 
 
 def test_the_published_list_shows_questions_without_marking_the_correct_ones(db):

@@ -80,7 +80,8 @@ class Command(BaseCommand):
             self._sittings()
         from django.core.management import call_command
 
-        call_command("load_sample_bank", "--if-empty", stdout=self.stdout)
+        # A demo database made before the sample grew (the practice set) gets the new questions.
+        call_command("load_sample_bank", "--unless-own", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password of every demo account: {DEMO_PASSWORD}"))
 
     def _sittings(self) -> None:

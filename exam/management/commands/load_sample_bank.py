@@ -18,12 +18,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--if-empty", action="store_true", help="only when the bank has no questions")
+        parser.add_argument(
+            "--unless-own",
+            action="store_true",
+            help="only when the bank has no questions of its own (none, or the sample's: a newer sample is added)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from exam.models import Question
 
         if options["if_empty"] and Question.objects.exists():
             self.stdout.write("The bank is not empty: sample not loaded.")
+            return
+        if options["unless_own"] and Question.objects.filter(is_sample=False).exists():
+            self.stdout.write("The bank has questions of its own: sample not loaded.")
             return
         rows, topics, blueprint = parse_json(SAMPLE.read_bytes())
         report = bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None, sample=True)
