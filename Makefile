@@ -60,9 +60,11 @@ check: lint typecheck test
 contract: $(VENV)/.installed-dev
 	$(PY) -m tests.contract.run $(CONTRACT_ARGS)
 
+# The catalogs: en (the English translation) and ru (only the plural entries, with the three Russian
+# forms: the msgids are Russian, and an empty msgstr shows the msgid). Both .mo files are committed.
 messages: $(VENV)/.installed-dev
-	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=bench
-	$(PY) manage.py compilemessages -l en --ignore=.venv
+	$(PY) manage.py makemessages -l en -l ru --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages -l en -l ru --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
