@@ -87,6 +87,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
             [
                 Application(
                     candidate=user,
+                    person_key=f"user:{user.pk}",
                     status=Application.Status.ADMITTED,
                     last_name=user.last_name,
                     first_name=user.first_name,

@@ -102,11 +102,7 @@ def attempt_review_counts(attempt: Attempt) -> dict[str, int]:
 
 def final_result(application: Application) -> Attempt | None:
     """p.58: the result of the last test the person took (over all their admissions)."""
-    finished = Attempt.objects.filter(status=Attempt.Status.FINISHED)
-    if application.candidate_id:
-        finished = finished.filter(application__candidate_id=application.candidate_id)
-    else:
-        finished = finished.filter(application=application)
+    finished = Attempt.objects.filter(status=Attempt.Status.FINISHED, application__person_key=application.person_key)
     return finished.order_by("-finished_at", "-pk").first()
 
 

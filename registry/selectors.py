@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -411,11 +412,37 @@ def attempts_awaiting_decision() -> QuerySet[Attempt]:
     from exam.models import Attempt
 
     finished = Attempt.objects.filter(status=Attempt.Status.FINISHED)
-    same_person = Q(
-        application__candidate__isnull=False, application__candidate_id=OuterRef("application__candidate_id")
-    ) | Q(application_id=OuterRef("application_id"))
-    later = finished.filter(same_person).filter(
+    later = finished.filter(application__person_key=OuterRef("application__person_key")).filter(
         Q(finished_at__gt=OuterRef("finished_at")) | Q(finished_at=OuterRef("finished_at"), pk__gt=OuterRef("pk"))
     )
     current = AttestationDecision.objects.filter(attempt_id=OuterRef("pk"), superseded=False)
     return finished.filter(~Exists(later), ~Exists(current)).select_related("application").order_by("finished_at", "pk")
+
+
+def decisions_stale() -> QuerySet[AttestationDecision]:
+    """Decisions not superseded whose attempt is no longer the person's last finished one, or whose
+    score no longer matches the attempt's, and that are not carried out (no certificate, not a
+    refusal already sent): what the sweeper hands to the superseding rule (decisions made before
+    the rule existed, persons joined by their identity document). The rule itself decides."""
+    from exam.models import Attempt
+
+    latest = (
+        Attempt.objects.filter(
+            status=Attempt.Status.FINISHED, application__person_key=OuterRef("application__person_key")
+        )
+        .order_by("-finished_at", "-pk")
+        .values("pk")[:1]
+    )
+    not_latest = ~Q(attempt_id=Subquery(latest))
+    rescored = ~Q(score=Coalesce(F("attempt__score"), 0))
+    sent_refusal = Q(
+        kind=AttestationDecision.Kind.REFUSED, status=AttestationDecision.Status.SIGNED, dispatched_at__isnull=False
+    )
+    return (
+        AttestationDecision.objects.filter(superseded=False)
+        .filter(not_latest | rescored)
+        .exclude(Exists(Certificate.objects.filter(decision_id=OuterRef("pk"))))
+        .exclude(sent_refusal)
+        .select_related("application")
+        .order_by("pk")
+    )

@@ -38,6 +38,7 @@ from core.services import (
 from core.text import text_argument
 from exam.files import check_upload
 from exam.models import Application, Attempt
+from exam.services.persons import person_lock
 from registry import signing
 from registry.models import (
     Annulment,
@@ -67,20 +68,15 @@ def _require(user: User, role: Role, message: str) -> None:
 
 
 def _lock_person(application: Application) -> None:
-    """Lock the row that stands for the person (p.58: their last test decides): the candidate's
-    account, or the paper application of an applicant without one. Drafting and superseding
-    decisions of one person take turns on it, so that two attempts ending at once leave one
-    current decision."""
-    if application.candidate_id is not None:
-        User.objects.select_for_update().filter(pk=application.candidate_id).first()
-    else:
-        Application.objects.select_for_update().filter(pk=application.pk).first()
+    """Lock the person (p.58: their last test decides; exam.services.persons): drafting and
+    superseding decisions of one person take turns, so that two attempts ending at once leave one
+    current decision. An advisory lock, not the account's row: signing and issuing write rows that
+    refer to the account (a key-share lock), and a row lock here would deadlock with them."""
+    person_lock(application.person_key)
 
 
 def _decisions_of_person(application: Application) -> QuerySet[AttestationDecision]:
-    if application.candidate_id is not None:
-        return AttestationDecision.objects.filter(application__candidate_id=application.candidate_id)
-    return AttestationDecision.objects.filter(application_id=application.pk)
+    return AttestationDecision.objects.filter(application__person_key=application.person_key)
 
 
 def _kind_for(attempt: Attempt) -> str:

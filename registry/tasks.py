@@ -17,10 +17,22 @@ def attestation_decision_draft(attempt_id: int) -> None:
 
 @shared_task
 def attestation_decision_sweep() -> int:
-    """Safety net: every finished attempt that is a person's last and has no current decision gets one."""
-    from registry.selectors import attempts_awaiting_decision
-    from registry.services import attestation_decision_draft as draft
+    """Safety net: every decision that is stale (p.58) and not carried out is superseded, and every
+    finished attempt that is a person's last and has no current decision gets one."""
+    from django.db import transaction
+    from django.utils.translation import gettext as _
 
+    from registry.selectors import attempts_awaiting_decision, decisions_stale
+    from registry.services import attestation_decision_draft as draft
+    from registry.services import attestation_decisions_supersede_stale
+
+    for decision in decisions_stale()[:1000]:
+        with transaction.atomic():
+            attestation_decisions_supersede_stale(
+                application=decision.application,
+                by=None,
+                reason=_("Решение не соответствует последнему результату испытания заявителя (п. 58)."),
+            )
     count = 0
     for attempt in attempts_awaiting_decision()[:1000]:
         if draft(attempt=attempt) is not None:

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +58,12 @@ class Application(FSMModelMixin, PersonName, models.Model):
         related_name="applications",
     )
     channel = models.CharField(_("Способ подачи"), max_length=20, choices=Channel.choices, default=Channel.PORTAL)
+    # Who the person is (p.58: their last test decides; one case at a time): "user:<id>" for an
+    # account holder; an applicant on paper without an account shares the key of the earlier
+    # applications with the same identity document and name (exam.services.persons).
+    person_key = models.CharField(max_length=80, db_index=True, editable=False)
+    # SHA-256 of the normalised identity document number and name (not a second copy of them).
+    identity_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
     # p.15(a), in order: name; identity document; contacts.
     last_name = models.CharField(_("Фамилия"), max_length=100, blank=True)
@@ -110,6 +117,11 @@ class Application(FSMModelMixin, PersonName, models.Model):
     def __str__(self) -> str:
         number = self.registration_number or f"черновик {self.pk}"
         return f"{_('Заявление')} {number} ({self.short_name or '—'})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.person_key:
+            self.person_key = f"user:{self.candidate_id}" if self.candidate_id else f"app:{uuid.uuid4().hex}"
+        super().save(*args, **kwargs)
 
     @property
     def is_editable(self) -> bool:

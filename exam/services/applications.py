@@ -42,6 +42,7 @@ from exam.selectors import (
     application_missing_items,
     document_digest,
 )
+from exam.services.persons import person_key_assign, person_lock
 
 S = Application.Status
 ENTRY_MODELS: dict[str, type[HigherEducation] | type[AdditionalEducation] | type[Experience]] = {
@@ -72,10 +73,10 @@ def _own_editable(application: Application, by: User) -> Application:
 IN_PROGRESS = (S.REGISTERED, S.UNDER_REVIEW, S.DECISION_DRAFTED)
 
 
-def _refuse_if_case_in_progress(candidate: User, *, exclude: Application | None = None, staff: bool = False) -> None:
-    """One case at a time: a registered application of the candidate that is not decided yet blocks
-    another one. The caller holds the lock on the candidate's row."""
-    current = candidate.applications.filter(status__in=IN_PROGRESS)
+def _refuse_if_case_in_progress(person_key: str, *, exclude: Application | None = None, staff: bool = False) -> None:
+    """One case at a time: a registered application of the person (any channel) that is not decided
+    yet blocks another one. The caller holds the lock on the person (exam.services.persons)."""
+    current = Application.objects.filter(person_key=person_key, status__in=IN_PROGRESS)
     if exclude is not None:
         current = current.exclude(pk=exclude.pk)
     found = current.first()
@@ -95,8 +96,8 @@ def application_start(*, candidate: User) -> Application:
     if candidate.is_staff:
         raise DomainError(_("Заявление подаёт заявитель, а не сотрудник."), status=403, code="forbidden")
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=candidate.pk).first()
-        _refuse_if_case_in_progress(candidate)
+        person_lock(f"user:{candidate.pk}")
+        _refuse_if_case_in_progress(f"user:{candidate.pk}")
         current = candidate.applications.filter(status__in=Application.EDITABLE).first()
         if current is not None:
             return current
@@ -306,8 +307,8 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
         challenge = SignatureChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.used_at is not None:
             raise DomainError(_("Этот код уже использован."), code="code_used", status=409)
-        User.objects.select_for_update().filter(pk=by.pk).first()
-        _refuse_if_case_in_progress(by, exclude=locked)
+        person_lock(locked.person_key)
+        _refuse_if_case_in_progress(locked.person_key, exclude=locked)
         document = application_document(locked)
         digest = document_digest(document)
         if digest != challenge.digest:
@@ -369,6 +370,8 @@ def _accept_or_refuse(
                 link=application.cabinet_url(),
             )
         return
+    person = person_key_assign(application)
+    _refuse_if_case_in_progress(person, exclude=application, staff=by.is_staff)
     registration_date = calendar.effective_receipt_date(received_at)
     # A yearly series restarts each year; a format without {year} needs one series for all years, or
     # the numbers of the new year would repeat the old ones.
@@ -464,8 +467,8 @@ def application_register_paper(
         if claim.earlier is not None:
             return claim.earlier
         if candidate is not None:
-            User.objects.select_for_update().filter(pk=candidate.pk).first()
-            _refuse_if_case_in_progress(candidate, staff=True)
+            person_lock(f"user:{candidate.pk}")
+            _refuse_if_case_in_progress(f"user:{candidate.pk}", staff=True)
         application = Application.objects.create(candidate=candidate, channel=channel)
         claim.bind(application)
         audit_record(

@@ -250,6 +250,8 @@ def test_a_decision_drafted_while_a_later_attempt_is_finishing_does_not_stay_cur
     alice, (first, second) = _two_admissions_racing()
     with tasks_queued():
         _race_draft_against_finish(first, second)
+    # Right after the race, before any late task: the first attempt has no current decision.
+    assert not AttestationDecision.objects.filter(attempt=first, superseded=False).exists()
     for attempt in (first, second):
         attestation_decision_draft(attempt=attempt)  # late or repeated tasks change nothing
     current = _current(alice)
@@ -293,9 +295,73 @@ def test_two_attempts_of_one_person_finishing_at_the_same_moment_leave_one_curre
         lambda: attempt_finalize(attempt_id=attempts[1].pk),
     )
     assert not errors, errors
+    # Before any late task: at most one current decision, and none on the earlier attempt.
+    current = _current(alice)
+    assert len(current) <= 1 and not [d for d in current if d.attempt_id == attempts[0].pk]
     for attempt in attempts:
         attestation_decision_draft(attempt=attempt)
     final = final_result(attempts[0].application)
     current = _current(alice)
     assert len(current) == 1 and current[0].attempt_id == final.pk
     assert final.pk == attempts[1].pk  # the same finish time: the later attempt is the last
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_superseding_does_not_wait_for_a_transaction_that_writes_for_the_same_account():
+    """Signing and issuing write rows that refer to the candidate's account (a notification, an
+    audit record), which takes a key-share lock on it. Superseding must not lock the account row
+    (it would wait for them while they wait for the decision it holds: a deadlock). The check of a
+    foreign key is deferred to the commit; the test makes it immediate to hold the lock now."""
+    from django.db import connection, transaction
+
+    from core.models import Notification
+    from exam.services.attempts import attempt_finalize
+
+    alice, (first, second) = _two_admissions_racing()
+    attempt_finalize(attempt_id=first.pk)
+    writing, done = threading.Event(), threading.Event()
+
+    def write_for_the_account():
+        with transaction.atomic():
+            Notification.objects.create(recipient=alice, subject="—", body="—")
+            with connection.cursor() as cursor:  # the foreign key's check, as at the commit
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            writing.set()
+            done.wait(timeout=30)
+
+    def finish_the_later_attempt():
+        assert writing.wait(timeout=30)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")
+                attempt_finalize(attempt_id=second.pk)
+        finally:
+            done.set()
+
+    _results, errors = run_concurrently(write_for_the_account, finish_the_later_attempt)
+    assert not errors, errors
+    second.refresh_from_db()
+    assert second.status == "finished"
+
+
+def test_the_sweeper_supersedes_a_stale_decision_left_from_before_the_rule(exam_setup, alice, victor, sergey, eva):
+    from registry.tasks import attestation_decision_sweep
+
+    attested = _draft(pass_the_test(exam_setup["credential"], correct=40))
+    failed = pass_the_test(_second_admission(alice, victor, sergey, eva), correct=12)
+    refusal = _draft(failed)
+    # A database upgraded from a version without the rule: the old draft was never superseded.
+    AttestationDecision.objects.filter(pk=attested.pk).update(
+        superseded=False, superseded_at=None, superseded_reason=""
+    )
+    Deadline.objects.filter(case_id=attested.pk, kind="attestation.decision").update(
+        cancelled_at=None, completed_at=None
+    )
+
+    attestation_decision_sweep()
+    attested.refresh_from_db()
+    assert attested.superseded and "п. 58" in attested.superseded_reason
+    assert not Deadline.objects.filter(case_id=attested.pk, kind="attestation.decision", completed_at__isnull=True)
+    assert _current(alice) == [refusal]
