@@ -3,10 +3,12 @@ Russian message, whatever raised it (a domain rule, a validation, a missing obje
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 
 from core.accounts import second_factor_pending
 from core.errors import DomainError
+from core.middleware import body_refusal
 from core.text import TextField, TextSerializerField, unstorable, unstorable_error
 
 if TYPE_CHECKING:
@@ -61,13 +64,34 @@ def server_error_body(exc: BaseException) -> dict[str, Any]:
     )
 
 
+def too_deep_error() -> DomainError:
+    """JSON nested deeper than Python's parser follows (a RecursionError): the client's fault."""
+    return DomainError(
+        _("Слишком глубоко вложенный JSON: тело запроса не разобрано, уменьшите вложенность."), code="too_deep"
+    )
+
+
+def _read_bounded(stream: Any) -> bytes:
+    """The body, refused with RequestDataTooBig (a 413) beyond DATA_UPLOAD_MAX_MEMORY_SIZE: DRF reads
+    a JSON body from the stream itself, past the limit Django's ``request.body`` keeps."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body: bytes = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(body) > limit:
+        raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+    return body
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that refuses a lone surrogate or NUL anywhere in the body, in a field
     nobody validates too (exam room events, a key of an object): a structured 400, never a 500
-    from the database."""
+    from the database. A body over the size limit is a 413, JSON nested too deep a 400."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        body = _read_bounded(stream)
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            raise too_deep_error() from None
         if unstorable(data) is not None:
             raise unstorable_error()
         return data
@@ -106,6 +130,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, DomainError):
         return error_response(code=exc.code, message=exc.message, status_code=exc.status, fields=exc.fields)
+    if refusal := body_refusal(exc):  # a body too large, too many fields, a broken multipart body
+        return error_response(code=refusal.code, message=refusal.message, status_code=refusal.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Не найдено."))
     elif isinstance(exc, PermissionDenied):
