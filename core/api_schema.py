@@ -2,10 +2,11 @@
 
 * Every operation declares the error answers it can give, each with the one ``Error`` component
   (core.api's ``{"error": {"code", "message", "fields"}}``): the ones the framework gives are
-  derived from the view here (400 for a body or query parameters, 403 for a signed-in API or the
-  CSRF check, 404 for an object in the path, 415 for a body, 429 for a rate limit); the ones
-  the procedure gives (409, a 404 without an object in the path, ...) are declared on the view
-  with ``errors(...)``.
+  derived from the view here (400 for a body, query parameters or text in the path, where
+  core.middleware refuses a NUL; 403 for a signed-in API or the CSRF check; 404 for an object in
+  the path; 413 for POST, PUT and PATCH, a body over the size limit; 415 for a body; 429 for a
+  rate limit); the ones the procedure gives (409, a 404 without an object in the path, ...) are
+  declared on the view with ``errors(...)``.
 * A request body refuses the fields it does not name (``additionalProperties: false``), as the
   API does (core.api.form_data_from_json, core.api.json_object).
 """
@@ -28,6 +29,7 @@ ERROR_DESCRIPTIONS = {
     404: "Не найдено",
     405: "Метод не поддерживается",
     409: "Действие недоступно в текущем состоянии",
+    413: "Тело запроса больше допустимого размера",
     415: "Тип содержимого не поддерживается",
     429: "Слишком много запросов: повторите позже (заголовок Retry-After)",
 }
@@ -98,8 +100,13 @@ class AutoSchema(SpectacularAutoSchema):
         has_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
         if has_body:
             statuses |= {400, 415}
-        if any(p.get("in") == "query" for p in self._get_parameters()):
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses.add(413)  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE, whatever the operation reads
+        parameters = self._get_parameters()
+        if any(p.get("in") == "query" for p in parameters):
             statuses.add(400)
+        if any(p.get("in") == "path" and p.get("schema", {}).get("type") == "string" for p in parameters):
+            statuses.add(400)  # a NUL or a lone surrogate in the text
         if "{" in self.path:
             statuses.add(404)  # no such object, or not the caller's (never 403: it would tell that it exists)
         view = self.view

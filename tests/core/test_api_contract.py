@@ -241,3 +241,13 @@ def test_an_unknown_api_address_is_a_json_404_even_for_a_post(db):
 def test_an_api_address_without_its_slash_is_still_redirected(db):
     response = Client().get("/api/v1/registry/keys")
     assert response.status_code == 301 and response["Location"] == "/api/v1/registry/keys/"
+
+
+def test_every_operation_taking_a_body_declares_the_413_of_a_body_too_large(schema):
+    for path, method, operation in operations(schema):
+        if method in ("post", "put", "patch"):
+            assert "413" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_a_text_in_the_path_declares_the_400_of_a_nul(schema):
+    assert "400" in schema["paths"]["/api/v1/registry/certificates/{number}/"]["get"]["responses"]
