@@ -3,17 +3,16 @@ Russian message, whatever raised it (a domain rule, a validation, a missing obje
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, parsers, permissions, serializers, status
+from rest_framework import exceptions, negotiation, parsers, permissions, serializers, status
+from rest_framework.request import is_form_media_type
 from rest_framework.response import Response
 
 from core.accounts import second_factor_pending
@@ -71,30 +70,36 @@ def too_deep_error() -> DomainError:
     )
 
 
-def _read_bounded(stream: Any) -> bytes:
-    """The body, refused with RequestDataTooBig (a 413) beyond DATA_UPLOAD_MAX_MEMORY_SIZE: DRF reads
-    a JSON body from the stream itself, past the limit Django's ``request.body`` keeps."""
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    body: bytes = stream.read() if limit is None else stream.read(limit + 1)
-    if limit is not None and len(body) > limit:
-        raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
-    return body
-
-
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that refuses a lone surrogate or NUL anywhere in the body, in a field
     nobody validates too (exam room events, a key of an object): a structured 400, never a 500
-    from the database. A body over the size limit is a 413, JSON nested too deep a 400."""
+    from the database. JSON nested too deep is a 400 (a body over the size limit is a 413 before:
+    DRF reads the body through Django's ``request.body``, which keeps DATA_UPLOAD_MAX_MEMORY_SIZE)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        body = _read_bounded(stream)
         try:
-            data = super().parse(io.BytesIO(body), media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise too_deep_error() from None
         if unstorable(data) is not None:
             raise unstorable_error()
         return data
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's negotiation that also refuses (415) a form sent to a view that parses no form. The
+    request guard (core.middleware) and the CSRF check read a posted form before DRF does, and DRF
+    would then take the form for an empty body instead of refusing its type. Negotiation is the
+    step every API request passes before its view reads anything; an empty form (no fields, no
+    files: a client posting "nothing") stays an empty body, as DRF reads it."""
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        media_type = request.content_type
+        if is_form_media_type(media_type) and not any(is_form_media_type(p.media_type) for p in request.parsers or ()):
+            django_request = request._request
+            if django_request.method == "POST" and (django_request.POST or django_request.FILES):
+                raise exceptions.UnsupportedMediaType(media_type)
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class IsAuthenticatedWithSecondFactor(permissions.IsAuthenticated):

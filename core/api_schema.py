@@ -4,9 +4,9 @@
   (core.api's ``{"error": {"code", "message", "fields"}}``): the ones the framework gives are
   derived from the view here (400 for a body, query parameters or text in the path, where
   core.middleware refuses a NUL; 403 for a signed-in API or the CSRF check; 404 for an object in
-  the path; 413 for POST, PUT and PATCH, a body over the size limit; 415 for a body; 429 for a
-  rate limit); the ones the procedure gives (409, a 404 without an object in the path, ...) are
-  declared on the view with ``errors(...)``.
+  the path; 413 and 415 for POST, PUT and PATCH, a body over the size limit or of another type;
+  429 for a rate limit); the ones the procedure gives (409, a 404 without an object in the path,
+  ...) are declared on the view with ``errors(...)``.
 * A request body refuses the fields it does not name (``additionalProperties: false``), as the
   API does (core.api.form_data_from_json, core.api.json_object).
 """
@@ -99,9 +99,11 @@ class AutoSchema(SpectacularAutoSchema):
         statuses: set[int] = set()
         has_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
         if has_body:
-            statuses |= {400, 415}
+            statuses.add(400)
         if self.method in ("POST", "PUT", "PATCH"):
-            statuses.add(413)  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE, whatever the operation reads
+            # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, or of a type the view does not parse (a form
+            # is refused even where the operation takes no body: core.api.ContentNegotiation).
+            statuses |= {413, 415}
         parameters = self._get_parameters()
         if any(p.get("in") == "query" for p in parameters):
             statuses.add(400)
@@ -117,6 +119,18 @@ class AutoSchema(SpectacularAutoSchema):
         if view.get_throttles():
             statuses.add(429)
         return statuses
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        """A multiple choice that may be null is a nullable list of choices: null stands for no
+        choice (core.api.form_data_from_json), never for one of the items, which the API refuses."""
+        if not (isinstance(field, serializers.MultipleChoiceField) and field.allow_null):
+            return dict(super()._map_serializer_field(field, direction, bypass_extensions))
+        field.allow_null = False
+        try:
+            schema = dict(super()._map_serializer_field(field, direction, bypass_extensions))
+        finally:
+            field.allow_null = True
+        return {**schema, "nullable": True}
 
     def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
