@@ -303,12 +303,11 @@ REST_FRAMEWORK = {
     # Signed in, and past the TOTP step for staff who turned it on (core.api).
     "DEFAULT_PERMISSION_CLASSES": ["core.api.IsAuthenticatedWithSecondFactor"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",  # error answers and closed request bodies
-    # JSON refusing a lone surrogate or NUL anywhere in the body with a structured 400 (core.text).
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (refusing a lone surrogate or NUL anywhere in the body, core.text): the API takes
+    # what its schema says; the upload view alone takes multipart (exam.api.views).
+    "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
+    # ... and a form posted to a view that takes JSON is a 415, not an empty body (core.api).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",

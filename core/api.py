@@ -11,11 +11,13 @@ from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, parsers, permissions, serializers, status
+from rest_framework import exceptions, negotiation, parsers, permissions, serializers, status
+from rest_framework.request import is_form_media_type
 from rest_framework.response import Response
 
 from core.accounts import second_factor_pending
 from core.errors import DomainError
+from core.middleware import body_refusal
 from core.text import TextField, TextSerializerField, unstorable, unstorable_error
 
 if TYPE_CHECKING:
@@ -61,16 +63,43 @@ def server_error_body(exc: BaseException) -> dict[str, Any]:
     )
 
 
+def too_deep_error() -> DomainError:
+    """JSON nested deeper than Python's parser follows (a RecursionError): the client's fault."""
+    return DomainError(
+        _("Слишком глубоко вложенный JSON: тело запроса не разобрано, уменьшите вложенность."), code="too_deep"
+    )
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that refuses a lone surrogate or NUL anywhere in the body, in a field
     nobody validates too (exam room events, a key of an object): a structured 400, never a 500
-    from the database."""
+    from the database. JSON nested too deep is a 400 (a body over the size limit is a 413 before:
+    DRF reads the body through Django's ``request.body``, which keeps DATA_UPLOAD_MAX_MEMORY_SIZE)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise too_deep_error() from None
         if unstorable(data) is not None:
             raise unstorable_error()
         return data
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's negotiation that also refuses (415) a form sent to a view that parses no form. The
+    request guard (core.middleware) and the CSRF check read a posted form before DRF does, and DRF
+    would then take the form for an empty body instead of refusing its type. Negotiation is the
+    step every API request passes before its view reads anything; an empty form (no fields, no
+    files: a client posting "nothing") stays an empty body, as DRF reads it."""
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        media_type = request.content_type
+        if is_form_media_type(media_type) and not any(is_form_media_type(p.media_type) for p in request.parsers or ()):
+            django_request = request._request
+            if django_request.method == "POST" and (django_request.POST or django_request.FILES):
+                raise exceptions.UnsupportedMediaType(media_type)
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class IsAuthenticatedWithSecondFactor(permissions.IsAuthenticated):
@@ -106,6 +135,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, DomainError):
         return error_response(code=exc.code, message=exc.message, status_code=exc.status, fields=exc.fields)
+    if refusal := body_refusal(exc):  # a body too large, too many fields, a broken multipart body
+        return error_response(code=refusal.code, message=refusal.message, status_code=refusal.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Не найдено."))
     elif isinstance(exc, PermissionDenied):

@@ -2,10 +2,11 @@
 
 * Every operation declares the error answers it can give, each with the one ``Error`` component
   (core.api's ``{"error": {"code", "message", "fields"}}``): the ones the framework gives are
-  derived from the view here (400 for a body or query parameters, 403 for a signed-in API or the
-  CSRF check, 404 for an object in the path, 415 for a body, 429 for a rate limit); the ones
-  the procedure gives (409, a 404 without an object in the path, ...) are declared on the view
-  with ``errors(...)``.
+  derived from the view here (400 for a body, query parameters or text in the path, where
+  core.middleware refuses a NUL; 403 for a signed-in API or the CSRF check; 404 for an object in
+  the path; 413 and 415 for POST, PUT and PATCH, a body over the size limit or of another type;
+  429 for a rate limit); the ones the procedure gives (409, a 404 without an object in the path,
+  ...) are declared on the view with ``errors(...)``.
 * A request body refuses the fields it does not name (``additionalProperties: false``), as the
   API does (core.api.form_data_from_json, core.api.json_object).
 """
@@ -28,6 +29,7 @@ ERROR_DESCRIPTIONS = {
     404: "Не найдено",
     405: "Метод не поддерживается",
     409: "Действие недоступно в текущем состоянии",
+    413: "Тело запроса больше допустимого размера",
     415: "Тип содержимого не поддерживается",
     429: "Слишком много запросов: повторите позже (заголовок Retry-After)",
 }
@@ -97,9 +99,16 @@ class AutoSchema(SpectacularAutoSchema):
         statuses: set[int] = set()
         has_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
         if has_body:
-            statuses |= {400, 415}
-        if any(p.get("in") == "query" for p in self._get_parameters()):
             statuses.add(400)
+        if self.method in ("POST", "PUT", "PATCH"):
+            # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, or of a type the view does not parse (a form
+            # is refused even where the operation takes no body: core.api.ContentNegotiation).
+            statuses |= {413, 415}
+        parameters = self._get_parameters()
+        if any(p.get("in") == "query" for p in parameters):
+            statuses.add(400)
+        if any(p.get("in") == "path" and p.get("schema", {}).get("type") == "string" for p in parameters):
+            statuses.add(400)  # a NUL or a lone surrogate in the text
         if "{" in self.path:
             statuses.add(404)  # no such object, or not the caller's (never 403: it would tell that it exists)
         view = self.view
@@ -110,6 +119,18 @@ class AutoSchema(SpectacularAutoSchema):
         if view.get_throttles():
             statuses.add(429)
         return statuses
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        """A multiple choice that may be null is a nullable list of choices: null stands for no
+        choice (core.api.form_data_from_json), never for one of the items, which the API refuses."""
+        if not (isinstance(field, serializers.MultipleChoiceField) and field.allow_null):
+            return dict(super()._map_serializer_field(field, direction, bypass_extensions))
+        field.allow_null = False
+        try:
+            schema = dict(super()._map_serializer_field(field, direction, bypass_extensions))
+        finally:
+            field.allow_null = True
+        return {**schema, "nullable": True}
 
     def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)

@@ -20,10 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import JSONParser, error_body, server_error_body, unknown_fields, validate_input
+from core.api import JSONParser, error_body, server_error_body, too_deep_error, unknown_fields, validate_input
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip
+from core.middleware import body_refusal
 from core.text import unstorable, unstorable_error
 from exam import selectors_exam
 from exam.api import schema as s
@@ -170,7 +171,8 @@ def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, An
 def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
     """PUT without DRF's request machinery: the same authentication (the exam room's session, with
     CSRF enforced when it holds a credential, as ExamSessionAuthentication does), the same JSON
-    parsing rules, the same error shape as the API's exception handler."""
+    parsing rules (a body over the size limit a 413, JSON nested too deep a 400), the same error
+    shape as the API's exception handler."""
     try:
         if PASS_COOKIE in request.COOKIES or request.session.get(CREDENTIAL_KEY):
             # DRF's check reads only what a Django request has (cookies, headers, the token).
@@ -184,6 +186,8 @@ def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
             data = json.loads(request.body)
         except ValueError:
             raise DomainError(_("Тело запроса — не JSON."), code="parse_error") from None
+        except RecursionError:
+            raise too_deep_error() from None
         # As the API's parser does; only an escape (\u) in the body can make a surrogate or NUL.
         if b"\\u" in request.body and unstorable(data) is not None:
             raise unstorable_error()
@@ -192,7 +196,10 @@ def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
         return JsonResponse(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status)
     except exceptions.PermissionDenied as exc:
         return JsonResponse(error_body(code="permission_denied", message=str(exc.detail)), status=403)
-    except Exception as exc:  # a bug: the same structured 500 as the rest of the API
+    except Exception as exc:
+        if refusal := body_refusal(exc):  # a body over the size limit (request.body)
+            return JsonResponse(error_body(code=refusal.code, message=refusal.message), status=refusal.status)
+        # A bug: the same structured 500 as the rest of the API.
         return JsonResponse(server_error_body(exc), status=500)
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -92,7 +92,7 @@ class ApplicationDetailApi(APIView):
 
 
 class AttachmentListApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # the one view taking a file; the rest of the API takes JSON
 
     @extend_schema(
         request=s.AttachmentInput, responses={201: s.AttachmentSerializer, **ERRORS}, summary="Приложить документ"

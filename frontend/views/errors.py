@@ -3,13 +3,16 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.middleware import UnstorableText
+from core.middleware import RefusedRequest
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    # The request guard's refusal says what was wrong; other bad requests stay unexplained.
-    message = str(exception) if isinstance(exception, UnstorableText) else ""
-    return render(request, "frontend/errors/error.html", {"code": 400, "message": message}, status=400)
+    # The request guard's refusal says what was wrong (and a body too large is a 413); other bad
+    # requests stay unexplained.
+    if isinstance(exception, RefusedRequest):
+        context = {"code": exception.status, "message": str(exception)}
+        return render(request, "frontend/errors/error.html", context, status=exception.status)
+    return render(request, "frontend/errors/error.html", {"code": 400, "message": ""}, status=400)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,11 +1,17 @@
 """A small dataset for the API contract check (tests/contract/run.py), seeded into a throw-away
 database through the services, with the helpers of tests/conftest.py: staff of each role, a
-candidate with a draft application (three attachments: PDF, PNG, JPEG), an admitted candidate
-with an exam credential and a started attempt, a small bank, and a certificate in the registry.
+candidate with a draft application (three attachments: PDF, PNG, JPEG) and a notification, an
+admitted candidate with an exam credential and a started attempt, a small bank, a certificate in
+the registry, and the cases of the staff operations: an application registered and waiting to be
+taken, one under the official's review, two decisions awaiting signature (one to sign, one to
+return).
 
-Prints a JSON object: for each client of the check (``candidate``, ``staff``, ``exam``) the HTTP
-headers that authenticate it against a server on the same database and Redis (session cookie,
-CSRF cookie and header; the exam room's pass cookie for ``exam``).
+Prints a JSON object: ``headers``, for each client of the check (``candidate``, ``staff``,
+``exam``) the HTTP headers that authenticate it against a server on the same database and Redis
+(session cookie, CSRF cookie and header; the exam room's pass cookie for ``exam``); and
+``parameters``, for each client, the path parameters of each operation (``"POST /api/v1/..."``)
+that name an existing object of that client, so that the check reaches the procedure instead of
+a 404.
 
 Run with ``CELERY_TASK_ALWAYS_EAGER=true EMAIL_URL=locmemmail://`` (the signing code is read from
 the sent mail); tests/contract/run.py does."""
@@ -19,6 +25,8 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
+# For each operation ("METHOD /path" as in the schema), the values of its path parameters.
+Operations = dict[str, dict[str, int | str]]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -59,15 +67,97 @@ def _draft_with_attachments(candidate: Any) -> Any:
     return application
 
 
-def seed() -> dict[str, dict[str, str]]:
+def _case_under_review(user: Any, *, reviewer: Any, decision_by: Any | None = None, sitting: Any = None) -> Any:
+    """A registered application taken by ``reviewer``, with an admission decision drafted by
+    ``decision_by`` (awaiting signature) when given."""
+    from exam import services
+    from tests.conftest import registered_application
+
+    application = registered_application(user)
+    services.application_start_review(application=application, by=reviewer)
+    if decision_by is not None:
+        services.decision_draft(application=application, by=decision_by, kind="admission", sitting=sitting)
+    return application
+
+
+def _paper_admitted(*, registrar: Any, reviewer: Any, signatory: Any, sitting: Any) -> Any:
+    """An application received in person and admitted: staff issue its exam password (p.53)."""
+    from django.utils import timezone
+
+    from exam import services
+    from exam.models import Attachment
+    from tests.conftest import cleaned, complete_payload
+
+    application = services.application_register_paper(
+        by=registrar,
+        channel="in_person",
+        received_at=timezone.now(),
+        cleaned=cleaned(complete_payload(last_name="Бумагина", first_name="Полина")),
+        paper_documents=list(Attachment.Kind.values),
+    )
+    services.application_start_review(application=application, by=reviewer)
+    decision = services.decision_draft(application=application, by=reviewer, kind="admission", sitting=sitting)
+    services.decision_sign(decision=decision, by=signatory)
+    return application
+
+
+def _staff_parameters(*, registered: Any, reviewed: Any, to_sign: Any, to_return: Any, admitted: Any) -> Operations:
+    """The objects the staff client works on: each operation on a case in the state it acts on."""
+    attachment = reviewed.attachments.order_by("pk").first()
+    reads = {"id": reviewed.pk, "attachment_id": attachment.pk}
+    return {
+        "GET /api/v1/applications/{id}/": reads,
+        "GET /api/v1/applications/{id}/attachments/{attachment_id}/": reads,
+        "GET /api/v1/applications/{id}/criteria/": reads,
+        "GET /api/v1/applications/{id}/timeline/": reads,
+        "POST /api/v1/applications/{id}/decisions/": {"id": reviewed.pk},
+        "POST /api/v1/applications/{id}/start-review/": {"id": registered.pk},
+        "POST /api/v1/applications/{id}/exam-password/": {"id": admitted.pk},
+        "POST /api/v1/decisions/{id}/sign/": {"id": to_sign.decisions.get().pk},
+        "POST /api/v1/decisions/{id}/return/": {"id": to_return.decisions.get().pk},
+    }
+
+
+def _candidate_parameters(*, draft: Any, notification: Any) -> Operations:
+    """The candidate's own draft, its attachments (one to read, another to delete) and notice."""
+    first, *_others, last = list(draft.attachments.order_by("pk"))
+    return {
+        **{
+            f"{method} /api/v1/applications/{{id}}/{tail}": {"id": draft.pk}
+            for method, tail in [
+                ("GET", ""),
+                ("PUT", ""),
+                ("GET", "timeline/"),
+                ("POST", "attachments/"),
+                ("POST", "signature-code/"),
+                ("POST", "submit/"),
+            ]
+        },
+        "GET /api/v1/applications/{id}/attachments/{attachment_id}/": {"id": draft.pk, "attachment_id": first.pk},
+        "DELETE /api/v1/applications/{id}/attachments/{attachment_id}/": {"id": draft.pk, "attachment_id": last.pk},
+        "POST /api/v1/notifications/{id}/read/": {"id": notification.pk},
+    }
+
+
+def seed() -> dict[str, Any]:
     from django.test import Client
     from django.utils import timezone
 
     from core.roles import Role
+    from core.services import notification_send
     from exam import services
     from exam.services.bank import blueprint_set
     from registry.models import Certificate
-    from tests.conftest import admit, certify, make_bank, make_sitting, make_user, open_sitting, pass_the_test
+    from tests.conftest import (
+        admit,
+        certify,
+        make_bank,
+        make_sitting,
+        make_user,
+        open_sitting,
+        pass_the_test,
+        registered_application,
+    )
 
     # One member of staff for each role (the appeals chair is also a member of the commission).
     staff = {
@@ -85,7 +175,8 @@ def seed() -> dict[str, dict[str, str]]:
         "official@contract.test", last="Рассмотрина", first="Ольга", roles=("reviewer", "signatory", "registrar")
     )
     drafting = make_user("drafting@contract.test", last="Черновикова", first="Дарья")
-    _draft_with_attachments(drafting)
+    draft = _draft_with_attachments(drafting)
+    notification = notification_send(recipient=drafting, subject="Проверка", body="Уведомление для проверки API.")
     make_bank(topics=2, per_topic=25)
     blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
     # Certified first: the candidate passes in the sitting, gets a certificate, and is in the registry.
@@ -111,12 +202,42 @@ def seed() -> dict[str, dict[str, str]]:
     # The clock of the attempt: long enough for the whole check.
     credential.attempts.update(deadline_at=timezone.now() + timedelta(hours=3))
 
+    # The cases of the staff operations: taken and drafted by the reviewer, signed by the official.
+    def applicant(name: str) -> Any:
+        return make_user(f"{name}@contract.test", last="Заявителева", first=name.capitalize())
+
+    registered = registered_application(applicant("registered"))
+    later = make_sitting(staff["exam_admin"], days_ahead=5)
+    reviewed = _case_under_review(applicant("reviewed"), reviewer=official)
+    to_sign, to_return = (
+        _case_under_review(applicant(name), reviewer=staff["reviewer"], decision_by=staff["reviewer"], sitting=later)
+        for name in ("signing", "returning")
+    )
+    parameters = {
+        "staff": _staff_parameters(
+            registered=registered,
+            reviewed=reviewed,
+            to_sign=to_sign,
+            to_return=to_return,
+            admitted=_paper_admitted(
+                registrar=official, reviewer=staff["reviewer"], signatory=staff["signatory"], sitting=later
+            ),
+        ),
+        "candidate": _candidate_parameters(draft=draft, notification=notification),
+        "exam": {"PUT /api/v1/exam/attempt/answers/{position}/": {"position": 1}},
+    }
+    certificate_number = Certificate.objects.get().number
+    for client in ("anonymous", "candidate", "staff"):
+        parameters.setdefault(client, {})["GET /api/v1/registry/certificates/{number}/"] = {
+            "number": certificate_number
+        }
+
     clients = {"candidate": Client(), "staff": Client()}
     clients["candidate"].force_login(drafting)
     clients["staff"].force_login(official)
     headers = {name: _headers(client) for name, client in clients.items()}
     headers["exam"] = _headers(exam)
-    return headers
+    return {"headers": headers, "parameters": parameters}
 
 
 def main() -> None:

@@ -241,3 +241,40 @@ def test_an_unknown_api_address_is_a_json_404_even_for_a_post(db):
 def test_an_api_address_without_its_slash_is_still_redirected(db):
     response = Client().get("/api/v1/registry/keys")
     assert response.status_code == 301 and response["Location"] == "/api/v1/registry/keys/"
+
+
+def test_every_operation_taking_a_body_declares_the_413_of_a_body_too_large(schema):
+    for path, method, operation in operations(schema):
+        if method in ("post", "put", "patch"):
+            assert "413" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_a_text_in_the_path_declares_the_400_of_a_nul(schema):
+    assert "400" in schema["paths"]["/api/v1/registry/certificates/{number}/"]["get"]["responses"]
+
+
+def test_the_api_takes_json_bodies_only_and_the_upload_multipart_only(schema):
+    for path, method, operation in operations(schema):
+        media = set(operation.get("requestBody", {}).get("content", {}))
+        if path == "/api/v1/applications/{id}/attachments/":
+            assert media == {"multipart/form-data"}, (method, path)
+        elif media:
+            assert media == {"application/json"}, (method, path)
+
+
+def test_a_multiple_choice_may_be_null_as_a_whole_but_not_an_item_of_it(schema):
+    grounds = request_schema(schema, "/api/v1/applications/{id}/decisions/", "post")["properties"]["grounds"]
+    assert grounds["type"] == "array" and grounds["nullable"] is True
+    assert "null" not in str(grounds["items"]).lower(), grounds["items"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_a_form_body_to_a_json_operation_is_a_415(db, content_type):
+    body = (
+        "signature=x&key_id=y"
+        if "urlencoded" in content_type
+        else ('--x\r\nContent-Disposition: form-data; name="signature"\r\n\r\nx\r\n--x--\r\n')
+    )
+    response = Client().post("/api/v1/registry/verify/", body, content_type=content_type)
+    assert response.status_code == 415, response.content
+    assert response.json()["error"]["code"] == "unsupported_media_type"
