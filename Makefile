@@ -48,6 +48,7 @@ test: $(VENV)/.installed-dev system-deps
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy

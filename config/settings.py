@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "exam",
     "registry",
     "appeals",
+    "oversight",
     "frontend",
 ]
 

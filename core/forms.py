@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dispatch import STAFF_CHANNELS
 from core.models import DispatchChannel
-from core.text import TextField
-from exam.forms import name_validator
+from core.text import TextField, name_validator
 
 
 class RegistrationForm(forms.Form):

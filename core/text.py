@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.errors import DomainError
@@ -186,3 +188,10 @@ def one_line(value: str) -> str:
     """Stored text for a single line (an e-mail subject, a header): what for_export drops, and
     line breaks and tabs turned into spaces."""
     return " ".join(for_export(value).split())
+
+
+# A person's name (surname, first name, patronymic): letters, spaces, hyphens and apostrophes.
+name_validator = RegexValidator(
+    r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$",
+    gettext_lazy("Допустимы только буквы, пробел, дефис и апостроф."),
+)

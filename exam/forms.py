@@ -15,15 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core import dates
 from core.idempotency import OnceForm
-from core.text import TextField
+from core.text import TextField, name_validator
 from exam.models import Attachment, Channel, Decision
 
 MAX_ENTRIES = 20
 
-name_validator = RegexValidator(
-    r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$",
-    _("Допустимы только буквы, пробел, дефис и апостроф."),
-)
 document_number_validator = RegexValidator(
     r"^[0-9A-Za-zА-Яа-яЁё№ ./\-]+$",
     _("Допустимы буквы, цифры, пробел, точка, дефис, косая черта и знак №."),

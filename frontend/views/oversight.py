@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from core import calendar, dates
-from core.reports import open_cases, period_report, report_xlsx
 from core.roles import Role
 from frontend.views.common import staff_required
+from oversight.reports import open_cases, period_report, report_xlsx
 
 
 @staff_required()

@@ -171,7 +171,7 @@ def test_oversight_lists_open_cases_of_every_procedure_by_deadline_with_marks(tw
 
 
 def test_oversight_says_how_many_cases_there_are_when_it_shows_only_the_first(alice, oscar, audrey, monkeypatch):
-    monkeypatch.setattr("core.reports.OPEN_CASES_SHOWN", 2)
+    monkeypatch.setattr("oversight.reports.OPEN_CASES_SHOWN", 2)
     for n in range(3):
         services.complaint_file(data=complaint_data(arguments=f"Доводы {n}."), channel="portal", complainant=alice)
     page = client_for(audrey).get(reverse("frontend:oversight")).content.decode()

@@ -51,7 +51,7 @@ def pdf_text(complaint: Complaint) -> str:
 
 
 def on_time(kind_label: str, day: date) -> tuple[int, int] | None:
-    from core.reports import period_report
+    from oversight.reports import period_report
 
     report = period_report(start=day.replace(day=1), end=day.replace(day=28))
     return next(((ok, total) for label, ok, total in report.on_time if label == kind_label), None)

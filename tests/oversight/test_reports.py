@@ -10,9 +10,9 @@ from appeals import services as appeals
 from appeals.models import Complaint
 from core import calendar
 from core.models import Deadline
-from core.reports import period_report
 from core.services import deadline_close
 from exam import services as exam
+from oversight.reports import period_report
 from tests.conftest import (
     client_for,
     complaint_data,
