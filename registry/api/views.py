@@ -91,16 +91,15 @@ class CertificateRecordSerializer(ExpertSerializer):
 
     def to_representation(self, instance: Certificate) -> dict[str, Any]:
         public = instance.history.exclude(kind="handed_over")
+        record = selectors.certificate_record(instance)
         verified = selectors.certificate_record_verified(instance)
         status = {} if verified else {"status": "invalid", "status_display": _("Сведения не подтверждены подписью")}
         return {
             **expert_json(instance),
             **status,
             "record_valid": verified,
-            "annulment_reason": (
-                f"{instance.annulment_reason.title}. {instance.annulment_basis}" if instance.annulment_reason else None
-            ),
-            "record": selectors.certificate_record(instance),
+            "annulment_reason": record["annulment_reason"],
+            "record": record,
             "signature": instance.signature,
             "key_id": instance.key_id,
             "history": [{"kind": h.kind, "on": h.on.isoformat(), "detail": h.detail} for h in public],
@@ -271,7 +270,7 @@ def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
                 row["areas_text"],
                 row["status"],
                 row["annulled_on"].isoformat() if row["annulled_on"] else "",
-                row["annulment_reason__title"] or "",
+                row["annulment_reason_title"] or "",
                 row["updated_at"].isoformat(),
             ]
         )
@@ -288,7 +287,7 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
         "areas": [a for a in row["areas_text"].split("; ") if a],
         "status": row["status"],
         "annulled_on": row["annulled_on"].isoformat() if row["annulled_on"] else None,
-        "annulment_reason": row["annulment_reason__title"],
+        "annulment_reason": row["annulment_reason_title"] or None,
         "updated_at": row["updated_at"].isoformat(),
     }
 

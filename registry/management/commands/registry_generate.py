@@ -110,7 +110,7 @@ class Command(BaseCommand):
         done = 0
         while done < count:
             size = min(options["batch"], count - done)
-            rows, links = self._batch(rng, start + done, size, areas, reason.pk, now, options["prefix"])
+            rows, links = self._batch(rng, start + done, size, areas, reason, now, options["prefix"])
             with transaction.atomic():
                 if connection.vendor == "postgresql":
                     self._copy(rows, links)
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         offset: int,
         size: int,
         areas: list[tuple[int, str]],
-        reason_id: int,
+        reason: AnnulmentReason,
         now: datetime,
         prefix: str,
     ) -> tuple[list[dict[str, Any]], list[tuple[int, ...]]]:
@@ -155,7 +155,8 @@ class Command(BaseCommand):
                     "public_token": secrets.token_urlsafe(18),
                     "published_at": now,
                     "annulled_on": annulled,
-                    "annulment_reason_id": reason_id if annulled else None,
+                    "annulment_reason_id": reason.pk if annulled else None,
+                    "annulment_reason_title": reason.title if annulled else "",
                     "annulment_basis": "Решение суда" if annulled else "",
                     "created_at": now,
                     "updated_at": now,
@@ -166,7 +167,7 @@ class Command(BaseCommand):
 
     COLUMNS = [
         "number", "last_name", "first_name", "patronymic", "search_last", "search_name", "issued_on", "expires_on", "areas_text",
-        "public_token", "published_at", "annulled_on", "annulment_reason_id", "annulment_basis", "created_at", "updated_at",
+        "public_token", "published_at", "annulled_on", "annulment_reason_id", "annulment_reason_title", "annulment_basis", "created_at", "updated_at",
         "handover", "tracking_number", "signature", "key_id", "pdf",
     ]  # fmt: skip
 
