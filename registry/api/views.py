@@ -38,37 +38,43 @@ class PublicApi(APIView):
     throttle_scope = "registry"
 
 
-def expert_json(certificate: Certificate) -> dict[str, Any]:
-    """One registry entry as the API gives it (the fields of ExpertSerializer)."""
-    status = certificate.status
+def expert_json(entry: selectors.RegistryEntry) -> dict[str, Any]:
+    """One registry entry as the API gives it (the fields of ExpertSerializer), with the status its
+    verified record states ("invalid" when the record does not verify)."""
+    certificate = entry.certificate
     return {
         "number": certificate.number,
         "full_name": certificate.full_name,
         "issued_on": certificate.issued_on.isoformat(),
         "expires_on": certificate.expires_on.isoformat(),
         "areas": [a for a in certificate.areas_text.split("; ") if a],
-        "status": status,
-        "status_display": str(Certificate.Status(status).label),
+        "status": entry.status,
+        "status_display": entry.status_display,
         "annulled_on": certificate.annulled_on.isoformat() if certificate.annulled_on else None,
         "url": certificate.public_url(),
     }
 
 
-class ExpertSerializer(serializers.Serializer):
-    """The fields declare the schema; the representation is expert_json's (a search page has 20
-    entries, and DRF's field machinery cost more than the search itself)."""
+class ExpertFields(serializers.Serializer):
+    """The fields of a registry entry: they declare the schema; the representation is expert_json's
+    (a search page has 20 entries, and DRF's field machinery cost more than the search itself)."""
 
     number = serializers.CharField()
     full_name = serializers.CharField()
     issued_on = serializers.DateField()
     expires_on = serializers.DateField()
     areas = serializers.ListField(child=serializers.CharField())
-    status = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=selectors.PUBLIC_STATUSES,
+        help_text="как его указывает запись реестра, прошедшая проверку подписи; invalid — запись её не прошла",
+    )
     status_display = serializers.CharField()
     annulled_on = serializers.DateField(allow_null=True)
     url = serializers.CharField()
 
-    def to_representation(self, instance: Certificate) -> dict[str, Any]:
+
+class ExpertSerializer(ExpertFields):
+    def to_representation(self, instance: selectors.RegistryEntry) -> dict[str, Any]:
         return expert_json(instance)
 
 
@@ -78,7 +84,7 @@ class HistorySerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class CertificateRecordSerializer(ExpertSerializer):
+class CertificateRecordSerializer(ExpertFields):
     """A record that does not verify against its signature (a row changed in the database, or
     never signed) is given with status "invalid" and record_valid false, whatever its dates say."""
 
@@ -92,12 +98,10 @@ class CertificateRecordSerializer(ExpertSerializer):
     def to_representation(self, instance: Certificate) -> dict[str, Any]:
         public = instance.history.exclude(kind="handed_over")
         record = selectors.certificate_record(instance)
-        verified = selectors.certificate_record_verified(instance)
-        status = {} if verified else {"status": "invalid", "status_display": _("Сведения не подтверждены подписью")}
+        entry = selectors.registry_entry(instance)
         return {
-            **expert_json(instance),
-            **status,
-            "record_valid": verified,
+            **expert_json(entry),
+            "record_valid": entry.status != selectors.UNCONFIRMED,
             "annulment_reason": record["annulment_reason"],
             "record": record,
             "signature": instance.signature,
@@ -319,7 +323,7 @@ class OpenDataEntrySerializer(serializers.Serializer):
     issued_on = serializers.DateField()
     expires_on = serializers.DateField()
     areas = serializers.ListField(child=serializers.CharField())
-    status = serializers.ChoiceField(choices=Certificate.Status.choices)
+    status = serializers.ChoiceField(choices=selectors.PUBLIC_STATUSES)
     annulled_on = serializers.DateField(allow_null=True)
     annulment_reason = serializers.CharField(allow_null=True)
     updated_at = serializers.DateTimeField()

@@ -94,7 +94,7 @@ def test_the_genuine_qr_code_of_another_certificate_is_invalid_only(certificate)
 
 
 def test_a_certificate_never_signed_is_not_confirmed(db):
-    unsigned = published_certificate("2025-00010", "Петров", "Пётр")
+    unsigned = published_certificate("2025-00010", "Петров", "Пётр", signed=False)
     assert_invalid_only(Client().get(unsigned.public_url()).content.decode())
 
 
