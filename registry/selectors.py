@@ -64,9 +64,12 @@ def certificate_record(certificate: Certificate) -> dict[str, Any]:
 # The fields of the signed record fixed at issue; the annulment and the signing time change after.
 QR_FIXED_FIELDS = ("number", "name", "issued_on", "expires_on", "areas")
 
-# What the verify API answers for a record a verifier holds, with the words for people.
+# What the verify API answers for a record a verifier holds, with the words for people: for a
+# genuine record of a certificate, its status today (valid, expired, annulled).
 VERDICTS = {
-    "valid": _("Запись подписана Минтрудом России и совпадает с записью реестра."),
+    "valid": _("Запись подписана Минтрудом России, сертификат действителен на сегодня."),
+    "expired": _("Запись подписана Минтрудом России, но срок действия сертификата истёк."),
+    "annulled": _("Запись подписана Минтрудом России, но сертификат аннулирован."),
     "invalid_signature": _("Подпись не прошла проверку: запись изменена или подписана не ключом Минтруда России."),
     "not_found": _("Сертификата с таким номером в реестре нет."),
     "record_invalid": _(
@@ -74,6 +77,7 @@ VERDICTS = {
     ),
     "mismatch": _("Запись подписана, но не совпадает с записью реестра: документ мог быть подделан."),
 }
+NOT_CURRENT = _("Это не последняя запись реестра об этом сертификате: статус указан по действующей записи реестра.")
 
 
 # The status of an entry whose record does not verify against its stored signature (a row changed
@@ -172,21 +176,48 @@ def certificate_verification(
     )
 
 
-def record_verdict(record: dict[str, Any], signature: str, key_id: str) -> str:
-    """A record with its signature, as a verifier holds it (decoded from a QR code): 'valid' only
-    when the signature verifies under a published key, the registry has that certificate, its
-    current row verifies too, and the record's fixed fields are the row's (a key of VERDICTS)."""
+@dataclass(frozen=True)
+class RecordCheck:
+    """The verify API's answer about a record a verifier holds (decoded from a QR code)."""
+
+    verdict: str  # a key of VERDICTS
+    found: bool  # the registry has a certificate of the record's number
+    status: str | None = None  # that certificate's status today, for a genuine record of it
+    current: bool = False  # the record is the registry's current record, not an earlier one
+    current_signed_at: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Genuine and valid today: an earlier record of a certificate annulled since is not."""
+        return self.verdict == Certificate.Status.VALID
+
+    @property
+    def message(self) -> str:
+        words = str(VERDICTS[self.verdict])
+        if self.status in Certificate.Status.values and not self.current:
+            words = f"{words} {NOT_CURRENT}"
+        return words
+
+
+def record_check(record: dict[str, Any], signature: str, key_id: str) -> RecordCheck:
+    """A record with its signature: genuine when the signature verifies under a published key, the
+    registry's current record of that certificate verifies too, and the record's fixed fields are
+    the certificate's. A genuine record answers with the certificate's status TODAY, as its current
+    verified record states it: an earlier record (signed before an annulment) still verifies, and
+    must not pass for the current one."""
+    certificate = Certificate.objects.filter(number=str(record.get("number"))[:40]).first()
+    found = certificate is not None
     if not signing.verify(record, signature, key_id):
-        return "invalid_signature"
-    certificate = Certificate.objects.filter(number=str(record.get("number"))).first()
+        return RecordCheck("invalid_signature", found)
     if certificate is None:
-        return "not_found"
-    if not certificate_record_verified(certificate):
-        return "record_invalid"
+        return RecordCheck("not_found", found)
+    status = certificate_verified_status(certificate)
+    if status == UNCONFIRMED:
+        return RecordCheck("record_invalid", found, status=status)
     current = certificate_record(certificate)
     if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
-        return "mismatch"
-    return "valid"
+        return RecordCheck("mismatch", found)
+    return RecordCheck(status, found, status=status, current=record == current, current_signed_at=certificate.signed_at)
 
 
 def published() -> QuerySet[Certificate]:

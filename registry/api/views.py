@@ -219,21 +219,57 @@ class VerifyInput(serializers.Serializer):
 
 
 class VerifyResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField()
+    valid = serializers.BooleanField(
+        help_text="true только если запись подлинная и сертификат действителен сегодня (не аннулирован, не истёк)"
+    )
     verdict = serializers.ChoiceField(choices=list(selectors.VERDICTS))
     message = serializers.CharField()
+    found = serializers.BooleanField(help_text="в реестре есть сертификат с номером из записи")
+    status = serializers.ChoiceField(
+        choices=selectors.PUBLIC_STATUSES,
+        allow_null=True,
+        help_text=(
+            "статус сертификата сегодня по действующей записи реестра (invalid — она не прошла проверку подписи); "
+            "null, если запись не подлинная или не относится к сертификату реестра"
+        ),
+    )
+    status_display = serializers.CharField(allow_null=True)
+    current = serializers.BooleanField(
+        help_text="проверенная запись — действующая запись реестра (false — более ранняя, например до аннулирования)"
+    )
+    current_signed_at = serializers.DateTimeField(
+        allow_null=True, help_text="время подписания действующей записи реестра об этом сертификате"
+    )
 
 
 class VerifyApi(PublicApi):
     @extend_schema(
-        summary="Проверить подпись записи реестра", request=VerifyInput, responses={200: VerifyResultSerializer}
+        summary="Проверить подпись записи реестра",
+        description=(
+            "Подпись проверяется ключом Минтруда, действовавшим в момент подписания. Более ранняя запись о "
+            "сертификате (например, подписанная до его аннулирования) остаётся подлинной, поэтому ответ "
+            "содержит статус сертификата на сегодня по действующей записи реестра: valid = true, только если "
+            "запись подлинная и сертификат сегодня действителен. Сертификат с номером из записи не найден: "
+            "ответ 200 с found = false и verdict = not_found."
+        ),
+        request=VerifyInput,
+        responses={200: VerifyResultSerializer},
     )
     def post(self, request: Request) -> Response:
         data = validate_input(VerifyInput, request.data)
-        # Valid only when the signature verifies and the registry's current record of that
-        # certificate verifies too and is the same: a genuine but stale or replayed record is not.
-        verdict = selectors.record_verdict(data["record"], data["signature"], data["key_id"])
-        return Response({"valid": verdict == "valid", "verdict": verdict, "message": str(selectors.VERDICTS[verdict])})
+        check = selectors.record_check(data["record"], data["signature"], data["key_id"])
+        return Response(
+            {
+                "valid": check.valid,
+                "verdict": check.verdict,
+                "message": check.message,
+                "found": check.found,
+                "status": check.status,
+                "status_display": str(selectors.STATUS_LABELS[check.status]) if check.status else None,
+                "current": check.current,
+                "current_signed_at": check.current_signed_at.isoformat() if check.current_signed_at else None,
+            }
+        )
 
 
 # --- Open data ------------------------------------------------------------------------------------
