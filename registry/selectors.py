@@ -107,8 +107,9 @@ def certificate_verified_status(
     return certificate.status_on(today or calendar.today())
 
 
-def certificate_record_verified(certificate: Certificate) -> bool:
-    return certificate_verified_status(certificate) != UNCONFIRMED
+def status_label(status: str) -> str:
+    """The words for people of a public status (a key of STATUS_LABELS)."""
+    return str(STATUS_LABELS[status])
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class RegistryEntry:
 
     @property
     def status_display(self) -> str:
-        return str(STATUS_LABELS[self.status])
+        return status_label(self.status)
 
 
 def registry_entry(certificate: Certificate) -> RegistryEntry:
@@ -159,7 +160,7 @@ class Verification:
 
     @property
     def status_display(self) -> str:
-        return str(STATUS_LABELS[self.status])
+        return status_label(self.status)
 
     @property
     def trusted(self) -> bool:

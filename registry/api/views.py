@@ -265,7 +265,7 @@ class VerifyApi(PublicApi):
                 "message": check.message,
                 "found": check.found,
                 "status": check.status,
-                "status_display": str(selectors.STATUS_LABELS[check.status]) if check.status else None,
+                "status_display": selectors.status_label(check.status) if check.status else None,
                 "current": check.current,
                 "current_signed_at": check.current_signed_at.isoformat() if check.current_signed_at else None,
             }

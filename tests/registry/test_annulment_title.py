@@ -66,7 +66,7 @@ def test_records_signed_before_the_title_was_copied_still_verify_after_the_migra
     run_title_migration()
     migrated = Certificate.objects.get(pk=annulled.pk)
     assert migrated.annulment_reason_title.startswith(COURT)
-    assert selectors.certificate_record_verified(migrated)
+    assert selectors.certificate_verified_status(migrated) == "annulled"
     assert Client().get(f"/api/v1/registry/certificates/{migrated.number}/").json()["record_valid"] is True
 
 
@@ -77,4 +77,4 @@ def test_the_migration_takes_the_reason_list_title_when_the_history_does_not_nam
     run_title_migration()
     migrated = Certificate.objects.get(pk=annulled.pk)
     assert migrated.annulment_reason_title.startswith(COURT)
-    assert selectors.certificate_record_verified(migrated)
+    assert selectors.certificate_verified_status(migrated) == "annulled"
