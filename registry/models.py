@@ -157,6 +157,9 @@ class Certificate(PersonName, models.Model):
     annulment_reason = models.ForeignKey(
         AnnulmentReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The reason's title as it stood at the annulment: the signed record carries it, so staff
+    # editing the reference list later neither rewrite what the registry says nor break the signature.
+    annulment_reason_title = models.CharField(_("Основание аннулирования"), max_length=300, blank=True)
     annulment_basis = models.CharField(_("Документ-основание"), max_length=500, blank=True)
     signature = models.CharField(max_length=200, blank=True)  # Ed25519 of the signed record
     key_id = models.CharField(max_length=40, blank=True)

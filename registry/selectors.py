@@ -50,8 +50,8 @@ def certificate_record(certificate: Certificate) -> dict[str, Any]:
         "areas": [a for a in certificate.areas_text.split("; ") if a],
         "annulled_on": certificate.annulled_on.isoformat() if certificate.annulled_on else None,
         "annulment_reason": (
-            f"{certificate.annulment_reason.title}. {certificate.annulment_basis}"
-            if certificate.annulment_reason
+            f"{certificate.annulment_reason_title}. {certificate.annulment_basis}"
+            if certificate.annulment_reason_id is not None
             else None
         ),
     }
@@ -65,9 +65,12 @@ def certificate_record(certificate: Certificate) -> dict[str, Any]:
 # The fields of the signed record fixed at issue; the annulment and the signing time change after.
 QR_FIXED_FIELDS = ("number", "name", "issued_on", "expires_on", "areas")
 
-# What the verify API answers for a record a verifier holds, with the words for people.
+# What the verify API answers for a record a verifier holds, with the words for people: for a
+# genuine record of a certificate, its status today (valid, expired, annulled).
 VERDICTS = {
-    "valid": _("Запись подписана Минтрудом России и совпадает с записью реестра."),
+    "valid": _("Запись подписана Минтрудом России, сертификат действителен на сегодня."),
+    "expired": _("Запись подписана Минтрудом России, но срок действия сертификата истёк."),
+    "annulled": _("Запись подписана Минтрудом России, но сертификат аннулирован."),
     "invalid_signature": _("Подпись не прошла проверку: запись изменена или подписана не ключом Минтруда России."),
     "not_found": _("Сертификата с таким номером в реестре нет."),
     "record_invalid": _(
@@ -75,15 +78,55 @@ VERDICTS = {
     ),
     "mismatch": _("Запись подписана, но не совпадает с записью реестра: документ мог быть подделан."),
 }
+NOT_CURRENT = _("Это не последняя запись реестра об этом сертификате: статус указан по действующей записи реестра.")
 
 
-def certificate_record_verified(certificate: Certificate) -> bool:
-    """The certificate's row as it is now, made into the record the ministry signs, verifies with
-    the stored signature under a key published and valid at its signing time. A row changed in the
-    database (a date moved, a name edited) or never signed does not."""
+# The status of an entry whose record does not verify against its stored signature (a row changed
+# in the database, or never signed): what its dates say is not confirmed, so nothing public says it.
+UNCONFIRMED = "invalid"
+STATUS_LABELS = {
+    **{status.value: status.label for status in Certificate.Status},
+    UNCONFIRMED: _("Не подтверждено"),
+}
+PUBLIC_STATUSES = [*Certificate.Status.values, UNCONFIRMED]
+
+
+def certificate_verified_status(
+    certificate: Certificate, *, keys: signing.PublishedKeys | None = None, today: date | None = None
+) -> str:
+    """The status of a certificate as its verified record states it (valid, expired, annulled), or
+    UNCONFIRMED when the row, made into the record the ministry signs, does not verify with the
+    stored signature under a key published and valid at its signing time. Everything public (the
+    search, the entry and verification pages, the API, the open data) shows this status, never the
+    one the row's dates alone give. ``keys``: the published keys read once for a page of entries."""
     if not certificate.signature or not certificate.key_id or certificate.signed_at is None:
-        return False
-    return signing.verify(certificate_record(certificate), certificate.signature, certificate.key_id)
+        return UNCONFIRMED
+    keys = keys or signing.PublishedKeys([certificate.key_id])
+    if not keys.verify(certificate_record(certificate), certificate.signature, certificate.key_id):
+        return UNCONFIRMED
+    # Verified: the row holds exactly the record's dates and annulment.
+    return certificate.status_on(today or calendar.today())
+
+
+def status_label(status: str) -> str:
+    """The words for people of a public status (a key of STATUS_LABELS)."""
+    return str(STATUS_LABELS[status])
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A certificate as the public sees it: with the status its verified record states."""
+
+    certificate: Certificate
+    status: str
+
+    @property
+    def status_display(self) -> str:
+        return status_label(self.status)
+
+
+def registry_entry(certificate: Certificate) -> RegistryEntry:
+    return RegistryEntry(certificate, certificate_verified_status(certificate))
 
 
 def qr_check(payload: str, signature: str, key_id: str, *, certificate: Certificate) -> str:
@@ -107,10 +150,18 @@ def qr_check(payload: str, signature: str, key_id: str, *, certificate: Certific
 @dataclass(frozen=True)
 class Verification:
     """The verdict of the verification page: the registry's own record checked against its
-    signature, and the QR data (if any) against the record."""
+    signature (the status it states, or UNCONFIRMED), and the QR data (if any) against the record."""
 
-    record_valid: bool
+    status: str
     qr: str
+
+    @property
+    def record_valid(self) -> bool:
+        return self.status != UNCONFIRMED
+
+    @property
+    def status_display(self) -> str:
+        return status_label(self.status)
 
     @property
     def trusted(self) -> bool:
@@ -122,28 +173,53 @@ def certificate_verification(
     certificate: Certificate, *, payload: str = "", signature: str = "", key_id: str = ""
 ) -> Verification:
     return Verification(
-        record_valid=certificate_record_verified(certificate),
+        status=certificate_verified_status(certificate),
         qr=qr_check(payload, signature, key_id, certificate=certificate),
     )
 
 
-def record_verdict(record: dict[str, Any], signature: str, key_id: str) -> str:
-    """A record with its signature, as a verifier holds it (decoded from a QR code): 'valid' only
-    when the signature verifies under a published key, the registry has that certificate, its
-    current row verifies too, and the record's fixed fields are the row's (a key of VERDICTS)."""
+@dataclass(frozen=True)
+class RecordCheck:
+    """The verify API's answer about a record a verifier holds (decoded from a QR code)."""
+
+    verdict: str  # a key of VERDICTS
+    found: bool  # the registry has a certificate of the record's number
+    status: str | None = None  # that certificate's status today, for a genuine record of it
+    current: bool = False  # the record is the registry's current record, not an earlier one
+    current_signed_at: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Genuine and valid today: an earlier record of a certificate annulled since is not."""
+        return self.verdict == Certificate.Status.VALID
+
+    @property
+    def message(self) -> str:
+        words = str(VERDICTS[self.verdict])
+        if self.status in Certificate.Status.values and not self.current:
+            words = f"{words} {NOT_CURRENT}"
+        return words
+
+
+def record_check(record: dict[str, Any], signature: str, key_id: str) -> RecordCheck:
+    """A record with its signature: genuine when the signature verifies under a published key, the
+    registry's current record of that certificate verifies too, and the record's fixed fields are
+    the certificate's. A genuine record answers with the certificate's status TODAY, as its current
+    verified record states it: an earlier record (signed before an annulment) still verifies, and
+    must not pass for the current one."""
+    certificate = Certificate.objects.filter(number=str(record.get("number"))[:40]).first()
+    found = certificate is not None
     if not signing.verify(record, signature, key_id):
-        return "invalid_signature"
-    certificate = (
-        Certificate.objects.select_related("annulment_reason").filter(number=str(record.get("number"))).first()
-    )
+        return RecordCheck("invalid_signature", found)
     if certificate is None:
-        return "not_found"
-    if not certificate_record_verified(certificate):
-        return "record_invalid"
+        return RecordCheck("not_found", found)
+    status = certificate_verified_status(certificate)
+    if status == UNCONFIRMED:
+        return RecordCheck("record_invalid", found, status=status)
     current = certificate_record(certificate)
     if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
-        return "mismatch"
-    return "valid"
+        return RecordCheck("mismatch", found)
+    return RecordCheck(status, found, status=status, current=record == current, current_signed_at=certificate.signed_at)
 
 
 def published() -> QuerySet[Certificate]:
@@ -162,7 +238,7 @@ def status_q(status: str, today: date | None = None) -> Q:
     raise ValueError(status)
 
 
-# What a search result shows (the page and the API): not the signature, the PDF or the hand-over.
+# What a search result shows (the page and the API): not the PDF or the hand-over.
 ENTRY_FIELDS = (
     "number",
     "last_name",
@@ -174,11 +250,15 @@ ENTRY_FIELDS = (
     "annulled_on",
     "public_token",
 )
+# What the status shown needs besides (certificate_verified_status): the rest of the signed record
+# and its signature, read in the same query.
+VERIFY_FIELDS = ("annulment_reason_id", "annulment_reason_title", "annulment_basis", "signed_at", "signature", "key_id")
+LISTED_FIELDS = (*ENTRY_FIELDS, *VERIFY_FIELDS)
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    items: list[Certificate]
+    items: list[RegistryEntry]
     page: int
     has_next: bool
 
@@ -207,17 +287,25 @@ def registry_search(
     key = search_key(query)
     offset = (page - 1) * page_size
     if not key:
-        rows = list(qs.only(*ENTRY_FIELDS).order_by("-issued_on", "-id")[offset : offset + page_size + 1])
+        rows = list(qs.only(*LISTED_FIELDS).order_by("-issued_on", "-id")[offset : offset + page_size + 1])
     elif NUMBER_LIKE.match(query.strip()):
         number = query.strip()
         rows = list(
-            qs.only(*ENTRY_FIELDS)
+            qs.only(*LISTED_FIELDS)
             .filter(Q(number=number) | Q(number__startswith=number))
             .order_by("number")[offset : offset + page_size + 1]
         )
     else:
         rows = _name_search(qs, key, offset, page_size + 1)
-    return SearchResult(items=rows[:page_size], page=page, has_next=len(rows) > page_size)
+    return SearchResult(items=verified_entries(rows[:page_size]), page=page, has_next=len(rows) > page_size)
+
+
+def verified_entries(certificates: list[Certificate]) -> list[RegistryEntry]:
+    """The entries of one page with their verified status: the keys read once, then one signature
+    check per entry shown (never for the whole result, which pages without a count)."""
+    keys = signing.PublishedKeys()
+    today = calendar.today()
+    return [RegistryEntry(c, certificate_verified_status(c, keys=keys, today=today)) for c in certificates]
 
 
 def trigrams(word: str) -> set[str]:
@@ -327,7 +415,7 @@ def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -
                 continue
         # The page's ids from the index alone, then those rows: one statement.
         ids = same.order_by("search_name", "id").values("id")[offset : offset + limit - len(rows)]
-        rows += list(Certificate.objects.only(*ENTRY_FIELDS).filter(pk__in=ids).order_by("search_name", "id"))
+        rows += list(Certificate.objects.only(*LISTED_FIELDS).filter(pk__in=ids).order_by("search_name", "id"))
         offset = 0
         if len(rows) >= limit:
             break
@@ -335,19 +423,20 @@ def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -
 
 
 def certificate_by_number(number: str) -> Certificate | None:
-    return published().select_related("annulment_reason").filter(number=number).first()
+    return published().filter(number=number).first()
 
 
 def certificate_by_token(token: str) -> Certificate | None:
     """The QR target works from the day of issue, before the registry entry is published."""
-    return Certificate.objects.select_related("annulment_reason").filter(public_token=token).first()
+    return Certificate.objects.filter(public_token=token).first()
 
 
 # --- Open data ------------------------------------------------------------------------------------
 
 # The p.63 fields of an entry (ENTRY_FIELDS without the verification token), with the annulment
 # reason and the time of the last change.
-OPEN_DATA_FIELDS = [f for f in ENTRY_FIELDS if f != "public_token"] + ["annulment_reason__title", "updated_at"]
+OPEN_DATA_FIELDS = [f for f in ENTRY_FIELDS if f != "public_token"] + ["annulment_reason_title", "updated_at"]
+RECORD_ROW_FIELDS = [f for f in LISTED_FIELDS if f != "public_token"]
 
 
 def open_data_rows(
@@ -357,8 +446,9 @@ def open_data_rows(
     With ``since``: the entries changed after that moment (the changes feed), oldest change first,
     and only those changed at least REGISTRY_FEED_LAG_SECONDS ago: a change is stamped before its
     transaction commits, so a younger stamp may still be joined by one that commits later, behind
-    the cursor of a mirror that has already read past it."""
-    qs = published().values(*OPEN_DATA_FIELDS, "id")
+    the cursor of a mirror that has already read past it. Each row's status is the one its verified
+    record states (certificate_verified_status): "invalid" for a row that does not verify."""
+    qs = published().values(*dict.fromkeys([*OPEN_DATA_FIELDS, *VERIFY_FIELDS, "id"]))
     if since is not None:
         settled = timezone.now() - timedelta(seconds=feed_lag_seconds())
         qs = (
@@ -371,14 +461,14 @@ def open_data_rows(
     if limit is not None:
         qs = qs[:limit]
     today = calendar.today()
+    keys = signing.PublishedKeys()
+    record_attnames = [f.attname for f in Certificate._meta.concrete_fields if f.attname in RECORD_ROW_FIELDS]
     for row in qs.iterator(chunk_size=5000):
-        if row["annulled_on"] is not None and row["annulled_on"] <= today:
-            status = Certificate.Status.ANNULLED
-        elif row["expires_on"] < today:
-            status = Certificate.Status.EXPIRED
-        else:
-            status = Certificate.Status.VALID
-        row["status"] = str(status)
+        # The status as the row's verified record states it: the row made into a certificate (as
+        # loaded from the database, without the defaults of a new one), so that the record is built
+        # by the one function that builds it.
+        entry = Certificate.from_db(None, record_attnames, [row[field] for field in record_attnames])
+        row["status"] = certificate_verified_status(entry, keys=keys, today=today)
         yield row
 
 

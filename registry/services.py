@@ -666,6 +666,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
         from_state = certificate.status  # valid or expired: an expired certificate is annulled too
         certificate.annulled_on = calendar.today()
         certificate.annulment_reason = locked.reason
+        certificate.annulment_reason_title = locked.reason.title
         certificate.annulment_basis = locked.basis
         certificate.updated_at = timezone.now()
         _sign_record(certificate)
@@ -673,6 +674,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
             update_fields=[
                 "annulled_on",
                 "annulment_reason",
+                "annulment_reason_title",
                 "annulment_basis",
                 "updated_at",
                 "key_id",

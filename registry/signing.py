@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -119,20 +120,39 @@ def sign(record: dict[str, Any]) -> tuple[str, str]:
     return key.key_id, b64encode(key.private.sign(canonical(record)))
 
 
-def verify(record: dict[str, Any], signature: str, key_id: str) -> bool:
-    """Check a record against a published key that was valid when the record was signed."""
-    from registry.models import SigningKey
+class PublishedKeys:
+    """The published keys, read in one query, for checking many records at once (a page of the
+    search, the open data): a query per record would cost more than the signature checks."""
 
-    key = SigningKey.objects.filter(key_id=key_id).first()
-    if key is None:
-        return False
-    # A record without its signing time cannot be placed within the key's validity period.
-    signed_at = record.get("signed_at")
-    when = calendar.parse_moment(str(signed_at)) if signed_at else None
-    if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
-        return False
-    try:
-        Ed25519PublicKey.from_public_bytes(b64decode(key.public_key)).verify(b64decode(signature), canonical(record))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+    def __init__(self, key_ids: Iterable[str] | None = None) -> None:
+        from registry.models import SigningKey
+
+        keys = SigningKey.objects.all() if key_ids is None else SigningKey.objects.filter(key_id__in=list(key_ids))
+        self._keys = {key.key_id: key for key in keys}
+        self._public: dict[str, Ed25519PublicKey] = {}
+
+    def _public_key(self, key: SigningKeyModel) -> Ed25519PublicKey:
+        if key.key_id not in self._public:
+            self._public[key.key_id] = Ed25519PublicKey.from_public_bytes(b64decode(key.public_key))
+        return self._public[key.key_id]
+
+    def verify(self, record: dict[str, Any], signature: str, key_id: str) -> bool:
+        """Check a record against a published key that was valid when the record was signed."""
+        key = self._keys.get(key_id)
+        if key is None:
+            return False
+        # A record without its signing time cannot be placed within the key's validity period.
+        signed_at = record.get("signed_at")
+        when = calendar.parse_moment(str(signed_at)) if signed_at else None
+        if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
+            return False
+        try:
+            self._public_key(key).verify(b64decode(signature), canonical(record))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def verify(record: dict[str, Any], signature: str, key_id: str) -> bool:
+    """Check one record (PublishedKeys.verify, reading that key alone)."""
+    return PublishedKeys([key_id]).verify(record, signature, key_id)

@@ -524,14 +524,19 @@ def certificate(exam_setup: Any, sergey: Any, olga: Any) -> Any:
     return certify(pass_the_test(exam_setup["credential"]), sergey, olga)
 
 
-def published_certificate(number: str, last: str, first: str, patronymic: str = "", **fields: Any) -> Any:
-    """A registry entry straight in the database (for search and open-data tests)."""
+def published_certificate(
+    number: str, last: str, first: str, patronymic: str = "", *, signed: bool = True, **fields: Any
+) -> Any:
+    """A registry entry straight in the database (for search and open-data tests), its record signed
+    as registry.services signs it (unless ``signed=False``): the public shows the status of a record
+    that verifies only."""
     from registry.models import Certificate, Surname
     from registry.selectors import search_key
+    from registry.services import _sign_record
 
     issued = fields.pop("issued_on", date(2025, 3, 1))
     Surname.objects.get_or_create(word=search_key(last))
-    return Certificate.objects.create(
+    certificate = Certificate.objects.create(
         number=number,
         search_last=search_key(last),
         last_name=last,
@@ -544,6 +549,10 @@ def published_certificate(number: str, last: str, first: str, patronymic: str = 
         areas_text=fields.pop("areas_text", "Проведение специальной оценки условий труда"),
         **fields,
     )
+    if signed:
+        _sign_record(certificate)
+        certificate.save(update_fields=["key_id", "signature", "signed_at"])
+    return certificate
 
 
 @pytest.fixture

@@ -43,9 +43,8 @@ def registry_entry(request: HttpRequest, number: str) -> HttpResponse:
     certificate = selectors.certificate_by_number(number[:40])
     if certificate is None:
         raise Http404
-    context = _entry_context(certificate)
-    context["verification"] = selectors.certificate_verification(certificate)
-    return render(request, "frontend/registry/entry.html", context)
+    verification = selectors.certificate_verification(certificate)
+    return render(request, "frontend/registry/entry.html", _entry_context(certificate, verification))
 
 
 def registry_verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -55,20 +54,21 @@ def registry_verify(request: HttpRequest, token: str) -> HttpResponse:
     certificate = selectors.certificate_by_token(token[:40])
     if certificate is None:
         raise Http404
-    context = _entry_context(certificate)
-    context["verification"] = selectors.certificate_verification(
+    verification = selectors.certificate_verification(
         certificate,
         payload=request.GET.get("d", ""),
         signature=request.GET.get("s", ""),
         key_id=request.GET.get("k", ""),
     )
-    return render(request, "frontend/registry/verify.html", context)
+    return render(request, "frontend/registry/verify.html", _entry_context(certificate, verification))
 
 
-def _entry_context(certificate: Certificate) -> dict[str, Any]:
+def _entry_context(certificate: Certificate, verification: selectors.Verification) -> dict[str, Any]:
+    """The status shown is the one the verified record states (never the row's dates alone)."""
     return {
         "certificate": certificate,
-        "status": certificate.status,
+        "verification": verification,
+        "status": verification.status,
         "today": calendar.today(),
         "areas": [a for a in certificate.areas_text.split("; ") if a],
         "history": certificate.history.exclude(kind="handed_over"),

@@ -38,37 +38,43 @@ class PublicApi(APIView):
     throttle_scope = "registry"
 
 
-def expert_json(certificate: Certificate) -> dict[str, Any]:
-    """One registry entry as the API gives it (the fields of ExpertSerializer)."""
-    status = certificate.status
+def expert_json(entry: selectors.RegistryEntry) -> dict[str, Any]:
+    """One registry entry as the API gives it (the fields of ExpertSerializer), with the status its
+    verified record states ("invalid" when the record does not verify)."""
+    certificate = entry.certificate
     return {
         "number": certificate.number,
         "full_name": certificate.full_name,
         "issued_on": certificate.issued_on.isoformat(),
         "expires_on": certificate.expires_on.isoformat(),
         "areas": [a for a in certificate.areas_text.split("; ") if a],
-        "status": status,
-        "status_display": str(Certificate.Status(status).label),
+        "status": entry.status,
+        "status_display": entry.status_display,
         "annulled_on": certificate.annulled_on.isoformat() if certificate.annulled_on else None,
         "url": certificate.public_url(),
     }
 
 
-class ExpertSerializer(serializers.Serializer):
-    """The fields declare the schema; the representation is expert_json's (a search page has 20
-    entries, and DRF's field machinery cost more than the search itself)."""
+class ExpertFields(serializers.Serializer):
+    """The fields of a registry entry: they declare the schema; the representation is expert_json's
+    (a search page has 20 entries, and DRF's field machinery cost more than the search itself)."""
 
     number = serializers.CharField()
     full_name = serializers.CharField()
     issued_on = serializers.DateField()
     expires_on = serializers.DateField()
     areas = serializers.ListField(child=serializers.CharField())
-    status = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=selectors.PUBLIC_STATUSES,
+        help_text="как его указывает запись реестра, прошедшая проверку подписи; invalid — запись её не прошла",
+    )
     status_display = serializers.CharField()
     annulled_on = serializers.DateField(allow_null=True)
     url = serializers.CharField()
 
-    def to_representation(self, instance: Certificate) -> dict[str, Any]:
+
+class ExpertSerializer(ExpertFields):
+    def to_representation(self, instance: selectors.RegistryEntry) -> dict[str, Any]:
         return expert_json(instance)
 
 
@@ -78,7 +84,7 @@ class HistorySerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class CertificateRecordSerializer(ExpertSerializer):
+class CertificateRecordSerializer(ExpertFields):
     """A record that does not verify against its signature (a row changed in the database, or
     never signed) is given with status "invalid" and record_valid false, whatever its dates say."""
 
@@ -91,16 +97,13 @@ class CertificateRecordSerializer(ExpertSerializer):
 
     def to_representation(self, instance: Certificate) -> dict[str, Any]:
         public = instance.history.exclude(kind="handed_over")
-        verified = selectors.certificate_record_verified(instance)
-        status = {} if verified else {"status": "invalid", "status_display": _("Сведения не подтверждены подписью")}
+        record = selectors.certificate_record(instance)
+        entry = selectors.registry_entry(instance)
         return {
-            **expert_json(instance),
-            **status,
-            "record_valid": verified,
-            "annulment_reason": (
-                f"{instance.annulment_reason.title}. {instance.annulment_basis}" if instance.annulment_reason else None
-            ),
-            "record": selectors.certificate_record(instance),
+            **expert_json(entry),
+            "record_valid": entry.status != selectors.UNCONFIRMED,
+            "annulment_reason": record["annulment_reason"],
+            "record": record,
             "signature": instance.signature,
             "key_id": instance.key_id,
             "history": [{"kind": h.kind, "on": h.on.isoformat(), "detail": h.detail} for h in public],
@@ -216,21 +219,57 @@ class VerifyInput(serializers.Serializer):
 
 
 class VerifyResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField()
+    valid = serializers.BooleanField(
+        help_text="true только если запись подлинная и сертификат действителен сегодня (не аннулирован, не истёк)"
+    )
     verdict = serializers.ChoiceField(choices=list(selectors.VERDICTS))
     message = serializers.CharField()
+    found = serializers.BooleanField(help_text="в реестре есть сертификат с номером из записи")
+    status = serializers.ChoiceField(
+        choices=selectors.PUBLIC_STATUSES,
+        allow_null=True,
+        help_text=(
+            "статус сертификата сегодня по действующей записи реестра (invalid — она не прошла проверку подписи); "
+            "null, если запись не подлинная или не относится к сертификату реестра"
+        ),
+    )
+    status_display = serializers.CharField(allow_null=True)
+    current = serializers.BooleanField(
+        help_text="проверенная запись — действующая запись реестра (false — более ранняя, например до аннулирования)"
+    )
+    current_signed_at = serializers.DateTimeField(
+        allow_null=True, help_text="время подписания действующей записи реестра об этом сертификате"
+    )
 
 
 class VerifyApi(PublicApi):
     @extend_schema(
-        summary="Проверить подпись записи реестра", request=VerifyInput, responses={200: VerifyResultSerializer}
+        summary="Проверить подпись записи реестра",
+        description=(
+            "Подпись проверяется ключом Минтруда, действовавшим в момент подписания. Более ранняя запись о "
+            "сертификате (например, подписанная до его аннулирования) остаётся подлинной, поэтому ответ "
+            "содержит статус сертификата на сегодня по действующей записи реестра: valid = true, только если "
+            "запись подлинная и сертификат сегодня действителен. Сертификат с номером из записи не найден: "
+            "ответ 200 с found = false и verdict = not_found."
+        ),
+        request=VerifyInput,
+        responses={200: VerifyResultSerializer},
     )
     def post(self, request: Request) -> Response:
         data = validate_input(VerifyInput, request.data)
-        # Valid only when the signature verifies and the registry's current record of that
-        # certificate verifies too and is the same: a genuine but stale or replayed record is not.
-        verdict = selectors.record_verdict(data["record"], data["signature"], data["key_id"])
-        return Response({"valid": verdict == "valid", "verdict": verdict, "message": str(selectors.VERDICTS[verdict])})
+        check = selectors.record_check(data["record"], data["signature"], data["key_id"])
+        return Response(
+            {
+                "valid": check.valid,
+                "verdict": check.verdict,
+                "message": check.message,
+                "found": check.found,
+                "status": check.status,
+                "status_display": selectors.status_label(check.status) if check.status else None,
+                "current": check.current,
+                "current_signed_at": check.current_signed_at.isoformat() if check.current_signed_at else None,
+            }
+        )
 
 
 # --- Open data ------------------------------------------------------------------------------------
@@ -271,7 +310,7 @@ def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
                 row["areas_text"],
                 row["status"],
                 row["annulled_on"].isoformat() if row["annulled_on"] else "",
-                row["annulment_reason__title"] or "",
+                row["annulment_reason_title"] or "",
                 row["updated_at"].isoformat(),
             ]
         )
@@ -288,7 +327,7 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
         "areas": [a for a in row["areas_text"].split("; ") if a],
         "status": row["status"],
         "annulled_on": row["annulled_on"].isoformat() if row["annulled_on"] else None,
-        "annulment_reason": row["annulment_reason__title"],
+        "annulment_reason": row["annulment_reason_title"] or None,
         "updated_at": row["updated_at"].isoformat(),
     }
 
@@ -320,7 +359,7 @@ class OpenDataEntrySerializer(serializers.Serializer):
     issued_on = serializers.DateField()
     expires_on = serializers.DateField()
     areas = serializers.ListField(child=serializers.CharField())
-    status = serializers.ChoiceField(choices=Certificate.Status.choices)
+    status = serializers.ChoiceField(choices=selectors.PUBLIC_STATUSES)
     annulled_on = serializers.DateField(allow_null=True)
     annulment_reason = serializers.CharField(allow_null=True)
     updated_at = serializers.DateTimeField()

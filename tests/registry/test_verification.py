@@ -74,11 +74,8 @@ def test_a_forged_qr_payload_is_invalid_only(certificate):
         )
         .json()
     )
-    assert verify == {
-        "valid": False,
-        "verdict": "invalid_signature",
-        "message": selectors.VERDICTS["invalid_signature"],
-    }
+    assert verify["valid"] is False and verify["verdict"] == "invalid_signature"
+    assert verify["message"] == selectors.VERDICTS["invalid_signature"]
 
 
 def test_the_genuine_qr_code_of_another_certificate_is_invalid_only(certificate):
@@ -94,11 +91,21 @@ def test_the_genuine_qr_code_of_another_certificate_is_invalid_only(certificate)
 
 
 def test_a_certificate_never_signed_is_not_confirmed(db):
-    unsigned = published_certificate("2025-00010", "Петров", "Пётр")
+    unsigned = published_certificate("2025-00010", "Петров", "Пётр", signed=False)
     assert_invalid_only(Client().get(unsigned.public_url()).content.decode())
 
 
-def test_the_verify_api_refuses_a_genuine_record_that_the_registry_no_longer_holds(certificate, olga, sergey):
+def verify_api(record, signature, key_id) -> dict:
+    response = Client().post(
+        "/api/v1/registry/verify/",
+        {"record": record, "signature": signature, "key_id": key_id},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_an_earlier_record_of_a_certificate_annulled_since_is_genuine_but_not_valid(certificate, olga, sergey):
     from registry.models import AnnulmentReason
     from registry.services import annulment_confirm, annulment_request
 
@@ -107,27 +114,45 @@ def test_the_verify_api_refuses_a_genuine_record_that_the_registry_no_longer_hol
         certificate=certificate, by=olga, reason=AnnulmentReason.objects.get(code="court"), basis="Решение № 1"
     )
     annulment_confirm(annulment=annulment, by=sergey)
-    # The record printed before the annulment still carries the same fixed fields: valid as a
-    # record of this certificate (the page then says "annulled").
-    verify = (
-        Client()
-        .post(
-            "/api/v1/registry/verify/",
-            {"record": old["record"], "signature": old["signature"], "key_id": old["key_id"]},
-            content_type="application/json",
-        )
-        .json()
-    )
-    assert verify["valid"] is True
+    # The record printed before the annulment still has a genuine signature: it is recognised as
+    # this certificate's, and the answer is the certificate's status today, not the record's.
+    verify = verify_api(old["record"], old["signature"], old["key_id"])
+    assert verify["valid"] is False and verify["verdict"] == "annulled" and verify["found"] is True
+    assert verify["status"] == "annulled" and verify["status_display"] == "Аннулирован"
+    assert verify["current"] is False and "не последняя" in verify["message"]
+    new = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    assert verify["current_signed_at"] == new["record"]["signed_at"]
+    # The current record of the annulled certificate: genuine and current, still not valid.
+    current = verify_api(new["record"], new["signature"], new["key_id"])
+    assert current["valid"] is False and current["status"] == "annulled" and current["current"] is True
     renamed = dict(old["record"], number="2099-99999")
-    verify = (
-        Client()
-        .post(
-            "/api/v1/registry/verify/",
-            {"record": renamed, "signature": old["signature"], "key_id": old["key_id"]},
-            content_type="application/json",
-        )
-        .json()
-    )
-    assert verify["valid"] is False
+    verify = verify_api(renamed, old["signature"], old["key_id"])
+    assert verify["valid"] is False and verify["verdict"] == "invalid_signature" and verify["status"] is None
     assert json.dumps(verify, ensure_ascii=False)
+
+
+def test_the_current_record_of_a_valid_certificate_is_valid_and_current(certificate):
+    data = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    verify = verify_api(data["record"], data["signature"], data["key_id"])
+    assert verify["valid"] is True and verify["verdict"] == "valid" and verify["status"] == "valid"
+    assert verify["found"] is True and verify["current"] is True
+    assert verify["current_signed_at"] == data["record"]["signed_at"]
+
+
+def test_a_genuine_record_of_a_number_not_in_the_registry_is_not_found(certificate):
+    record = dict(selectors.certificate_record(certificate), number="2099-99999")
+    key_id, signature = signing.sign(record)  # signed by the ministry's key, but no such certificate
+    verify = verify_api(record, signature, key_id)
+    assert verify["found"] is False and verify["verdict"] == "not_found" and verify["valid"] is False
+    assert verify["status"] is None and verify["current"] is False and verify["current_signed_at"] is None
+    assert verify["message"] == "Сертификата с таким номером в реестре нет."
+
+
+def test_the_verify_answers_are_the_fields_of_the_schema(certificate):
+    from registry.api.views import VerifyResultSerializer
+
+    data = Client().get(f"/api/v1/registry/certificates/{certificate.number}/").json()
+    assert set(verify_api(data["record"], data["signature"], data["key_id"])) == set(VerifyResultSerializer().fields)
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    answer = schema["components"]["schemas"]["VerifyResult"]
+    assert set(answer["required"]) == set(VerifyResultSerializer().fields)
