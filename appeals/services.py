@@ -379,6 +379,10 @@ def complaint_file(
         else settings.COMPLAINT_LONG_WORKING_DAYS
     )
     with transaction.atomic():
+        if complainant is not None:
+            # One person's filings serialise: a post without a form token (a service caller) waits
+            # for the person's earlier filing to commit instead of racing it.
+            User.objects.select_for_update().filter(pk=complainant.pk).first()
         claim = claim_once(model=Complaint, actor=complainant or registered_by, token=token)
         if claim.earlier is not None:
             return claim.earlier
