@@ -657,6 +657,14 @@ def bank_export_json() -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def _as_text(cells: Any) -> None:
+    """Keep every text cell a string: a question or an option starting with «=» (or «+», «-», «@»)
+    would otherwise open in Excel or LibreOffice as a formula and run there."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def bank_export_xlsx() -> bytes:
     from openpyxl import Workbook
 
@@ -684,6 +692,7 @@ def bank_export_xlsx() -> bytes:
                 )
             ]
         )
+        _as_text(sheet[sheet.max_row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
