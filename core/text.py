@@ -21,6 +21,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import serializers
 
 from core.errors import DomainError
@@ -98,7 +99,11 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
         )
     if len(text) > max_length:
         raise TextError(
-            _("Слишком длинный текст: допустимо не более %(max)d знаков, введено %(n)d.")
+            ngettext(
+                "Слишком длинный текст: допустимо не более %(max)d знака, введено %(n)d.",
+                "Слишком длинный текст: допустимо не более %(max)d знаков, введено %(n)d.",
+                max_length,
+            )
             % {"max": max_length, "n": len(text)},
             code="too_long",
         )

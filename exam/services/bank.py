@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError
 from core.models import User
@@ -111,7 +112,11 @@ def _options(texts: list[str], problems: list[str]) -> list[str]:
     options = [t for t in texts if t]
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         problems.append(
-            _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
+            ngettext(
+                "указан %(n)d вариант ответа, а нужно от %(min)d до %(max)d",
+                "указано %(n)d вариантов ответа, а нужно от %(min)d до %(max)d",
+                len(options),
+            )
             % {"n": len(options), "min": MIN_OPTIONS, "max": MAX_OPTIONS}
         )
     if len(set(options)) != len(options):
@@ -394,18 +399,26 @@ def blueprint_problems(*, counts: dict[str, Any], available: dict[str, int]) -> 
             errors[code] = [_("Укажите целое неотрицательное число.")]
             continue
         if count > available[code]:
-            errors[code] = [_("В теме только %(n)d действующих вопросов.") % {"n": available[code]}]
+            errors[code] = [
+                ngettext(
+                    "В теме только %(n)d действующий вопрос.",
+                    "В теме только %(n)d действующих вопросов.",
+                    available[code],
+                )
+                % {"n": available[code]}
+            ]
         total += count
     if not errors:
         if total == 0:
             errors["total"] = [_("В тесте должен быть хотя бы один вопрос.")]
         elif total < settings.EXAM_PASS_SCORE:
+            need = settings.EXAM_PASS_SCORE
             errors["total"] = [
-                _(
-                    "В тесте %(n)d вопросов, а для сдачи нужно не меньше %(min)d правильных ответов: "
-                    "такой тест сдать невозможно."
-                )
-                % {"n": total, "min": settings.EXAM_PASS_SCORE}
+                _("%(questions)s, а для сдачи нужно не меньше %(answers)s: такой тест сдать невозможно.")
+                % {
+                    "questions": ngettext("В тесте %(n)d вопрос", "В тесте %(n)d вопросов", total) % {"n": total},
+                    "answers": ngettext("%(n)d правильного ответа", "%(n)d правильных ответов", need) % {"n": need},
+                }
             ]
     return errors
 
