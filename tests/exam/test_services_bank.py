@@ -46,8 +46,8 @@ def test_valid_json_is_imported(db):
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        (dict(GOOD, options=["а", "б"]), "вариантов ответа 2"),
-        (dict(GOOD, options=["а", "б", "в", "г", "д", "е", "ж"]), "вариантов ответа 7"),
+        (dict(GOOD, options=["а", "б"]), "указано 2 варианта ответа"),
+        (dict(GOOD, options=["а", "б", "в", "г", "д", "е", "ж"]), "указано 7 вариантов ответа"),
         (dict(GOOD, correct=[]), "не указаны правильные варианты"),
         (dict(GOOD, correct=[4]), "вне списка"),
         (dict(GOOD, correct=[1, 2, 3]), "все варианты отмечены"),
