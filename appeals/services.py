@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment
 from appeals.selectors import (
@@ -70,7 +71,8 @@ def _store(files: list[UploadedFile], make: Any) -> None:
     disk, and a transaction that rolls back later takes its files with it (core.files)."""
     if len(files) > MAX_FILES:
         raise DomainError(
-            _("Не более %(n)d файлов.") % {"n": MAX_FILES}, fields={"files": [_("Слишком много файлов.")]}
+            ngettext("Не более %(n)d файла.", "Не более %(n)d файлов.", MAX_FILES) % {"n": MAX_FILES},
+            fields={"files": [_("Слишком много файлов.")]},
         )
     names = [(upload.name or "document")[:255] for upload in files]
     checked = [check_upload(upload, name=name) for upload, name in zip(files, names, strict=True)]
@@ -103,7 +105,11 @@ def appeal_file(
     now = timezone.now()
     if calendar.moscow_date(now) > closes:
         raise DomainError(
-            _("Срок подачи апелляции истёк %(date)s (%(days)d календарных дней со дня уведомления о результате).")
+            ngettext(
+                "Срок подачи апелляции истёк %(date)s (%(days)d календарный день со дня уведомления о результате).",
+                "Срок подачи апелляции истёк %(date)s (%(days)d календарных дней со дня уведомления о результате).",
+                settings.APPEAL_WINDOW_DAYS,
+            )
             % {"date": closes.strftime("%d.%m.%Y"), "days": settings.APPEAL_WINDOW_DAYS},
             code="appeal_window_closed",
             status=409,
@@ -290,7 +296,11 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
             recipient=locked.candidate,
             subject=_("Решение по апелляции № %(n)s: %(outcome)s")
             % {"n": locked.number, "outcome": locked.get_status_display()},
-            body=_("%(reasons)s\nРезультат: %(score)s правильных ответов.")
+            body=ngettext(
+                "%(reasons)s\nРезультат: %(score)d правильный ответ.",
+                "%(reasons)s\nРезультат: %(score)d правильных ответов.",
+                locked.score_after or 0,
+            )
             % {"reasons": reasons, "score": locked.score_after},
             link=locked.cabinet_url(),
         )
@@ -379,6 +389,10 @@ def complaint_file(
         else settings.COMPLAINT_LONG_WORKING_DAYS
     )
     with transaction.atomic():
+        if complainant is not None:
+            # One person's filings serialise: a post without a form token (a service caller) waits
+            # for the person's earlier filing to commit instead of racing it.
+            User.objects.select_for_update().filter(pk=complainant.pk).first()
         claim = claim_once(model=Complaint, actor=complainant or registered_by, token=token)
         if claim.earlier is not None:
             return claim.earlier

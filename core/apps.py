@@ -7,10 +7,15 @@ class CoreConfig(AppConfig):
     verbose_name = _("Платформа")
 
     def ready(self) -> None:
+        from django.contrib import admin
         from django.db.models.signals import post_delete, post_save
 
         from core import calendar, checks  # noqa: F401  (checks registers the database checks)
+        from core.admin import admin_text_rule
         from core.models import CalendarDay
+
+        # django.contrib.admin comes first in INSTALLED_APPS: every admin.py is registered by now.
+        admin_text_rule(admin.site)
 
         def _clear(**_kwargs: object) -> None:
             calendar.clear_cache()

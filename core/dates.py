@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core import calendar
 from core.errors import DomainError
@@ -42,7 +42,11 @@ def document_date_problem(value: date | None) -> str | None:
         return _("Дата не может быть в будущем.")
     earliest = document_date_earliest(today)
     if value < earliest:
-        return _("Проверьте дату: она раньше %(d)s (более %(n)d лет назад).") % {
+        return ngettext(
+            "Проверьте дату: она раньше %(d)s (более %(n)d года назад).",
+            "Проверьте дату: она раньше %(d)s (более %(n)d лет назад).",
+            settings.DOCUMENT_DATE_MAX_YEARS,
+        ) % {
             "d": earliest.strftime("%d.%m.%Y"),
             "n": settings.DOCUMENT_DATE_MAX_YEARS,
         }
@@ -58,9 +62,11 @@ def paper_receipt_problem(value: datetime | None) -> str | None:
     if value > now:
         return _("Время поступления не может быть в будущем.")
     if value < now - timedelta(days=settings.PAPER_RECEIVED_MAX_DAYS):
-        return _("Время поступления не может быть раньше чем %(n)d дней назад: проверьте дату.") % {
-            "n": settings.PAPER_RECEIVED_MAX_DAYS
-        }
+        return ngettext(
+            "Время поступления не может быть раньше чем %(n)d день назад: проверьте дату.",
+            "Время поступления не может быть раньше чем %(n)d дней назад: проверьте дату.",
+            settings.PAPER_RECEIVED_MAX_DAYS,
+        ) % {"n": settings.PAPER_RECEIVED_MAX_DAYS}
     return None
 
 
@@ -73,9 +79,11 @@ def sitting_start_problem(value: datetime | None) -> str | None:
     if value <= now:
         return _("Сеанс назначается на будущее время.")
     if value > now + timedelta(days=settings.SITTING_MAX_DAYS_AHEAD):
-        return _("Сеанс назначается не более чем на %(n)d дней вперёд: проверьте дату.") % {
-            "n": settings.SITTING_MAX_DAYS_AHEAD
-        }
+        return ngettext(
+            "Сеанс назначается не более чем на %(n)d день вперёд: проверьте дату.",
+            "Сеанс назначается не более чем на %(n)d дней вперёд: проверьте дату.",
+            settings.SITTING_MAX_DAYS_AHEAD,
+        ) % {"n": settings.SITTING_MAX_DAYS_AHEAD}
     return None
 
 

@@ -29,10 +29,15 @@ def new_token() -> str:
 
 
 class FormTokenField(forms.Field):
-    """The hidden token of a form: 32 hexadecimal digits or nothing (not free text)."""
+    """The hidden token of a form: 32 hexadecimal digits (not free text). Required: a post without
+    it (replayed, forged, or from a client that strips it) could not be told from its own double
+    click, so each such post would create a case of its own."""
 
     widget = forms.HiddenInput
-    default_error_messages = {"invalid": gettext_lazy("Форма устарела или повреждена: обновите страницу.")}
+    default_error_messages = {
+        "invalid": gettext_lazy("Форма устарела или повреждена: обновите страницу."),
+        "required": gettext_lazy("Форма устарела: обновите страницу и отправьте её снова."),
+    }
 
     def to_python(self, value: object) -> str:
         token = value.strip() if isinstance(value, str) else ""
@@ -40,11 +45,17 @@ class FormTokenField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return token
 
+    def bound_data(self, data: object, initial: object) -> object:
+        """A refused form is shown again with a fresh token, so that sending it again works."""
+        token = data.strip() if isinstance(data, str) else ""
+        return token if TOKEN.fullmatch(token) else initial
+
 
 class OnceForm(forms.Form):
-    """A form whose submission creates a case: it carries its token in a hidden field."""
+    """A form whose submission creates a case: it carries its token in a hidden field, which pages
+    require (services still take ``token=""`` from commands and tests, see ``claim_once``)."""
 
-    form_token = FormTokenField(required=False, initial=new_token)
+    form_token = FormTokenField(initial=new_token)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import serializers
 
 from core.errors import DomainError
@@ -53,8 +53,17 @@ class TextError(ValueError):
         self.code = code
 
 
-def _code_point(char: str) -> str:
-    return f"U+{ord(char):04X}"
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _character_name(char: str) -> str:
+    """What a refused character is, in words a person understands (a code point is not)."""
+    if _CONTROL.fullmatch(char):
+        return _("управляющий символ")
+    if _DIRECTION.fullmatch(char):
+        return _("символ смены направления текста")
+    return _("недопустимый символ")
 
 
 def clean_text(value: object, *, max_length: int, multiline: bool = False) -> str:
@@ -65,8 +74,8 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
     surrogate = _SURROGATE.search(text)
     if surrogate:
         raise TextError(
-            _("Текст содержит повреждённый символ (%(code)s): наберите или вставьте его заново.")
-            % {"code": _code_point(surrogate.group())},
+            _("Текст содержит повреждённый символ в позиции %(pos)d: наберите или вставьте его заново.")
+            % {"pos": surrogate.start() + 1},
             code="broken_character",
         )
     text = unicodedata.normalize("NFC", text)
@@ -81,9 +90,9 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
                 _("Поле заполняется одной строкой: уберите перенос строки или табуляцию."), code="line_break"
             )
         raise TextError(
-            _("Уберите служебный символ %(code)s (позиция %(pos)d): допустимы только печатные символы%(extra)s.")
+            _("Уберите %(what)s в позиции %(pos)d: допустимы только печатные символы%(extra)s.")
             % {
-                "code": _code_point(char),
+                "what": _character_name(char),
                 "pos": forbidden.start() + 1,
                 "extra": _(", перенос строки и табуляция") if multiline else "",
             },
@@ -91,7 +100,11 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
         )
     if len(text) > max_length:
         raise TextError(
-            _("Слишком длинный текст: допустимо не более %(max)d знаков, введено %(n)d.")
+            ngettext(
+                "Слишком длинный текст: допустимо не более %(max)d знака, введено %(n)d.",
+                "Слишком длинный текст: допустимо не более %(max)d знаков, введено %(n)d.",
+                max_length,
+            )
             % {"max": max_length, "n": len(text)},
             code="too_long",
         )
@@ -171,7 +184,7 @@ def unstorable(data: Any) -> str | None:
 def unstorable_error() -> DomainError:
     """The structured 400 for input holding a lone surrogate or NUL, wherever it is."""
     return DomainError(
-        _("Запрос содержит повреждённый или нулевой символ (одиночный суррогат или U+0000): исправьте текст."),
+        _("Запрос содержит повреждённый или нулевой символ: исправьте текст и отправьте его снова."),
         code="invalid_text",
     )
 

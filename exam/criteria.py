@@ -106,7 +106,9 @@ def evaluate(
         code="higher_education",
         label=_("Высшее образование"),
         met=bool(he),
-        summary=_("Указано документов: %(n)d") % {"n": len(he)} if he else _("Не указано"),
+        summary=ngettext("Указан %(n)d документ", "Указано %(n)d документов", len(he)) % {"n": len(he)}
+        if he
+        else _("Не указано"),
         evidence=he,
     )
 
@@ -126,7 +128,12 @@ def evaluate(
     length = experience_length(((start, end) for _e, start, end in rows), as_of=as_of)
     experience_criterion = Criterion(
         code="experience",
-        label=_("Опыт работы в области оценки условий труда не менее %(y)d лет") % {"y": min_years},
+        label=ngettext(
+            "Опыт работы в области оценки условий труда не менее %(y)d года",
+            "Опыт работы в области оценки условий труда не менее %(y)d лет",
+            min_years,
+        )
+        % {"y": min_years},
         met=length >= Length(min_years, 0, 0),
         summary=_("Стаж без учёта наложений периодов: %(len)s на %(date)s")
         % {"len": length, "date": as_of.strftime("%d.%m.%Y")},

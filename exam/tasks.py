@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from exam.models import Decision, Notice, SignatureChallenge
 
@@ -20,10 +21,14 @@ def signature_code_email(challenge_id: int, code: str) -> None:
     minutes = int(settings.SIGNATURE_CODE_TTL.total_seconds() // 60)
     send_mail(
         subject=_("Код для подписания заявления"),
-        message=_(
+        message=ngettext(
+            "Ваш код для подписания заявления простой электронной подписью: %(code)s\n"
+            "Код действует %(minutes)d минуту. Никому его не сообщайте.\n"
+            "Если вы не подавали заявление, проигнорируйте это письмо.",
             "Ваш код для подписания заявления простой электронной подписью: %(code)s\n"
             "Код действует %(minutes)d минут. Никому его не сообщайте.\n"
-            "Если вы не подавали заявление, проигнорируйте это письмо."
+            "Если вы не подавали заявление, проигнорируйте это письмо.",
+            minutes,
         )
         % {"code": code, "minutes": minutes},
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -211,8 +211,13 @@ def attestation_decision_current_error(decision: AttestationDecision) -> str:
     from exam.selectors_exam import final_result
 
     if decision.superseded:
-        when = timezone.localtime(decision.superseded_at).strftime("%d.%m.%Y") if decision.superseded_at else ""
-        return _("Решение заменено %(date)s: %(reason)s") % {"date": when, "reason": decision.superseded_reason}
+        # A decision superseded before the moment and the reason were recorded shows no empty date.
+        said = (
+            _("Решение заменено %(date)s") % {"date": timezone.localtime(decision.superseded_at).strftime("%d.%m.%Y")}
+            if decision.superseded_at
+            else _("Решение заменено")
+        )
+        return f"{said}: {decision.superseded_reason}" if decision.superseded_reason else f"{said}."
     attempt = decision.attempt
     final = final_result(decision.application)
     if final is None or final.pk != attempt.pk:

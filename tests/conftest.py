@@ -207,6 +207,17 @@ def client_for(user: Any) -> Client:
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def form_token(client: Client, url: str, *, prefix: str = "") -> dict[str, str]:
+    """The hidden form token of the page at ``url`` as a browser sends it back: ``{name: token}``."""
+    import re
+
+    name = f"{prefix}-form_token" if prefix else "form_token"
+    page = client.get(url).content.decode()
+    found = re.search(rf'name="{name}" value="([0-9a-f]{{32}})"', page)
+    assert found, f"no {name} on {url}"
+    return {name: found.group(1)}
+
+
 def png_bytes() -> bytes:
     from io import BytesIO
 

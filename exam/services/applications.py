@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import calendar, dates
 from core.errors import DomainError, NotFound
@@ -166,7 +167,11 @@ def attachment_add(*, application: Application, by: User, kind: str, upload: Upl
             return same
         if locked.attachments.count() >= MAX_ATTACHMENTS:
             raise DomainError(
-                _("Можно приложить не более %(n)d файлов.") % {"n": MAX_ATTACHMENTS}, code="too_many_files"
+                ngettext(
+                    "Можно приложить не более %(n)d файла.", "Можно приложить не более %(n)d файлов.", MAX_ATTACHMENTS
+                )
+                % {"n": MAX_ATTACHMENTS},
+                code="too_many_files",
             )
         attachment = Attachment(
             application=locked,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError
 from core.models import User
@@ -111,7 +112,11 @@ def _options(texts: list[str], problems: list[str]) -> list[str]:
     options = [t for t in texts if t]
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         problems.append(
-            _("вариантов ответа %(n)d, а нужно от %(min)d до %(max)d")
+            ngettext(
+                "указан %(n)d вариант ответа, а нужно от %(min)d до %(max)d",
+                "указано %(n)d вариантов ответа, а нужно от %(min)d до %(max)d",
+                len(options),
+            )
             % {"n": len(options), "min": MIN_OPTIONS, "max": MAX_OPTIONS}
         )
     if len(set(options)) != len(options):
@@ -207,6 +212,52 @@ def practice_change_problem(*, practice_only: bool, wanted: bool | None) -> str 
     )
 
 
+def text_key(text: str) -> str:
+    """A question's text as a reader compares two of them: case and runs of spaces do not make
+    another question."""
+    return " ".join(text.casefold().split())
+
+
+def bank_texts(*, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, list[tuple[str, bool]]]:
+    """The current texts of the bank (retired questions too: they can be restored) by ``text_key``:
+    the codes and practice flags of the questions with that text, but those of ``exclude``."""
+    texts: dict[str, list[tuple[str, bool]]] = {}
+    rows = Question.objects.exclude(code__in=exclude).exclude(current=None)
+    for code, text, practice in rows.values_list("code", "current__text", "practice_only"):
+        texts.setdefault(text_key(text), []).append((code, practice))
+    return texts
+
+
+def copy_problem(*, code: str, text: str, practice: bool, texts: dict[str, list[tuple[str, bool]]]) -> str | None:
+    """Why question ``code`` may not have ``text`` (None: it may). The practice quiz publishes the
+    key of a practice question (p.55 publishes the questions, not the answers), so a practice
+    question with the text of a test question would publish that question's key; the same holds
+    the other way round."""
+    for other, other_practice in texts.get(text_key(text), []):
+        if other == code or other_practice == practice:
+            continue
+        if practice:
+            return _(
+                "текст совпадает с текстом вопроса испытания %(other)s: тренировочный тест открыл бы "
+                "его правильные ответы"
+            ) % {"other": other}
+        return _(
+            "текст совпадает с текстом тренировочного вопроса %(other)s, правильные ответы которого "
+            "открыты в тренировочном тесте"
+        ) % {"other": other}
+    return None
+
+
+def _refuse_copy(*, code: str, text: str, practice: bool) -> None:
+    problem = copy_problem(code=code, text=text, practice=practice, texts=bank_texts(exclude={code}))
+    if problem:
+        raise DomainError(
+            _("Вопрос %(code)s: %(p)s.") % {"code": code, "p": problem},
+            code="practice_copies_live",
+            fields={"text": [problem]},
+        )
+
+
 def _new_version(question: Question, data: QuestionData, by: User | None) -> QuestionVersion:
     number = (question.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = QuestionVersion.objects.create(
@@ -249,6 +300,7 @@ def question_save(*, data: QuestionData, by: User | None, is_sample: bool = Fals
             topic = Topic.objects.create(code=data.topic, title=data.topic_title, order=Topic.objects.count() + 1)
         question = Question.objects.select_for_update().filter(code=data.code).first()
         if question is None:
+            _refuse_copy(code=data.code, text=data.text, practice=bool(data.practice))
             question = Question.objects.create(
                 code=data.code, topic=topic, is_sample=is_sample, practice_only=bool(data.practice)
             )
@@ -268,6 +320,7 @@ def question_save(*, data: QuestionData, by: User | None, is_sample: bool = Fals
                     code="practice_flag_fixed",
                     fields={"practice": [problem]},
                 )
+            _refuse_copy(code=question.code, text=data.text, practice=question.practice_only)
             current = question.current
             unchanged = current is not None and (current.text, current.options, current.correct) == (
                 data.text,
@@ -346,18 +399,26 @@ def blueprint_problems(*, counts: dict[str, Any], available: dict[str, int]) -> 
             errors[code] = [_("Укажите целое неотрицательное число.")]
             continue
         if count > available[code]:
-            errors[code] = [_("В теме только %(n)d действующих вопросов.") % {"n": available[code]}]
+            errors[code] = [
+                ngettext(
+                    "В теме только %(n)d действующий вопрос.",
+                    "В теме только %(n)d действующих вопросов.",
+                    available[code],
+                )
+                % {"n": available[code]}
+            ]
         total += count
     if not errors:
         if total == 0:
             errors["total"] = [_("В тесте должен быть хотя бы один вопрос.")]
         elif total < settings.EXAM_PASS_SCORE:
+            need = settings.EXAM_PASS_SCORE
             errors["total"] = [
-                _(
-                    "В тесте %(n)d вопросов, а для сдачи нужно не меньше %(min)d правильных ответов: "
-                    "такой тест сдать невозможно."
-                )
-                % {"n": total, "min": settings.EXAM_PASS_SCORE}
+                _("%(questions)s, а для сдачи нужно не меньше %(answers)s: такой тест сдать невозможно.")
+                % {
+                    "questions": ngettext("В тесте %(n)d вопрос", "В тесте %(n)d вопросов", total) % {"n": total},
+                    "answers": ngettext("%(n)d правильного ответа", "%(n)d правильных ответов", need) % {"n": need},
+                }
             ]
     return errors
 
@@ -490,6 +551,19 @@ def _active_after_import(clean: list[QuestionData], topics: set[str]) -> dict[st
     return available
 
 
+def _texts_after_import(
+    given: list[QuestionData], practice_flags: dict[str, bool]
+) -> dict[str, list[tuple[str, bool]]]:
+    """The texts of the bank as it would be after importing the ``given`` rows (see
+    ``bank_texts``): a row replaces the text of its question, and an existing question keeps its
+    practice flag."""
+    texts = bank_texts(exclude={data.code for data in given})
+    for data in given:
+        practice = practice_flags.get(data.code, bool(data.practice))
+        texts.setdefault(text_key(data.text), []).append((data.code, practice))
+    return texts
+
+
 def bank_import(
     *,
     rows: list[dict[str, Any]],
@@ -508,13 +582,16 @@ def bank_import(
     report = ImportReport(rows=len(rows))
     known_topics = set(Topic.objects.values_list("code", flat=True)) | {c for c, t in topics.items() if t}
     practice_flags = dict(Question.objects.values_list("code", "practice_only"))
+    validated = [(raw, *validate_question(raw)) for raw in rows if not raw.get("_invalid")]
+    texts = _texts_after_import([data for _raw, data, _p in validated if data], practice_flags)
+    results = iter(validated)
     seen: set[str] = set()
     clean: list[QuestionData] = []
     for index, raw in enumerate(rows, start=1):
         if raw.get("_invalid"):
             report.errors.append((index, "", [_("строка не является объектом")]))
             continue
-        data, problems = validate_question(raw)
+        _raw, data, problems = next(results)
         code = for_export(str(raw.get("code") or ""))[:20]  # shown in the report as it was given
         if data is not None:
             if data.code in seen:
@@ -525,6 +602,10 @@ def bank_import(
                 flag_problem = practice_change_problem(practice_only=practice_flags[data.code], wanted=data.practice)
                 if flag_problem:
                     problems.append(flag_problem)
+            practice = practice_flags.get(data.code, bool(data.practice))
+            copied = copy_problem(code=data.code, text=data.text, practice=practice, texts=texts)
+            if copied:
+                problems.append(copied)
             seen.add(data.code)
         if problems:
             report.errors.append((index, code, problems))
@@ -589,6 +670,14 @@ def bank_export_json() -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def _as_text(cells: Any) -> None:
+    """Keep every text cell a string: a question or an option starting with «=» (or «+», «-», «@»)
+    would otherwise open in Excel or LibreOffice as a formula and run there."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def bank_export_xlsx() -> bytes:
     from openpyxl import Workbook
 
@@ -616,6 +705,7 @@ def bank_export_xlsx() -> bytes:
                 )
             ]
         )
+        _as_text(sheet[sheet.max_row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

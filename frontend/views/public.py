@@ -16,5 +16,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "min_years": settings.ADMISSION_MIN_EXPERIENCE_YEARS,
             "review_days": settings.REVIEW_DEADLINE_WORKING_DAYS,
             "notice_days": settings.NOTICE_DEADLINE_WORKING_DAYS,
+            # The same rules the exam room states (frontend.views.exam_room), not numbers of a page.
+            "exam_minutes": int(settings.EXAM_DURATION.total_seconds() // 60),
+            "pass_score": settings.EXAM_PASS_SCORE,
         },
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from appeals import services
 from appeals.models import Complaint
-from tests.conftest import client_for, complaint_data
+from tests.conftest import client_for, complaint_data, form_token
 
 
 def test_candidates_see_only_their_own_appeals_and_complaints(exam_setup, alice, oscar):
@@ -40,11 +40,12 @@ def test_staff_outside_the_commission_cannot_open_an_appeal(exam_setup, alice, v
 
 
 def test_candidate_files_a_complaint_from_the_cabinet_with_clear_errors(alice):
-    client = client_for(alice)
-    page = client.post(reverse("frontend:complaint_new"), complaint_data(official="", arguments="")).content.decode()
+    client, url = client_for(alice), reverse("frontend:complaint_new")
+    token = form_token(client, url)
+    page = client.post(url, {**complaint_data(official="", arguments=""), **token}).content.decode()
     assert "Обязательное поле" in page
     assert not Complaint.objects.exists()
-    response = client.post(reverse("frontend:complaint_new"), complaint_data(), follow=True)
+    response = client.post(url, {**complaint_data(), **token}, follow=True)
     complaint = Complaint.objects.get()
     assert f"Жалоба зарегистрирована: № {complaint.number}" in response.content.decode()
 
@@ -53,7 +54,8 @@ def test_registrar_registers_a_paper_complaint(rita):
     from django.utils import timezone
 
     data = complaint_data(channel="mail", received_at=timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
-    response = client_for(rita).post(reverse("frontend:complaint_paper"), data, follow=True)
+    client, url = client_for(rita), reverse("frontend:complaint_paper")
+    response = client.post(url, {**data, **form_token(client, url)}, follow=True)
     complaint = Complaint.objects.get()
     assert complaint.channel == "mail" and complaint.registered_by == rita and complaint.complainant is None
     assert complaint.number in response.content.decode()

@@ -12,6 +12,7 @@ from appeals import services as appeals
 from appeals.models import Complaint
 from core import calendar
 from core.errors import DomainError
+from core.idempotency import new_token
 from tests.conftest import client_for, complaint_data, complete_payload
 
 
@@ -29,7 +30,8 @@ def _local(moment):
 )
 def test_a_paper_complaint_received_in_1800_tomorrow_or_long_ago_is_refused(rita, received, message):
     data = complaint_data(channel="mail", received_at=received)
-    page = client_for(rita).post(reverse("frontend:complaint_paper"), data).content.decode()
+    page = client_for(rita).post(reverse("frontend:complaint_paper"), {**data, "form_token": new_token()})
+    page = page.content.decode()
     assert message in page
     assert not Complaint.objects.exists()
 
@@ -50,7 +52,7 @@ def test_a_paper_application_received_in_1800_is_refused_on_the_page(rita):
 
     data = form_data(complete_payload())
     data.pop("next")
-    data.update({"r-channel": "in_person", "r-received_at": "1800-01-01T10:00"})
+    data.update({"r-channel": "in_person", "r-received_at": "1800-01-01T10:00", "r-form_token": new_token()})
     page = client_for(rita).post(reverse("frontend:staff_paper_new"), data).content.decode()
     assert "раньше чем 30 дней назад" in page
 
@@ -96,7 +98,8 @@ def test_document_dates_81_years_ago_or_in_the_future_are_refused(draft, where):
 def test_a_sitting_more_than_a_year_ahead_is_refused(eva):
     far = _local(timezone.now() + timedelta(days=400))
     page = client_for(eva).post(
-        reverse("frontend:staff_sittings"), {"starts_at": far, "entry_window_minutes": 60, "capacity": 30}
+        reverse("frontend:staff_sittings"),
+        {"starts_at": far, "entry_window_minutes": 60, "capacity": 30, "form_token": new_token()},
     )
     assert "не более чем на 365 дней вперёд" in page.content.decode()
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from appeals import services as appeals
 from appeals.models import Complaint, ComplaintAttachment
 from core.errors import DomainError
+from core.idempotency import new_token
 from core.models import Notification
 from exam import services
 from exam.models import Attachment
@@ -48,7 +49,7 @@ def test_a_complaint_whose_second_file_is_invalid_leaves_no_file(alice):
 
 
 def test_the_complaint_page_with_an_invalid_second_file_leaves_no_file(alice):
-    data = complaint_data()
+    data = {**complaint_data(), "form_token": new_token()}
     data["evidence"] = [upload("good.pdf"), upload("bad.pdf", content=b"not a pdf")]
     page = client_for(alice).post(reverse("frontend:complaint_new"), data).content.decode()
     assert "не является документом PDF, JPEG или PNG" in page

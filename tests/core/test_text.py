@@ -85,13 +85,27 @@ def test_single_line_text_refuses_line_breaks_and_tabs(char):
     assert err.value.code == "line_break" and "одной строкой" in err.value.message
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b", "\u202e", "\u2067", "\ufffe"])
+@pytest.mark.parametrize(
+    ("char", "named"),
+    [
+        ("\x00", "управляющий символ"),
+        ("\x07", "управляющий символ"),
+        ("\x1b", "управляющий символ"),
+        ("\x7f", "управляющий символ"),
+        ("\x85", "управляющий символ"),
+        ("\x9b", "управляющий символ"),
+        ("\u202e", "символ смены направления текста"),
+        ("\u2067", "символ смены направления текста"),
+        ("\ufffe", "недопустимый символ"),
+    ],
+)
 @pytest.mark.parametrize("multiline", [False, True])
-def test_control_characters_are_refused_with_their_code_and_position(char, multiline):
+def test_control_characters_are_refused_in_plain_words_with_their_position(char, named, multiline):
     with pytest.raises(TextError) as err:
         clean_text(f"Ив{char}анов", max_length=100, multiline=multiline)
     assert err.value.code == "control_character"
-    assert f"U+{ord(char):04X}" in err.value.message and "позиция 3" in err.value.message
+    assert f"Уберите {named} в позиции 3" in err.value.message
+    assert "U+" not in err.value.message
 
 
 def test_an_esc_sequence_is_refused():
@@ -103,7 +117,15 @@ def test_an_esc_sequence_is_refused():
 def test_a_lone_surrogate_is_refused(surrogate):
     with pytest.raises(TextError) as err:
         clean_text(f"Иванов{surrogate}", max_length=100)
-    assert err.value.code == "broken_character" and RUSSIAN.search(err.value.message)
+    assert err.value.code == "broken_character" and "повреждённый символ в позиции 7" in err.value.message
+    assert "U+" not in err.value.message
+
+
+def test_input_the_database_cannot_store_is_explained_in_words():
+    from core.text import unstorable_error
+
+    message = unstorable_error().message
+    assert "повреждённый или нулевой символ" in message and "U+" not in message and "суррогат" not in message
 
 
 def test_length_is_bounded_after_normalisation():
@@ -238,3 +260,77 @@ def test_drf_serializers_that_take_input_follow_the_rule_too():
     assert isinstance(VerifyInput().fields["key_id"], TextSerializerField)
     works = serializer_for_form(ExperienceForm, name="ExperienceSchema")().fields["works"]
     assert isinstance(works, TextSerializerField) and works.multiline and works.max_length == 4000
+
+
+# --- Every admin form of our apps ------------------------------------------------------------------
+
+# Form fields of the admin that are not free text: passwords (taken as typed), and fields with a
+# format of their own (an e-mail or IP address, JSON, a link).
+ADMIN_NOT_FREE_TEXT = (
+    forms.EmailField,
+    forms.GenericIPAddressField,
+    forms.JSONField,
+    forms.URLField,
+    forms.SlugField,
+    forms.UUIDField,
+)
+
+
+def _admin_text_fields(superuser):
+    """(admin, form field name, form field) of every character field of the add and change forms
+    of every admin of our apps."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in {"core", "exam", "registry", "appeals", "frontend"}:
+            continue
+        obj = superuser if model is type(superuser) else None  # the user admin's change form needs one
+        for form_class in {model_admin.get_form(request), model_admin.get_form(request, obj, change=True)}:
+            for name, field in form_class.base_fields.items():
+                text = isinstance(field, forms.CharField) and not isinstance(field, ADMIN_NOT_FREE_TEXT)
+                if text and not name.startswith("password"):
+                    found.append((type(model_admin).__name__, name, field))
+    return found
+
+
+def test_every_free_text_field_of_every_admin_form_follows_the_text_rule_and_is_bounded(db):
+    from core.models import User
+    from core.text import TextField
+
+    root = User.objects.create_superuser("root@mintrud.test", "correct-horse-battery-9", last_name="Root")
+    fields = _admin_text_fields(root)
+    names = {(admin_name, name) for admin_name, name, _field in fields}
+    assert {("UserAdmin", "last_name"), ("CalendarDayAdmin", "basis"), ("AreaOfActivityAdmin", "title")} <= names
+    loose = [f"{a}.{n}" for a, n, field in fields if not isinstance(field, TextField) or not field.max_length]
+    assert not loose, loose
+
+
+def test_the_admin_refuses_a_control_character_in_russian_and_stores_nothing(db):
+    from core.models import User
+    from registry.models import AreaOfActivity
+    from tests.conftest import client_for
+
+    root = User.objects.create_superuser("root@mintrud.test", "correct-horse-battery-9", last_name="Root")
+    client = client_for(root)
+    response = client.post(
+        "/admin/registry/areaofactivity/add/", {"code": "77", "title": "Охрана\x1b[31m труда", "active": "on"}
+    )
+    assert response.status_code == 200
+    assert "Уберите управляющий символ в позиции 7" in response.content.decode()
+    assert not AreaOfActivity.objects.filter(code="77").exists()
+    page = client.post(
+        f"/admin/core/user/{root.pk}/change/",
+        {"email": root.email, "last_name": "Ро\u202eот", "first_name": "", "patronymic": "", "phone": ""},
+    ).content.decode()
+    assert "символ смены направления текста" in page
+    root.refresh_from_db()
+    assert root.last_name == "Root"
+    # What the rule allows is stored as it makes it: NFC, without surrounding spaces.
+    client.post(
+        "/admin/registry/areaofactivity/add/", {"code": "78", "title": "  Оценка условий труда ", "active": "on"}
+    )
+    assert AreaOfActivity.objects.get(code="78").title == "Оценка условий труда"

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appeals.models import Appeal, Complaint
+from core.idempotency import new_token
 from core.models import User
 from core.text import TextError, clean_text
 from exam import forms as exam_forms
@@ -170,7 +171,8 @@ def _complaint_field(name):
 @given(name=st.sampled_from(COMPLAINT_TEXT_FIELDS), value=NASTY_WITHOUT_SURROGATES)
 def test_the_complaint_form_refuses_or_normalises_any_text(alice, name, value):
     before = set(Complaint.objects.values_list("pk", flat=True))
-    response = client_for(alice).post(reverse("frontend:complaint_new"), complaint_data(**{name: value}))
+    data = {**complaint_data(**{name: value}), "form_token": new_token()}
+    response = client_for(alice).post(reverse("frontend:complaint_new"), data)
     assert_page_answered(response)
     created = Complaint.objects.exclude(pk__in=before).first()
     if created is None:
@@ -184,6 +186,7 @@ def test_the_complaint_form_refuses_or_normalises_any_text(alice, name, value):
 def test_the_paper_complaint_form_refuses_or_normalises_any_text(rita, name, value):
     before = set(Complaint.objects.values_list("pk", flat=True))
     data = complaint_data(channel="mail", received_at=timezone.localtime().strftime("%Y-%m-%dT%H:%M"), **{name: value})
+    data["form_token"] = new_token()
     assert_page_answered(client_for(rita).post(reverse("frontend:complaint_paper"), data))
     created = Complaint.objects.exclude(pk__in=before).first()
     if created is not None:
@@ -200,7 +203,8 @@ def finished_attempt(exam_setup):
 @given(value=NASTY_WITHOUT_SURROGATES)
 def test_the_appeal_form_refuses_or_normalises_any_text(alice, finished_attempt, value):
     Appeal.objects.all().delete()  # one appeal per result: each example files its own
-    response = client_for(alice).post(reverse("frontend:appeal_new", args=[finished_attempt.pk]), {"reasons": value})
+    url = reverse("frontend:appeal_new", args=[finished_attempt.pk])
+    response = client_for(alice).post(url, {"reasons": value, "form_token": new_token()})
     assert_page_answered(response)
     appeal = Appeal.objects.first()
     if appeal is not None:
@@ -236,6 +240,7 @@ def test_the_paper_application_form_refuses_or_normalises_any_text(rita, name, v
     data = form_data(complete_payload())
     data.pop("next")
     data.update({"r-channel": "in_person", "r-received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    data["r-form_token"] = new_token()
     data[name] = value
     before = set(Application.objects.values_list("pk", flat=True))
     assert_page_answered(client_for(rita).post(reverse("frontend:staff_paper_new"), data))

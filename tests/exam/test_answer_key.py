@@ -185,6 +185,59 @@ def test_the_editor_creates_a_practice_question_and_refuses_to_flip_the_flag(eva
     assert dict(Question.objects.values_list("code", "practice_only")) == {"Q0001": False, "E1": True}
 
 
+# --- A practice question never copies a test question -------------------------------------------------
+
+
+def test_the_editor_refuses_a_practice_question_that_copies_a_test_question(eva):
+    make_bank(topics=1, per_topic=2)  # Q0001 «Вопрос номер 1?» is a test question
+    data = {
+        "code": "E1",
+        "topic": "T1",
+        "text": "  вопрос   НОМЕР 1? ",
+        "option_1": "а",
+        "option_2": "б",
+        "option_3": "в",
+        "correct": ["2"],
+        "practice": "on",
+    }
+    page = client_for(eva).post(reverse("frontend:bank_question_new"), data).content.decode()
+    assert "текст совпадает с текстом вопроса испытания Q0001" in page
+    assert not Question.objects.filter(code="E1").exists()
+    # Another text is fine, and changing it later to the test question's text is refused as well.
+    client_for(eva).post(reverse("frontend:bank_question_new"), dict(data, text="Свой тренировочный вопрос?"))
+    with pytest.raises(DomainError) as err:
+        bank_question("E1", topic=1, text="Вопрос номер 2?", options=["а", "б", "в"], correct=[1], practice=True)
+    assert "Q0002" in err.value.message and "text" in err.value.fields
+    assert Question.objects.get(code="E1").current.text == "Свой тренировочный вопрос?"
+
+
+def test_a_test_question_may_not_take_the_text_of_a_practice_question_either(db):
+    make_bank(topics=1, per_topic=1, practice=True)  # P0001 «Тренировочный вопрос номер 1?»
+    with pytest.raises(DomainError) as err:
+        bank_question("L1", topic=1, text="Тренировочный вопрос номер 1?", options=["а", "б", "в"], correct=[0])
+    assert "тренировочного вопроса P0001" in err.value.message
+    assert not Question.objects.filter(code="L1").exists()
+
+
+def test_import_refuses_a_practice_row_that_copies_a_test_question_of_the_bank_or_of_the_file(db):
+    assert import_json([row("A1"), row("A2")]).ok
+    report = import_json(
+        [
+            row("P1", practice=True, text="ВОПРОС  A1?"),  # a test question of the bank
+            row("P2", practice=True, text="Новый вопрос?"),
+            row("A3", text="новый вопрос?"),  # a test question of the same file
+            row("P3", practice=True, text="Свой вопрос?"),
+        ]
+    )
+    problems = {code: "; ".join(p) for _row, code, p in report.errors}
+    assert set(problems) == {"P1", "P2", "A3"}
+    assert "вопроса испытания A1" in problems["P1"] and "вопроса испытания A3" in problems["P2"]
+    assert "тренировочного вопроса P2" in problems["A3"]
+    assert set(Question.objects.values_list("code", flat=True)) == {"A1", "A2"}  # nothing is imported
+    # A row that gives a test question a new text frees its old one.
+    assert import_json([row("A1", text="Переформулированный вопрос?"), row("P1", practice=True, text="Вопрос A1?")]).ok
+
+
 # --- The public list and practice -----------------------------------------------------------------
 
 

