@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
         "DecisionKindEnum": "exam.models.Decision.Kind",
         "ApplicationStatusEnum": "exam.models.Application.Status",
         "CertificateStatusEnum": "registry.models.Certificate.Status",
+        "PublicCertificateStatusEnum": "registry.selectors.PUBLIC_STATUSES",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the installed package, not a CDN: the docs work on a closed network.
