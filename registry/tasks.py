@@ -26,7 +26,11 @@ def attestation_decision_sweep() -> int:
     from registry.services import attestation_decision_draft as draft
     from registry.services import attestation_decisions_supersede_stale
 
+    persons_done: set[str] = set()
     for decision in decisions_stale()[:1000]:
+        if decision.application.person_key in persons_done:
+            continue  # one pass of the rule covers every decision of the person
+        persons_done.add(decision.application.person_key)
         with transaction.atomic():
             attestation_decisions_supersede_stale(
                 application=decision.application,
