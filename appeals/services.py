@@ -226,7 +226,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     new decision on attestation follows (and then the certificate) with its own terms from today: the
     re-scoring tells the registry (exam.signals), which supersedes the decision it made stale, in
     this transaction."""
-    from exam.services.attempts import attempt_rescore
+    from exam.testing.services.attempts import attempt_rescore
 
     _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
     reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
@@ -596,7 +596,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
     notified in the cabinet and by e-mail, which is the dispatch (p.93); otherwise the answer goes by
     e-mail (complaint_answer_email) or on paper (complaint_answer_dispatch). Idempotent."""
     from appeals.documents import render_answer_pdf
-    from exam.selectors import document_digest
+    from exam.admission.selectors import document_digest
 
     if complaint.answer_signed_at is not None or complaint.decided_at is None:
         return complaint

@@ -247,7 +247,7 @@ class QuestionForm(forms.Form):
     )
 
     def raw(self) -> dict[str, Any]:
-        """The question in the shape of the import (validated by exam.services.bank)."""
+        """The question in the shape of the import (validated by exam.testing.services.bank)."""
         data = self.cleaned_data
         options = [data[f"option_{i}"] for i in range(1, 7)]
         numbered = [(i + 1, o) for i, o in enumerate(options) if o]

@@ -36,9 +36,9 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_argument
+from exam.admission.services.persons import person_lock
 from exam.files import check_upload
 from exam.models import Application, Attempt
-from exam.services.persons import person_lock
 from registry import signing
 from registry.models import (
     Annulment,
@@ -68,7 +68,7 @@ def _require(user: User, role: Role, message: str) -> None:
 
 
 def _lock_person(application: Application) -> None:
-    """Lock the person (p.58: their last test decides; exam.services.persons): drafting and
+    """Lock the person (p.58: their last test decides; exam.admission.services.persons): drafting and
     superseding decisions of one person take turns, so that two attempts ending at once leave one
     current decision. An advisory lock, not the account's row: signing and issuing write rows that
     refer to the account (a key-share lock), and a row lock here would deadlock with them."""
@@ -131,7 +131,7 @@ def attestation_decisions_supersede_stale(
     is superseded, with its open terms closed: signing, issuing, publishing and dispatching refuse
     it from then on. Runs in the caller's transaction (an attempt finished, a result changed, a
     decision is drafted) under the lock on the person."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     _lock_person(application)
     final = final_result(application)
@@ -152,7 +152,7 @@ def attestation_decision_draft(
     (p.12(v)), or from ``started_on`` (the appeal's decision) for a decision that replaces one.
     Whatever decision of the person it makes stale is superseded first. Idempotent; an attempt that
     is not the person's last gets no decision."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     with transaction.atomic():
         locked = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt.pk)
@@ -208,7 +208,7 @@ def attestation_decision_current_error(decision: AttestationDecision) -> str:
     when it can: it was superseded, its attempt is not the person's last finished one, or the
     attempt's result is no longer the one it states. The one rule the services that sign, issue,
     publish and dispatch check (and the pages ask, to offer the action)."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     if decision.superseded:
         # A decision superseded before the moment and the reason were recorded shows no empty date.

@@ -26,7 +26,7 @@ from core.http import client_ip, request_user
 from core.roles import Role, has_role
 from core.services import audit_file_viewed
 from exam.models import Attempt
-from exam.selectors_exam import attempt_review_counts
+from exam.testing.selectors import attempt_review_counts
 from frontend.views.common import (
     apply_error,
     candidate_required,

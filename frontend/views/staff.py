@@ -21,9 +21,11 @@ from core.models import AuditEvent
 from core.roles import Role, has_role
 from core.selectors import deadline_counts, deadline_list_open
 from core.services import audit_file_viewed
-from exam import forms, selectors, services
-from exam.documents import render_notice_pdf
+from exam import forms
+from exam.admission import selectors, services
+from exam.admission.documents import render_notice_pdf
 from exam.models import Application, Decision, Sitting
+from exam.testing.services.sittings import sitting_create
 from frontend.views.common import apply_error, letter_dispatch_post, perform, staff_required
 
 S = Application.Status
@@ -309,7 +311,7 @@ def sittings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data = dict(form.cleaned_data)
-            services.sitting_create(by=request_user(request), token=data.pop("form_token"), **data)
+            sitting_create(by=request_user(request), token=data.pop("form_token"), **data)
         except DomainError as exc:
             apply_error(form, exc)
         else:

@@ -1,5 +1,5 @@
 """The exam room's API in the OpenAPI schema: its inputs as the views read them, its answers as
-exam.selectors_exam builds them, and its own sign-in (the session of the exam room, and the pass
+exam.testing.selectors builds them, and its own sign-in (the session of the exam room, and the pass
 cookie of the answer save)."""
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from rest_framework import serializers
 
 from core.api import StrictBooleanField, StrictCharField
 from core.text import TextSerializerField
-from exam.exam_session import PASS_COOKIE
 from exam.models import AttemptEvent
+from exam.testing.session import PASS_COOKIE
 
 
 class ExamSessionScheme(OpenApiAuthenticationExtension):
     """The exam room's session (the login and password of the admission notice, p.53); the answer
     save also takes the signed pass cookie that the sign-in gives."""
 
-    target_class = "exam.api.exam_views.ExamSessionAuthentication"
+    target_class = "exam.testing.api.views.ExamSessionAuthentication"
     name = ["examSession", "examPass"]
 
     def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
@@ -60,7 +60,7 @@ class StartInput(serializers.Serializer):
 
 
 class AnswerInput(serializers.Serializer):
-    """The body of the answer save; the save itself checks it (exam.services.attempts)."""
+    """The body of the answer save; the save itself checks it (exam.testing.services.attempts)."""
 
     answer = serializers.ListField(child=serializers.IntegerField(min_value=0), help_text="номера вариантов (id)")
     flagged = serializers.BooleanField(
@@ -87,7 +87,7 @@ class EventValueField(serializers.Field):
 
 
 class EventDataField(serializers.DictField):
-    """The details of an event (exam.services.attempts.attempt_record_event keeps the first 10
+    """The details of an event (exam.testing.services.attempts.attempt_record_event keeps the first 10
     entries, keys cut to 30 characters and values to 200)."""
 
     child = EventValueField()
@@ -131,7 +131,7 @@ class ItemSerializer(serializers.Serializer):
 
 
 class AttemptStateSerializer(ClockSerializer):
-    """The attempt under way (exam.selectors_exam.attempt_state): no correct answers."""
+    """The attempt under way (exam.testing.selectors.attempt_state): no correct answers."""
 
     max_seq = serializers.IntegerField()
     items = ItemSerializer(many=True)

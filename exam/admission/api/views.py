@@ -22,8 +22,9 @@ from core.errors import DomainError, NotFound
 from core.http import client_ip, request_user
 from core.roles import Role, has_role, user_roles
 from core.services import audit_file_viewed
-from exam import forms, selectors, services
-from exam.api import serializers as s
+from exam import forms
+from exam.admission import selectors, services
+from exam.admission.api import serializers as s
 from exam.models import Application, Decision, Sitting
 
 # What the procedure answers beyond the framework's errors (core.api_schema): a rule of the

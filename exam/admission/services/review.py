@@ -21,14 +21,14 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_argument
-from exam.models import Application, Decision, ExamCredential, Notice, Sitting
-from exam.selectors import (
+from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
     application_criteria,
     application_get,
     sitting_seats_taken,
 )
+from exam.models import Application, Decision, ExamCredential, Notice, Sitting
 
 S = Application.Status
 
@@ -190,7 +190,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
     login is created (p.53)."""
     from core.tasks import enqueue
-    from exam.tasks import notice_issue
+    from exam.admission.tasks import notice_issue
 
     _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
     with transaction.atomic():

@@ -1,6 +1,6 @@
 """Every write of the admission procedure. Views, the API, the admin and tasks call these."""
 
-from exam.services.applications import (
+from exam.admission.services.applications import (
     application_register_paper,
     application_save_draft,
     application_start,
@@ -10,9 +10,8 @@ from exam.services.applications import (
     signature_request,
     signature_verify,
 )
-from exam.services.notices import exam_password_issue, notice_dispatch, notice_email, notice_issue
-from exam.services.review import application_start_review, decision_draft, decision_return, decision_sign
-from exam.services.sittings import sitting_create
+from exam.admission.services.notices import exam_password_issue, notice_dispatch, notice_email, notice_issue
+from exam.admission.services.review import application_start_review, decision_draft, decision_return, decision_sign
 
 __all__ = [
     "application_register_paper",
@@ -31,5 +30,4 @@ __all__ = [
     "notice_issue",
     "signature_request",
     "signature_verify",
-    "sitting_create",
 ]

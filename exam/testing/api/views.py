@@ -26,9 +26,11 @@ from core.errors import DomainError, NotFound
 from core.http import client_ip
 from core.middleware import body_refusal
 from core.text import unstorable, unstorable_error
-from exam import selectors_exam
-from exam.api import schema as s
-from exam.exam_session import (
+from exam.models import Attempt, ExamCredential
+from exam.testing import selectors as testing_selectors
+from exam.testing.api import schema as s
+from exam.testing.services import attempts as service
+from exam.testing.session import (
     CREDENTIAL_KEY,
     PASS_COOKIE,
     exam_pass_ids,
@@ -37,8 +39,6 @@ from exam.exam_session import (
     exam_session_ids,
     exam_session_open,
 )
-from exam.models import Attempt, ExamCredential
-from exam.services import attempts as service
 
 # The exam room's own answers (the schema adds those of the framework, core.api_schema): not signed
 # in (401), the test not yet started (404), finished, timed out or taken over (409).
@@ -72,7 +72,7 @@ class ExamApi(APIView):
 
     def attempt(self, request: Request) -> tuple[Attempt, str]:
         credential, session_key = exam_session_get(request.session)
-        attempt = selectors_exam.attempt_for_credential(credential)
+        attempt = testing_selectors.attempt_for_credential(credential)
         if attempt is None:
             raise NotFound(_("Тестирование ещё не начато."))
         return service.attempt_finalize_if_due(attempt=attempt), session_key
@@ -80,7 +80,7 @@ class ExamApi(APIView):
 
 def _result(attempt: Attempt) -> dict[str, Any]:
     """The result through its declared shape: nothing beyond the score and pass or fail goes out."""
-    return dict(s.AttemptResultSerializer(selectors_exam.attempt_result(attempt)).data)
+    return dict(s.AttemptResultSerializer(testing_selectors.attempt_result(attempt)).data)
 
 
 class ExamLoginApi(ExamApi):
@@ -110,7 +110,7 @@ class AttemptApi(ExamApi):
         if attempt.session_key != session_key:
             raise DomainError(_("Тестирование открыто в другом сеансе."), code="taken_over", status=409)
         service.attempt_touch(attempt=attempt, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
-        return Response(selectors_exam.attempt_state(attempt))
+        return Response(testing_selectors.attempt_state(attempt))
 
 
 class AttemptStartApi(ExamApi):
@@ -127,7 +127,7 @@ class AttemptStartApi(ExamApi):
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
-        return Response(selectors_exam.attempt_state(attempt), status=201)
+        return Response(testing_selectors.attempt_state(attempt), status=201)
 
 
 ANSWER_FIELDS = frozenset(s.AnswerInput().fields)
@@ -155,7 +155,7 @@ def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, An
         if exc.code in ("time_is_up", "attempt_finished"):
             # The end of the test: finalised now if the task and the sweeper have not yet.
             credential = ExamCredential.objects.filter(pk=credential_id).first()
-            attempt = selectors_exam.attempt_for_credential(credential) if credential else None
+            attempt = testing_selectors.attempt_for_credential(credential) if credential else None
             if attempt is not None:
                 service.attempt_finalize_if_due(attempt=attempt)
         raise
@@ -253,4 +253,4 @@ class ClockApi(ExamApi):
     @extend_schema(responses={200: s.ClockSerializer, **ERRORS}, summary="Часы сервера (резерв без WebSocket)")
     def get(self, request: Request) -> Response:
         attempt, _session_key = self.attempt(request)
-        return Response(selectors_exam.attempt_clock(attempt))
+        return Response(testing_selectors.attempt_clock(attempt))

@@ -158,7 +158,7 @@ def attempt_start(
     individual test (questions, versions, option order) is stored before the first question is
     shown; the clock starts now and the deadline is stored. Starting twice returns the same attempt."""
     from core.tasks import enqueue
-    from exam.tasks import attempt_finalize
+    from exam.testing.tasks import attempt_finalize
 
     if not personally:
         raise DomainError(
@@ -572,7 +572,7 @@ def attempt_finalize(*, attempt_id: int) -> Attempt:
 def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason: str) -> Attempt:
     """The exam administrator gives one candidate extra time, with a reason (audited)."""
     from core.tasks import enqueue
-    from exam.tasks import attempt_finalize as finalize_task
+    from exam.testing.tasks import attempt_finalize as finalize_task
 
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
