@@ -1,7 +1,7 @@
 """Applications, their entries and documents, admission decisions, notices and sittings.
 
 The status of an application changes only through the transitions declared on ``Application`` and
-only from ``exam.services`` (the field is protected: assigning it directly raises)."""
+only from ``exam.admission.services`` (the field is protected: assigning it directly raises)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from exam.models import Application, Decision, Sitting
 # What the procedure answers beyond the framework's errors (core.api_schema): a rule of the
 # procedure refuses the data (400) or the action in the current state (409).
 ERRORS = errors(400, 409)
-# The media types of attached documents (checked by content on upload: exam.services).
+# The media types of attached documents (checked by content on upload: exam.admission.services).
 DOCUMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
 
 
