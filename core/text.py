@@ -156,7 +156,7 @@ class TextSerializerField(serializers.CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):  # a number or true/false is not text (as core.api.StrictCharField)
+        if not isinstance(data, str):  # a number or true/false is not text (as core.api.form_data_from_json)
             self.fail("invalid")
         try:
             return clean_text(data, max_length=self.max_length or 0, multiline=self.multiline)
