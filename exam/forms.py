@@ -199,7 +199,7 @@ class DecisionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = TextField(label=_("Причина"), max_length=2000, multiline=True)
+    reason = TextField(label=_("Что нужно исправить"), max_length=2000, multiline=True)
 
 
 class SignatureCodeForm(forms.Form):
