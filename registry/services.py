@@ -35,7 +35,7 @@ from core.services import (
     notification_send,
     outgoing_number_assign,
 )
-from core.text import text_argument
+from core.text import text_required
 from exam.admission.services.persons import person_lock
 from exam.files import check_upload
 from exam.models import Application, Attempt
@@ -607,10 +607,7 @@ def annulment_request(
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
     _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
-    basis = text_argument(basis, field="basis", label=_("Документ-основание (реквизиты)"), max_length=500)
-    comment = text_argument(
-        comment, field="comment", label=_("Пояснение"), max_length=2000, multiline=True, required=False
-    )
+    basis = text_required(basis, field="basis", label=_("Документ-основание (реквизиты)"))
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
     checked = None
@@ -652,7 +649,6 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
     _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
-    note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         if locked.requested_by_id == by.pk:
@@ -713,7 +709,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
     _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
-    note = text_argument(note, field="note", label=_("Причина отказа"), max_length=2000, multiline=True)
+    note = text_required(note, field="note", label=_("Причина отказа"))  # a refusal says why
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note

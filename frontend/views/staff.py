@@ -208,12 +208,14 @@ def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
+    form = forms.ReasonForm(request.POST)
     perform(
         request,
         lambda: services.decision_return(
-            decision=decision, by=request_user(request), reason=request.POST.get("reason", ""), ip=client_ip(request)
+            decision=decision, by=request_user(request), reason=form.cleaned_data["reason"], ip=client_ip(request)
         ),
         success=_("Проект возвращён на доработку."),
+        form=form,
     )
     return redirect("frontend:staff_application", pk=decision.application_id)
 

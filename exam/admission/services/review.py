@@ -20,7 +20,7 @@ from core.services import (
     notification_send,
     outgoing_number_assign,
 )
-from core.text import text_argument
+from core.text import text_required
 from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
@@ -77,9 +77,6 @@ def decision_draft(
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
     _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
-    explanation = text_argument(
-        explanation, field="explanation", label=_("Пояснение"), max_length=4000, multiline=True, required=False
-    )
     errors: dict[str, list[str]] = {}
     if kind not in Decision.Kind.values:
         errors["kind"] = [_("Выберите решение.")]
@@ -164,7 +161,7 @@ def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
     _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
-    reason = text_argument(reason, field="reason", label=_("Что нужно исправить"), max_length=2000, multiline=True)
+    reason = text_required(reason, field="reason", label=_("Что нужно исправить"))
     with transaction.atomic():
         locked, application = _lock_draft(decision)
         locked.state = Decision.State.RETURNED

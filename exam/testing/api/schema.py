@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from core.api import StrictBooleanField, StrictCharField
-from core.text import TextSerializerField
-from exam.models import AttemptEvent
+from core.api import serializer_for_form
+from exam import forms
 from exam.testing.session import PASS_COOKIE
 
 
@@ -50,17 +48,17 @@ class ExamSessionScheme(OpenApiAuthenticationExtension):
 # --- Inputs -----------------------------------------------------------------------------------------
 
 
-class LoginInput(serializers.Serializer):
-    login = TextSerializerField(max_length=40)
-    password = StrictCharField(max_length=100, trim_whitespace=False)  # as typed
+LoginInput = serializer_for_form(forms.ExamLoginForm, name="LoginInput")
+StartInput = serializer_for_form(forms.AttemptStartForm, name="StartInput")
+EventInput = serializer_for_form(forms.AttemptEventForm, name="EventInput")
 
 
-class StartInput(serializers.Serializer):
-    personally = StrictBooleanField(help_text="Подтверждение: испытание проходится лично, правила прочитаны")
-
-
+# Written by hand, the one JSON input schema not generated from a form: keep it in step with the
+# checks of attempt_save_answer.
 class AnswerInput(serializers.Serializer):
-    """The body of the answer save; the save itself checks it (exam.testing.services.attempts)."""
+    """The body of the answer save. No form checks it: the save itself does
+    (exam.testing.services.attempts.attempt_save_answer), in one statement, as the request of a sitting
+    (a hundred a second) must be cheap."""
 
     answer = serializers.ListField(child=serializers.IntegerField(min_value=0), help_text="номера вариантов (id)")
     flagged = serializers.BooleanField(
@@ -68,35 +66,6 @@ class AnswerInput(serializers.Serializer):
     )
     seq = serializers.IntegerField(
         min_value=1, max_value=2**62 - 1, help_text="порядковый номер сохранения на клиенте (растёт)"
-    )
-
-
-@extend_schema_field({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
-class EventValueField(serializers.Field):
-    """One value of an event's details: a string, a number or true/false (stored as text)."""
-
-    default_error_messages = {"invalid": gettext_lazy("Ожидается строка, число или true/false.")}
-
-    def to_internal_value(self, data: Any) -> str | int | float | bool:
-        if not isinstance(data, str | int | float | bool):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-class EventDataField(serializers.DictField):
-    """The details of an event (exam.testing.services.attempts.attempt_record_event keeps the first 10
-    entries, keys cut to 30 characters and values to 200)."""
-
-    child = EventValueField()
-
-
-class EventInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(k, k) for k in AttemptEvent.CLIENT_KINDS])
-    data = EventDataField(  # type: ignore[assignment]
-        required=False, help_text="Подробности: хранятся первые 10 значений, ключи до 30 и значения до 200 символов"
     )
 
 

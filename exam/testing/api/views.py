@@ -20,12 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import JSONParser, error_body, server_error_body, too_deep_error, unknown_fields, validate_input
+from core.api import JSONParser, error_body, form_or_400, server_error_body, too_deep_error, unknown_fields
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip
 from core.middleware import body_refusal
 from core.text import unstorable, unstorable_error
+from exam import forms
 from exam.models import Attempt, ExamCredential
 from exam.testing import selectors as testing_selectors
 from exam.testing.api import schema as s
@@ -93,7 +94,7 @@ class ExamLoginApi(ExamApi):
         description="Неверный логин или пароль — 400; не допущен — 403; вход заблокирован после неудачных попыток — 429.",
     )
     def post(self, request: Request) -> Response:
-        data = validate_input(s.LoginInput, request.data)
+        data = form_or_400(forms.ExamLoginForm, request.data)
         credential = service.exam_login(login=data["login"], password=data["password"])
         exam_session_open(request.session, credential, service.new_session_key())
         response = Response({"login": credential.login})
@@ -119,7 +120,7 @@ class AttemptStartApi(ExamApi):
     )
     def post(self, request: Request) -> Response:
         credential, session_key = exam_session_get(request.session)
-        data = validate_input(s.StartInput, request.data)
+        data = form_or_400(forms.AttemptStartForm, request.data)
         attempt = service.attempt_start(
             credential=credential,
             session_key=session_key,
@@ -230,12 +231,12 @@ class EventApi(ExamApi):
     @extend_schema(request=s.EventInput, responses={204: None, **ERRORS}, summary="Событие на странице (контроль)")
     def post(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
-        data = validate_input(s.EventInput, request.data)
+        data = form_or_400(forms.AttemptEventForm, request.data)
         service.attempt_record_event(
             attempt=attempt,
             session_key=session_key,
             kind=data["kind"],
-            data=data.get("data"),
+            data=data["data"],
             ip=client_ip(request),
         )
         return Response(status=204)

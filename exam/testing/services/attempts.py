@@ -28,7 +28,7 @@ from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition
-from core.text import for_export, text_argument
+from core.text import for_export
 from exam.models import (
     Application,
     Attempt,
@@ -576,7 +576,6 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
 
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
-    reason = text_argument(reason, field="reason", label=_("Причина"), max_length=500, required=False)
     errors: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
         errors["minutes"] = [_("От 1 до 60 минут.")]

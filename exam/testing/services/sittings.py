@@ -13,7 +13,6 @@ from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record
-from core.text import text_argument
 from exam.models import Sitting
 
 
@@ -31,7 +30,6 @@ def sitting_create(
     core.idempotency) gives one sitting."""
     if not has_role(by, Role.EXAM_ADMIN):
         raise DomainError(_("Назначать сеансы может только администратор испытания."), code="forbidden", status=403)
-    place = text_argument(place, field="place", label=_("Место проведения"), max_length=300, required=False)
     errors: dict[str, list[str]] = {}
     start_problem = dates.sitting_start_problem(starts_at)
     if start_problem:
