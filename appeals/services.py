@@ -44,7 +44,7 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_argument
-from exam.files import check_upload
+from core.uploads import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10

@@ -36,7 +36,7 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_argument
-from exam.files import check_upload
+from core.uploads import check_upload
 from exam.models import Application, Attempt
 from exam.services.persons import person_lock
 from registry import signing

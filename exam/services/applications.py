@@ -26,7 +26,7 @@ from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
-from exam.files import check_upload
+from core.uploads import check_upload
 from exam.models import (
     AdditionalEducation,
     Application,
