@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core import calendar, dates
+from core.canonical import canonical_json
 from core.errors import DomainError, NotFound
 from core.files import file_store
 from core.idempotency import claim_once
@@ -515,7 +515,9 @@ def signature_mac(submission: Submission) -> str:
         "challenge": submission.challenge_id,
         "method": submission.signature_method,
     }
-    message = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    # ASCII-escaped, as when the stored MACs were made (and as migration 0006 recomputes them): the
+    # non-ASCII e-mail of a signer must keep its \uXXXX bytes or every stored MAC stops matching.
+    message = canonical_json(record, ascii_only=True)
     return salted_hmac(
         "exam.submission-signature", message, secret=settings.SIGNATURE_MAC_KEY, algorithm="sha256"
     ).hexdigest()
