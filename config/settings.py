@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_filters",
     "channels",
     "django_otp",
     "django_otp.plugins.otp_totp",
