@@ -115,7 +115,7 @@ def appeal_file(
             status=409,
         )
     reasons = _text(reasons, field="reasons", label=_("Доводы апелляции"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         claim = claim_once(model=Appeal, actor=candidate, token=token)
         if claim.earlier is not None:
             return claim.earlier
@@ -230,7 +230,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
 
     _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
     reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
         if locked.status != Appeal.Status.UNDER_CONSIDERATION:
             raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
@@ -505,7 +505,7 @@ def complaint_decide(
     handler_position = _text(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ"), max_length=300
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if outcome not in COMPLAINT_OUTCOMES:
             raise DomainError(_("Выберите решение."), fields={"outcome": [_("Обязательное поле.")]})

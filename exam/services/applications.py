@@ -96,7 +96,7 @@ def application_start(*, candidate: User) -> Application:
     application is possible only when no earlier one is in progress."""
     if candidate.is_staff:
         raise DomainError(_("Заявление подаёт заявитель, а не сотрудник."), status=403, code="forbidden")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         person_lock(f"user:{candidate.pk}")
         _refuse_if_case_in_progress(f"user:{candidate.pk}")
         current = candidate.applications.filter(status__in=Application.EDITABLE).first()
@@ -242,7 +242,7 @@ def signature_request(*, application: Application, by: User) -> SignatureChallen
     from core.tasks import enqueue
     from exam.tasks import signature_code_email
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _own_editable(application, by)
         last = locked.challenges.filter(signer=by).first()
         if last and last.used_at is None and (timezone.now() - last.created_at).total_seconds() < 60:
@@ -307,7 +307,7 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
     if own is None:
         raise NotFound(_("Заявление не найдено."))
     challenge = _check_code(application=own, by=by, code=code)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _own_editable(application, by)
         challenge = SignatureChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.used_at is not None:
@@ -467,7 +467,7 @@ def application_register_paper(
                 _("Заявитель с такой электронной почтой не зарегистрирован."),
                 fields={"candidate_email": [_("Учётная запись не найдена.")]},
             )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         claim = claim_once(model=Application, actor=by, token=token)
         if claim.earlier is not None:
             return claim.earlier
