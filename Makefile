@@ -51,6 +51,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-dev
+	$(PY) -m config.workdir  # the settings django-stubs loads read var/secret_key
 	$(VENV)/bin/mypy
 
 check: lint typecheck test

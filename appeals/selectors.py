@@ -223,17 +223,6 @@ def complaint_answer_document(complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def complaint_answer_intact(complaint: Complaint) -> bool:
-    """The signed answer still matches the case: the kept content and the case give the kept digest."""
-    from exam.admission.selectors import document_digest
-
-    if not complaint.answer_digest:
-        return False
-    return document_digest(
-        complaint.answer_document
-    ) == complaint.answer_digest and complaint.answer_document == complaint_answer_document(complaint)
-
-
 def complaint_answer_awaits_dispatch(complaint: Complaint) -> bool:
     """p.93: the answer is signed but has not gone out: a complainant with neither a cabinet nor an
     e-mail address (or whose e-mail failed) gets it on paper, and staff record the dispatch."""

@@ -44,7 +44,7 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_required
-from exam.files import check_upload
+from core.uploads import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10
@@ -104,7 +104,7 @@ def appeal_file(
             status=409,
         )
     reasons = text_required(reasons, field="reasons", label=_("Доводы апелляции"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         claim = claim_once(model=Appeal, actor=candidate, token=token)
         if claim.earlier is not None:
             return claim.earlier
@@ -218,7 +218,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
 
     _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
     reasons = text_required(reasons, field="reasons", label=_("Мотивы решения"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
         if locked.status != Appeal.Status.UNDER_CONSIDERATION:
             raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
@@ -484,7 +484,7 @@ def complaint_decide(
     handler_position = text_required(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ")
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if outcome not in COMPLAINT_OUTCOMES:
             raise DomainError(_("Выберите решение."), fields={"outcome": [_("Обязательное поле.")]})

@@ -12,7 +12,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.workdir import prepare
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+prepare()
 django_wsgi_app = get_wsgi_application()
 
 from a2wsgi import WSGIMiddleware  # noqa: E402

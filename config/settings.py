@@ -6,7 +6,6 @@ local-memory cache and a file-system Celery broker under ``var/``. A bad value f
 
 from __future__ import annotations
 
-import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -16,13 +15,14 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from config import workdir
+
+BASE_DIR = workdir.BASE_DIR
 
 env = environ.Env()
 env.smart_cast = False
 
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = workdir.var_dir()
 
 DEBUG = env.bool("DEBUG", default=False)
 # Under pytest the test settings apply whatever the environment says (eager Celery, fast hashing).
@@ -30,17 +30,22 @@ TESTING = env.bool("TESTING", default=False) or "pytest" in sys.modules
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment; in embedded mode a random key kept in var/secret_key."""
+    """SECRET_KEY from the environment; in embedded mode the random key kept in var/secret_key (made
+    by config.workdir.prepare at the first start); under pytest without either, a fixed test key."""
     key = env.str("SECRET_KEY", default="")
     if key:
         if len(key) < 32:
             raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
         return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    path = workdir.secret_key_path()
+    if path.exists():
+        return path.read_text().strip()
+    if TESTING:
+        return "insecure-key-of-the-test-settings-only-0123456789"
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is not set and {path} does not exist: set SECRET_KEY, or prepare the working folder"
+        " (make run, any manage.py command, or python -m config.workdir)"
+    )
 
 
 SECRET_KEY = _secret_key()
@@ -49,7 +54,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.AdminConfig",  # django.contrib.admin on the product's sign-in (TOTP)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,7 +65,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_filters",
     "channels",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -155,11 +159,18 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.cache.ResilientRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                # Redis unreachable: a cache miss (sessions from the database), not an error.
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_FACTORY": "core.cache.SharedClientConnectionFactory",
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
@@ -168,10 +179,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    _queue = VAR_DIR / "celery" / "queue"
-    _control = VAR_DIR / "celery" / "control"
-    _queue.mkdir(parents=True, exist_ok=True)
-    _control.mkdir(parents=True, exist_ok=True)
+    _queue, _control = workdir.celery_folders()
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
@@ -273,8 +281,7 @@ USE_TZ = True
 
 # --- Static and uploaded files ------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = workdir.static_root()
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploaded documents are personal data: never served as static files, only through views that check
 # permissions and log access. There is deliberately no MEDIA_URL route.
@@ -342,12 +349,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+
 # --- The procedure (domain settings; see docs and domain.md) ------------------------------------
-APPLICATION_NUMBER_FORMAT = env.str("APPLICATION_NUMBER_FORMAT", default="З-{year}-{seq:05d}")
-try:
-    APPLICATION_NUMBER_FORMAT.format(year=2026, seq=1)
-except (KeyError, IndexError, ValueError) as exc:
-    raise ImproperlyConfigured(f"APPLICATION_NUMBER_FORMAT must use only {{year}} and {{seq}}: {exc}") from exc
+def _number_format(name: str, *, default: str) -> str:
+    """A format of the numbers of a series (str.format with the fields {year} and {seq} only)."""
+    value = env.str(name, default=default)
+    try:
+        value.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must use only {{year}} and {{seq}}: {exc}") from exc
+    return value
+
+
+APPLICATION_NUMBER_FORMAT = _number_format("APPLICATION_NUMBER_FORMAT", default="З-{year}-{seq:05d}")
 if "{seq" not in APPLICATION_NUMBER_FORMAT:
     raise ImproperlyConfigured("APPLICATION_NUMBER_FORMAT must contain {seq}")
 
@@ -406,11 +420,7 @@ if DOCUMENT_DATE_MAX_YEARS > 120:
 ATTESTATION_DECISION_WORKING_DAYS = env.int("ATTESTATION_DECISION_WORKING_DAYS", default=15)  # p.12(v)
 REGISTRY_PUBLISH_WORKING_DAYS = env.int("REGISTRY_PUBLISH_WORKING_DAYS", default=10)  # p.63
 CERTIFICATE_VALIDITY_YEARS = env.int("CERTIFICATE_VALIDITY_YEARS", default=5)
-CERTIFICATE_NUMBER_FORMAT = env.str("CERTIFICATE_NUMBER_FORMAT", default="{year}-{seq:05d}")
-try:
-    CERTIFICATE_NUMBER_FORMAT.format(year=2026, seq=1)
-except (KeyError, IndexError, ValueError) as exc:
-    raise ImproperlyConfigured(f"CERTIFICATE_NUMBER_FORMAT must use only {{year}} and {{seq}}: {exc}") from exc
+CERTIFICATE_NUMBER_FORMAT = _number_format("CERTIFICATE_NUMBER_FORMAT", default="{year}-{seq:05d}")
 if "{seq" not in CERTIFICATE_NUMBER_FORMAT or "/" in CERTIFICATE_NUMBER_FORMAT:
     raise ImproperlyConfigured("CERTIFICATE_NUMBER_FORMAT must contain {seq} and no slash (it is part of URLs)")
 REGISTRY_SIGNING_KEY = env.str("REGISTRY_SIGNING_KEY", default="")  # base64url of an Ed25519 seed
@@ -434,19 +444,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registry"] = env.str("API_THROTTLE_REG
 APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=30)  # calendar days from the result notice
 APPEAL_DECISION_MONTHS = env.int("APPEAL_DECISION_MONTHS", default=3)  # p.12(v)
 APPEAL_QUORUM = env.int("APPEAL_QUORUM", default=3)  # votes needed before the chair can decide
-APPEAL_NUMBER_FORMAT = env.str("APPEAL_NUMBER_FORMAT", default="А-{year}-{seq:05d}")
-COMPLAINT_NUMBER_FORMAT = env.str("COMPLAINT_NUMBER_FORMAT", default="Ж-{year}-{seq:05d}")
+APPEAL_NUMBER_FORMAT = _number_format("APPEAL_NUMBER_FORMAT", default="А-{year}-{seq:05d}")
+COMPLAINT_NUMBER_FORMAT = _number_format("COMPLAINT_NUMBER_FORMAT", default="Ж-{year}-{seq:05d}")
 COMPLAINT_LONG_WORKING_DAYS = env.int("COMPLAINT_LONG_WORKING_DAYS", default=15)  # p.87: (a)(b)(c)(e)(f)
 COMPLAINT_SHORT_WORKING_DAYS = env.int("COMPLAINT_SHORT_WORKING_DAYS", default=5)  # p.87: (d)(g)
 COMPLAINT_REMEDY_WORKING_DAYS = env.int("COMPLAINT_REMEDY_WORKING_DAYS", default=5)  # p.89
 # The outgoing number of every letter the ministry sends (notices, refusal letters, decisions on
 # attestation, complaint answers): one series for all kinds; with {year} it restarts each year.
-OUTGOING_NUMBER_FORMAT = env.str("OUTGOING_NUMBER_FORMAT", default="ИСХ-{year}-{seq:05d}")
-for _fmt_name in ("APPEAL_NUMBER_FORMAT", "COMPLAINT_NUMBER_FORMAT", "OUTGOING_NUMBER_FORMAT"):
-    try:
-        vars()[_fmt_name].format(year=2026, seq=1)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ImproperlyConfigured(f"{_fmt_name} must use only {{year}} and {{seq}}: {exc}") from exc
+OUTGOING_NUMBER_FORMAT = _number_format("OUTGOING_NUMBER_FORMAT", default="ИСХ-{year}-{seq:05d}")
 if "{seq" not in OUTGOING_NUMBER_FORMAT or len(OUTGOING_NUMBER_FORMAT.format(year=2026, seq=10**6)) > 40:
     raise ImproperlyConfigured("OUTGOING_NUMBER_FORMAT must contain {seq} and give numbers of at most 40 characters")
 

@@ -1,8 +1,20 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
+class AdminConfig(admin_apps.AdminConfig):
+    """The admin (in INSTALLED_APPS instead of django.contrib.admin) on the product's sign-in:
+    core.accounts.TwoFactorAdminSite sends to our login, with its TOTP step, and refuses a session
+    that skipped the code. Not django_otp.admin.OTPAdminSite: that one wants a verified device of
+    every staff member, while the code is asked only of those who turned TOTP on."""
+
+    default = False  # core's own config is CoreConfig
+    default_site = "core.accounts.TwoFactorAdminSite"
+
+
 class CoreConfig(AppConfig):
+    default = True  # of the two configs here, the one of "core"
     name = "core"
     verbose_name = _("Платформа")
 
@@ -14,7 +26,8 @@ class CoreConfig(AppConfig):
         from core.admin import admin_text_rule
         from core.models import CalendarDay
 
-        # django.contrib.admin comes first in INSTALLED_APPS: every admin.py is registered by now.
+        # The admin (core.apps.AdminConfig) comes first in INSTALLED_APPS: every admin.py is
+        # registered by now.
         admin_text_rule(admin.site)
 
         def _clear(**_kwargs: object) -> None:

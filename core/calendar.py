@@ -127,15 +127,6 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
-def working_days_in_year(year: int) -> int:
-    day = date(year, 1, 1)
-    count = 0
-    while day.year == year:
-        count += is_working_day(day)
-        day += timedelta(days=1)
-    return count
-
-
 def moscow_date(moment: datetime) -> date:
     return moment.astimezone(MOSCOW).date()
 

@@ -17,22 +17,22 @@ import logging
 from typing import Any
 
 from django.core.cache import caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
-
-from core.cache import ResilientRedisCache
 
 log = logging.getLogger(__name__)
 
 
 def window_count(key: str, *, seconds: int) -> int | None:
     """Count one more request under ``key``, which lives ``seconds``; None if the cache is down."""
-    backend: Any = caches["default"]
-    if isinstance(backend, ResilientRedisCache):
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
         try:
-            pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
+            pipe = get_redis_connection("default", write=True).pipeline(transaction=False)
             pipe.incr(full_key)
             pipe.expire(full_key, seconds, nx=True)
             return int(pipe.execute()[0])

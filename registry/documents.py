@@ -4,13 +4,13 @@ signed record for offline checking."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
 from django.utils import timezone
 
+from core.canonical import canonical_json
 from core.pdf import render_pdf
 from registry import signing
 from registry.models import AttestationDecision, Certificate
@@ -32,7 +32,7 @@ def qr_url(certificate: Certificate) -> str:
     """The QR target: the public verification page, with the signed record in the query so that a
     verifier app can check it offline against the published key."""
     record = certificate_record(certificate)
-    payload = signing.b64encode(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    payload = signing.b64encode(canonical_json(record))
     query = urlencode({"d": payload, "s": certificate.signature, "k": certificate.key_id})
     return f"{settings.SITE_URL}{certificate.public_url()}?{query}"
 

@@ -36,8 +36,8 @@ from core.services import (
     outgoing_number_assign,
 )
 from core.text import text_required
+from core.uploads import check_upload
 from exam.admission.services.persons import person_lock
-from exam.files import check_upload
 from exam.models import Application, Attempt
 from registry import signing
 from registry.models import (
@@ -265,7 +265,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
     from registry.tasks import decision_render_pdf
 
     _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = (
             AttestationDecision.objects.select_for_update(of=("self",))
             .select_related("application")
@@ -379,7 +379,7 @@ def attestation_decision_dispatch(
     neither a cabinet account nor an e-mail address: by registered mail with its tracking number, or
     handed over in person (p.64). For a refusal this ends the term of p.12(v)."""
     reference = dispatch_check(by=by, channel=channel, reference=reference)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
         if locked.status != AttestationDecision.Status.SIGNED or not locked.pdf:
             raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
@@ -421,7 +421,7 @@ def certificate_issue(
         raise DomainError(_("Укажите хотя бы одну область деятельности."), fields={"areas": [_("Обязательное поле.")]})
     if any(not a.active for a in areas):
         raise DomainError(_("Область деятельности исключена из перечня."), fields={"areas": [_("Неверное значение.")]})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = (
             AttestationDecision.objects.select_for_update(of=("self",))
             .select_related("application")
@@ -649,7 +649,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
     _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         if locked.requested_by_id == by.pk:
             raise DomainError(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import calendar
+from core.canonical import canonical_json
 
 if TYPE_CHECKING:
     from registry.models import SigningKey as SigningKeyModel
@@ -44,10 +44,6 @@ def b64encode(data: bytes) -> str:
 
 def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def canonical(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ def sign(record: dict[str, Any]) -> tuple[str, str]:
     if published.valid_to is not None and timezone.now() >= published.valid_to:
         raise ImproperlyConfigured(f"REGISTRY_SIGNING_KEY {published.key_id} was retired on {published.valid_to}")
     key = current_key()
-    return key.key_id, b64encode(key.private.sign(canonical(record)))
+    return key.key_id, b64encode(key.private.sign(canonical_json(record)))
 
 
 class PublishedKeys:
@@ -147,7 +143,7 @@ class PublishedKeys:
         if when is None or when < key.valid_from or (key.valid_to is not None and when > key.valid_to):
             return False
         try:
-            self._public_key(key).verify(b64decode(signature), canonical(record))
+            self._public_key(key).verify(b64decode(signature), canonical_json(record))
         except (InvalidSignature, ValueError):
             return False
         return True

@@ -34,6 +34,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from config.workdir import prepare
+
+    prepare()  # var/ for the SQLite test database, the static root WhiteNoise reads
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not REQUIRE_SERVICES:
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import calendar
+from core.canonical import canonical_json
 from core.errors import NotFound
 from core.models import AuditEvent, Deadline, User
 from core.roles import Role, user_roles
@@ -146,8 +146,7 @@ def application_document(application: Application) -> dict[str, Any]:
 
 
 def document_digest(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
 def application_missing_items(application: Application, *, paper_documents: Iterable[str] = ()) -> list[str]:

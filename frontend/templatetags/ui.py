@@ -18,11 +18,6 @@ def deadline(due_on: Any) -> dict[str, Any]:
 
 
 @register.filter
-def get_item(mapping: dict[str, Any], key: str) -> Any:
-    return mapping.get(key)
-
-
-@register.filter
 def deadline_kind(kind: str) -> str:
     from core.services import deadline_kind_label
 

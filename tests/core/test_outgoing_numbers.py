@@ -157,7 +157,12 @@ def test_letters_signed_before_the_numbers_get_them_in_the_order_they_were_signe
 def test_a_bad_outgoing_number_format_stops_the_start(bad, settings):
     result = subprocess.run(
         [sys.executable, "-c", "import django; from django.conf import settings; settings.DEBUG"],
-        env={"DJANGO_SETTINGS_MODULE": "config.settings", "OUTGOING_NUMBER_FORMAT": bad, "PATH": "/usr/bin:/bin"},
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "s" * 50,
+            "OUTGOING_NUMBER_FORMAT": bad,
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -319,3 +319,19 @@ def test_numbers_are_consecutive_within_a_year_and_restart_next_year(alice, osca
         application.refresh_from_db()
         numbers.append(application.registration_number)
     assert numbers == ["1/2026", "2/2026", "1/2027"]
+
+
+def test_an_application_is_submitted_in_its_own_transaction_never_inside_another(alice):
+    """The submission takes the person's lock and sends its e-mails on commit: run inside a caller's
+    transaction, both would wait for a commit the service does not control."""
+    from django.db import transaction
+
+    application = services.application_start(candidate=alice)
+    fill_application(application, alice)
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.signature_request(application=application, by=alice)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.application_submit(application=application, by=alice, code=code)
+    assert services.application_submit(application=application, by=alice, code=code).outcome == "accepted"

@@ -143,3 +143,28 @@ def test_removed_signed_file_no_longer_counts_for_the_draft(alice):
     application.refresh_from_db()
     assert any("трудовой книжки" in m for m in application_missing_items(application))
     assert attachment.pk not in {a["id"] for a in application_document(application)["attachments"]}
+
+
+def test_a_stored_signature_mac_and_document_digest_keep_their_bytes(settings):
+    """The MACs and digests in the database were made from these exact bytes (the MAC's record
+    ASCII-escaped, the document not): a signer with a Cyrillic e-mail still verifies."""
+    from datetime import UTC, datetime
+
+    from exam.admission.selectors import document_digest
+    from exam.admission.services.applications import signature_mac
+
+    settings.SIGNATURE_MAC_KEY = "k" * 32
+    stored = Submission(
+        application_id=7,
+        digest="ab" * 32,
+        signer_id=3,
+        signer_email="кандидат@пример.рф",
+        signed_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+        challenge_id=11,
+        signature_method="sms-code",
+    )
+    assert signature_mac(stored) == "a9d3f67fd69d903863bd724a3573edd18f56ec58253c3cdcfbb356674577b441"
+    assert (
+        document_digest({"фамилия": "Иванова", "b": [1, 2], "a": None})
+        == "22db3eda230b948c341dffe203439904c2ffaa219546d2639b35eb105cfd0d34"
+    )

@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlparse
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
+from core.canonical import canonical_json
 from registry import selectors, signing
 from registry.documents import qr_url
 from registry.models import Certificate
@@ -60,8 +61,8 @@ def test_a_row_changed_in_the_database_is_invalid_on_the_page_the_entry_and_the_
 def test_a_forged_qr_payload_is_invalid_only(certificate):
     record = dict(selectors.certificate_record(certificate), expires_on="2099-12-31")
     forger = Ed25519PrivateKey.generate()
-    signature = signing.b64encode(forger.sign(signing.canonical(record)))
-    query = urlencode({"d": signing.b64encode(signing.canonical(record)), "s": signature, "k": certificate.key_id})
+    signature = signing.b64encode(forger.sign(canonical_json(record)))
+    query = urlencode({"d": signing.b64encode(canonical_json(record)), "s": signature, "k": certificate.key_id})
     page = Client().get(f"{certificate.public_url()}?{query}").content.decode()
     assert_invalid_only(page)
     assert 'data-qr="invalid"' in page and "не прошли проверку подписи" in page

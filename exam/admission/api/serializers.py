@@ -16,7 +16,6 @@ from exam.models import (
     Decision,
     Experience,
     HigherEducation,
-    Notice,
     Sitting,
     Submission,
 )
@@ -172,12 +171,6 @@ class DecisionSerializer(serializers.ModelSerializer):
             "outgoing_number",
         ]
         read_only_fields = fields
-
-
-class NoticeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notice
-        fields = ["id", "kind", "issued_at", "pdf_sha256"]
 
 
 class CriterionSerializer(serializers.Serializer):

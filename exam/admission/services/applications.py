@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,12 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core import calendar, dates
+from core.canonical import canonical_json
 from core.errors import DomainError, NotFound
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
+from core.uploads import check_upload
 from exam.admission.selectors import (
     DEADLINE_DECISION,
     application_document,
@@ -33,7 +34,6 @@ from exam.admission.selectors import (
     document_digest,
 )
 from exam.admission.services.persons import person_key_assign, person_lock
-from exam.files import check_upload
 from exam.models import (
     AdditionalEducation,
     Application,
@@ -96,7 +96,7 @@ def application_start(*, candidate: User) -> Application:
     application is possible only when no earlier one is in progress."""
     if candidate.is_staff:
         raise DomainError(_("Заявление подаёт заявитель, а не сотрудник."), status=403, code="forbidden")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         person_lock(f"user:{candidate.pk}")
         _refuse_if_case_in_progress(f"user:{candidate.pk}")
         current = candidate.applications.filter(status__in=Application.EDITABLE).first()
@@ -242,7 +242,7 @@ def signature_request(*, application: Application, by: User) -> SignatureChallen
     from core.tasks import enqueue
     from exam.admission.tasks import signature_code_email
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _own_editable(application, by)
         last = locked.challenges.filter(signer=by).first()
         if last and last.used_at is None and (timezone.now() - last.created_at).total_seconds() < 60:
@@ -307,7 +307,7 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
     if own is None:
         raise NotFound(_("Заявление не найдено."))
     challenge = _check_code(application=own, by=by, code=code)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = _own_editable(application, by)
         challenge = SignatureChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.used_at is not None:
@@ -467,7 +467,7 @@ def application_register_paper(
                 _("Заявитель с такой электронной почтой не зарегистрирован."),
                 fields={"candidate_email": [_("Учётная запись не найдена.")]},
             )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         claim = claim_once(model=Application, actor=by, token=token)
         if claim.earlier is not None:
             return claim.earlier
@@ -515,7 +515,9 @@ def signature_mac(submission: Submission) -> str:
         "challenge": submission.challenge_id,
         "method": submission.signature_method,
     }
-    message = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    # ASCII-escaped, as when the stored MACs were made (and as migration 0006 recomputes them): the
+    # non-ASCII e-mail of a signer must keep its \uXXXX bytes or every stored MAC stops matching.
+    message = canonical_json(record, ascii_only=True)
     return salted_hmac(
         "exam.submission-signature", message, secret=settings.SIGNATURE_MAC_KEY, algorithm="sha256"
     ).hexdigest()

@@ -94,7 +94,7 @@ def decision_draft(
             errors["explanation"] = [_("Поясните причины отказа.")]
     if errors:
         raise DomainError(_("Проверьте проект решения."), fields=errors)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.reviewer_id != by.pk:
             raise NotFound(_("Заявление не найдено."))
@@ -162,7 +162,7 @@ def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None
     """The signatory returns the draft to the reviewer with the reason."""
     _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
     reason = text_required(reason, field="reason", label=_("Что нужно исправить"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked, application = _lock_draft(decision)
         locked.state = Decision.State.RETURNED
         locked.returned_by = by
@@ -190,7 +190,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     from exam.admission.tasks import notice_issue
 
     _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked, application = _lock_draft(decision)
         if locked.drafted_by_id == by.pk:
             raise DomainError(

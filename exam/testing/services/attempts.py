@@ -166,7 +166,7 @@ def attempt_start(
             code="rules_not_confirmed",
             fields={"personally": [_("Обязательное подтверждение.")]},
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = (
             ExamCredential.objects.select_for_update(of=("self",))
             .select_related("application__candidate", "sitting")
@@ -244,7 +244,7 @@ def _session_checked(attempt: Attempt, session_key: str) -> None:
 def attempt_claim(*, attempt: Attempt, session_key: str, ip: str | None, user_agent: str) -> bool:
     """Entering the room from another session takes the attempt over (a second login); the earlier
     session is told so, and the event is logged. Returns whether a take-over happened."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if not locked.is_active or locked.session_key == session_key:
             return False
@@ -583,7 +583,7 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
         errors["reason"] = [_("Укажите причину.")]
     if errors:
         raise DomainError(_("Проверьте данные."), fields=errors)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if not locked.is_active or timezone.now() >= locked.deadline_at:
             raise DomainError(_("Тестирование уже завершено."), code="attempt_finished", status=409)

@@ -358,20 +358,6 @@ def question_edit(*, raw: dict[str, Any], by: User) -> Question:
     return question_save(data=data, by=by)
 
 
-def question_retire(*, question: Question, by: User, retire: bool = True) -> Question:
-    """A retired question leaves the draw of new tests; attempts that showed it keep it."""
-    _require_admin(by)
-    with transaction.atomic():
-        locked = Question.objects.select_for_update().get(pk=question.pk)
-        if (locked.retired_at is not None) != retire:
-            locked.retired_at = timezone.now() if retire else None
-            locked.save(update_fields=["retired_at"])
-            audit_record(
-                case=locked, actor=by, verb="question_retire" if retire else "question_restore", action="event"
-            )
-    return locked
-
-
 def _blueprint_count(value: Any) -> int | None:
     """A count of questions: a whole number from 0 (an integer, or digits in a file), else None."""
     if isinstance(value, bool):

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.canonical import canonical_json
 from registry import signing
 from registry.models import AnnulmentReason, AreaOfActivity, Certificate, Surname
 from registry.selectors import certificate_record, search_key
@@ -177,7 +178,7 @@ class Command(BaseCommand):
         row["signed_at"] = row["updated_at"]
         record = certificate_record(Certificate(**row))
         row["key_id"] = key.key_id
-        row["signature"] = signing.b64encode(key.private.sign(signing.canonical(record)))
+        row["signature"] = signing.b64encode(key.private.sign(canonical_json(record)))
 
     COLUMNS = [
         "number", "last_name", "first_name", "patronymic", "search_last", "search_name", "issued_on", "expires_on", "areas_text",
