@@ -33,7 +33,7 @@ from core.errors import DomainError, NotFound
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -48,11 +48,6 @@ from exam.files import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10
-
-
-def _require(user: User, role: Role, message: str, *, or_role: Role | None = None) -> None:
-    if not has_role(user, role) and not (or_role is not None and has_role(user, or_role)):
-        raise DomainError(message, code="forbidden", status=403)
 
 
 # The free texts of several lines; every other field is one line.
@@ -81,10 +76,6 @@ def _store(files: list[UploadedFile], make: Any) -> None:
         extension = item.content_type.rsplit("/", 1)[-1]
         file_store(file=record.file, name=f"{item.sha256[:16]}.{extension}", content=item.content)
         record.save()
-
-
-def _members(role: Role) -> list[User]:
-    return list(User.objects.filter(groups__name=role, is_active=True).distinct())
 
 
 # --- Appeals --------------------------------------------------------------------------------------
@@ -152,7 +143,7 @@ def appeal_file(
             % {"date": appeal.due_on.strftime("%d.%m.%Y")},
             link=appeal.cabinet_url(),
         )
-        for member in _members(Role.APPEALS_MEMBER):
+        for member in users_with_role(Role.APPEALS_MEMBER):
             notification_send(
                 recipient=member,
                 subject=_("Новая апелляция: № %(n)s") % {"n": appeal.number},
@@ -164,7 +155,7 @@ def appeal_file(
 
 def appeal_open(*, appeal: Appeal, by: User) -> Appeal:
     """The commission takes the appeal up: from now on its members vote."""
-    _require(by, Role.APPEALS_MEMBER, _("Апелляции рассматривает комиссия."))
+    require_role(by, Role.APPEALS_MEMBER, message=_("Апелляции рассматривает комиссия."))
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         case_transition(case=locked, name="open_voting", by=by, reason=_("Начато рассмотрение"))
@@ -185,7 +176,7 @@ def appeal_vote(
     """A member of the commission votes once: uphold (naming the questions to re-score or void) or
     reject, with an opinion. The chair is a member of the commission and votes too, whether or not
     they also hold the member role."""
-    _require(member, Role.APPEALS_MEMBER, _("Голосуют члены апелляционной комиссии."), or_role=Role.APPEALS_CHAIR)
+    require_role(member, Role.APPEALS_MEMBER, Role.APPEALS_CHAIR, message=_("Голосуют члены апелляционной комиссии."))
     if outcome not in AppealVote.Outcome.values:
         raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
     opinion = _text(opinion, field="opinion", label=_("Мнение"), required=False)
@@ -228,7 +219,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     this transaction."""
     from exam.services.attempts import attempt_rescore
 
-    _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
+    require_role(by, Role.APPEALS_CHAIR, message=_("Решение по апелляции оформляет председатель комиссии."))
     reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
@@ -466,7 +457,7 @@ def complaint_file(
                 % {"date": complaint.due_on.strftime("%d.%m.%Y")},
                 link=complaint.cabinet_url(),
             )
-        for handler in _members(Role.COMPLAINT_HANDLER):
+        for handler in users_with_role(Role.COMPLAINT_HANDLER):
             notification_send(
                 recipient=handler,
                 subject=_("Новая жалоба: № %(n)s") % {"n": complaint.number},
@@ -500,7 +491,7 @@ def complaint_decide(
     from appeals.tasks import complaint_answer_send
     from core.tasks import enqueue
 
-    _require(by, Role.COMPLAINT_HANDLER, _("Жалобы рассматривает уполномоченное должностное лицо."))
+    require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
     text = _text(text, field="text", label=_("Основания принятого решения"))
     handler_position = _text(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ"), max_length=300
@@ -687,10 +678,12 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
     """Staff record that the signed answer was sent on paper (by post, with the postal item's
     number, or handed over): for a complainant with neither a cabinet nor an e-mail address this is
     the dispatch that meets the term of p.93."""
-    if not (has_role(by, Role.COMPLAINT_HANDLER) or has_role(by, Role.REGISTRAR)):
-        raise DomainError(
-            _("Отправку ответа отмечает регистратор или рассматривающий жалобы."), code="forbidden", status=403
-        )
+    require_role(
+        by,
+        Role.COMPLAINT_HANDLER,
+        Role.REGISTRAR,
+        message=_("Отправку ответа отмечает регистратор или рассматривающий жалобы."),
+    )
     if channel not in Complaint.STAFF_ANSWER_CHANNELS:
         raise DomainError(
             _("Выберите способ отправки: почтой или лично."), fields={"channel": [_("Неверное значение.")]}
@@ -719,7 +712,7 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
 def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Complaint:
     """The certificate officer records that the remedy of an upheld complaint was carried out (the
     certificate issued, p.89), closing its deadline."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Исполнение отмечает специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исполнение отмечает специалист по сертификатам."))
     note = _text(note, field="note", label=_("Что сделано"), max_length=1000)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)

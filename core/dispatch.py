@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.models import DispatchChannel, Dispatched, User
-from core.roles import Role, has_role
+from core.roles import Role, require_role
 from core.services import audit_record, deadline_close
 from core.text import text_argument
 
@@ -48,8 +48,7 @@ def tracking_number_clean(value: str, *, field: str) -> str:
 def dispatch_check(*, by: User, channel: str, reference: str) -> str:
     """The registrar records a paper dispatch: by registered mail with its tracking number, or
     handed over in person (with an optional note). Returns the reference to store."""
-    if not has_role(by, Role.REGISTRAR):
-        raise DomainError(_("Отправку документа отмечает регистратор."), code="forbidden", status=403)
+    require_role(by, Role.REGISTRAR, message=_("Отправку документа отмечает регистратор."))
     if channel not in STAFF_CHANNELS:
         raise DomainError(
             _("Выберите способ отправки: заказным почтовым отправлением или лично."),

@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 from core import calendar
 from core.errors import TransitionNotAllowed
 from core.models import AuditEvent, Counter, Deadline, Notification, OutgoingLetter, User
+from core.roles import users_with_role
 from core.text import one_line
 
 # --- Audit trail ---------------------------------------------------------------------------------
@@ -216,12 +217,9 @@ def outgoing_number_assign(*, letter: models.Model, kind: OutgoingLetter.Kind, s
 
 def deadline_responsible(*, deadline: Deadline) -> list[User]:
     """Who answers for a term: the assignee, or every active staff member holding its role."""
-    from django.contrib.auth.models import Group
-
     if deadline.assignee_id:
         return [deadline.assignee] if deadline.assignee is not None and deadline.assignee.is_active else []
-    group = Group.objects.filter(name=deadline.role).first()
-    return list(group.user_set.filter(is_active=True)) if group else []
+    return list(users_with_role(deadline.role))
 
 
 def deadline_remind_all() -> int:

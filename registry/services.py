@@ -25,7 +25,7 @@ from core.dispatch import (
 from core.errors import DomainError
 from core.files import file_store
 from core.models import Deadline, DispatchChannel, OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -57,12 +57,6 @@ from registry.selectors import (
     certificate_record,
     search_key,
 )
-
-
-def _require(user: User, role: Role, message: str) -> None:
-    if not has_role(user, role):
-        raise DomainError(message, code="forbidden", status=403)
-
 
 # --- Attestation decisions ------------------------------------------------------------------------
 
@@ -192,7 +186,7 @@ def attestation_decision_draft(
             started_on=started_on or test_date,
             working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True):
+        for signatory in users_with_role(Role.SIGNATORY):
             notification_send(
                 recipient=signatory,
                 subject=_("Решение по результатам испытания на подпись: %(name)s")
@@ -264,7 +258,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
     from core.tasks import enqueue
     from registry.tasks import decision_render_pdf
 
-    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic():
         locked = (
             AttestationDecision.objects.select_for_update(of=("self",))
@@ -416,7 +410,9 @@ def certificate_issue(
     from core.tasks import enqueue
     from registry.tasks import certificate_render_pdf
 
-    _require(by, Role.CERTIFICATE_OFFICER, _("Выдавать сертификаты может только специалист по сертификатам."))
+    require_role(
+        by, Role.CERTIFICATE_OFFICER, message=_("Выдавать сертификаты может только специалист по сертификатам.")
+    )
     if not areas:
         raise DomainError(_("Укажите хотя бы одну область деятельности."), fields={"areas": [_("Обязательное поле.")]})
     if any(not a.active for a in areas):
@@ -539,7 +535,9 @@ def expiry_date(issued_on: date) -> date:
 
 def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
     """Enter the certificate in the public registry (p.63), tracked against 10 working days."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Вносить сведения в реестр может только специалист по сертификатам."))
+    require_role(
+        by, Role.CERTIFICATE_OFFICER, message=_("Вносить сведения в реестр может только специалист по сертификатам.")
+    )
     with transaction.atomic():
         locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
         if locked.published_at is not None:
@@ -560,7 +558,7 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
 def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
     """Record how the certificate reached the expert (p.60): in person, or by registered mail with
     its tracking number. This ends the term of p.12(v) for issuing and handing over the certificate."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Передачу сертификата отмечает специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Передачу сертификата отмечает специалист по сертификатам."))
     if method not in Certificate.Handover.values:
         raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
     if method == Certificate.Handover.MAIL:
@@ -606,7 +604,7 @@ def annulment_request(
     """A certificate officer asks to annul a certificate (valid or expired), with a reason from the
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Аннулирование готовит специалист по сертификатам."))
     basis = text_argument(basis, field="basis", label=_("Документ-основание (реквизиты)"), max_length=500)
     comment = text_argument(
         comment, field="comment", label=_("Пояснение"), max_length=2000, multiline=True, required=False
@@ -638,7 +636,7 @@ def annulment_request(
             reason=basis,
             data={"basis_file_sha256": checked.sha256} if checked is not None else None,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+        for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
                 subject=_("Аннулирование сертификата № %(n)s на подтверждение") % {"n": locked.number},
@@ -651,7 +649,7 @@ def annulment_request(
 def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annulment:
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
-    _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подтверждать аннулирование может только подписант."))
     note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
@@ -712,7 +710,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
-    _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Отклонять аннулирование может только подписант."))
     note = text_argument(note, field="note", label=_("Причина отказа"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from core.db import fetch_prepared
 from core.errors import DomainError, NotFound
 from core.models import User
-from core.roles import Role, has_role
+from core.roles import Role, require_role
 from core.services import audit_record, case_transition
 from core.text import for_export, text_argument
 from exam.models import (
@@ -574,8 +574,7 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
     from core.tasks import enqueue
     from exam.tasks import attempt_finalize as finalize_task
 
-    if not has_role(by, Role.EXAM_ADMIN):
-        raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
+    require_role(by, Role.EXAM_ADMIN, message=_("Добавить время может только администратор испытания."))
     reason = text_argument(reason, field="reason", label=_("Причина"), max_length=500, required=False)
     errors: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:

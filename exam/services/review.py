@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from core import calendar
 from core.errors import DomainError, NotFound
 from core.models import Deadline, OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -33,14 +33,9 @@ from exam.selectors import (
 S = Application.Status
 
 
-def _require(user: User, role: Role, message: str) -> None:
-    if not has_role(user, role):
-        raise DomainError(message, code="forbidden", status=403)
-
-
 def application_start_review(*, application: Application, by: User, ip: str | None = None) -> Application:
     """A reviewing official takes a registered file from the pool (p.47); colleagues no longer see it."""
-    _require(by, Role.REVIEWER, _("Рассматривать заявления может только должностное лицо департамента."))
+    require_role(by, Role.REVIEWER, message=_("Рассматривать заявления может только должностное лицо департамента."))
     application_get(user=by, pk=application.pk)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -75,7 +70,7 @@ def decision_draft(
 ) -> Decision:
     """The reviewer drafts an admission with a sitting, or a refusal naming the grounds of p.21 with
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
-    _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
+    require_role(by, Role.REVIEWER, message=_("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
     explanation = text_argument(
         explanation, field="explanation", label=_("Пояснение"), max_length=4000, multiline=True, required=False
@@ -133,7 +128,7 @@ def decision_draft(
             },
             ip=ip,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+        for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
                 subject=_("Проект решения на подпись: %(app)s") % {"app": locked},
@@ -163,7 +158,7 @@ def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
 
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
-    _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Возвращать проекты решений может только подписант."))
     reason = text_argument(reason, field="reason", label=_("Что нужно исправить"), max_length=2000, multiline=True)
     with transaction.atomic():
         locked, application = _lock_draft(decision)
@@ -192,7 +187,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     from core.tasks import enqueue
     from exam.tasks import notice_issue
 
-    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic():
         locked, application = _lock_draft(decision)
         if locked.drafted_by_id == by.pk:
