@@ -234,12 +234,6 @@ def complaint_answer_intact(complaint: Complaint) -> bool:
     ) == complaint.answer_digest and complaint.answer_document == complaint_answer_document(complaint)
 
 
-def complaint_answer_awaits_dispatch(complaint: Complaint) -> bool:
-    """p.93: the answer is signed but has not gone out: a complainant with neither a cabinet nor an
-    e-mail address (or whose e-mail failed) gets it on paper, and staff record the dispatch."""
-    return complaint.answer_signed_at is not None and complaint.answered_at is None
-
-
 def complaint_remedy_open(complaint: Complaint) -> bool:
     from django.contrib.contenttypes.models import ContentType
 

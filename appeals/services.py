@@ -29,7 +29,7 @@ from appeals.selectors import (
     person_key,
 )
 from core import calendar, dates
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
@@ -42,6 +42,7 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_argument
 from exam.files import check_upload
@@ -468,6 +469,50 @@ def complaint_file(
 
 
 COMPLAINT_OUTCOMES = ("uphold", "refuse", "unanswered")
+ANSWER_DISPATCH_ROLES = (Role.COMPLAINT_HANDLER, Role.REGISTRAR)
+
+
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def complaint_can_decide(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_decide would take a decision (its fields aside): a complaint handler, and the
+    complaint is registered (every outcome leaves that status, the transition table)."""
+    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(lambda: transition_check(case=complaint, name="refuse"))
+
+
+def _answer_dispatch_check(complaint: Complaint) -> None:
+    if complaint.answer_signed_at is None:
+        raise DomainError(_("Ответ по жалобе ещё не подписан."), code="answer_not_signed", status=409)
+    if complaint.answered_at is not None:
+        raise DomainError(
+            _("Ответ уже направлен %(date)s (%(channel)s).")
+            % {
+                "date": timezone.localtime(complaint.answered_at).strftime("%d.%m.%Y"),
+                "channel": complaint.get_answer_channel_display(),
+            },
+            code="answer_dispatched",
+            status=409,
+        )
+
+
+def complaint_answer_can_dispatch(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_answer_dispatch would record the paper dispatch: a handler or a registrar,
+    and the answer is signed but has not gone out (p.93)."""
+    return any(has_role(user, role) for role in ANSWER_DISPATCH_ROLES) and allowed(
+        lambda: _answer_dispatch_check(complaint)
+    )
+
+
+def _remedy_check(complaint: Complaint) -> None:
+    if complaint.status != Complaint.Status.UPHELD or not complaint.remedy:
+        raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+
+
+def complaint_can_record_remedy(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_remedy_done would accept: a certificate officer, an upheld complaint with a
+    remedy (p.89)."""
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _remedy_check(complaint))
 
 
 def complaint_decide(
@@ -679,10 +724,7 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
     number, or handed over): for a complainant with neither a cabinet nor an e-mail address this is
     the dispatch that meets the term of p.93."""
     require_role(
-        by,
-        Role.COMPLAINT_HANDLER,
-        Role.REGISTRAR,
-        message=_("Отправку ответа отмечает регистратор или рассматривающий жалобы."),
+        by, *ANSWER_DISPATCH_ROLES, message=_("Отправку ответа отмечает регистратор или рассматривающий жалобы.")
     )
     if channel not in Complaint.STAFF_ANSWER_CHANNELS:
         raise DomainError(
@@ -693,18 +735,7 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
     )
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.answer_signed_at is None:
-            raise DomainError(_("Ответ по жалобе ещё не подписан."), code="answer_not_signed", status=409)
-        if locked.answered_at is not None:
-            raise DomainError(
-                _("Ответ уже направлен %(date)s (%(channel)s).")
-                % {
-                    "date": timezone.localtime(locked.answered_at).strftime("%d.%m.%Y"),
-                    "channel": locked.get_answer_channel_display(),
-                },
-                code="answer_dispatched",
-                status=409,
-            )
+        _answer_dispatch_check(locked)
         _answer_dispatched(locked, channel=channel, reference=reference, by=by)
     return locked
 
@@ -716,8 +747,7 @@ def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Compl
     note = _text(note, field="note", label=_("Что сделано"), max_length=1000)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.status != Complaint.Status.UPHELD or not locked.remedy:
-            raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+        _remedy_check(locked)
         deadline_close(case=locked, kind=DEADLINE_COMPLAINT_REMEDY)
         audit_record(case=locked, actor=by, verb="complaint_remedy_done", action="event", reason=note)
     return locked

@@ -16,9 +16,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import DomainError
+from core.errors import DomainError, allowed
 from core.models import DispatchChannel, Dispatched, User
-from core.roles import Role, require_role
+from core.roles import Role, has_role, require_role
 from core.services import audit_record, deadline_close
 from core.text import text_argument
 
@@ -70,6 +70,12 @@ def dispatch_refuse_twice(letter: Dispatched) -> None:
             code="already_dispatched",
             status=409,
         )
+
+
+def dispatch_can_record(*, letter: Dispatched, by: User) -> bool:
+    """Whether ``by`` may record the paper dispatch of ``letter`` (the checks of dispatch_check and
+    dispatch_refuse_twice): a registrar, and the letter has not gone out yet."""
+    return has_role(by, Role.REGISTRAR) and allowed(lambda: dispatch_refuse_twice(letter))
 
 
 def dispatch_record(

@@ -17,15 +17,16 @@ from django.utils.translation import gettext as _
 from core import calendar
 from core.dispatch import (
     dispatch_by_email,
+    dispatch_can_record,
     dispatch_check,
     dispatch_record,
     dispatch_refuse_twice,
     tracking_number_clean,
 )
-from core.errors import DomainError
+from core.errors import DomainError, allowed
 from core.files import file_store
 from core.models import Deadline, DispatchChannel, OutgoingLetter, User
-from core.roles import Role, require_role, users_with_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -34,6 +35,7 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_argument
 from exam.files import check_upload
@@ -227,6 +229,59 @@ def _require_current(decision: AttestationDecision) -> None:
         raise DomainError(error, code="superseded", status=409)
 
 
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def _sign_check(decision: AttestationDecision) -> None:
+    _require_current(decision)
+    transition_check(case=decision, name="sign")
+
+
+def attestation_decision_can_sign(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether attestation_decision_sign would accept: a signatory, a draft still current (p.58)."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision))
+
+
+def _issue_check(decision: AttestationDecision) -> None:
+    if decision.status != AttestationDecision.Status.SIGNED or decision.kind != AttestationDecision.Kind.ATTESTED:
+        raise DomainError(
+            _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
+        )
+    if Certificate.objects.filter(decision=decision).exists():
+        raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
+    _require_current(decision)
+
+
+def certificate_can_issue(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether certificate_issue would issue on the decision (the areas aside): a certificate officer,
+    a signed decision of attestation, still current, with no certificate yet."""
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _issue_check(decision))
+
+
+def _dispatch_check(decision: AttestationDecision) -> None:
+    if decision.status != AttestationDecision.Status.SIGNED or not decision.pdf:
+        raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
+    _require_current(decision)
+
+
+def attestation_decision_can_dispatch(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether attestation_decision_dispatch would record the paper dispatch: a registrar, a signed
+    decision with its PDF, still current, not sent yet."""
+    return dispatch_can_record(letter=decision, by=user) and allowed(lambda: _dispatch_check(decision))
+
+
+def _confirm_check(annulment: Annulment, *, by: User) -> None:
+    if annulment.requested_by_id == by.pk:
+        raise DomainError(_("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403)
+    transition_check(case=annulment, name="confirm")
+
+
+def annulment_can_confirm(*, annulment: Annulment, user: User) -> bool:
+    """Whether annulment_confirm would accept: a signatory other than the one who asked, while the
+    annulment waits for confirmation."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _confirm_check(annulment, by=user))
+
+
 def attestation_result_changed(*, attempt: Attempt, by: User | None, reason: str) -> AttestationDecision | None:
     """An upheld appeal (p.65) changed the result of a finished attempt: the decisions it made stale
     are superseded and, if the attempt is the person's last, a new decision is drafted with its own
@@ -265,7 +320,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
             .select_related("application")
             .get(pk=decision.pk)
         )
-        _require_current(locked)
+        _sign_check(locked)
         locked.signed_by = by
         locked.signed_at = timezone.now()
         outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.ATTESTATION_DECISION, signed_at=locked.signed_at)
@@ -375,9 +430,7 @@ def attestation_decision_dispatch(
     reference = dispatch_check(by=by, channel=channel, reference=reference)
     with transaction.atomic():
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
-        if locked.status != AttestationDecision.Status.SIGNED or not locked.pdf:
-            raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
-        _require_current(locked)
+        _dispatch_check(locked)
         dispatch_refuse_twice(locked)
         dispatch_record(
             letter=locked,
@@ -423,13 +476,7 @@ def certificate_issue(
             .select_related("application")
             .get(pk=decision.pk)
         )
-        if locked.status != AttestationDecision.Status.SIGNED or locked.kind != AttestationDecision.Kind.ATTESTED:
-            raise DomainError(
-                _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
-            )
-        if Certificate.objects.filter(decision=locked).exists():
-            raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
-        _require_current(locked)
+        _issue_check(locked)
         application = locked.application
         issued_on = calendar.today()
         certificate = Certificate.objects.create(
@@ -653,10 +700,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
-        if locked.requested_by_id == by.pk:
-            raise DomainError(
-                _("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403
-            )
+        _confirm_check(locked, by=by)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
         case_transition(
             case=locked,

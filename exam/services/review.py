@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import calendar
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, allowed
 from core.models import Deadline, OutgoingLetter, User
-from core.roles import Role, require_role, users_with_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -19,6 +19,7 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_argument
 from exam.models import Application, Decision, ExamCredential, Notice, Sitting
@@ -33,12 +34,73 @@ from exam.selectors import (
 S = Application.Status
 
 
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def _take_check(application: Application) -> None:
+    transition_check(case=application, name="start_review")
+
+
+def application_can_take(*, application: Application, user: User) -> bool:
+    """Whether application_start_review would accept: a reviewer, and the file is registered."""
+    return has_role(user, Role.REVIEWER) and allowed(lambda: _take_check(application))
+
+
+def _draft_check(application: Application, *, by: User) -> None:
+    if application.reviewer_id != by.pk:
+        raise NotFound(_("Заявление не найдено."))
+    transition_check(case=application, name="draft_decision")
+
+
+def application_can_draft(*, application: Application, user: User) -> bool:
+    """Whether decision_draft would take a draft (its fields aside): a reviewer who took the file,
+    and the file is under review."""
+    return has_role(user, Role.REVIEWER) and allowed(lambda: _draft_check(application, by=user))
+
+
+def _return_check(decision: Decision) -> None:
+    if decision.state != Decision.State.DRAFT:
+        raise DomainError(_("Этот проект решения уже рассмотрен."), code="decision_not_draft", status=409)
+
+
+def decision_can_return(*, decision: Decision, user: User) -> bool:
+    """Whether decision_return would accept: a signatory, and the decision is a draft."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _return_check(decision))
+
+
+def _sign_check(decision: Decision, *, by: User) -> None:
+    _return_check(decision)
+    if decision.drafted_by_id == by.pk:
+        raise DomainError(
+            _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
+        )
+    _require_position(by, decision)
+    if decision.kind == Decision.Kind.ADMISSION:
+        assert decision.sitting is not None
+        if decision.sitting.starts_at <= timezone.now():
+            raise DomainError(
+                _("Сеанс тестирования в проекте уже начался. Верните проект на доработку."),
+                code="sitting_passed",
+                status=409,
+            )
+
+
+def decision_can_sign(*, decision: Decision, user: User) -> bool:
+    """Whether decision_sign would accept: a signatory who did not draft the decision, of the position
+    its kind needs (p.49-50), while it is a draft and, for an admission, its sitting has not begun."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision, by=user))
+
+
+# --- Review ---------------------------------------------------------------------------------------
+
+
 def application_start_review(*, application: Application, by: User, ip: str | None = None) -> Application:
     """A reviewing official takes a registered file from the pool (p.47); colleagues no longer see it."""
     require_role(by, Role.REVIEWER, message=_("Рассматривать заявления может только должностное лицо департамента."))
     application_get(user=by, pk=application.pk)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
+        _take_check(locked)
         locked.reviewer = by
         locked.review_started_at = timezone.now()
         case_transition(
@@ -94,8 +156,7 @@ def decision_draft(
         raise DomainError(_("Проверьте проект решения."), fields=errors)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.reviewer_id != by.pk:
-            raise NotFound(_("Заявление не найдено."))
+        _draft_check(locked, by=by)
         if kind == Decision.Kind.ADMISSION:
             criteria = application_criteria(locked)
             if not criteria.all_met:
@@ -151,8 +212,7 @@ def _check_sitting(sitting: Sitting) -> None:
 def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
     application = Application.objects.select_for_update().get(pk=decision.application_id)
     locked = Decision.objects.select_for_update().get(pk=decision.pk)
-    if locked.state != Decision.State.DRAFT:
-        raise DomainError(_("Этот проект решения уже рассмотрен."), code="decision_not_draft", status=409)
+    _return_check(locked)
     return locked, application
 
 
@@ -190,19 +250,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic():
         locked, application = _lock_draft(decision)
-        if locked.drafted_by_id == by.pk:
-            raise DomainError(
-                _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
-            )
-        _require_position(by, locked)
-        if locked.kind == Decision.Kind.ADMISSION:
-            assert locked.sitting is not None
-            if locked.sitting.starts_at <= timezone.now():
-                raise DomainError(
-                    _("Сеанс тестирования в проекте уже начался. Верните проект на доработку."),
-                    code="sitting_passed",
-                    status=409,
-                )
+        _sign_check(locked, by=by)
         now = timezone.now()
         locked.state = Decision.State.SIGNED
         locked.signed_by = by

@@ -293,7 +293,6 @@ def complaint_paper(request: HttpRequest) -> HttpResponse:
 def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint(request, pk)
     user = request_user(request)
-    may_dispatch = has_role(user, Role.COMPLAINT_HANDLER) or has_role(user, Role.REGISTRAR)
     if request.method == "POST":  # p.93: the answer sent on paper
         dispatch_form = ComplaintAnswerDispatchForm(request.POST)
         if dispatch_form.is_valid():  # the service checks the role
@@ -322,15 +321,14 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "complaint": complaint,
             "repeat_of": repeat_of,
-            "can_decide": complaint.status == Complaint.Status.REGISTERED and has_role(user, Role.COMPLAINT_HANDLER),
-            "remedy_open": complaint.status == Complaint.Status.UPHELD
-            and bool(complaint.remedy)
-            and has_role(user, Role.CERTIFICATE_OFFICER)
+            "can_decide": services.complaint_can_decide(complaint=complaint, user=user),
+            # Offered while the remedy's term is open (the service would record it again later on).
+            "remedy_open": services.complaint_can_record_remedy(complaint=complaint, user=user)
             and selectors.complaint_remedy_open(complaint),
             "form": ComplaintDecisionForm(initial=initial),
             "registration_due": selectors.complaint_registration_due(complaint),
             "registered_late": selectors.complaint_registered_late(complaint),
-            "can_dispatch": may_dispatch and selectors.complaint_answer_awaits_dispatch(complaint),
+            "can_dispatch": services.complaint_answer_can_dispatch(complaint=complaint, user=user),
             "dispatch_form": ComplaintAnswerDispatchForm(),
         },
     )

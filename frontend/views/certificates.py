@@ -60,18 +60,12 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "certificate": certificate,
             "not_current": not_current,
-            "can_sign": decision.status == "draft" and not not_current and has_role(user, Role.SIGNATORY),
-            "can_issue": decision.status == "signed"
-            and decision.kind == "attested"
-            and not not_current
-            and certificate is None
-            and has_role(user, Role.CERTIFICATE_OFFICER),
+            "can_sign": services.attestation_decision_can_sign(decision=decision, user=user),
+            "can_issue": services.certificate_can_issue(decision=decision, user=user),
             "issue_form": CertificateIssueForm(),
-            "can_dispatch": decision.awaits_dispatch
-            and not not_current
-            and bool(decision.pdf)
-            and decision.application.candidate_id is None
-            and has_role(user, Role.REGISTRAR),
+            # A candidate with a cabinet account receives it there; the paper dispatch is for the others.
+            "can_dispatch": decision.application.candidate_id is None
+            and services.attestation_decision_can_dispatch(decision=decision, user=user),
             "dispatch_form": LetterDispatchForm(),
         },
     )
@@ -170,7 +164,7 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
             "annulments": certificate.annulments.select_related("reason", "requested_by", "decided_by"),
             "pending": pending,
             "is_officer": has_role(user, Role.CERTIFICATE_OFFICER),
-            "can_decide": pending is not None and has_role(user, Role.SIGNATORY) and pending.requested_by_id != user.pk,
+            "can_decide": pending is not None and services.annulment_can_confirm(annulment=pending, user=user),
             "handover_form": HandoverForm(),
             "annul_form": AnnulmentRequestForm(),
             "note_form": NoteForm(),
