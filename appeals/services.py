@@ -49,6 +49,8 @@ from exam.files import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10
+# The chair is a member of the commission and votes too, whether or not they also hold the member role.
+VOTING_ROLES = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
 
 
 # The free texts of several lines; every other field is one line.
@@ -154,6 +156,35 @@ def appeal_file(
     return appeal
 
 
+def appeal_can_open(*, appeal: Appeal, user: User) -> bool:
+    """Whether appeal_open would accept: a member of the commission, and the appeal is registered."""
+    return has_role(user, Role.APPEALS_MEMBER) and allowed(lambda: transition_check(case=appeal, name="open_voting"))
+
+
+def _vote_check(appeal: Appeal, *, member: User) -> None:
+    if appeal.status != Appeal.Status.UNDER_CONSIDERATION:
+        raise DomainError(_("Голосование по апелляции не идёт."), code="not_voting", status=409)
+    if AppealVote.objects.filter(appeal=appeal, member=member).exists():
+        raise DomainError(_("Вы уже проголосовали по этой апелляции."), code="already_voted", status=409)
+
+
+def appeal_can_vote(*, appeal: Appeal, user: User) -> bool:
+    """Whether appeal_vote would take this user's vote (its content aside): a member or the chair,
+    while the commission votes, once."""
+    return any(has_role(user, role) for role in VOTING_ROLES) and allowed(lambda: _vote_check(appeal, member=user))
+
+
+def _decide_check(appeal: Appeal) -> None:
+    if appeal.status != Appeal.Status.UNDER_CONSIDERATION:
+        raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
+
+
+def appeal_can_decide(*, appeal: Appeal, user: User) -> bool:
+    """Whether the chair may close the vote now, the quorum aside (appeal_decide says when it is
+    not met yet): the chair, while the commission votes."""
+    return has_role(user, Role.APPEALS_CHAIR) and allowed(lambda: _decide_check(appeal))
+
+
 def appeal_open(*, appeal: Appeal, by: User) -> Appeal:
     """The commission takes the appeal up: from now on its members vote."""
     require_role(by, Role.APPEALS_MEMBER, message=_("Апелляции рассматривает комиссия."))
@@ -177,16 +208,13 @@ def appeal_vote(
     """A member of the commission votes once: uphold (naming the questions to re-score or void) or
     reject, with an opinion. The chair is a member of the commission and votes too, whether or not
     they also hold the member role."""
-    require_role(member, Role.APPEALS_MEMBER, Role.APPEALS_CHAIR, message=_("Голосуют члены апелляционной комиссии."))
+    require_role(member, *VOTING_ROLES, message=_("Голосуют члены апелляционной комиссии."))
     if outcome not in AppealVote.Outcome.values:
         raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
     opinion = _text(opinion, field="opinion", label=_("Мнение"), required=False)
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt").get(pk=appeal.pk)
-        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
-            raise DomainError(_("Голосование по апелляции не идёт."), code="not_voting", status=409)
-        if AppealVote.objects.filter(appeal=locked, member=member).exists():
-            raise DomainError(_("Вы уже проголосовали по этой апелляции."), code="already_voted", status=409)
+        _vote_check(locked, member=member)
         count = locked.attempt.question_count
         rescore_list = _positions(list(rescore), count)
         void_list = _positions(list(void), count)
@@ -224,8 +252,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
-        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
-            raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
+        _decide_check(locked)
         votes = list(locked.votes.all())
         if len(votes) < settings.APPEAL_QUORUM:
             raise DomainError(

@@ -23,7 +23,7 @@ from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachm
 from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.http import client_ip, request_user
-from core.roles import Role, has_role
+from core.roles import Role
 from core.services import audit_file_viewed
 from exam.models import Attempt
 from exam.selectors_exam import attempt_review_counts
@@ -198,10 +198,9 @@ def appeal_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "items": selectors.appeal_attempt_in_full(appeal),
             "events": appeal.attempt.events.all(),
             "votes": votes,
-            "voted": any(v.member_id == user.pk for v in votes),
-            # The chair votes too, whether or not they also hold the member role.
-            "is_member": has_role(user, Role.APPEALS_MEMBER) or has_role(user, Role.APPEALS_CHAIR),
-            "is_chair": has_role(user, Role.APPEALS_CHAIR),
+            "can_open": services.appeal_can_open(appeal=appeal, user=user),
+            "can_vote": services.appeal_can_vote(appeal=appeal, user=user),
+            "can_decide": services.appeal_can_decide(appeal=appeal, user=user),
             "vote_form": VoteForm(),
         },
     )
@@ -311,7 +310,9 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("frontend:complaint_staff", pk=pk)
     audit_file_viewed(case=complaint, viewer=user, what="complaint_view", ip=client_ip(request))
     repeat_of = selectors.complaint_repeats(complaint)
-    initial: dict[str, Any] = {"outcome": "refuse", "refusal_ground": "c"} if repeat_of else {}
+    initial: dict[str, Any] = (
+        {"outcome": "refuse", "refusal_ground": Complaint.RefusalGround.REPEAT} if repeat_of else {}
+    )
     last_position = selectors.complaint_handler_position_last(user)
     if last_position:
         initial["handler_position"] = last_position

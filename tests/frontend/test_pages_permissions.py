@@ -240,3 +240,36 @@ def test_complaint_predicates_agree_with_deciding_dispatching_and_the_remedy(rit
         staff,
     )
     assert appeals_services.complaint_can_record_remedy(complaint=complaint, user=olga)
+
+
+def test_appeal_predicates_agree_with_opening_voting_and_deciding(exam_setup, sergey, alice, commission, victor):
+    attempt = pass_the_test(exam_setup["credential"], correct=35)
+    decision = registry_services.attestation_decision_draft(attempt=attempt)
+    registry_services.attestation_decision_sign(decision=decision, by=sergey)
+    appeal = appeals_services.appeal_file(candidate=alice, attempt=attempt, reasons="Доводы.")
+    chair_only = make_user("chairman@mintrud.test", last="Главов", first="Глеб", roles=("appeals_chair",))
+    people = [*commission, chair_only, victor]
+    assert_agree(
+        lambda u: appeals_services.appeal_can_open(appeal=appeal, user=u),
+        lambda u: appeals_services.appeal_open(appeal=appeal, by=u),
+        people,
+    )
+    page = client_for(chair_only).get(reverse("frontend:appeal_staff", args=[appeal.pk])).content.decode()
+    assert reverse("frontend:appeal_action", args=[appeal.pk, "open"]) not in page  # the service wants a member
+    appeals_services.appeal_open(appeal=appeal, by=commission[1])
+    appeal.refresh_from_db()
+    appeals_services.appeal_vote(appeal=appeal, member=commission[1], outcome="reject", opinion="Нет оснований.")
+    assert_agree(
+        lambda u: appeals_services.appeal_can_vote(appeal=appeal, user=u),
+        lambda u: appeals_services.appeal_vote(appeal=appeal, member=u, outcome="reject"),
+        people,
+    )
+    assert not appeals_services.appeal_can_vote(appeal=appeal, user=commission[1])  # voted already
+    assert appeals_services.appeal_can_vote(appeal=appeal, user=chair_only)
+    for member in (commission[0], commission[2]):
+        appeals_services.appeal_vote(appeal=appeal, member=member, outcome="reject")
+    assert_agree(
+        lambda u: appeals_services.appeal_can_decide(appeal=appeal, user=u),
+        lambda u: appeals_services.appeal_decide(appeal=appeal, by=u, reasons="Доводы не подтвердились."),
+        people,
+    )
