@@ -27,14 +27,19 @@ def attestation_queue(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/certificates/queue.html",
         {
-            "to_sign": AttestationDecision.objects.filter(status="draft", superseded=False).select_related(
-                "application"
-            ),
+            "to_sign": AttestationDecision.objects.filter(
+                status=AttestationDecision.Status.DRAFT, superseded=False
+            ).select_related("application"),
             "to_issue": AttestationDecision.objects.filter(
-                status="signed", kind="attested", superseded=False, certificate__isnull=True
+                status=AttestationDecision.Status.SIGNED,
+                kind=AttestationDecision.Kind.ATTESTED,
+                superseded=False,
+                certificate__isnull=True,
             ).select_related("application"),
             "to_publish": Certificate.objects.filter(published_at__isnull=True),
-            "annulments": Annulment.objects.filter(status="requested").select_related("certificate", "reason"),
+            "annulments": Annulment.objects.filter(status=Annulment.Status.REQUESTED).select_related(
+                "certificate", "reason"
+            ),
         },
     )
 
@@ -154,7 +159,11 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = request_user(request)
     if "annulment_basis" in request.GET:
         return _annulment_basis_file(request, certificate, request.GET["annulment_basis"])
-    pending = certificate.annulments.filter(status="requested").select_related("reason", "requested_by").first()
+    pending = (
+        certificate.annulments.filter(status=Annulment.Status.REQUESTED)
+        .select_related("reason", "requested_by")
+        .first()
+    )
     return render(
         request,
         "frontend/certificates/certificate.html",

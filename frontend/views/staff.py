@@ -80,7 +80,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     checks = {sub.pk: services.signature_verify(submission=sub) for sub in submissions if sub.is_signed}
     current = selectors.decision_current(application)
     can_draft = services.application_can_draft(application=application, user=user)
-    decision_form = forms.DecisionForm(initial={"kind": "admission"}) if can_draft else None
+    decision_form = forms.DecisionForm(initial={"kind": Decision.Kind.ADMISSION}) if can_draft else None
     notice = selectors.notice_for(application)
     return render(
         request,
