@@ -1,4 +1,5 @@
-"""Forms of appeals and complaints (the services check the rules again)."""
+"""Forms of appeals and complaints: they validate what people type (the services take the cleaned
+values and check the rules of the procedure)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class VoteForm(forms.Form):
 
     def clean_void(self) -> list[int]:
         return self._numbers("void")
+
+
+class AppealDecisionForm(forms.Form):
+    reasons = TextField(label=_("Мотивы решения"), max_length=5000, multiline=True)
 
 
 class ComplaintForm(OnceForm):
@@ -104,3 +109,7 @@ class ComplaintAnswerDispatchForm(forms.Form):
         initial=Complaint.AnswerChannel.POST,
     )
     reference = TextField(label=_("Номер почтового отправления или отметка о вручении"), max_length=200)
+
+
+class ComplaintRemedyDoneForm(forms.Form):
+    note = TextField(label=_("Что сделано"), max_length=1000, multiline=True)

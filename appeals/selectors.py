@@ -225,7 +225,7 @@ def complaint_answer_document(complaint: Complaint) -> dict[str, Any]:
 
 def complaint_answer_intact(complaint: Complaint) -> bool:
     """The signed answer still matches the case: the kept content and the case give the kept digest."""
-    from exam.selectors import document_digest
+    from exam.admission.selectors import document_digest
 
     if not complaint.answer_digest:
         return False

@@ -44,24 +44,13 @@ from core.services import (
     outgoing_number_assign,
     transition_check,
 )
-from core.text import text_argument
+from core.text import text_required
 from exam.files import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10
 # The chair is a member of the commission and votes too, whether or not they also hold the member role.
 VOTING_ROLES = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
-
-
-# The free texts of several lines; every other field is one line.
-_MULTILINE_FIELDS = frozenset({"reasons", "opinion", "decision_complained", "arguments", "text", "note"})
-
-
-def _text(value: Any, *, field: str, label: str, required: bool = True, max_length: int = 5000) -> str:
-    """The text rule of core.text (no control characters, NFC, bounded) for a field of this app."""
-    return text_argument(
-        value, field=field, label=label, max_length=max_length, multiline=field in _MULTILINE_FIELDS, required=required
-    )
 
 
 def _store(files: list[UploadedFile], make: Any) -> None:
@@ -108,7 +97,7 @@ def appeal_file(
             code="appeal_window_closed",
             status=409,
         )
-    reasons = _text(reasons, field="reasons", label=_("Доводы апелляции"))
+    reasons = text_required(reasons, field="reasons", label=_("Доводы апелляции"))
     with transaction.atomic():
         claim = claim_once(model=Appeal, actor=candidate, token=token)
         if claim.earlier is not None:
@@ -211,7 +200,6 @@ def appeal_vote(
     require_role(member, *VOTING_ROLES, message=_("Голосуют члены апелляционной комиссии."))
     if outcome not in AppealVote.Outcome.values:
         raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
-    opinion = _text(opinion, field="opinion", label=_("Мнение"), required=False)
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt").get(pk=appeal.pk)
         _vote_check(locked, member=member)
@@ -246,10 +234,10 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     new decision on attestation follows (and then the certificate) with its own terms from today: the
     re-scoring tells the registry (exam.signals), which supersedes the decision it made stale, in
     this transaction."""
-    from exam.services.attempts import attempt_rescore
+    from exam.testing.services.attempts import attempt_rescore
 
     require_role(by, Role.APPEALS_CHAIR, message=_("Решение по апелляции оформляет председатель комиссии."))
-    reasons = _text(reasons, field="reasons", label=_("Мотивы решения"))
+    reasons = text_required(reasons, field="reasons", label=_("Мотивы решения"))
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
         _decide_check(locked)
@@ -365,30 +353,21 @@ def complaint_file(
     subject = str(data.get("subject") or "")
     if subject not in Complaint.Subject.values:
         raise DomainError(_("Выберите предмет жалобы (п. 78)."), fields={"subject": [_("Обязательное поле.")]})
-    clean = {field: _text(data.get(field), field=field, label=str(label)) for field, label in COMPLAINT_FIELDS.items()}
-    clean["patronymic"] = _text(
-        data.get("patronymic"), field="patronymic", label=_("Отчество"), required=False, max_length=100
-    )
-    clean["postal_address"] = _text(
-        data.get("postal_address"), field="postal_address", label=_("Почтовый адрес"), required=False, max_length=500
-    )
-    clean["email"] = _text(
-        data.get("email"), field="email", label=_("Электронная почта"), required=False, max_length=254
-    )
-    clean["phone"] = _text(data.get("phone"), field="phone", label=_("Телефон"), required=False, max_length=30)
+    # p.79: what a complaint must state (the complaint's form has cleaned the text).
+    clean = {
+        field: text_required(str(data.get(field) or ""), field=field, label=label)
+        for field, label in COMPLAINT_FIELDS.items()
+    }
+    clean.update({field: str(data.get(field) or "") for field in ("patronymic", "postal_address", "email", "phone")})
     if not clean["postal_address"] and not clean["email"] and complainant is None:
         raise DomainError(
             _("Укажите почтовый адрес или электронную почту для ответа (п. 79 «б»)."),
             fields={"postal_address": [_("Обязательное поле.")]},
         )
     by_representative = bool(data.get("by_representative"))
-    representative = _text(
-        data.get("representative_name"),
-        field="representative_name",
-        label=_("Представитель"),
-        required=by_representative,
-        max_length=300,
-    )
+    representative = str(data.get("representative_name") or "")
+    if by_representative:
+        text_required(representative, field="representative_name", label=_("Представитель"))
     if by_representative and not power_of_attorney:
         raise DomainError(
             _("Жалоба представителя подаётся с нотариальной доверенностью (п. 83)."),
@@ -564,9 +543,9 @@ def complaint_decide(
     from core.tasks import enqueue
 
     require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
-    text = _text(text, field="text", label=_("Основания принятого решения"))
-    handler_position = _text(
-        handler_position, field="handler_position", label=_("Должность подписывающего ответ"), max_length=300
+    text = text_required(text, field="text", label=_("Основания принятого решения"))
+    handler_position = text_required(
+        handler_position, field="handler_position", label=_("Должность подписывающего ответ")
     )
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
@@ -659,7 +638,7 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
     notified in the cabinet and by e-mail, which is the dispatch (p.93); otherwise the answer goes by
     e-mail (complaint_answer_email) or on paper (complaint_answer_dispatch). Idempotent."""
     from appeals.documents import render_answer_pdf
-    from exam.selectors import document_digest
+    from exam.admission.selectors import document_digest
 
     if complaint.answer_signed_at is not None or complaint.decided_at is None:
         return complaint
@@ -757,8 +736,8 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
         raise DomainError(
             _("Выберите способ отправки: почтой или лично."), fields={"channel": [_("Неверное значение.")]}
         )
-    reference = _text(
-        reference, field="reference", label=_("Номер почтового отправления или отметка о вручении"), max_length=200
+    reference = text_required(
+        reference, field="reference", label=_("Номер почтового отправления или отметка о вручении")
     )
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
@@ -771,7 +750,7 @@ def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Compl
     """The certificate officer records that the remedy of an upheld complaint was carried out (the
     certificate issued, p.89), closing its deadline."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исполнение отмечает специалист по сертификатам."))
-    note = _text(note, field="note", label=_("Что сделано"), max_length=1000)
+    note = text_required(note, field="note", label=_("Что сделано"))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         _remedy_check(locked)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,11 +214,10 @@ def snapshot_source(cfg: Config) -> str:
         return "not a git checkout"
 
 
-def run_setup(cfg: Config, *args: str, timeout: float = 900) -> dict[str, Any]:
-    """Run ``python -m bench.setup_db ARGS`` with the bench environment; it prints one JSON line last."""
-    cfg.log_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.setup_db", *args],
+def run_python(cfg: Config, *argv: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python ARGV`` in the source tree with the bench environment, its output captured."""
+    return subprocess.run(
+        [sys.executable, *argv],
         cwd=cfg.src,
         env=cfg.env(),
         capture_output=True,
@@ -225,6 +225,12 @@ def run_setup(cfg: Config, *args: str, timeout: float = 900) -> dict[str, Any]:
         timeout=timeout,
         check=False,
     )
+
+
+def run_setup(cfg: Config, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """Run ``python -m bench.setup_db ARGS`` with the bench environment; it prints one JSON line last."""
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    proc = run_python(cfg, "-m", "bench.setup_db", *args, timeout=timeout)
     (cfg.log_dir / f"setup-{args[0]}.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise BenchError(f"bench.setup_db {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -309,9 +315,8 @@ class Proc:
             return ""
 
 
-def _proc_groups() -> list[tuple[int, int]]:
-    """(pid, process group) of every process on the machine, from /proc."""
-    out = []
+def _proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields after it) of every live process, from /proc/<pid>/stat."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -320,9 +325,12 @@ def _proc_groups() -> list[tuple[int, int]]:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out.append((int(entry), int(fields[2])))
-    return out
+        yield int(entry), stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+
+
+def _proc_groups() -> list[tuple[int, int]]:
+    """(pid, process group) of every process on the machine, from /proc."""
+    return [(pid, int(fields[2])) for pid, _comm, fields in _proc_stats()]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -343,19 +351,9 @@ def cpu_seconds(pids: list[int]) -> float:
 def all_processes_cpu() -> dict[int, tuple[float, int, str]]:
     """pid -> (user + system CPU seconds, process group, command name) of every live process."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[int(entry)] = ((int(fields[11]) + int(fields[12])) / tick, int(fields[2]), comm)
-    return out
+    return {
+        pid: ((int(fields[11]) + int(fields[12])) / tick, int(fields[2]), comm) for pid, comm, fields in _proc_stats()
+    }
 
 
 def machine_cpu() -> tuple[float, float]:

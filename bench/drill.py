@@ -148,23 +148,35 @@ class Drill:
             await asyncio.to_thread(self.stack.wait_ready, proc)
         return time.time()
 
-    async def kill_web(self) -> None:
-        fault = Fault("kill -9 uvicorn (all processes), restart")
-        self.killing.add("web")
-        was_alive = self.stack.web.alive()
-        pids = self.stack.web.group_pids()
+    async def kill_and_restart(self, proc: Proc, *, role: str, name: str, down: float, back: str, dead: str) -> None:
+        """kill -9 the process group of ``proc``, wait ``down`` seconds, start it again and wait until
+        it is ready; the fault is recorded with the time it took."""
+        fault = Fault(name)
+        self.killing.add(role)
+        was_alive = proc.alive()
+        pids = proc.group_pids()
         fault.at = time.time()
-        self.stack.web.kill()
-        if self.stack.web.popen:
-            await asyncio.to_thread(self.stack.web.popen.wait)
-        fault.note = f"killed {len(pids)} processes, restarted after {self.args.web_down:.0f} s"
+        proc.kill()
+        if proc.popen:
+            await asyncio.to_thread(proc.popen.wait)
+        fault.note = f"killed {len(pids)} processes, restarted after {down:.0f} s"
         if not was_alive:
-            fault.note += " (it was already dead)"
+            fault.note += f" ({dead})"
         self.faults.append(fault)
         log(f"  FAULT {fault.name}: {fault.note}")
-        fault.back_at = await self.restart(self.stack.web, self.args.web_down)
-        self.killing.discard("web")
-        log(f"  uvicorn answers again {fault.back_at - fault.at:.1f} s after the kill")
+        fault.back_at = await self.restart(proc, down)
+        self.killing.discard(role)
+        log(f"  {back} {fault.back_at - fault.at:.1f} s after the kill")
+
+    async def kill_web(self) -> None:
+        await self.kill_and_restart(
+            self.stack.web,
+            role="web",
+            name="kill -9 uvicorn (all processes), restart",
+            down=self.args.web_down,
+            back="uvicorn answers again",
+            dead="it was already dead",
+        )
 
     async def restart_redis(self) -> None:
         fault = Fault("Redis shutdown nosave, start again")
@@ -179,22 +191,14 @@ class Drill:
         log(f"  Redis answers again {fault.back_at - fault.at:.1f} s after the shutdown")
 
     async def kill_worker(self) -> None:
-        fault = Fault("kill -9 Celery worker (main + pool), restart")
-        self.killing.add("worker")
-        was_alive = self.stack.worker.alive()
-        pids = self.stack.worker.group_pids()
-        fault.at = time.time()
-        self.stack.worker.kill()
-        if self.stack.worker.popen:
-            await asyncio.to_thread(self.stack.worker.popen.wait)
-        fault.note = f"killed {len(pids)} processes, restarted after {self.args.worker_down:.0f} s"
-        if not was_alive:
-            fault.note += " (it was already dead: see the exits below)"
-        self.faults.append(fault)
-        log(f"  FAULT {fault.name}: {fault.note}")
-        fault.back_at = await self.restart(self.stack.worker, self.args.worker_down)
-        self.killing.discard("worker")
-        log(f"  the worker is ready again {fault.back_at - fault.at:.1f} s after the kill")
+        await self.kill_and_restart(
+            self.stack.worker,
+            role="worker",
+            name="kill -9 Celery worker (main + pool), restart",
+            down=self.args.worker_down,
+            back="the worker is ready again",
+            dead="it was already dead: see the exits below",
+        )
 
     async def faults_plan(self, begin: float) -> None:
         duration = self.cfg.duration_minutes * 60

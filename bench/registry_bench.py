@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -28,7 +27,17 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bench.common import BIN, BenchError, Config, Proc, check_services, log, recreate_database, snapshot_source
+from bench.common import (
+    BIN,
+    BenchError,
+    Config,
+    Proc,
+    check_services,
+    log,
+    recreate_database,
+    run_python,
+    snapshot_source,
+)
 
 # The search reads the dictionary of surnames through its trigram and (first letter, length) indexes,
 # then the experts of the chosen surnames through the (search_last, search_name, id) index of the
@@ -71,15 +80,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def manage(cfg: Config, *args: str, timeout: float = 3600) -> str:
-    proc = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=cfg.src,
-        env=cfg.env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    proc = run_python(cfg, "manage.py", *args, timeout=timeout)
     if proc.returncode != 0:
         raise BenchError(f"manage.py {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return proc.stdout

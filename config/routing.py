@@ -1,7 +1,7 @@
 from django.urls import path
 
 from core.consumers import NotificationConsumer
-from exam.consumers import AttemptConsumer, SittingMonitorConsumer
+from exam.testing.consumers import AttemptConsumer, SittingMonitorConsumer
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),

@@ -305,7 +305,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.IsAuthenticatedWithSecondFactor"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",  # error answers and closed request bodies
     # JSON only (refusing a lone surrogate or NUL anywhere in the body, core.text): the API takes
-    # what its schema says; the upload view alone takes multipart (exam.api.views).
+    # what its schema says; the upload view alone takes multipart (exam.admission.api.views).
     "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
     # ... and a form posted to a view that takes JSON is a 415, not an empty body (core.api).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.ContentNegotiation",

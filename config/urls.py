@@ -15,7 +15,7 @@ admin.site.__class__ = TwoFactorAdminSite
 urlpatterns = [
     # First: the exam room's API (the answer save is the busiest URL of a sitting; patterns are
     # tried in order).
-    path("api/v1/", include("exam.api.urls")),
+    path("api/v1/", include("exam.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

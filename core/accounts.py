@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.errors import DomainError
 from core.models import User
 from core.services import audit_record
-from core.text import text_argument
+from core.text import text_required
 
 _CONFIRM_SALT = "core.email-confirmation"
 
@@ -30,9 +30,8 @@ def account_register(*, email: str, password: str, last_name: str, first_name: s
     from core.tasks import email_confirmation_send, enqueue
 
     email = email.strip().lower()
-    last_name = text_argument(last_name, field="last_name", label=_("Фамилия"), max_length=100)
-    first_name = text_argument(first_name, field="first_name", label=_("Имя"), max_length=100)
-    patronymic = text_argument(patronymic, field="patronymic", label=_("Отчество"), max_length=100, required=False)
+    last_name = text_required(last_name, field="last_name", label=_("Фамилия"))
+    first_name = text_required(first_name, field="first_name", label=_("Имя"))
     try:
         with transaction.atomic():
             user = User.objects.create_user(

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, negotiation, parsers, permissions, serializers, status
 from rest_framework.request import is_form_media_type
 from rest_framework.response import Response
@@ -167,7 +168,51 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 # --- Forms as the single source of input rules --------------------------------------------------
 
+
+class JSONObjectField(forms.Field):
+    """A JSON object, which only the API's input has (a page posts no objects). ``scalars``: its
+    values are strings, numbers or true/false. Optional and not given: ``{}``; ``{}`` given counts
+    as given (a required object may be empty)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Ожидается объект JSON."),
+        "invalid_value": gettext_lazy("Ожидается строка, число или true/false."),
+    }
+    empty_values = [None, ""]
+
+    def __init__(self, *, scalars: bool = False, **kwargs: Any) -> None:
+        self.scalars = scalars
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if self.scalars and not all(isinstance(v, str | int | float | bool) for v in value.values()):
+            raise forms.ValidationError(self.error_messages["invalid_value"], code="invalid")
+        return value
+
+    def clean(self, value: Any) -> dict[str, Any]:
+        return super().clean(value) or {}
+
+
+class YesNoField(forms.NullBooleanField):
+    """true or false, given (a BooleanField's ``required`` would mean true: the rule that the answer
+    must be yes belongs to the service, with its own message)."""
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+@extend_schema_field({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
+class _ScalarSchemaField(serializers.Field):
+    """The schema of a value of a JSONObjectField(scalars=True)."""
+
+
 _FIELD_MAP: list[tuple[type[forms.Field], type[serializers.Field]]] = [
+    (JSONObjectField, serializers.DictField),
     (forms.EmailField, serializers.EmailField),
     (forms.DateTimeField, serializers.DateTimeField),
     (forms.DateField, serializers.DateField),
@@ -198,6 +243,8 @@ def _serializer_field(name: str, field: forms.Field) -> serializers.Field:
         kwargs["multiline"] = field.multiline
     if isinstance(field, forms.IntegerField):
         kwargs.update(min_value=field.min_value, max_value=field.max_value)
+    if isinstance(field, JSONObjectField) and field.scalars:
+        kwargs["child"] = _ScalarSchemaField()
     if not field.required:
         kwargs["allow_null"] = True  # null reads as empty
     if not field.required and isinstance(field, forms.EmailField):
@@ -209,9 +256,10 @@ def _serializer_field(name: str, field: forms.Field) -> serializers.Field:
 
 def serializer_for_form(form_class: type[forms.Form], *, name: str) -> type[serializers.Serializer]:
     """A serializer describing a Django form's fields, for the OpenAPI schema. The API validates
-    input with the form itself, so pages and API share one set of rules."""
+    input with the form itself (form_or_400), so pages and API share one set of rules and the
+    schema says what validates. ``form_class`` on the serializer names the form."""
     fields = {field_name: _serializer_field(field_name, field) for field_name, field in form_class.base_fields.items()}
-    return type(name, (serializers.Serializer,), fields)
+    return type(name, (serializers.Serializer,), {**fields, "form_class": form_class})
 
 
 def _json_type_error(field: forms.Field, value: Any) -> str | None:
@@ -250,43 +298,13 @@ def form_data_from_json(form_class: type[forms.Form], data: Any) -> tuple[dict[s
             prepared[name] = value
         elif value is None:
             prepared[name] = ""
+        elif isinstance(field, JSONObjectField):
+            prepared[name] = value  # the field checks it
         elif message := _json_type_error(field, value):
             errors[name] = [message]
         else:
             prepared[name] = value if isinstance(value, str | bool) else str(value)
     return prepared, errors
-
-
-class StrictCharField(serializers.CharField):
-    """A string and only a string (DRF's CharField would take a number for its text)."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """true or false (DRF's BooleanField would also take "yes", "1" or 0)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-def validate_input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    """A JSON object validated by a serializer of the schema, unknown fields refused: the data, or
-    a structured 400."""
-    if not isinstance(data, dict):
-        raise DomainError(_("Ожидается объект JSON."), code="invalid")
-    serializer = serializer_class(data=data)
-    unknown = unknown_fields(serializer.fields, data)
-    if not serializer.is_valid() or unknown:
-        raise DomainError(
-            _("Проверьте введённые данные."), code="invalid", fields={**_flatten(serializer.errors), **unknown}
-        )
-    return dict(serializer.validated_data)
 
 
 def validate_form_json(form_class: type[forms.Form], data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -299,3 +317,13 @@ def validate_form_json(form_class: type[forms.Form], data: Any) -> tuple[dict[st
         key = "non_field_errors" if field == "__all__" else field
         errors.setdefault(key, [str(m) for m in messages])
     return {}, errors
+
+
+def form_or_400(form_class: type[forms.Form], data: Any) -> dict[str, Any]:
+    """The API's one way to validate input: a JSON object through the Django form the pages use
+    (or the form of an API-only input), its cleaned data or a structured 400 naming the fields.
+    The schema of the input is serializer_for_form of the same form."""
+    cleaned, errors = validate_form_json(form_class, data)
+    if errors:
+        raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=errors)
+    return cleaned

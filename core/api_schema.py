@@ -74,7 +74,10 @@ def _or_blank(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "string", "maxLength": 0}], "description": description}
 
 
-@extend_schema_field(_or_blank({"type": "string", "format": "email"}, "Адрес электронной почты или пустая строка"))
+# 254: the longest address (RFC 5321), the bound of every e-mail field of our forms and models.
+@extend_schema_field(
+    _or_blank({"type": "string", "format": "email", "maxLength": 254}, "Адрес электронной почты или пустая строка")
+)
 class OptionalEmailField(serializers.EmailField):
     """An e-mail that may be left empty (the forms accept "" for an optional address)."""
 

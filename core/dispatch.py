@@ -20,7 +20,6 @@ from core.errors import DomainError, allowed
 from core.models import DispatchChannel, Dispatched, User
 from core.roles import Role, has_role, require_role
 from core.services import audit_record, deadline_close
-from core.text import text_argument
 
 # Russian Post's item identifiers: 14 digits for a domestic item, or the UPU S10 form of 13
 # characters (two letters, eight digits and a check digit, the country code) for an international one.
@@ -56,7 +55,7 @@ def dispatch_check(*, by: User, channel: str, reference: str) -> str:
         )
     if channel == DispatchChannel.POST:
         return tracking_number_clean(reference, field="reference")
-    return text_argument(reference, field="reference", label=_("Отметка о вручении"), max_length=254, required=False)
+    return reference  # a note on the handing over, optional
 
 
 def dispatch_refuse_twice(letter: Dispatched) -> None:

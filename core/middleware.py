@@ -8,7 +8,7 @@
 
 Under /api/ the answer is the API's structured error body; elsewhere the error page, saying what
 was wrong. JSON bodies are checked by the API's parser (core.api.JSONParser) and by the exam room's
-answer save, which parses its own body (exam.api.exam_views); both use ``body_refusal`` as well."""
+answer save, which parses its own body (exam.testing.api.views); both use ``body_refusal`` as well."""
 
 from __future__ import annotations
 

@@ -6,10 +6,11 @@ C1 codes), direction overrides and non-characters — normalises Unicode to NFC 
 and a combining breve is one letter), strips surrounding spaces and bounds the length. A
 single-line field refuses line breaks and tabs too.
 
-Pages use ``TextField`` (a Django form field), services ``text_argument`` (a DomainError naming the
-field), DRF serializers ``TextSerializerField``. ``unstorable`` finds a lone surrogate or NUL
-anywhere in parsed input, for the API's parser and the request guard; ``for_export`` drops what an
-export format cannot hold from text already stored.
+Forms use ``TextField`` (a Django form field): the pages and the API validate with forms, and the
+services take the cleaned text. ``text_argument`` is for what no form reads (a query parameter),
+``TextSerializerField`` gives a form's text field its place in the API schema. ``unstorable`` finds
+a lone surrogate or NUL anywhere in parsed input, for the API's parser and the request guard;
+``for_export`` drops what an export format cannot hold from text already stored.
 """
 
 from __future__ import annotations
@@ -111,21 +112,34 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
     return text
 
 
+def field_refusal(*, field: str, label: object, problem: str | None = None, code: str = "invalid") -> DomainError:
+    """The DomainError of a refused field, named by its label: ``problem`` says what is wrong, none
+    means the field is empty. One wording for a form's refusal shown on a page and a service's."""
+    if problem is None:
+        return DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
+    return DomainError(
+        _("Поле «%(f)s»: %(problem)s") % {"f": label, "problem": problem}, code=code, fields={field: [problem]}
+    )
+
+
+def text_required(value: str, *, field: str, label: object) -> str:
+    """A text that a rule of a service requires in this case (the form that cleaned it may leave it
+    empty): a DomainError naming the field when it is empty."""
+    if not value:
+        raise field_refusal(field=field, label=label)
+    return value
+
+
 def text_argument(
     value: object, *, field: str, label: str, max_length: int, multiline: bool = False, required: bool = True
 ) -> str:
-    """clean_text for a service: a refused or missing text is a DomainError on ``field``."""
+    """clean_text for input that no form reads (a query parameter): a refused or missing text is a
+    DomainError on ``field``. Services take text a form has cleaned."""
     try:
         text = clean_text(value, max_length=max_length, multiline=multiline)
     except TextError as exc:
-        raise DomainError(
-            _("Поле «%(f)s»: %(problem)s") % {"f": label, "problem": exc.message},
-            code=exc.code,
-            fields={field: [exc.message]},
-        ) from None
-    if required and not text:
-        raise DomainError(_("Заполните поле «%(f)s».") % {"f": label}, fields={field: [_("Обязательное поле.")]})
-    return text
+        raise field_refusal(field=field, label=label, problem=exc.message, code=exc.code) from None
+    return text_required(text, field=field, label=label) if required else text
 
 
 class TextField(forms.CharField):
@@ -156,7 +170,7 @@ class TextSerializerField(serializers.CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):  # a number or true/false is not text (as core.api.StrictCharField)
+        if not isinstance(data, str):  # a number or true/false is not text (as core.api.form_data_from_json)
             self.fail("invalid")
         try:
             return clean_text(data, max_length=self.max_length or 0, multiline=self.multiline)

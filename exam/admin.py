@@ -8,7 +8,7 @@ from exam.models import Application, Decision, Notice, Sitting
 
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyAdmin):
-    """Read-only: every change of an application goes through exam.services (pages and API)."""
+    """Read-only: every change of an application goes through exam.admission.services (pages and API)."""
 
     list_display = ["registration_number", "last_name", "first_name", "status", "channel", "registration_date"]
     list_filter = ["status", "channel"]

@@ -8,7 +8,7 @@ class ExamConfig(AppConfig):
 
     def ready(self) -> None:
         from core.services import deadline_kind_register
-        from exam.selectors import DEADLINE_DECISION, DEADLINE_NOTICE
+        from exam.admission.selectors import DEADLINE_DECISION, DEADLINE_NOTICE
 
         deadline_kind_register(DEADLINE_DECISION, _("решение о допуске (п. 12 «а»)"))
         deadline_kind_register(DEADLINE_NOTICE, _("информирование о решении (п. 12 «б»)"))

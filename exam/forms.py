@@ -14,9 +14,10 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from core import dates
+from core.api import JSONObjectField, YesNoField, validate_form_json
 from core.idempotency import OnceForm
 from core.text import TextField, name_validator
-from exam.models import Attachment, Channel, Decision
+from exam.models import Attachment, AttemptEvent, Channel, Decision
 
 MAX_ENTRIES = 20
 
@@ -140,8 +141,6 @@ EntryFormSets = {
 def validate_application_payload(data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a JSON payload of the whole draft: applicant fields at the top level and a list for
     each kind of entry. Returns (cleaned, errors); error keys are ``field`` or ``section.N.field``."""
-    from core.api import validate_form_json
-
     if not isinstance(data, dict):
         return {}, {"non_field_errors": [str(_("Ожидается объект JSON."))]}
     applicant, errors = validate_form_json(ApplicantForm, {k: v for k, v in data.items() if k not in ENTRY_FORMS})
@@ -200,7 +199,7 @@ class DecisionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = TextField(label=_("Причина"), max_length=2000, multiline=True)
+    reason = TextField(label=_("Что нужно исправить"), max_length=2000, multiline=True)
 
 
 class SignatureCodeForm(forms.Form):
@@ -247,7 +246,7 @@ class QuestionForm(forms.Form):
     )
 
     def raw(self) -> dict[str, Any]:
-        """The question in the shape of the import (validated by exam.services.bank)."""
+        """The question in the shape of the import (validated by exam.testing.services.bank)."""
         data = self.cleaned_data
         options = [data[f"option_{i}"] for i in range(1, 7)]
         numbered = [(i + 1, o) for i, o in enumerate(options) if o]
@@ -267,3 +266,27 @@ class QuestionForm(forms.Form):
 class ExtraTimeForm(forms.Form):
     minutes = forms.IntegerField(label=_("Минут"), min_value=1, max_value=60)
     reason = TextField(label=_("Причина"), max_length=500)
+
+
+# --- The exam room's API (its page posts no form: exam.testing.api.views) ----------------------------
+
+
+class ExamLoginForm(forms.Form):
+    """The login and password of the admission notice (p.53)."""
+
+    login = TextField(max_length=40)
+    password = forms.CharField(max_length=100, strip=False)  # as typed
+
+
+class AttemptStartForm(forms.Form):
+    # Given as true or false: that it must be true is the rule of attempt_start (p.55), with its message.
+    personally = YesNoField(help_text=_("Подтверждение: испытание проходится лично, правила прочитаны"))
+
+
+class AttemptEventForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(kind, kind) for kind in AttemptEvent.CLIENT_KINDS])
+    data = JSONObjectField(  # type: ignore[assignment]  # a field, not the form's data (the metaclass takes it)
+        required=False,
+        scalars=True,
+        help_text=_("Подробности: хранятся первые 10 значений, ключи до 30 и значения до 200 символов"),
+    )

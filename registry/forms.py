@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.api import JSONObjectField
 from core.text import TextField
 from registry.models import AnnulmentReason, AreaOfActivity, Certificate
 
@@ -37,3 +38,12 @@ class AnnulmentRequestForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = TextField(label=_("Комментарий"), required=False, max_length=2000, multiline=True, rows=2)
+
+
+class VerifyForm(forms.Form):
+    """A signed record of the registry to verify (the public API; the verification page reads a
+    record from its link instead)."""
+
+    record = JSONObjectField(help_text=_("Запись реестра (поле record ответа о сертификате)"))
+    signature = TextField(max_length=200)
+    key_id = TextField(max_length=40)

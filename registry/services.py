@@ -37,10 +37,10 @@ from core.services import (
     outgoing_number_assign,
     transition_check,
 )
-from core.text import text_argument
+from core.text import text_required
+from exam.admission.services.persons import person_lock
 from exam.files import check_upload
 from exam.models import Application, Attempt
-from exam.services.persons import person_lock
 from registry import signing
 from registry.models import (
     Annulment,
@@ -64,7 +64,7 @@ from registry.selectors import (
 
 
 def _lock_person(application: Application) -> None:
-    """Lock the person (p.58: their last test decides; exam.services.persons): drafting and
+    """Lock the person (p.58: their last test decides; exam.admission.services.persons): drafting and
     superseding decisions of one person take turns, so that two attempts ending at once leave one
     current decision. An advisory lock, not the account's row: signing and issuing write rows that
     refer to the account (a key-share lock), and a row lock here would deadlock with them."""
@@ -127,7 +127,7 @@ def attestation_decisions_supersede_stale(
     is superseded, with its open terms closed: signing, issuing, publishing and dispatching refuse
     it from then on. Runs in the caller's transaction (an attempt finished, a result changed, a
     decision is drafted) under the lock on the person."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     _lock_person(application)
     final = final_result(application)
@@ -148,7 +148,7 @@ def attestation_decision_draft(
     (p.12(v)), or from ``started_on`` (the appeal's decision) for a decision that replaces one.
     Whatever decision of the person it makes stale is superseded first. Idempotent; an attempt that
     is not the person's last gets no decision."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     with transaction.atomic():
         locked = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt.pk)
@@ -204,7 +204,7 @@ def attestation_decision_current_error(decision: AttestationDecision) -> str:
     when it can: it was superseded, its attempt is not the person's last finished one, or the
     attempt's result is no longer the one it states. The one rule the services that sign, issue,
     publish and dispatch check (and the pages ask, to offer the action)."""
-    from exam.selectors_exam import final_result
+    from exam.testing.selectors import final_result
 
     if decision.superseded:
         # A decision superseded before the moment and the reason were recorded shows no empty date.
@@ -652,10 +652,7 @@ def annulment_request(
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Аннулирование готовит специалист по сертификатам."))
-    basis = text_argument(basis, field="basis", label=_("Документ-основание (реквизиты)"), max_length=500)
-    comment = text_argument(
-        comment, field="comment", label=_("Пояснение"), max_length=2000, multiline=True, required=False
-    )
+    basis = text_required(basis, field="basis", label=_("Документ-основание (реквизиты)"))
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
     checked = None
@@ -697,7 +694,6 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
     require_role(by, Role.SIGNATORY, message=_("Подтверждать аннулирование может только подписант."))
-    note = text_argument(note, field="note", label=_("Комментарий"), max_length=2000, multiline=True, required=False)
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         _confirm_check(locked, by=by)
@@ -755,7 +751,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
     require_role(by, Role.SIGNATORY, message=_("Отклонять аннулирование может только подписант."))
-    note = text_argument(note, field="note", label=_("Причина отказа"), max_length=2000, multiline=True)
+    note = text_required(note, field="note", label=_("Причина отказа"))  # a refusal says why
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note

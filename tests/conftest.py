@@ -290,7 +290,7 @@ def cleaned(payload: dict[str, Any]) -> dict[str, Any]:
 def fill_application(
     application: Any, by: Any, payload: dict[str, Any] | None = None, *, attachments: bool = True
 ) -> Any:
-    from exam import services
+    from exam.admission import services
     from exam.models import Attachment
 
     services.application_save_draft(application=application, by=by, cleaned=cleaned(payload or complete_payload()))
@@ -307,7 +307,7 @@ def sign_and_submit(application: Any, by: Any) -> Any:
 
     from django.test import TestCase
 
-    from exam import services
+    from exam.admission import services
 
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -318,7 +318,7 @@ def sign_and_submit(application: Any, by: Any) -> Any:
 
 
 def registered_application(candidate: Any, payload: dict[str, Any] | None = None) -> Any:
-    from exam import services
+    from exam.admission import services
 
     application = services.application_start(candidate=candidate)
     fill_application(application, candidate, payload)
@@ -329,7 +329,7 @@ def registered_application(candidate: Any, payload: dict[str, Any] | None = None
 
 
 def make_sitting(by: Any, *, days_ahead: int = 10, capacity: int = 50) -> Any:
-    from exam.services import sitting_create
+    from exam.testing.services.sittings import sitting_create
 
     when = timezone.make_aware(datetime.combine(date.today() + timedelta(days=days_ahead), time(10, 0)))
     return sitting_create(by=by, starts_at=when, is_remote=True, place="", capacity=capacity)
@@ -353,7 +353,7 @@ def bank_question(
     code: str, *, topic: int, text: str, options: list[str], correct: list[int], practice: bool = False
 ) -> Any:
     """One question of the bank (topic ``T<topic>``), saved as the editor and the import save it."""
-    from exam.services.bank import QuestionData, question_save
+    from exam.testing.services.bank import QuestionData, question_save
 
     data = QuestionData(
         code=code,
@@ -394,7 +394,7 @@ def make_bank(*, topics: int = 2, per_topic: int = 25, multiple_every: int = 5, 
 def admit(candidate: Any, reviewer: Any, signatory: Any, sitting: Any) -> Any:
     """Register, review and admit the candidate to the sitting; returns the exam credential. (The
     notice PDF is not rendered here: its task runs on commit, which these tests do not wait for.)"""
-    from exam import services
+    from exam.admission import services
 
     application = registered_application(candidate)
     services.application_start_review(application=application, by=reviewer)
@@ -414,7 +414,7 @@ def open_sitting(sitting: Any, *, minutes_ago: int = 1) -> None:
 
 def exam_client(credential: Any, candidate: Any) -> tuple[Client, str]:
     """A browser signed in to the exam room with the notice's credentials (password issued now)."""
-    from exam import services
+    from exam.admission import services
 
     password = services.exam_password_issue(credential=credential, by=candidate)
     client = Client(enforce_csrf_checks=False)
@@ -426,7 +426,7 @@ def exam_client(credential: Any, candidate: Any) -> tuple[Client, str]:
 @pytest.fixture
 def exam_setup(alice: Any, victor: Any, sergey: Any, eva: Any) -> dict[str, Any]:
     """Alice admitted to a sitting whose window is open, a bank of 50 questions, a blueprint of 40."""
-    from exam.services.bank import blueprint_set
+    from exam.testing.services.bank import blueprint_set
 
     make_bank()
     blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
@@ -439,7 +439,7 @@ def exam_setup(alice: Any, victor: Any, sergey: Any, eva: Any) -> dict[str, Any]
 
 def answer_correctly(attempt: Any, how_many: int) -> None:
     """Answer the first ``how_many`` questions right and the rest wrong, through the service."""
-    from exam.services.attempts import attempt_save_answer
+    from exam.testing.services.attempts import attempt_save_answer
 
     for item in attempt.items.select_related("version").order_by("position"):
         version = item.version
@@ -462,7 +462,7 @@ def answer_correctly(attempt: Any, how_many: int) -> None:
 
 def pass_the_test(credential: Any, *, correct: int = 40) -> Any:
     """Take the test with ``correct`` right answers and submit; returns the finished attempt."""
-    from exam.services.attempts import attempt_start, attempt_submit
+    from exam.testing.services.attempts import attempt_start, attempt_submit
 
     attempt = attempt_start(credential=credential, session_key="k", personally=True)
     answer_correctly(attempt, correct)

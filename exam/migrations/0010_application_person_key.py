@@ -1,4 +1,4 @@
-"""Who the person is across their applications (exam.services.persons): the person key and the
+"""Who the person is across their applications (exam.admission.services.persons): the person key and the
 identity digest, filled for the applications already there. An applicant on paper without an
 account joins the account holder with the same identity document and name, or the other paper
 applications with them."""
@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    from exam.services.persons import identity_key  # a pure function of the application's fields
+    from exam.admission.services.persons import identity_key  # a pure function of the application's fields
 
     Application = apps.get_model("exam", "Application")
     accounts: dict[str, str] = {}

@@ -1,7 +1,7 @@
 """Applications, their entries and documents, admission decisions, notices and sittings.
 
 The status of an application changes only through the transitions declared on ``Application`` and
-only from ``exam.services`` (the field is protected: assigning it directly raises)."""
+only from ``exam.admission.services`` (the field is protected: assigning it directly raises)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class Application(FSMModelMixin, PersonName, models.Model):
     channel = models.CharField(_("Способ подачи"), max_length=20, choices=Channel.choices, default=Channel.PORTAL)
     # Who the person is (p.58: their last test decides; one case at a time): "user:<id>" for an
     # account holder; an applicant on paper without an account shares the key of the earlier
-    # applications with the same identity document and name (exam.services.persons).
+    # applications with the same identity document and name (exam.admission.services.persons).
     person_key = models.CharField(max_length=80, db_index=True, editable=False)
     # SHA-256 of the normalised identity document number and name (not a second copy of them).
     identity_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)

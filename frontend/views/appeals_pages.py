@@ -12,10 +12,12 @@ from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
 from appeals.forms import (
+    AppealDecisionForm,
     AppealForm,
     ComplaintAnswerDispatchForm,
     ComplaintDecisionForm,
     ComplaintForm,
+    ComplaintRemedyDoneForm,
     PaperComplaintForm,
     VoteForm,
 )
@@ -26,7 +28,7 @@ from core.http import client_ip, request_user
 from core.roles import Role
 from core.services import audit_file_viewed
 from exam.models import Attempt
-from exam.selectors_exam import attempt_review_counts
+from exam.testing.selectors import attempt_review_counts
 from frontend.views.common import (
     apply_error,
     candidate_required,
@@ -241,10 +243,12 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.error(request, "; ".join(str(m) for ms in form.errors.values() for m in ms))
     elif action == "decide":
+        decision = AppealDecisionForm(request.POST)
         perform(
             request,
-            lambda: services.appeal_decide(appeal=appeal, by=user, reasons=request.POST.get("reasons", "")),
+            lambda: services.appeal_decide(appeal=appeal, by=user, reasons=decision.cleaned_data["reasons"]),
             success=_("Решение по апелляции принято."),
+            form=decision,
         )
     else:
         raise Http404
@@ -351,12 +355,14 @@ def complaint_attachment(request: HttpRequest, pk: int, attachment_id: int) -> F
 @require_POST
 def complaint_remedy_done(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint(request, pk)
+    form = ComplaintRemedyDoneForm(request.POST)
     perform(
         request,
         lambda: services.complaint_remedy_done(
-            complaint=complaint, by=request_user(request), note=request.POST.get("note", "")
+            complaint=complaint, by=request_user(request), note=form.cleaned_data["note"]
         ),
         success=_("Исполнение отмечено."),
+        form=form,
     )
     return redirect("frontend:complaint_staff", pk=pk)
 

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.http import request_user
 from core.roles import Role
-from exam import selectors_exam
 from exam.forms import ExtraTimeForm, QuestionForm
 from exam.models import Attempt, BlueprintItem, Question, Sitting, Topic
-from exam.services import attempts as attempt_service
-from exam.services import bank
+from exam.testing import selectors as testing_selectors
+from exam.testing.services import attempts as attempt_service
+from exam.testing.services import bank
 from frontend.views.common import apply_error, perform, staff_required
 
 
@@ -138,7 +138,7 @@ def blueprint_save(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.EXAM_ADMIN)
 def item_statistics(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/bank/stats.html", {"stats": selectors_exam.item_statistics()})
+    return render(request, "frontend/bank/stats.html", {"stats": testing_selectors.item_statistics()})
 
 
 @staff_required(Role.EXAM_ADMIN)
@@ -149,7 +149,7 @@ def sitting_monitor(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "frontend/bank/monitor.html",
-        {"sitting": sitting, "rows": selectors_exam.sitting_monitor(sitting), "form": ExtraTimeForm()},
+        {"sitting": sitting, "rows": testing_selectors.sitting_monitor(sitting), "form": ExtraTimeForm()},
     )
 
 

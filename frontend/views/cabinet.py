@@ -17,8 +17,10 @@ from core.errors import DomainError
 from core.http import client_ip, request_user
 from core.selectors import notification_list
 from core.services import notification_mark_read
-from exam import forms, selectors, selectors_exam, services
+from exam import forms
+from exam.admission import selectors, services
 from exam.models import Application, Attachment, Decision
+from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required
 from registry import selectors as registry_selectors
 from registry.models import AttestationDecision
@@ -252,7 +254,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "notice": selectors.notice_for(application),
             "credential": getattr(application, "exam_credential", None),
-            "test_result": selectors_exam.final_result(application),
+            "test_result": testing_selectors.final_result(application),
             "attestation": attestation,
             "certificate": getattr(attestation, "certificate", None) if attestation else None,
         },

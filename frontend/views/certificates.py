@@ -262,17 +262,19 @@ def annulment_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse
     if annulment is None or action not in ("confirm", "reject"):
         raise Http404
     user = request_user(request)
-    note = request.POST.get("note", "")
+    form = NoteForm(request.POST)
     if action == "confirm":
         perform(
             request,
-            lambda: services.annulment_confirm(annulment=annulment, by=user, note=note),
+            lambda: services.annulment_confirm(annulment=annulment, by=user, note=form.cleaned_data["note"]),
             success=_("Сертификат аннулирован."),
+            form=form,
         )
     else:
         perform(
             request,
-            lambda: services.annulment_reject(annulment=annulment, by=user, note=note),
+            lambda: services.annulment_reject(annulment=annulment, by=user, note=form.cleaned_data["note"]),
             success=_("Аннулирование отклонено."),
+            form=form,
         )
     return redirect("frontend:certificate_staff", pk=annulment.certificate_id)

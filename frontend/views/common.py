@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.roles import Role, has_role, is_candidate
+from core.text import field_refusal
 
 View = Callable[..., HttpResponseBase]
 
@@ -60,10 +61,29 @@ def second_factor_redirect(request: HttpRequest) -> HttpResponseRedirect:
     return redirect_to_login(request.get_full_path(), login_url=reverse("frontend:login"))
 
 
-def perform(request: HttpRequest, action: Callable[[], object], *, success: str) -> bool:
-    """Run a service call from a page: a domain error becomes an error message with its details,
-    success a success message. Returns whether it succeeded."""
+def form_refusal(form: forms.Form) -> DomainError:
+    """The first error of a form that refused its data, worded as a service words a refused field
+    (core.text.field_refusal): «Заполните поле «…».» or «Поле «…»: …»."""
+    name, errors = next(iter(form.errors.as_data().items()))
+    error = errors[0]
+    message = error.messages[0]
+    if name not in form.fields:
+        return DomainError(message)
+    problem = None if error.code == "required" else message
+    return field_refusal(
+        field=name, label=form.fields[name].label or name, problem=problem, code=error.code or "invalid"
+    )
+
+
+def perform(
+    request: HttpRequest, action: Callable[[], object], *, success: str, form: forms.Form | None = None
+) -> bool:
+    """Run a service call from a page, after the posted ``form`` that validates its input: the
+    form's refusal or a domain error becomes an error message with its details, success a success
+    message. Returns whether it succeeded."""
     try:
+        if form is not None and not form.is_valid():
+            raise form_refusal(form)
         action()
     except DomainError as exc:
         details = [m for messages_ in exc.fields.values() for m in messages_]

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.http import client_ip
-from exam import selectors_exam
-from exam.exam_session import exam_pass_clear, exam_pass_set, exam_session_close, exam_session_get, exam_session_open
 from exam.models import ExamCredential, Question
-from exam.services import attempts as service
+from exam.testing import selectors as testing_selectors
+from exam.testing.services import attempts as service
+from exam.testing.session import exam_pass_clear, exam_pass_set, exam_session_close, exam_session_get, exam_session_open
 
 _random = random.SystemRandom()
 
@@ -64,7 +64,7 @@ def exam_room(request: HttpRequest) -> HttpResponse:
     if session is None:
         return redirect("frontend:exam_login")
     credential, session_key = session
-    attempt = selectors_exam.attempt_for_credential(credential)
+    attempt = testing_selectors.attempt_for_credential(credential)
     if attempt is not None:
         attempt = service.attempt_finalize_if_due(attempt=attempt)
     if attempt is None:
@@ -96,7 +96,7 @@ def exam_room(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "frontend/exam/result.html",
-            {"credential": credential, "attempt": attempt, "result": selectors_exam.attempt_result(attempt)},
+            {"credential": credential, "attempt": attempt, "result": testing_selectors.attempt_result(attempt)},
         )
     taken_over = service.attempt_claim(
         attempt=attempt,
@@ -143,7 +143,7 @@ def _room_strings() -> dict[str, str]:
 
 
 def public_questions(request: HttpRequest) -> HttpResponse:
-    questions = list(selectors_exam.public_questions())
+    questions = list(testing_selectors.public_questions())
     topics: dict[str, list[object]] = {}
     for question in questions:
         topics.setdefault(str(question.topic), []).append(question)
@@ -165,7 +165,7 @@ def practice(request: HttpRequest) -> HttpResponse:
         ids = list(dict.fromkeys(_numbers(request.POST.getlist("q"))))[: settings.PRACTICE_QUESTION_COUNT]
         versions = {
             q.current.pk: q.current
-            for q in selectors_exam.practice_questions().filter(current_id__in=ids)
+            for q in testing_selectors.practice_questions().filter(current_id__in=ids)
             if q.current is not None
         }
         rows = []
@@ -195,7 +195,7 @@ def practice(request: HttpRequest) -> HttpResponse:
             "frontend/exam/practice_result.html",
             {"rows": rows, "score": sum(r["correct"] for r in rows), "total": len(rows)},
         )
-    pool: list[Question] = list(selectors_exam.practice_questions())
+    pool: list[Question] = list(testing_selectors.practice_questions())
     picked = _random.sample(pool, min(settings.PRACTICE_QUESTION_COUNT, len(pool)))
     items = []
     for question in picked:

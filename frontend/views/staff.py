@@ -21,9 +21,11 @@ from core.models import AuditEvent
 from core.roles import Role, has_role
 from core.selectors import deadline_counts, deadline_list_open
 from core.services import audit_file_viewed
-from exam import forms, selectors, services
-from exam.documents import render_notice_pdf
+from exam import forms
+from exam.admission import selectors, services
+from exam.admission.documents import render_notice_pdf
 from exam.models import Application, Decision, Sitting
+from exam.testing.services.sittings import sitting_create
 from frontend.views.common import apply_error, letter_dispatch_post, perform, staff_required
 
 S = Application.Status
@@ -204,12 +206,14 @@ def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
+    form = forms.ReasonForm(request.POST)
     perform(
         request,
         lambda: services.decision_return(
-            decision=decision, by=request_user(request), reason=request.POST.get("reason", ""), ip=client_ip(request)
+            decision=decision, by=request_user(request), reason=form.cleaned_data["reason"], ip=client_ip(request)
         ),
         success=_("Проект возвращён на доработку."),
+        form=form,
     )
     return redirect("frontend:staff_application", pk=decision.application_id)
 
@@ -307,7 +311,7 @@ def sittings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data = dict(form.cleaned_data)
-            services.sitting_create(by=request_user(request), token=data.pop("form_token"), **data)
+            sitting_create(by=request_user(request), token=data.pop("form_token"), **data)
         except DomainError as exc:
             apply_error(form, exc)
         else:

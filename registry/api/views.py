@@ -23,11 +23,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import calendar, dates
-from core.api import validate_input
+from core.api import form_or_400, serializer_for_form
 from core.errors import DomainError, NotFound
-from core.text import TextSerializerField, for_export, text_argument
+from core.text import for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
+from registry.forms import VerifyForm
 from registry.models import Certificate, SigningKey
 
 
@@ -212,10 +213,7 @@ class KeyListApi(PublicApi):
         return Response(KeySerializer(SigningKey.objects.all(), many=True).data)
 
 
-class VerifyInput(serializers.Serializer):
-    record = serializers.DictField(help_text="Запись реестра (поле record ответа о сертификате)")
-    signature = TextSerializerField(max_length=200)
-    key_id = TextSerializerField(max_length=40)
+VerifyInput = serializer_for_form(VerifyForm, name="VerifyInput")
 
 
 class VerifyResultSerializer(serializers.Serializer):
@@ -256,7 +254,7 @@ class VerifyApi(PublicApi):
         responses={200: VerifyResultSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = validate_input(VerifyInput, request.data)
+        data = form_or_400(VerifyForm, request.data)
         check = selectors.record_check(data["record"], data["signature"], data["key_id"])
         return Response(
             {

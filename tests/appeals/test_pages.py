@@ -202,3 +202,21 @@ def test_the_report_shows_the_period_and_exports_xlsx(exam_setup, alice, audrey)
     for bad in ("not-a-date", "2026-02-30", "2026-13-01"):
         response = client.get(reverse("frontend:report"), {"from": bad})
         assert response.status_code == 200 and "ГГГГ-ММ-ДД" in response.content.decode()
+
+
+def test_the_chairs_decision_with_a_control_character_is_refused_by_its_form_in_the_services_words(
+    exam_setup, alice, commission
+):
+    from tests.conftest import pass_the_test
+
+    appeal = services.appeal_file(
+        candidate=alice, attempt=pass_the_test(exam_setup["credential"], correct=30), reasons="Доводы."
+    )
+    chair = client_for(commission[0])
+    url = reverse("frontend:appeal_action", args=[appeal.pk, "decide"])
+    page = chair.post(url, {"reasons": "Мотивы\x07"}, follow=True).content.decode()
+    assert "Поле «Мотивы решения»: Уберите управляющий символ в позиции 7" in page
+    page = chair.post(url, {"reasons": "  "}, follow=True).content.decode()
+    assert "Заполните поле «Мотивы решения». Обязательное поле." in page
+    appeal.refresh_from_db()
+    assert appeal.decided_at is None and appeal.reasons == "Доводы."

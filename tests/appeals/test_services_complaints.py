@@ -200,10 +200,14 @@ def test_the_answer_pdf_has_each_item_of_p94_the_position_and_the_signature_dige
 
 
 def test_the_handler_must_give_the_position_that_goes_on_the_answer(alice, hanna):
+    from appeals.forms import ComplaintDecisionForm
+
+    form = ComplaintDecisionForm({"outcome": "refuse", "refusal_ground": "c", "text": "x", "handler_position": "  "})
+    assert not form.is_valid() and form.errors["handler_position"] == ["Обязательное поле."]
     complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
     with pytest.raises(DomainError) as err:
         services.complaint_decide(
-            complaint=complaint, by=hanna, handler_position="  ", outcome="refuse", refusal_ground="unfounded", text="x"
+            complaint=complaint, by=hanna, handler_position="", outcome="refuse", refusal_ground="unfounded", text="x"
         )
     assert "handler_position" in err.value.fields
     complaint.refresh_from_db()

@@ -50,7 +50,7 @@ def _headers(client: Any) -> dict[str, str]:
 
 
 def _draft_with_attachments(candidate: Any) -> Any:
-    from exam import services
+    from exam.admission import services
     from exam.models import Attachment
     from tests.conftest import PDF_BYTES, cleaned, complete_payload, upload
 
@@ -70,7 +70,7 @@ def _draft_with_attachments(candidate: Any) -> Any:
 def _case_under_review(user: Any, *, reviewer: Any, decision_by: Any | None = None, sitting: Any = None) -> Any:
     """A registered application taken by ``reviewer``, with an admission decision drafted by
     ``decision_by`` (awaiting signature) when given."""
-    from exam import services
+    from exam.admission import services
     from tests.conftest import registered_application
 
     application = registered_application(user)
@@ -84,7 +84,7 @@ def _paper_admitted(*, registrar: Any, reviewer: Any, signatory: Any, sitting: A
     """An application received in person and admitted: staff issue its exam password (p.53)."""
     from django.utils import timezone
 
-    from exam import services
+    from exam.admission import services
     from exam.models import Attachment
     from tests.conftest import cleaned, complete_payload
 
@@ -145,8 +145,8 @@ def seed() -> dict[str, Any]:
 
     from core.roles import Role
     from core.services import notification_send
-    from exam import services
-    from exam.services.bank import blueprint_set
+    from exam.admission import services
+    from exam.testing.services.bank import blueprint_set
     from registry.models import Certificate
     from tests.conftest import (
         admit,

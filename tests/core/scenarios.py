@@ -7,7 +7,7 @@ def two_candidates_tested(*, alice: Any, oscar: Any, victor: Any, sergey: Any, e
     """Alice and Oscar admitted to one sitting and tested: Alice passed with 38 and holds a
     certificate not yet in the registry; Oscar failed with 30 and his refusal of attestation is
     drafted, not signed."""
-    from exam.services.bank import blueprint_set
+    from exam.testing.services.bank import blueprint_set
     from registry.services import attestation_decision_draft
     from tests.conftest import admit, certify, make_bank, make_sitting, open_sitting, pass_the_test
 

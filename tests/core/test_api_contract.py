@@ -110,7 +110,7 @@ def put_draft(client: Client, application: Application, body: dict[str, Any]) ->
 
 @pytest.fixture
 def draft(alice):
-    from exam import services
+    from exam.admission import services
 
     return services.application_start(candidate=alice)
 

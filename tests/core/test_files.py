@@ -17,7 +17,7 @@ from appeals.models import Complaint, ComplaintAttachment
 from core.errors import DomainError
 from core.idempotency import new_token
 from core.models import Notification
-from exam import services
+from exam.admission import services
 from exam.models import Attachment
 from registry.models import Annulment, AnnulmentReason
 from tests.conftest import (

@@ -34,7 +34,7 @@ def assert_page_refusal(response: Any, status: int, words: str) -> None:
 
 @pytest.fixture
 def draft(alice):
-    from exam import services
+    from exam.admission import services
 
     return services.application_start(candidate=alice)
 

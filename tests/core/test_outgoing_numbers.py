@@ -17,8 +17,8 @@ from pypdf import PdfReader
 from appeals import services as appeals
 from appeals.models import Complaint
 from core.models import Counter, OutgoingLetter
+from exam.admission.services import notice_issue
 from exam.models import Decision
-from exam.services import notice_issue
 from registry.models import AttestationDecision
 from tests.conftest import client_for, complaint_data, finished_attempt_row, make_user, registered_application
 from tests.exam.test_concurrency import _race as race
@@ -60,7 +60,7 @@ def test_the_numbers_are_shown_where_the_letters_are(certificate, alice, sergey)
 
 
 def test_a_refusal_letter_and_a_complaint_answer_continue_the_same_series(alice, oscar, victor, sergey, hanna):
-    from exam import services
+    from exam.admission import services
 
     application = registered_application(oscar)
     services.application_start_review(application=application, by=victor)
@@ -68,7 +68,7 @@ def test_a_refusal_letter_and_a_complaint_answer_continue_the_same_series(alice,
         application=application, by=victor, kind="refusal", grounds=["a_experience"], explanation="Опыт менее 3 лет."
     )
     refusal = services.decision_sign(decision=refusal, by=sergey)
-    from exam.api.serializers import DecisionSerializer
+    from exam.admission.api.serializers import DecisionSerializer
 
     assert DecisionSerializer(refusal).data["outgoing_number"] == refusal.outgoing_number
     complaint = appeals.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
@@ -91,7 +91,7 @@ def test_a_refusal_letter_and_a_complaint_answer_continue_the_same_series(alice,
 @pytest.mark.django_db(transaction=True)
 def test_eight_letters_of_two_kinds_signed_in_parallel_get_eight_distinct_numbers(tasks_queued_not_run, settings):
     settings.OUTGOING_NUMBER_FORMAT = "{year}-{seq:05d}"
-    from exam import services
+    from exam.admission import services
     from exam.models import Application
     from registry.services import attestation_decision_draft, attestation_decision_sign
 

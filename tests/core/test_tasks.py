@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import Deadline, Notification
 from core.tasks import deadline_flag_due
-from exam import selectors, services
+from exam.admission import selectors, services
 from exam.models import Notice
 from exam.tasks import notice_issue_pending
 from tests.conftest import client_for, registered_application
@@ -140,3 +140,21 @@ def test_lost_notice_task_is_caught_by_the_sweeper(alice, victor, sergey, sittin
     assert notice_issue_pending() == 1
     assert Notice.objects.filter(application=application).count() == 1
     assert notice_issue_pending() == 0
+
+
+def test_every_scheduled_task_is_registered_under_the_name_the_schedule_uses() -> None:
+    """The beat schedule and tasks already queued name a task by its registered name: moving a task's
+    module (exam/ split in two) must not change it."""
+    import importlib
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    for name in ("core", "exam", "registry", "appeals"):
+        importlib.import_module(f"{name}.tasks")  # what the worker's autodiscovery imports
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
+    assert {"exam.tasks.attempt_finalize", "exam.tasks.notice_issue", "exam.tasks.signature_code_email"} <= set(
+        app.tasks
+    )

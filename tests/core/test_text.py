@@ -184,7 +184,12 @@ def _form_modules():
 
 # Fields that are not free text: a password is taken as typed (bounded, and the request guard
 # refuses what could not be hashed); an e-mail address has its own validator.
-NOT_FREE_TEXT = {("RegistrationForm", "password1"), ("RegistrationForm", "password2"), ("LoginForm", "password")}
+NOT_FREE_TEXT = {
+    ("RegistrationForm", "password1"),
+    ("RegistrationForm", "password2"),
+    ("LoginForm", "password"),
+    ("ExamLoginForm", "password"),
+}
 
 
 def _text_fields():

@@ -145,7 +145,7 @@ def test_the_exam_room_api_refuses_a_lone_surrogate_in_answers_events_and_login(
 
 
 def test_exam_room_events_sent_without_the_parser_are_stored_without_what_the_database_refuses(exam_setup):
-    from exam.services.attempts import attempt_record_event, attempt_start
+    from exam.testing.services.attempts import attempt_record_event, attempt_start
 
     attempt = attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
     event = attempt_record_event(

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from exam import services
+from exam.admission import services
 from exam.models import Application
 from tests.conftest import PASSWORD, complete_payload, make_sitting, registered_application
 

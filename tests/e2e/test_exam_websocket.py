@@ -25,8 +25,8 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
         self.browser = browser
 
     def test_extra_time_granted_by_the_administrator_reaches_the_open_room_at_once(self):
-        from exam.services import exam_password_issue
-        from exam.services.bank import blueprint_set
+        from exam.admission.services import exam_password_issue
+        from exam.testing.services.bank import blueprint_set
 
         make_bank()
         blueprint_set(counts={"T1": 20, "T2": 20}, by=None)

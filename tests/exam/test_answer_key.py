@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from core.errors import DomainError
-from exam import selectors_exam
 from exam.models import BlueprintItem, Question
-from exam.services import bank
-from exam.services.attempts import draw_versions
+from exam.testing import selectors as testing_selectors
+from exam.testing.services import bank
+from exam.testing.services.attempts import draw_versions
 from tests.conftest import bank_question, client_for, make_bank, pass_the_test
 
 
@@ -362,7 +362,7 @@ def test_the_result_schema_promises_no_per_question_outcome():
 
 def test_the_result_says_the_score_and_pass_or_fail_only(exam_setup):
     attempt = pass_the_test(exam_setup["credential"], correct=37)
-    result = selectors_exam.attempt_result(attempt)
+    result = testing_selectors.attempt_result(attempt)
     assert result["score"] == 37 and result["passed"] is True
     assert not {"outcomes", "items", "correct"} & set(result)
 

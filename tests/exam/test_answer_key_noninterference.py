@@ -32,8 +32,8 @@ from pypdf import PdfReader
 
 from core import calendar
 from exam.models import Attempt, AttemptItem
-from exam.services import attempts as attempt_service
-from exam.services.bank import blueprint_set
+from exam.testing.services import attempts as attempt_service
+from exam.testing.services.bank import blueprint_set
 from tests.conftest import admit, bank_question, make_sitting, open_sitting
 
 QUESTIONS = 10  # two topics of five, all drawn

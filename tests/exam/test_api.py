@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exam import services
-from exam.api.serializers import ApplicationSerializer
+from exam.admission import services
+from exam.admission.api.serializers import ApplicationSerializer
 from exam.models import Application, Attachment
 from tests.conftest import PDF_BYTES, client_for, complete_payload, fill_application
 

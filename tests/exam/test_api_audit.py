@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from core.models import AuditEvent
-from exam import services
+from exam.admission import services
 from exam.models import Attachment
 from tests.conftest import cleaned, client_for, complete_payload, registered_application
 

@@ -106,7 +106,7 @@ def test_save_after_the_deadline_is_refused_and_the_attempt_ends(room):
 
 
 def test_a_second_login_takes_over_with_a_visible_notice(exam_setup, room):
-    from exam import services
+    from exam.admission import services
 
     started(room)
     password = services.exam_password_issue(credential=exam_setup["credential"], by=exam_setup["candidate"])
@@ -156,7 +156,7 @@ def test_a_change_of_browser_is_logged(room):
 
 
 def test_csrf_is_enforced_on_the_exam_api(exam_setup):
-    from exam import services
+    from exam.admission import services
 
     password = services.exam_password_issue(credential=exam_setup["credential"], by=exam_setup["candidate"])
     client = Client(enforce_csrf_checks=True)
@@ -229,7 +229,7 @@ def test_the_answer_save_is_in_the_openapi_schema():
 def test_the_exam_pass_alone_saves_the_answer_and_a_forged_one_does_not(room):
     from django.conf import settings
 
-    from exam.exam_session import PASS_COOKIE
+    from exam.testing.session import PASS_COOKIE
 
     attempt = started(room)
     cookie = room.cookies[PASS_COOKIE]
@@ -257,7 +257,7 @@ def test_a_pass_of_a_taken_over_session_saves_nothing(exam_setup):
 
 
 def test_leaving_the_exam_room_ends_the_pass(room):
-    from exam.exam_session import PASS_COOKIE
+    from exam.testing.session import PASS_COOKIE
 
     started(room)
     room.post("/exam/logout/")

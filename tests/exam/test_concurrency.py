@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-from exam import services
+from exam.admission import services
 from exam.models import Application
 from tests.conftest import fill_application, make_user, run_concurrently
 
@@ -40,7 +40,7 @@ def test_fifty_simultaneous_submissions_get_fifty_consecutive_numbers(settings):
 
 
 def _exam_ready():
-    from exam.services.bank import blueprint_set
+    from exam.testing.services.bank import blueprint_set
     from tests.conftest import admit, make_bank, make_sitting, make_user, open_sitting
 
     make_bank()
@@ -52,7 +52,7 @@ def _exam_ready():
     sitting = make_sitting(admin, days_ahead=1)
     credential = admit(candidate, reviewer, signatory, sitting)
     open_sitting(sitting)
-    from exam.services.attempts import attempt_start
+    from exam.testing.services.attempts import attempt_start
 
     return attempt_start(credential=credential, session_key="k", personally=True)
 
@@ -68,7 +68,7 @@ def test_candidate_submit_racing_the_automatic_finalisation_gives_exactly_one_re
 
     from core.models import AuditEvent
     from exam.models import AttemptEvent
-    from exam.services import attempts as service
+    from exam.testing.services import attempts as service
 
     attempt = _exam_ready()
     # At the very deadline: the candidate presses "finish" as the sweeper and the task run.
@@ -94,7 +94,7 @@ def test_one_hundred_saves_of_one_question_out_of_order_end_with_the_newest():
     import random
 
     from exam.models import AttemptItem
-    from exam.services import attempts as service
+    from exam.testing.services import attempts as service
 
     attempt = _exam_ready()
     item = attempt.items.select_related("version").get(position=7)
@@ -128,7 +128,7 @@ def test_every_save_acknowledged_while_the_test_is_being_finalised_is_scored():
     then counted in the score with exactly that answer, or is refused because the test is over."""
     from core.errors import DomainError
     from exam.models import AttemptItem
-    from exam.services import attempts as service
+    from exam.testing.services import attempts as service
 
     attempt = _exam_ready()
     items = list(attempt.items.select_related("version").order_by("position"))

@@ -6,9 +6,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 
-from exam.consumers import AttemptConsumer, SittingMonitorConsumer
-from exam.exam_session import CREDENTIAL_KEY, SESSION_KEY
-from exam.services import attempts as service
+from exam.testing.consumers import AttemptConsumer, SittingMonitorConsumer
+from exam.testing.services import attempts as service
+from exam.testing.session import CREDENTIAL_KEY, SESSION_KEY
 
 
 def exam_session(credential, key):

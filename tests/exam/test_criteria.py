@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from exam.criteria import Length, evaluate, experience_length, merge_periods
+from exam.admission.criteria import Length, evaluate, experience_length, merge_periods
 
 AS_OF = date(2026, 11, 20)
 

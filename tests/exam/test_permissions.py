@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from exam import services
+from exam.admission import services
 from tests.conftest import client_for, fill_application, registered_application
 
 

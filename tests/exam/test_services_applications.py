@@ -11,7 +11,7 @@ from django.test import TestCase
 
 from core.errors import DomainError, NotFound
 from core.models import AuditEvent, Deadline, Notification
-from exam import selectors, services
+from exam.admission import selectors, services
 from exam.models import Application, Attachment, Submission
 from tests.conftest import PDF_BYTES, complete_payload, fill_application, png_bytes, sign_and_submit, upload
 

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from core.errors import DomainError
-from exam import services
+from exam.admission import services
 from exam.models import Application, Attachment
 from tests.conftest import (
     cleaned,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.models import AuditEvent
-from exam import services
+from exam.admission import services
 from exam.models import Application, Attachment, Submission
 from tests.conftest import complete_payload, fill_application, sign_and_submit, upload
 
@@ -50,7 +50,7 @@ def test_changing_the_signing_time_breaks_the_signature(submission):
 
 
 def test_changing_document_and_digest_together_breaks_the_signature(submission):
-    from exam.selectors import document_digest
+    from exam.admission.selectors import document_digest
 
     document = dict(submission.document, personal_data_consent=False)
     Submission.objects.filter(pk=submission.pk).update(document=document, digest=document_digest(document))
@@ -138,7 +138,7 @@ def test_removed_signed_file_no_longer_counts_for_the_draft(alice):
     sign_and_submit(application, alice)  # refused: the postal address is empty
     attachment = application.attachments.get(kind="experience")
     services.attachment_remove(attachment=attachment, by=alice)
-    from exam.selectors import application_document, application_missing_items
+    from exam.admission.selectors import application_document, application_missing_items
 
     application.refresh_from_db()
     assert any("трудовой книжки" in m for m in application_missing_items(application))

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.models import AuditEvent
-from exam import selectors_exam
 from exam.models import Attempt, AttemptEvent, AttemptItem, Question, QuestionVersion
-from exam.services import attempts as service
-from exam.services.bank import QuestionData, question_save
+from exam.testing import selectors as testing_selectors
+from exam.testing.services import attempts as service
+from exam.testing.services.bank import QuestionData, question_save
 from tests.conftest import answer_correctly
 
 
@@ -22,7 +22,7 @@ def start(credential, key="session-a"):
 
 
 def test_login_opens_the_room_only_within_the_window(exam_setup):
-    from exam.services import exam_password_issue
+    from exam.admission.services import exam_password_issue
 
     credential = exam_setup["credential"]
     password = exam_password_issue(credential=credential, by=exam_setup["candidate"])
@@ -38,7 +38,7 @@ def test_login_opens_the_room_only_within_the_window(exam_setup):
 
 
 def test_wrong_passwords_lock_the_exam_login(exam_setup, settings):
-    from exam.services import exam_password_issue
+    from exam.admission.services import exam_password_issue
 
     credential = exam_setup["credential"]
     password = exam_password_issue(credential=credential, by=exam_setup["candidate"])
@@ -240,7 +240,7 @@ def test_an_edited_question_does_not_change_an_old_attempt(exam_setup):
     assert question.current.number == 2 and question.current.text == "Исправленная формулировка?"
     item.refresh_from_db()
     assert item.version.number == 1 and item.version.text == shown_text
-    state = selectors_exam.attempt_state(attempt)
+    state = testing_selectors.attempt_state(attempt)
     assert state["items"][0]["text"] == shown_text
 
 
@@ -305,14 +305,14 @@ def test_a_version_shown_after_the_editor_read_it_is_not_edited_in_place(exam_se
     assert question.current.number == 2 and question.current.text == "Исправленная формулировка?"
     unchanged = QuestionVersion.objects.get(pk=drawn.pk)
     assert (unchanged.text, unchanged.correct) == (drawn.text, drawn.correct)
-    assert selectors_exam.attempt_state(attempt)["items"][0]["text"] == drawn.text
+    assert testing_selectors.attempt_state(attempt)["items"][0]["text"] == drawn.text
 
 
 def test_a_retired_question_leaves_the_draw_but_stays_in_old_attempts(exam_setup, eva):
     from django.test import override_settings
 
     from exam.models import BlueprintItem
-    from exam.services.bank import question_retire
+    from exam.testing.services.bank import question_retire
 
     attempt = start(exam_setup["credential"])
     item = attempt.items.select_related("version__question").get(position=1)
@@ -321,17 +321,17 @@ def test_a_retired_question_leaves_the_draw_but_stays_in_old_attempts(exam_setup
     with override_settings(EXAM_QUESTION_COUNT=49):  # every active question of the 50
         drawn = {v.question_id for v in service.draw_versions()}
     assert len(drawn) == 49 and item.version.question_id not in drawn
-    assert selectors_exam.attempt_state(attempt)["items"][0]["text"] == item.version.text
+    assert testing_selectors.attempt_state(attempt)["items"][0]["text"] == item.version.text
 
 
 def test_no_response_before_scoring_contains_the_correct_answers(exam_setup):
     attempt = start(exam_setup["credential"])
-    state = selectors_exam.attempt_state(attempt)
+    state = testing_selectors.attempt_state(attempt)
     assert "correct" not in str(state.keys())
     for item in state["items"]:
         assert set(item) == {"position", "text", "multiple", "options", "answer", "flagged", "seq"}
         assert all(set(o) == {"id", "text"} for o in item["options"])
-    assert "correct" not in selectors_exam.attempt_clock(attempt)
+    assert "correct" not in testing_selectors.attempt_clock(attempt)
 
 
 @pytest.mark.parametrize(
@@ -349,7 +349,7 @@ def test_the_last_attempt_is_the_final_result(exam_setup, victor, sergey, eva, f
     first = start(exam_setup["credential"])
     answer_correctly(first, first_correct)
     service.attempt_submit(attempt=first, session_key="session-a")
-    assert selectors_exam.final_result(first.application).passed is (first_correct >= 36)
+    assert testing_selectors.final_result(first.application).passed is (first_correct >= 36)
     # A new admission (retake) for the same person, taken later.
     sitting = make_sitting(eva, days_ahead=3)
     credential = admit(alice, victor, sergey, sitting)
@@ -359,7 +359,7 @@ def test_the_last_attempt_is_the_final_result(exam_setup, victor, sergey, eva, f
         answer_correctly(second, last_correct)
         service.attempt_submit(attempt=second, session_key="session-2")
     for application in Application.objects.filter(candidate=alice):
-        result = selectors_exam.final_result(application)
+        result = testing_selectors.final_result(application)
         assert (result.pk, result.score, result.passed) == (second.pk, last_correct, last_correct >= 36)
 
 

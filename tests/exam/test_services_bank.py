@@ -10,7 +10,7 @@ from django.urls import reverse
 from core.errors import DomainError
 from exam.management.commands.load_sample_bank import SAMPLE
 from exam.models import BlueprintItem, Question, Topic
-from exam.services import bank
+from exam.testing.services import bank
 from tests.conftest import client_for, make_bank
 
 
@@ -209,7 +209,7 @@ def test_practice_shows_the_correct_answers_afterwards(db):
 
 
 def test_administrator_edits_a_question_and_a_shown_one_gets_a_new_version(exam_setup, eva):
-    from exam.services.attempts import attempt_start
+    from exam.testing.services.attempts import attempt_start
 
     attempt = attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
     question = attempt.items.first().version.question
@@ -259,8 +259,8 @@ def test_item_statistics_flag_a_question_that_looks_broken(db):
     looks wrong: a distractor is chosen more), Q3 everybody gets right."""
     from django.utils import timezone
 
-    from exam import selectors_exam
     from exam.models import Application, Attempt, AttemptItem, ExamCredential, Sitting
+    from exam.testing import selectors as testing_selectors
     from tests.conftest import make_user
 
     questions = make_bank(topics=1, per_topic=4, multiple_every=100)
@@ -297,7 +297,7 @@ def test_item_statistics_flag_a_question_that_looks_broken(db):
                 for i, (v, a, c) in enumerate(rows, start=1)
             ]
         )
-    stats = {s.version.question.code: s for s in selectors_exam.item_statistics()}
+    stats = {s.version.question.code: s for s in testing_selectors.item_statistics()}
     good, broken, easy = stats["Q0001"], stats["Q0002"], stats["Q0003"]
     assert good.n == 25 and abs(good.facility - 13 / 25) < 1e-9 and good.discrimination > 0.9 and not good.flags
     assert broken.facility == 0 and "too_hard" in broken.flags and "distractor_beats_key" in broken.flags
@@ -551,7 +551,7 @@ def test_practice_does_not_reveal_the_key_of_a_retired_question(db):
 def test_practice_does_not_reveal_the_key_of_an_old_version(exam_setup):
     from django.test import Client
 
-    from exam.services.attempts import attempt_start
+    from exam.testing.services.attempts import attempt_start
 
     attempt = attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
     old = attempt.items.select_related("version__question").first().version

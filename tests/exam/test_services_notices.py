@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from core.errors import DomainError
 from core.models import AuditEvent, Deadline
-from exam import selectors, services
+from exam.admission import selectors, services
 from exam.models import Attachment, ExamCredential, Notice
 from exam.tasks import notice_issue_pending
 from tests.conftest import cleaned, client_for, complete_payload, make_sitting, registered_application
@@ -113,7 +113,7 @@ def test_a_failed_send_leaves_the_password_as_it_was_and_a_sent_notice_is_not_se
     retry or the sweeper reaching a notice already sent sends nothing and issues no new password."""
     from django.core.mail import EmailMessage
 
-    from exam.services.notices import notice_email
+    from exam.admission.services.notices import notice_email
 
     application = paper_application(rita, email="anna.k@example.ru")
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from core import calendar
 from core.errors import DomainError, NotFound
 from core.models import AuditEvent, Deadline, Notification
-from exam import selectors, services
+from exam.admission import selectors, services
 from exam.models import Application, Decision, ExamCredential, Notice
 from tests.conftest import complete_payload, make_user, registered_application
 

@@ -81,7 +81,7 @@ def _sitting_data():
 
 
 def test_eight_submissions_of_the_signed_application_register_it_once(alice):
-    from exam import services
+    from exam.admission import services
 
     application = services.application_start(candidate=alice)
     fill_application(application, alice)
@@ -258,7 +258,7 @@ def test_eight_votes_of_one_member_count_once(failed, alice, commission):
 def test_eight_drafts_and_eight_signatures_of_an_admission_give_one_decision_one_login_one_letter(
     alice, victor, sergey, sitting
 ):
-    from exam import services
+    from exam.admission import services
 
     application = registered_application(alice)
     services.application_start_review(application=application, by=victor)
@@ -326,7 +326,7 @@ def test_eight_decisions_on_one_complaint_decide_it_once(alice, hanna):
 
 
 def test_eight_uploads_of_one_file_attach_it_once(alice):
-    from exam import services
+    from exam.admission import services
     from tests.conftest import PDF_BYTES
 
     application = services.application_start(candidate=alice)

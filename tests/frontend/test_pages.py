@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from exam import services
+from exam.admission import services
 from exam.models import Application, Attachment
 from tests.conftest import client_for, complete_payload, form_token, registered_application
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from exam.models import BlueprintItem
-from exam.services import attempts as service
+from exam.testing.services import attempts as service
 from tests.conftest import client_for
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from appeals import services as appeals_services
 from core.errors import DomainError
 from core.models import User
-from exam import services
+from exam.admission import services
 from exam.models import Attachment, Decision, Sitting
 from registry import services as registry_services
 from registry.models import AnnulmentReason, AreaOfActivity

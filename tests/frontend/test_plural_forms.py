@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core import dates
-from exam.services import bank
+from exam.testing.services import bank
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from appeals.models import Complaint
 from core import calendar
 from core.models import Deadline
 from core.services import deadline_close
-from exam import services as exam
+from exam.admission import services as exam
 from oversight.reports import period_report
 from tests.conftest import (
     client_for,

@@ -13,8 +13,8 @@ from appeals import services as appeals
 from core.errors import DomainError
 from core.models import Deadline
 from exam.models import Attempt
-from exam.selectors_exam import final_result
-from exam.services.attempts import attempt_finalize_due, attempt_start
+from exam.testing.selectors import final_result
+from exam.testing.services.attempts import attempt_finalize_due, attempt_start
 from registry.models import AreaOfActivity, AttestationDecision, Certificate
 from registry.services import (
     attestation_decision_dispatch,
@@ -229,7 +229,7 @@ def test_a_second_current_decision_of_one_attempt_is_refused_by_the_database(exa
 def _two_admissions_racing():
     """Alice admitted twice (two sittings whose windows are open), both attempts answered: the first
     one passes, the second fails; both past their deadline (the same moment)."""
-    from exam.services.bank import blueprint_set
+    from exam.testing.services.bank import blueprint_set
     from tests.conftest import ensure_reference_lists, make_bank
 
     ensure_reference_lists()
@@ -271,7 +271,7 @@ def test_a_decision_drafted_while_a_later_attempt_is_finishing_does_not_stay_cur
 def _race_draft_against_finish(first, second):
     from django.db import transaction
 
-    from exam.services.attempts import attempt_finalize
+    from exam.testing.services.attempts import attempt_finalize
 
     attempt_finalize(attempt_id=first.pk)
     finishing = threading.Event()
@@ -293,7 +293,7 @@ def _race_draft_against_finish(first, second):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_attempts_of_one_person_finishing_at_the_same_moment_leave_one_current_decision():
-    from exam.services.attempts import attempt_finalize
+    from exam.testing.services.attempts import attempt_finalize
 
     alice, attempts = _two_admissions_racing()
     # Two sweepers and the two attempts' own deadline tasks, all at once; each finalisation drafts
@@ -326,7 +326,7 @@ def test_superseding_does_not_wait_for_a_transaction_that_writes_for_the_same_ac
     from django.db import connection, transaction
 
     from core.models import Notification
-    from exam.services.attempts import attempt_finalize
+    from exam.testing.services.attempts import attempt_finalize
 
     alice, (first, second) = _two_admissions_racing()
     attempt_finalize(attempt_id=first.pk)

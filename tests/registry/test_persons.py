@@ -7,7 +7,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from core.errors import DomainError
-from exam import services
+from exam.admission import services
 from exam.models import Application, Attachment
 from registry.models import AttestationDecision
 from registry.services import attestation_decision_draft, attestation_decision_sign

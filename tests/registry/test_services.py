@@ -97,9 +97,13 @@ def test_expiry_five_years_later_flips_the_status_on_that_day(certificate):
 
 
 def test_annulment_needs_a_reason_a_basis_and_another_signatory(certificate, olga, sergey):
+    from registry.forms import AnnulmentRequestForm
+
     reason = AnnulmentReason.objects.get(code="court")
+    form = AnnulmentRequestForm({"reason": reason.pk, "basis": "  "})
+    assert not form.is_valid() and form.errors["basis"] == ["Обязательное поле."]
     with pytest.raises(DomainError):
-        annulment_request(certificate=certificate, by=olga, reason=reason, basis="  ")
+        annulment_request(certificate=certificate, by=olga, reason=reason, basis="")
     annulment = annulment_request(certificate=certificate, by=olga, reason=reason, basis="Решение суда № 2-123/2026")
     with pytest.raises(DomainError):
         annulment_request(certificate=certificate, by=olga, reason=reason, basis="ещё раз")

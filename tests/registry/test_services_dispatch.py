@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from core.errors import DomainError
 from core.models import AuditEvent, Deadline
-from exam import services as exam_services
+from exam.admission import services as exam_services
 from exam.models import Attachment
 from registry import selectors
 from registry.models import AttestationDecision
@@ -24,7 +24,7 @@ from tests.conftest import cleaned, client_for, complete_payload, make_bank, mak
 
 def paper_attempt(rita, victor, sergey, eva, *, email: str, correct: int):
     """A paper applicant without a cabinet account, admitted, who took the test."""
-    from exam.services.bank import blueprint_set
+    from exam.testing.services.bank import blueprint_set
 
     make_bank()
     blueprint_set(counts={"T1": 20, "T2": 20}, by=None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exam.services.bank import bank_import, parse_json
+from exam.testing.services.bank import bank_import, parse_json
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample_bank.json"
 

@@ -86,7 +86,7 @@ class Command(BaseCommand):
 
     def _sittings(self) -> None:
         from exam.models import Sitting
-        from exam.services import sitting_create
+        from exam.testing.services.sittings import sitting_create
 
         if Sitting.objects.filter(starts_at__gt=timezone.now()).exists():
             return

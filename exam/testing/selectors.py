@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -54,19 +55,12 @@ def attempt_state(attempt: Attempt) -> dict[str, Any]:
             }
         )
         max_seq = max(max_seq, item.seq)
-    return {
-        "attempt": attempt.pk,
-        "status": attempt.status,
-        "server_time": now.isoformat(),
-        "deadline": attempt.deadline_at.isoformat(),
-        "remaining_ms": int(attempt.remaining_seconds(now) * 1000),
-        "max_seq": max_seq,
-        "items": items,
-    }
+    return {**attempt_clock(attempt, now=now), "max_seq": max_seq, "items": items}
 
 
-def attempt_clock(attempt: Attempt) -> dict[str, Any]:
-    now = timezone.now()
+def attempt_clock(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
+    """The server's clock of an attempt: its deadline and what remains of it now."""
+    now = now or timezone.now()
     return {
         "attempt": attempt.pk,
         "status": attempt.status,

@@ -26,6 +26,13 @@ from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role, require_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
+from exam.admission.selectors import (
+    DEADLINE_DECISION,
+    application_document,
+    application_missing_items,
+    document_digest,
+)
+from exam.admission.services.persons import person_key_assign, person_lock
 from exam.files import check_upload
 from exam.models import (
     AdditionalEducation,
@@ -37,13 +44,6 @@ from exam.models import (
     SignatureChallenge,
     Submission,
 )
-from exam.selectors import (
-    DEADLINE_DECISION,
-    application_document,
-    application_missing_items,
-    document_digest,
-)
-from exam.services.persons import person_key_assign, person_lock
 
 S = Application.Status
 ENTRY_MODELS: dict[str, type[HigherEducation] | type[AdditionalEducation] | type[Experience]] = {
@@ -76,7 +76,7 @@ IN_PROGRESS = (S.REGISTERED, S.UNDER_REVIEW, S.DECISION_DRAFTED)
 
 def _refuse_if_case_in_progress(person_key: str, *, exclude: Application | None = None, staff: bool = False) -> None:
     """One case at a time: a registered application of the person (any channel) that is not decided
-    yet blocks another one. The caller holds the lock on the person (exam.services.persons)."""
+    yet blocks another one. The caller holds the lock on the person (exam.admission.services.persons)."""
     current = Application.objects.filter(person_key=person_key, status__in=IN_PROGRESS)
     if exclude is not None:
         current = current.exclude(pk=exclude.pk)
@@ -240,7 +240,7 @@ def signature_request(*, application: Application, by: User) -> SignatureChallen
     """E-mail the candidate a one-time code that signs exactly the current content of the draft.
     A new request replaces the previous code; at most one per minute."""
     from core.tasks import enqueue
-    from exam.tasks import signature_code_email
+    from exam.admission.tasks import signature_code_email
 
     with transaction.atomic():
         locked = _own_editable(application, by)

@@ -16,28 +16,22 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from core.api import JSONParser, unknown_fields, validate_form_json
+from core.api import JSONParser, form_or_400, unknown_fields
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip, request_user
 from core.roles import Role, has_role, user_roles
 from core.services import audit_file_viewed
-from exam import forms, selectors, services
-from exam.api import serializers as s
+from exam import forms
+from exam.admission import selectors, services
+from exam.admission.api import serializers as s
 from exam.models import Application, Decision, Sitting
 
 # What the procedure answers beyond the framework's errors (core.api_schema): a rule of the
 # procedure refuses the data (400) or the action in the current state (409).
 ERRORS = errors(400, 409)
-# The media types of attached documents (checked by content on upload: exam.services).
+# The media types of attached documents (checked by content on upload: exam.admission.services).
 DOCUMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
-
-
-def _form_or_400(form_class: type[Any], data: Any) -> dict[str, Any]:
-    cleaned, errors = validate_form_json(form_class, data)
-    if errors:
-        raise DomainError(_("Проверьте введённые данные."), code="invalid", fields=errors)
-    return cleaned
 
 
 def _application(request: Request, pk: Any, *, log_view: str | None = None) -> Application:
@@ -163,7 +157,7 @@ class ApplicationSubmitApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
-        data = _form_or_400(forms.SignatureCodeForm, request.data)
+        data = form_or_400(forms.SignatureCodeForm, request.data)
         services.application_submit(
             application=application, by=request_user(request), code=data["code"], ip=client_ip(request)
         )
@@ -213,7 +207,7 @@ class DecisionCreateApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         application = _application(request, pk)
-        data = _form_or_400(forms.DecisionForm, request.data)
+        data = form_or_400(forms.DecisionForm, request.data)
         sitting = None
         if data.get("sitting"):
             sitting = Sitting.objects.filter(pk=data["sitting"]).first()
@@ -256,7 +250,7 @@ class DecisionReturnApi(APIView):
         request=s.ReasonInput, responses={200: s.DecisionSerializer, **ERRORS}, summary="Вернуть на доработку"
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _form_or_400(forms.ReasonForm, request.data)
+        data = form_or_400(forms.ReasonForm, request.data)
         decision = services.decision_return(
             decision=_decision(request, pk), by=request_user(request), reason=data["reason"], ip=client_ip(request)
         )

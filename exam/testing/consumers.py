@@ -49,8 +49,8 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _load(self) -> tuple[int, str] | None:
-        from exam import selectors_exam
-        from exam.exam_session import exam_session_get
+        from exam.testing import selectors as testing_selectors
+        from exam.testing.session import exam_session_get
 
         session = self.scope.get("session")
         if session is None:
@@ -59,19 +59,19 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             credential, session_key = exam_session_get(session)
         except DomainError:
             return None
-        attempt = selectors_exam.attempt_for_credential(credential)
+        attempt = testing_selectors.attempt_for_credential(credential)
         if attempt is None:
             return None
         return attempt.pk, session_key
 
     @database_sync_to_async
     def _clock(self) -> dict[str, Any]:
-        from exam import selectors_exam
         from exam.models import Attempt
-        from exam.services.attempts import attempt_finalize_if_due
+        from exam.testing import selectors as testing_selectors
+        from exam.testing.services.attempts import attempt_finalize_if_due
 
         attempt = attempt_finalize_if_due(attempt=Attempt.objects.get(pk=self.attempt_id))
-        return {"type": "clock", **selectors_exam.attempt_clock(attempt)}
+        return {"type": "clock", **testing_selectors.attempt_clock(attempt)}
 
 
 class SittingMonitorConsumer(AsyncJsonWebsocketConsumer):
@@ -131,10 +131,10 @@ class SittingMonitorConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _snapshot(self) -> list[dict[str, Any]]:
-        from exam import selectors_exam
         from exam.models import Sitting
+        from exam.testing import selectors as testing_selectors
 
         sitting = Sitting.objects.filter(pk=self.sitting_id).first()
         if sitting is None:  # deleted while watched: an empty room rather than a crashed socket
             return []
-        return selectors_exam.sitting_monitor(sitting)
+        return testing_selectors.sitting_monitor(sitting)

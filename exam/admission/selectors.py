@@ -19,7 +19,7 @@ from core import calendar
 from core.errors import NotFound
 from core.models import AuditEvent, Deadline, User
 from core.roles import Role, user_roles
-from exam import criteria
+from exam.admission import criteria
 from exam.models import Application, Attachment, Decision, Notice, Sitting, Submission
 
 S = Application.Status

@@ -1,6 +1,6 @@
 """Every write of the admission procedure. Views, the API, the admin and tasks call these."""
 
-from exam.services.applications import (
+from exam.admission.services.applications import (
     application_register_paper,
     application_save_draft,
     application_start,
@@ -10,7 +10,7 @@ from exam.services.applications import (
     signature_request,
     signature_verify,
 )
-from exam.services.notices import (
+from exam.admission.services.notices import (
     exam_password_can_issue,
     exam_password_issue,
     notice_can_dispatch,
@@ -18,7 +18,7 @@ from exam.services.notices import (
     notice_email,
     notice_issue,
 )
-from exam.services.review import (
+from exam.admission.services.review import (
     application_can_draft,
     application_can_take,
     application_start_review,
@@ -28,7 +28,6 @@ from exam.services.review import (
     decision_return,
     decision_sign,
 )
-from exam.services.sittings import sitting_create
 
 __all__ = [
     "application_can_draft",
@@ -53,5 +52,4 @@ __all__ = [
     "notice_issue",
     "signature_request",
     "signature_verify",
-    "sitting_create",
 ]

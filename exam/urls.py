@@ -1,6 +1,7 @@
 from django.urls import path
 
-from exam.api import exam_views, views
+from exam.admission.api import views
+from exam.testing.api import views as exam_views
 
 app_name = "exam-api"
 

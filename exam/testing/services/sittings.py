@@ -13,7 +13,6 @@ from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, require_role
 from core.services import audit_record
-from core.text import text_argument
 from exam.models import Sitting
 
 
@@ -30,7 +29,6 @@ def sitting_create(
     """The exam administrator schedules a sitting. The same form sent twice (``token``,
     core.idempotency) gives one sitting."""
     require_role(by, Role.EXAM_ADMIN, message=_("Назначать сеансы может только администратор испытания."))
-    place = text_argument(place, field="place", label=_("Место проведения"), max_length=300, required=False)
     errors: dict[str, list[str]] = {}
     start_problem = dates.sitting_start_problem(starts_at)
     if start_problem:

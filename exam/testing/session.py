@@ -61,7 +61,7 @@ def exam_session_get(session: Any) -> tuple[ExamCredential, str]:
 PASS_COOKIE = "exam_pass"
 PASS_PATH = "/api/v1/exam/"
 PASS_MAX_AGE = 24 * 3600  # seconds: longer than any sitting day
-_PASS_SALT = "exam.exam_session.pass"
+_PASS_SALT = "exam.exam_session.pass"  # the module's old name: changing it would void the passes in use
 
 
 def exam_pass_set(response: HttpResponseBase, session: Any) -> None:

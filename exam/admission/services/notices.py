@@ -25,9 +25,9 @@ from core.files import file_store
 from core.models import DispatchChannel, User
 from core.roles import Role, has_role
 from core.services import audit_record, notification_send
-from exam.documents import render_notice_pdf
+from exam.admission.documents import render_notice_pdf
+from exam.admission.selectors import DEADLINE_NOTICE
 from exam.models import Application, Channel, Decision, ExamCredential, Notice
-from exam.selectors import DEADLINE_NOTICE
 
 # No look-alike characters (0/O, 1/l/I): the password may be read off paper.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -20,15 +20,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import JSONParser, error_body, server_error_body, too_deep_error, unknown_fields, validate_input
+from core.api import JSONParser, error_body, form_or_400, server_error_body, too_deep_error, unknown_fields
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
 from core.http import client_ip
 from core.middleware import body_refusal
 from core.text import unstorable, unstorable_error
-from exam import selectors_exam
-from exam.api import schema as s
-from exam.exam_session import (
+from exam import forms
+from exam.models import Attempt, ExamCredential
+from exam.testing import selectors as testing_selectors
+from exam.testing.api import schema as s
+from exam.testing.services import attempts as service
+from exam.testing.session import (
     CREDENTIAL_KEY,
     PASS_COOKIE,
     exam_pass_ids,
@@ -37,8 +40,6 @@ from exam.exam_session import (
     exam_session_ids,
     exam_session_open,
 )
-from exam.models import Attempt, ExamCredential
-from exam.services import attempts as service
 
 # The exam room's own answers (the schema adds those of the framework, core.api_schema): not signed
 # in (401), the test not yet started (404), finished, timed out or taken over (409).
@@ -72,7 +73,7 @@ class ExamApi(APIView):
 
     def attempt(self, request: Request) -> tuple[Attempt, str]:
         credential, session_key = exam_session_get(request.session)
-        attempt = selectors_exam.attempt_for_credential(credential)
+        attempt = testing_selectors.attempt_for_credential(credential)
         if attempt is None:
             raise NotFound(_("Тестирование ещё не начато."))
         return service.attempt_finalize_if_due(attempt=attempt), session_key
@@ -80,7 +81,7 @@ class ExamApi(APIView):
 
 def _result(attempt: Attempt) -> dict[str, Any]:
     """The result through its declared shape: nothing beyond the score and pass or fail goes out."""
-    return dict(s.AttemptResultSerializer(selectors_exam.attempt_result(attempt)).data)
+    return dict(s.AttemptResultSerializer(testing_selectors.attempt_result(attempt)).data)
 
 
 class ExamLoginApi(ExamApi):
@@ -93,7 +94,7 @@ class ExamLoginApi(ExamApi):
         description="Неверный логин или пароль — 400; не допущен — 403; вход заблокирован после неудачных попыток — 429.",
     )
     def post(self, request: Request) -> Response:
-        data = validate_input(s.LoginInput, request.data)
+        data = form_or_400(forms.ExamLoginForm, request.data)
         credential = service.exam_login(login=data["login"], password=data["password"])
         exam_session_open(request.session, credential, service.new_session_key())
         response = Response({"login": credential.login})
@@ -110,7 +111,7 @@ class AttemptApi(ExamApi):
         if attempt.session_key != session_key:
             raise DomainError(_("Тестирование открыто в другом сеансе."), code="taken_over", status=409)
         service.attempt_touch(attempt=attempt, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
-        return Response(selectors_exam.attempt_state(attempt))
+        return Response(testing_selectors.attempt_state(attempt))
 
 
 class AttemptStartApi(ExamApi):
@@ -119,7 +120,7 @@ class AttemptStartApi(ExamApi):
     )
     def post(self, request: Request) -> Response:
         credential, session_key = exam_session_get(request.session)
-        data = validate_input(s.StartInput, request.data)
+        data = form_or_400(forms.AttemptStartForm, request.data)
         attempt = service.attempt_start(
             credential=credential,
             session_key=session_key,
@@ -127,7 +128,7 @@ class AttemptStartApi(ExamApi):
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
-        return Response(selectors_exam.attempt_state(attempt), status=201)
+        return Response(testing_selectors.attempt_state(attempt), status=201)
 
 
 ANSWER_FIELDS = frozenset(s.AnswerInput().fields)
@@ -155,7 +156,7 @@ def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, An
         if exc.code in ("time_is_up", "attempt_finished"):
             # The end of the test: finalised now if the task and the sweeper have not yet.
             credential = ExamCredential.objects.filter(pk=credential_id).first()
-            attempt = selectors_exam.attempt_for_credential(credential) if credential else None
+            attempt = testing_selectors.attempt_for_credential(credential) if credential else None
             if attempt is not None:
                 service.attempt_finalize_if_due(attempt=attempt)
         raise
@@ -230,12 +231,12 @@ class EventApi(ExamApi):
     @extend_schema(request=s.EventInput, responses={204: None, **ERRORS}, summary="Событие на странице (контроль)")
     def post(self, request: Request) -> Response:
         attempt, session_key = self.attempt(request)
-        data = validate_input(s.EventInput, request.data)
+        data = form_or_400(forms.AttemptEventForm, request.data)
         service.attempt_record_event(
             attempt=attempt,
             session_key=session_key,
             kind=data["kind"],
-            data=data.get("data"),
+            data=data["data"],
             ip=client_ip(request),
         )
         return Response(status=204)
@@ -253,4 +254,4 @@ class ClockApi(ExamApi):
     @extend_schema(responses={200: s.ClockSerializer, **ERRORS}, summary="Часы сервера (резерв без WebSocket)")
     def get(self, request: Request) -> Response:
         attempt, _session_key = self.attempt(request)
-        return Response(selectors_exam.attempt_clock(attempt))
+        return Response(testing_selectors.attempt_clock(attempt))

@@ -28,7 +28,7 @@ from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, require_role
 from core.services import audit_record, case_transition
-from core.text import for_export, text_argument
+from core.text import for_export
 from exam.models import (
     Application,
     Attempt,
@@ -158,7 +158,7 @@ def attempt_start(
     individual test (questions, versions, option order) is stored before the first question is
     shown; the clock starts now and the deadline is stored. Starting twice returns the same attempt."""
     from core.tasks import enqueue
-    from exam.tasks import attempt_finalize
+    from exam.testing.tasks import attempt_finalize
 
     if not personally:
         raise DomainError(
@@ -572,10 +572,9 @@ def attempt_finalize(*, attempt_id: int) -> Attempt:
 def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason: str) -> Attempt:
     """The exam administrator gives one candidate extra time, with a reason (audited)."""
     from core.tasks import enqueue
-    from exam.tasks import attempt_finalize as finalize_task
+    from exam.testing.tasks import attempt_finalize as finalize_task
 
     require_role(by, Role.EXAM_ADMIN, message=_("Добавить время может только администратор испытания."))
-    reason = text_argument(reason, field="reason", label=_("Причина"), max_length=500, required=False)
     errors: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
         errors["minutes"] = [_("От 1 до 60 минут.")]

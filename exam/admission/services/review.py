@@ -21,15 +21,15 @@ from core.services import (
     outgoing_number_assign,
     transition_check,
 )
-from core.text import text_argument
-from exam.models import Application, Decision, ExamCredential, Notice, Sitting
-from exam.selectors import (
+from core.text import text_required
+from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
     application_criteria,
     application_get,
     sitting_seats_taken,
 )
+from exam.models import Application, Decision, ExamCredential, Notice, Sitting
 
 S = Application.Status
 
@@ -134,9 +134,6 @@ def decision_draft(
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
     require_role(by, Role.REVIEWER, message=_("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
-    explanation = text_argument(
-        explanation, field="explanation", label=_("Пояснение"), max_length=4000, multiline=True, required=False
-    )
     errors: dict[str, list[str]] = {}
     if kind not in Decision.Kind.values:
         errors["kind"] = [_("Выберите решение.")]
@@ -219,7 +216,7 @@ def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
     require_role(by, Role.SIGNATORY, message=_("Возвращать проекты решений может только подписант."))
-    reason = text_argument(reason, field="reason", label=_("Что нужно исправить"), max_length=2000, multiline=True)
+    reason = text_required(reason, field="reason", label=_("Что нужно исправить"))
     with transaction.atomic():
         locked, application = _lock_draft(decision)
         locked.state = Decision.State.RETURNED
@@ -245,7 +242,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
     login is created (p.53)."""
     from core.tasks import enqueue
-    from exam.tasks import notice_issue
+    from exam.admission.tasks import notice_issue
 
     require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic():

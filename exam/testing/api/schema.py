@@ -1,27 +1,25 @@
 """The exam room's API in the OpenAPI schema: its inputs as the views read them, its answers as
-exam.selectors_exam builds them, and its own sign-in (the session of the exam room, and the pass
+exam.testing.selectors builds them, and its own sign-in (the session of the exam room, and the pass
 cookie of the answer save)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from core.api import StrictBooleanField, StrictCharField
-from core.text import TextSerializerField
-from exam.exam_session import PASS_COOKIE
-from exam.models import AttemptEvent
+from core.api import serializer_for_form
+from exam import forms
+from exam.testing.session import PASS_COOKIE
 
 
 class ExamSessionScheme(OpenApiAuthenticationExtension):
     """The exam room's session (the login and password of the admission notice, p.53); the answer
     save also takes the signed pass cookie that the sign-in gives."""
 
-    target_class = "exam.api.exam_views.ExamSessionAuthentication"
+    target_class = "exam.testing.api.views.ExamSessionAuthentication"
     name = ["examSession", "examPass"]
 
     def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
@@ -50,17 +48,17 @@ class ExamSessionScheme(OpenApiAuthenticationExtension):
 # --- Inputs -----------------------------------------------------------------------------------------
 
 
-class LoginInput(serializers.Serializer):
-    login = TextSerializerField(max_length=40)
-    password = StrictCharField(max_length=100, trim_whitespace=False)  # as typed
+LoginInput = serializer_for_form(forms.ExamLoginForm, name="LoginInput")
+StartInput = serializer_for_form(forms.AttemptStartForm, name="StartInput")
+EventInput = serializer_for_form(forms.AttemptEventForm, name="EventInput")
 
 
-class StartInput(serializers.Serializer):
-    personally = StrictBooleanField(help_text="Подтверждение: испытание проходится лично, правила прочитаны")
-
-
+# Written by hand, the one JSON input schema not generated from a form: keep it in step with the
+# checks of attempt_save_answer.
 class AnswerInput(serializers.Serializer):
-    """The body of the answer save; the save itself checks it (exam.services.attempts)."""
+    """The body of the answer save. No form checks it: the save itself does
+    (exam.testing.services.attempts.attempt_save_answer), in one statement, as the request of a sitting
+    (a hundred a second) must be cheap."""
 
     answer = serializers.ListField(child=serializers.IntegerField(min_value=0), help_text="номера вариантов (id)")
     flagged = serializers.BooleanField(
@@ -68,35 +66,6 @@ class AnswerInput(serializers.Serializer):
     )
     seq = serializers.IntegerField(
         min_value=1, max_value=2**62 - 1, help_text="порядковый номер сохранения на клиенте (растёт)"
-    )
-
-
-@extend_schema_field({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
-class EventValueField(serializers.Field):
-    """One value of an event's details: a string, a number or true/false (stored as text)."""
-
-    default_error_messages = {"invalid": gettext_lazy("Ожидается строка, число или true/false.")}
-
-    def to_internal_value(self, data: Any) -> str | int | float | bool:
-        if not isinstance(data, str | int | float | bool):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-class EventDataField(serializers.DictField):
-    """The details of an event (exam.services.attempts.attempt_record_event keeps the first 10
-    entries, keys cut to 30 characters and values to 200)."""
-
-    child = EventValueField()
-
-
-class EventInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(k, k) for k in AttemptEvent.CLIENT_KINDS])
-    data = EventDataField(  # type: ignore[assignment]
-        required=False, help_text="Подробности: хранятся первые 10 значений, ключи до 30 и значения до 200 символов"
     )
 
 
@@ -131,7 +100,7 @@ class ItemSerializer(serializers.Serializer):
 
 
 class AttemptStateSerializer(ClockSerializer):
-    """The attempt under way (exam.selectors_exam.attempt_state): no correct answers."""
+    """The attempt under way (exam.testing.selectors.attempt_state): no correct answers."""
 
     max_seq = serializers.IntegerField()
     items = ItemSerializer(many=True)

@@ -1,0 +1,1 @@
+"""Admission: applications, their review, the admission decision and its notice."""

@@ -1,0 +1,1 @@
+"""The attestation test: the question bank, sittings, attempts and the exam room."""
