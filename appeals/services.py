@@ -29,11 +29,11 @@ from appeals.selectors import (
     person_key,
 )
 from core import calendar, dates
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -42,17 +42,15 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_required
 from core.uploads import check_upload
 from exam.models import Attempt
 
 MAX_FILES = 10
-
-
-def _require(user: User, role: Role, message: str, *, or_role: Role | None = None) -> None:
-    if not has_role(user, role) and not (or_role is not None and has_role(user, or_role)):
-        raise DomainError(message, code="forbidden", status=403)
+# The chair is a member of the commission and votes too, whether or not they also hold the member role.
+VOTING_ROLES = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
 
 
 def _store(files: list[UploadedFile], make: Any) -> None:
@@ -70,10 +68,6 @@ def _store(files: list[UploadedFile], make: Any) -> None:
         extension = item.content_type.rsplit("/", 1)[-1]
         file_store(file=record.file, name=f"{item.sha256[:16]}.{extension}", content=item.content)
         record.save()
-
-
-def _members(role: Role) -> list[User]:
-    return list(User.objects.filter(groups__name=role, is_active=True).distinct())
 
 
 # --- Appeals --------------------------------------------------------------------------------------
@@ -141,7 +135,7 @@ def appeal_file(
             % {"date": appeal.due_on.strftime("%d.%m.%Y")},
             link=appeal.cabinet_url(),
         )
-        for member in _members(Role.APPEALS_MEMBER):
+        for member in users_with_role(Role.APPEALS_MEMBER):
             notification_send(
                 recipient=member,
                 subject=_("Новая апелляция: № %(n)s") % {"n": appeal.number},
@@ -151,9 +145,38 @@ def appeal_file(
     return appeal
 
 
+def appeal_can_open(*, appeal: Appeal, user: User) -> bool:
+    """Whether appeal_open would accept: a member of the commission, and the appeal is registered."""
+    return has_role(user, Role.APPEALS_MEMBER) and allowed(lambda: transition_check(case=appeal, name="open_voting"))
+
+
+def _vote_check(appeal: Appeal, *, member: User) -> None:
+    if appeal.status != Appeal.Status.UNDER_CONSIDERATION:
+        raise DomainError(_("Голосование по апелляции не идёт."), code="not_voting", status=409)
+    if AppealVote.objects.filter(appeal=appeal, member=member).exists():
+        raise DomainError(_("Вы уже проголосовали по этой апелляции."), code="already_voted", status=409)
+
+
+def appeal_can_vote(*, appeal: Appeal, user: User) -> bool:
+    """Whether appeal_vote would take this user's vote (its content aside): a member or the chair,
+    while the commission votes, once."""
+    return any(has_role(user, role) for role in VOTING_ROLES) and allowed(lambda: _vote_check(appeal, member=user))
+
+
+def _decide_check(appeal: Appeal) -> None:
+    if appeal.status != Appeal.Status.UNDER_CONSIDERATION:
+        raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
+
+
+def appeal_can_decide(*, appeal: Appeal, user: User) -> bool:
+    """Whether the chair may close the vote now, the quorum aside (appeal_decide says when it is
+    not met yet): the chair, while the commission votes."""
+    return has_role(user, Role.APPEALS_CHAIR) and allowed(lambda: _decide_check(appeal))
+
+
 def appeal_open(*, appeal: Appeal, by: User) -> Appeal:
     """The commission takes the appeal up: from now on its members vote."""
-    _require(by, Role.APPEALS_MEMBER, _("Апелляции рассматривает комиссия."))
+    require_role(by, Role.APPEALS_MEMBER, message=_("Апелляции рассматривает комиссия."))
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         case_transition(case=locked, name="open_voting", by=by, reason=_("Начато рассмотрение"))
@@ -174,15 +197,12 @@ def appeal_vote(
     """A member of the commission votes once: uphold (naming the questions to re-score or void) or
     reject, with an opinion. The chair is a member of the commission and votes too, whether or not
     they also hold the member role."""
-    _require(member, Role.APPEALS_MEMBER, _("Голосуют члены апелляционной комиссии."), or_role=Role.APPEALS_CHAIR)
+    require_role(member, *VOTING_ROLES, message=_("Голосуют члены апелляционной комиссии."))
     if outcome not in AppealVote.Outcome.values:
         raise DomainError(_("Выберите: удовлетворить или отклонить."), fields={"outcome": [_("Неверное значение.")]})
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().select_related("attempt").get(pk=appeal.pk)
-        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
-            raise DomainError(_("Голосование по апелляции не идёт."), code="not_voting", status=409)
-        if AppealVote.objects.filter(appeal=locked, member=member).exists():
-            raise DomainError(_("Вы уже проголосовали по этой апелляции."), code="already_voted", status=409)
+        _vote_check(locked, member=member)
         count = locked.attempt.question_count
         rescore_list = _positions(list(rescore), count)
         void_list = _positions(list(void), count)
@@ -216,12 +236,11 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     this transaction."""
     from exam.testing.services.attempts import attempt_rescore
 
-    _require(by, Role.APPEALS_CHAIR, _("Решение по апелляции оформляет председатель комиссии."))
+    require_role(by, Role.APPEALS_CHAIR, message=_("Решение по апелляции оформляет председатель комиссии."))
     reasons = text_required(reasons, field="reasons", label=_("Мотивы решения"))
     with transaction.atomic(durable=True):
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
-        if locked.status != Appeal.Status.UNDER_CONSIDERATION:
-            raise DomainError(_("Апелляция не на рассмотрении."), code="not_voting", status=409)
+        _decide_check(locked)
         votes = list(locked.votes.all())
         if len(votes) < settings.APPEAL_QUORUM:
             raise DomainError(
@@ -445,7 +464,7 @@ def complaint_file(
                 % {"date": complaint.due_on.strftime("%d.%m.%Y")},
                 link=complaint.cabinet_url(),
             )
-        for handler in _members(Role.COMPLAINT_HANDLER):
+        for handler in users_with_role(Role.COMPLAINT_HANDLER):
             notification_send(
                 recipient=handler,
                 subject=_("Новая жалоба: № %(n)s") % {"n": complaint.number},
@@ -456,6 +475,50 @@ def complaint_file(
 
 
 COMPLAINT_OUTCOMES = ("uphold", "refuse", "unanswered")
+ANSWER_DISPATCH_ROLES = (Role.COMPLAINT_HANDLER, Role.REGISTRAR)
+
+
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def complaint_can_decide(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_decide would take a decision (its fields aside): a complaint handler, and the
+    complaint is registered (every outcome leaves that status, the transition table)."""
+    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(lambda: transition_check(case=complaint, name="refuse"))
+
+
+def _answer_dispatch_check(complaint: Complaint) -> None:
+    if complaint.answer_signed_at is None:
+        raise DomainError(_("Ответ по жалобе ещё не подписан."), code="answer_not_signed", status=409)
+    if complaint.answered_at is not None:
+        raise DomainError(
+            _("Ответ уже направлен %(date)s (%(channel)s).")
+            % {
+                "date": timezone.localtime(complaint.answered_at).strftime("%d.%m.%Y"),
+                "channel": complaint.get_answer_channel_display(),
+            },
+            code="answer_dispatched",
+            status=409,
+        )
+
+
+def complaint_answer_can_dispatch(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_answer_dispatch would record the paper dispatch: a handler or a registrar,
+    and the answer is signed but has not gone out (p.93)."""
+    return any(has_role(user, role) for role in ANSWER_DISPATCH_ROLES) and allowed(
+        lambda: _answer_dispatch_check(complaint)
+    )
+
+
+def _remedy_check(complaint: Complaint) -> None:
+    if complaint.status != Complaint.Status.UPHELD or not complaint.remedy:
+        raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+
+
+def complaint_can_record_remedy(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_remedy_done would accept: a certificate officer, an upheld complaint with a
+    remedy (p.89)."""
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _remedy_check(complaint))
 
 
 def complaint_decide(
@@ -479,7 +542,7 @@ def complaint_decide(
     from appeals.tasks import complaint_answer_send
     from core.tasks import enqueue
 
-    _require(by, Role.COMPLAINT_HANDLER, _("Жалобы рассматривает уполномоченное должностное лицо."))
+    require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
     text = text_required(text, field="text", label=_("Основания принятого решения"))
     handler_position = text_required(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ")
@@ -666,10 +729,9 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
     """Staff record that the signed answer was sent on paper (by post, with the postal item's
     number, or handed over): for a complainant with neither a cabinet nor an e-mail address this is
     the dispatch that meets the term of p.93."""
-    if not (has_role(by, Role.COMPLAINT_HANDLER) or has_role(by, Role.REGISTRAR)):
-        raise DomainError(
-            _("Отправку ответа отмечает регистратор или рассматривающий жалобы."), code="forbidden", status=403
-        )
+    require_role(
+        by, *ANSWER_DISPATCH_ROLES, message=_("Отправку ответа отмечает регистратор или рассматривающий жалобы.")
+    )
     if channel not in Complaint.STAFF_ANSWER_CHANNELS:
         raise DomainError(
             _("Выберите способ отправки: почтой или лично."), fields={"channel": [_("Неверное значение.")]}
@@ -679,18 +741,7 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
     )
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.answer_signed_at is None:
-            raise DomainError(_("Ответ по жалобе ещё не подписан."), code="answer_not_signed", status=409)
-        if locked.answered_at is not None:
-            raise DomainError(
-                _("Ответ уже направлен %(date)s (%(channel)s).")
-                % {
-                    "date": timezone.localtime(locked.answered_at).strftime("%d.%m.%Y"),
-                    "channel": locked.get_answer_channel_display(),
-                },
-                code="answer_dispatched",
-                status=409,
-            )
+        _answer_dispatch_check(locked)
         _answer_dispatched(locked, channel=channel, reference=reference, by=by)
     return locked
 
@@ -698,12 +749,11 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
 def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Complaint:
     """The certificate officer records that the remedy of an upheld complaint was carried out (the
     certificate issued, p.89), closing its deadline."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Исполнение отмечает специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исполнение отмечает специалист по сертификатам."))
     note = text_required(note, field="note", label=_("Что сделано"))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.status != Complaint.Status.UPHELD or not locked.remedy:
-            raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+        _remedy_check(locked)
         deadline_close(case=locked, kind=DEADLINE_COMPLAINT_REMEDY)
         audit_record(case=locked, actor=by, verb="complaint_remedy_done", action="event", reason=note)
     return locked

@@ -12,15 +12,10 @@ def signatories_have_positions(app_configs: Any = None, **_kwargs: Any) -> list[
     """p.49-50: who may sign depends on the position; a signatory without one can sign nothing."""
     from django.db import DatabaseError
 
-    from core.models import User
-    from core.roles import Role
+    from core.roles import Role, users_with_role
 
     try:
-        emails = list(
-            User.objects.filter(groups__name=Role.SIGNATORY, is_active=True, position="").values_list(
-                "email", flat=True
-            )
-        )
+        emails = list(users_with_role(Role.SIGNATORY).filter(position="").values_list("email", flat=True))
     except DatabaseError:  # not migrated yet
         return []
     if not emails:

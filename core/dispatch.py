@@ -16,9 +16,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import DomainError
+from core.errors import DomainError, allowed
 from core.models import DispatchChannel, Dispatched, User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role
 from core.services import audit_record, deadline_close
 
 # Russian Post's item identifiers: 14 digits for a domestic item, or the UPU S10 form of 13
@@ -47,8 +47,7 @@ def tracking_number_clean(value: str, *, field: str) -> str:
 def dispatch_check(*, by: User, channel: str, reference: str) -> str:
     """The registrar records a paper dispatch: by registered mail with its tracking number, or
     handed over in person (with an optional note). Returns the reference to store."""
-    if not has_role(by, Role.REGISTRAR):
-        raise DomainError(_("Отправку документа отмечает регистратор."), code="forbidden", status=403)
+    require_role(by, Role.REGISTRAR, message=_("Отправку документа отмечает регистратор."))
     if channel not in STAFF_CHANNELS:
         raise DomainError(
             _("Выберите способ отправки: заказным почтовым отправлением или лично."),
@@ -70,6 +69,12 @@ def dispatch_refuse_twice(letter: Dispatched) -> None:
             code="already_dispatched",
             status=409,
         )
+
+
+def dispatch_can_record(*, letter: Dispatched, by: User) -> bool:
+    """Whether ``by`` may record the paper dispatch of ``letter`` (the checks of dispatch_check and
+    dispatch_refuse_twice): a registrar, and the letter has not gone out yet."""
+    return has_role(by, Role.REGISTRAR) and allowed(lambda: dispatch_refuse_twice(letter))
 
 
 def dispatch_record(

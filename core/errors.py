@@ -3,6 +3,7 @@ it into a structured 4xx and pages into a form error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext
@@ -39,3 +40,13 @@ class TransitionNotAllowed(DomainError):
 class NotFound(DomainError):
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or gettext("Не найдено."), code="not_found", status=404)
+
+
+def allowed(check: Callable[[], object]) -> bool:
+    """Whether ``check`` passes, i.e. raises no domain error: a page asks the very check a service
+    runs before acting, so that it offers an action exactly when the service would accept it."""
+    try:
+        check()
+    except DomainError:
+        return False
+    return True

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from core.models import User
 
 
@@ -49,6 +51,20 @@ def user_roles(user: User) -> frozenset[Role]:
 
 def has_role(user: User, role: Role) -> bool:
     return role in user_roles(user)
+
+
+def require_role(user: User, *roles: Role, message: str) -> None:
+    """The one role check of the services: the user holds at least one of ``roles``, otherwise the
+    domain error the API answers with 403 and the pages show as a message."""
+    if not any(has_role(user, role) for role in roles):
+        raise DomainError(message, code="forbidden", status=403)
+
+
+def users_with_role(role: Role | str, *, exclude: User | None = None) -> QuerySet[User]:
+    """The active accounts holding ``role`` (each once), e.g. the signatories to tell of a draft;
+    ``exclude`` leaves out the one who acted."""
+    users = User.objects.filter(groups__name=role, is_active=True).distinct()
+    return users.exclude(pk=exclude.pk) if exclude is not None else users
 
 
 def is_candidate(user: User) -> bool:

@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 from core import calendar
 from core.errors import TransitionNotAllowed
 from core.models import AuditEvent, Counter, Deadline, Notification, OutgoingLetter, User
+from core.roles import users_with_role
 from core.text import one_line
 
 # --- Audit trail ---------------------------------------------------------------------------------
@@ -62,6 +63,16 @@ def audit_file_viewed(*, case: models.Model, viewer: User, what: str, ip: str | 
     return audit_record(case=case, actor=viewer, verb=what, action=AuditEvent.Action.VIEW, ip=ip)
 
 
+def transition_check(*, case: models.Model, name: str) -> None:
+    """The case's transition table (django-fsm) allows ``name`` from its current status, otherwise the
+    domain error (409) naming the status."""
+    if not can_proceed(getattr(case, name)):
+        status_label = getattr(case, "get_status_display", lambda: case.status)()  # type: ignore[attr-defined]
+        raise TransitionNotAllowed(
+            gettext("Действие недоступно: дело находится в состоянии «%(status)s».") % {"status": status_label}
+        )
+
+
 def case_transition(
     *,
     case: models.Model,
@@ -75,12 +86,8 @@ def case_transition(
     """Apply the transition ``name`` declared on the case's model (django-fsm), save the status with
     the other changed ``fields`` and write the audit record. The caller holds the row lock and the
     transaction. A transition the table does not allow raises a domain error (409)."""
+    transition_check(case=case, name=name)
     method = getattr(case, name)
-    if not can_proceed(method):
-        status_label = getattr(case, "get_status_display", lambda: case.status)()  # type: ignore[attr-defined]
-        raise TransitionNotAllowed(
-            gettext("Действие недоступно: дело находится в состоянии «%(status)s».") % {"status": status_label}
-        )
     from_state = case.status  # type: ignore[attr-defined]
     method()
     update = ["status", *fields]
@@ -216,12 +223,9 @@ def outgoing_number_assign(*, letter: models.Model, kind: OutgoingLetter.Kind, s
 
 def deadline_responsible(*, deadline: Deadline) -> list[User]:
     """Who answers for a term: the assignee, or every active staff member holding its role."""
-    from django.contrib.auth.models import Group
-
     if deadline.assignee_id:
         return [deadline.assignee] if deadline.assignee is not None and deadline.assignee.is_active else []
-    group = Group.objects.filter(name=deadline.role).first()
-    return list(group.user_set.filter(is_active=True)) if group else []
+    return list(users_with_role(deadline.role))
 
 
 def deadline_remind_all() -> int:

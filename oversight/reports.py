@@ -49,9 +49,9 @@ def period_report(*, start: date, end: date) -> Report:
     report = Report(start=start, end=end)
 
     applications = Application.objects.filter(received_at__gte=since, received_at__lt=until)
-    decisions = Decision.objects.filter(state="signed", signed_at__gte=since, signed_at__lt=until)
+    decisions = Decision.objects.filter(state=Decision.State.SIGNED, signed_at__gte=since, signed_at__lt=until)
     grounds: Counter[str] = Counter()
-    for decision in decisions.filter(kind="refusal"):
+    for decision in decisions.filter(kind=Decision.Kind.REFUSAL):
         grounds.update(decision.grounds)
     ground_labels = dict(Decision.Ground.choices)
     report.sections.append(
@@ -60,15 +60,18 @@ def period_report(*, start: date, end: date) -> Report:
             [
                 (_("Поступило заявлений"), applications.count()),
                 (_("Зарегистрировано"), applications.filter(registration_number__isnull=False).count()),
-                (_("Отказано в приёме документов"), applications.filter(status="not_accepted").count()),
-                (_("Допущено к испытанию"), decisions.filter(kind="admission").count()),
-                (_("Отказано в допуске"), decisions.filter(kind="refusal").count()),
+                (
+                    _("Отказано в приёме документов"),
+                    applications.filter(status=Application.Status.NOT_ACCEPTED).count(),
+                ),
+                (_("Допущено к испытанию"), decisions.filter(kind=Decision.Kind.ADMISSION).count()),
+                (_("Отказано в допуске"), decisions.filter(kind=Decision.Kind.REFUSAL).count()),
                 *[(f"— {ground_labels.get(g, g)}", n) for g, n in sorted(grounds.items())],
             ],
         )
     )
 
-    attempts = Attempt.objects.filter(status="finished", finished_at__gte=since, finished_at__lt=until)
+    attempts = Attempt.objects.filter(status=Attempt.Status.FINISHED, finished_at__gte=since, finished_at__lt=until)
     total = attempts.count()
     passed = attempts.filter(passed=True).count()
     scores = Counter(attempts.values_list("score", flat=True))

@@ -105,8 +105,16 @@ class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
         return reverse("frontend:attestation_decision", args=[self.pk])
 
     @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    @property
+    def is_attested(self) -> bool:
+        return self.kind == self.Kind.ATTESTED
+
+    @property
     def awaits_dispatch(self) -> bool:
-        return self.status == self.Status.SIGNED and not self.superseded and self.dispatched_at is None
+        return self.is_signed and not self.superseded and self.dispatched_at is None
 
     @transition(field=status, source=Status.DRAFT, target=Status.SIGNED)
     def sign(self) -> None:
@@ -275,6 +283,10 @@ class Annulment(FSMModelMixin, models.Model):
 
     def staff_url(self) -> str:
         return self.certificate.staff_url()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
 
     @transition(field=status, source=Status.REQUESTED, target=Status.CONFIRMED)
     def confirm(self) -> None:

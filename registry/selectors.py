@@ -160,6 +160,14 @@ class Verification:
         return self.status != UNCONFIRMED
 
     @property
+    def is_valid(self) -> bool:
+        return self.status == Certificate.Status.VALID
+
+    @property
+    def is_annulled(self) -> bool:
+        return self.status == Certificate.Status.ANNULLED
+
+    @property
     def status_display(self) -> str:
         return status_label(self.status)
 

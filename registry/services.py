@@ -17,15 +17,16 @@ from django.utils.translation import gettext as _
 from core import calendar
 from core.dispatch import (
     dispatch_by_email,
+    dispatch_can_record,
     dispatch_check,
     dispatch_record,
     dispatch_refuse_twice,
     tracking_number_clean,
 )
-from core.errors import DomainError
+from core.errors import DomainError, allowed
 from core.files import file_store
 from core.models import Deadline, DispatchChannel, OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -34,6 +35,7 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_required
 from core.uploads import check_upload
@@ -57,12 +59,6 @@ from registry.selectors import (
     certificate_record,
     search_key,
 )
-
-
-def _require(user: User, role: Role, message: str) -> None:
-    if not has_role(user, role):
-        raise DomainError(message, code="forbidden", status=403)
-
 
 # --- Attestation decisions ------------------------------------------------------------------------
 
@@ -192,7 +188,7 @@ def attestation_decision_draft(
             started_on=started_on or test_date,
             working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True):
+        for signatory in users_with_role(Role.SIGNATORY):
             notification_send(
                 recipient=signatory,
                 subject=_("Решение по результатам испытания на подпись: %(name)s")
@@ -233,6 +229,59 @@ def _require_current(decision: AttestationDecision) -> None:
         raise DomainError(error, code="superseded", status=409)
 
 
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def _sign_check(decision: AttestationDecision) -> None:
+    _require_current(decision)
+    transition_check(case=decision, name="sign")
+
+
+def attestation_decision_can_sign(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether attestation_decision_sign would accept: a signatory, a draft still current (p.58)."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision))
+
+
+def _issue_check(decision: AttestationDecision) -> None:
+    if decision.status != AttestationDecision.Status.SIGNED or decision.kind != AttestationDecision.Kind.ATTESTED:
+        raise DomainError(
+            _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
+        )
+    if Certificate.objects.filter(decision=decision).exists():
+        raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
+    _require_current(decision)
+
+
+def certificate_can_issue(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether certificate_issue would issue on the decision (the areas aside): a certificate officer,
+    a signed decision of attestation, still current, with no certificate yet."""
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _issue_check(decision))
+
+
+def _dispatch_check(decision: AttestationDecision) -> None:
+    if decision.status != AttestationDecision.Status.SIGNED or not decision.pdf:
+        raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
+    _require_current(decision)
+
+
+def attestation_decision_can_dispatch(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether attestation_decision_dispatch would record the paper dispatch: a registrar, a signed
+    decision with its PDF, still current, not sent yet."""
+    return dispatch_can_record(letter=decision, by=user) and allowed(lambda: _dispatch_check(decision))
+
+
+def _confirm_check(annulment: Annulment, *, by: User) -> None:
+    if annulment.requested_by_id == by.pk:
+        raise DomainError(_("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403)
+    transition_check(case=annulment, name="confirm")
+
+
+def annulment_can_confirm(*, annulment: Annulment, user: User) -> bool:
+    """Whether annulment_confirm would accept: a signatory other than the one who asked, while the
+    annulment waits for confirmation."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _confirm_check(annulment, by=user))
+
+
 def attestation_result_changed(*, attempt: Attempt, by: User | None, reason: str) -> AttestationDecision | None:
     """An upheld appeal (p.65) changed the result of a finished attempt: the decisions it made stale
     are superseded and, if the attempt is the person's last, a new decision is drafted with its own
@@ -264,14 +313,14 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
     from core.tasks import enqueue
     from registry.tasks import decision_render_pdf
 
-    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic(durable=True):
         locked = (
             AttestationDecision.objects.select_for_update(of=("self",))
             .select_related("application")
             .get(pk=decision.pk)
         )
-        _require_current(locked)
+        _sign_check(locked)
         locked.signed_by = by
         locked.signed_at = timezone.now()
         outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.ATTESTATION_DECISION, signed_at=locked.signed_at)
@@ -381,9 +430,7 @@ def attestation_decision_dispatch(
     reference = dispatch_check(by=by, channel=channel, reference=reference)
     with transaction.atomic(durable=True):
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
-        if locked.status != AttestationDecision.Status.SIGNED or not locked.pdf:
-            raise DomainError(_("Решение ещё не подписано или не сформировано."), code="not_signed", status=409)
-        _require_current(locked)
+        _dispatch_check(locked)
         dispatch_refuse_twice(locked)
         dispatch_record(
             letter=locked,
@@ -416,7 +463,9 @@ def certificate_issue(
     from core.tasks import enqueue
     from registry.tasks import certificate_render_pdf
 
-    _require(by, Role.CERTIFICATE_OFFICER, _("Выдавать сертификаты может только специалист по сертификатам."))
+    require_role(
+        by, Role.CERTIFICATE_OFFICER, message=_("Выдавать сертификаты может только специалист по сертификатам.")
+    )
     if not areas:
         raise DomainError(_("Укажите хотя бы одну область деятельности."), fields={"areas": [_("Обязательное поле.")]})
     if any(not a.active for a in areas):
@@ -427,13 +476,7 @@ def certificate_issue(
             .select_related("application")
             .get(pk=decision.pk)
         )
-        if locked.status != AttestationDecision.Status.SIGNED or locked.kind != AttestationDecision.Kind.ATTESTED:
-            raise DomainError(
-                _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
-            )
-        if Certificate.objects.filter(decision=locked).exists():
-            raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
-        _require_current(locked)
+        _issue_check(locked)
         application = locked.application
         issued_on = calendar.today()
         certificate = Certificate.objects.create(
@@ -539,7 +582,9 @@ def expiry_date(issued_on: date) -> date:
 
 def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
     """Enter the certificate in the public registry (p.63), tracked against 10 working days."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Вносить сведения в реестр может только специалист по сертификатам."))
+    require_role(
+        by, Role.CERTIFICATE_OFFICER, message=_("Вносить сведения в реестр может только специалист по сертификатам.")
+    )
     with transaction.atomic():
         locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
         if locked.published_at is not None:
@@ -560,7 +605,7 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
 def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
     """Record how the certificate reached the expert (p.60): in person, or by registered mail with
     its tracking number. This ends the term of p.12(v) for issuing and handing over the certificate."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Передачу сертификата отмечает специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Передачу сертификата отмечает специалист по сертификатам."))
     if method not in Certificate.Handover.values:
         raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
     if method == Certificate.Handover.MAIL:
@@ -606,7 +651,7 @@ def annulment_request(
     """A certificate officer asks to annul a certificate (valid or expired), with a reason from the
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
     checked by content); a signatory confirms it."""
-    _require(by, Role.CERTIFICATE_OFFICER, _("Аннулирование готовит специалист по сертификатам."))
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Аннулирование готовит специалист по сертификатам."))
     basis = text_required(basis, field="basis", label=_("Документ-основание (реквизиты)"))
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
@@ -635,7 +680,7 @@ def annulment_request(
             reason=basis,
             data={"basis_file_sha256": checked.sha256} if checked is not None else None,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+        for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
                 subject=_("Аннулирование сертификата № %(n)s на подтверждение") % {"n": locked.number},
@@ -648,13 +693,10 @@ def annulment_request(
 def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annulment:
     """A signatory (not the one who asked) confirms: the certificate is annulled today with the reason;
     the registry shows it as annulled and never deletes it; the record is signed again."""
-    _require(by, Role.SIGNATORY, _("Подтверждать аннулирование может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подтверждать аннулирование может только подписант."))
     with transaction.atomic(durable=True):
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)
-        if locked.requested_by_id == by.pk:
-            raise DomainError(
-                _("Аннулирование подтверждает не тот, кто его подготовил."), code="same_person", status=403
-            )
+        _confirm_check(locked, by=by)
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
         case_transition(
             case=locked,
@@ -708,7 +750,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
 
 
 def annulment_reject(*, annulment: Annulment, by: User, note: str) -> Annulment:
-    _require(by, Role.SIGNATORY, _("Отклонять аннулирование может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Отклонять аннулирование может только подписант."))
     note = text_required(note, field="note", label=_("Причина отказа"))  # a refusal says why
     with transaction.atomic():
         locked = Annulment.objects.select_for_update().get(pk=annulment.pk)

@@ -127,6 +127,11 @@ class Application(FSMModelMixin, PersonName, models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
+    @property
+    def is_not_accepted(self) -> bool:
+        """Refused acceptance (p.19): the candidate corrects the set and submits it again."""
+        return self.status == self.Status.NOT_ACCEPTED
+
     def staff_url(self) -> str:
         return reverse("frontend:staff_application", args=[self.pk])
 
@@ -408,6 +413,10 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.application}"
+
+    @property
+    def is_admission(self) -> bool:
+        return self.kind == self.Kind.ADMISSION
 
     def ground_labels(self) -> list[str]:
         labels = dict(self.Ground.choices)

@@ -25,7 +25,7 @@ from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachm
 from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.http import client_ip, request_user
-from core.roles import Role, has_role
+from core.roles import Role
 from core.services import audit_file_viewed
 from exam.models import Attempt
 from exam.testing.selectors import attempt_review_counts
@@ -200,10 +200,9 @@ def appeal_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "items": selectors.appeal_attempt_in_full(appeal),
             "events": appeal.attempt.events.all(),
             "votes": votes,
-            "voted": any(v.member_id == user.pk for v in votes),
-            # The chair votes too, whether or not they also hold the member role.
-            "is_member": has_role(user, Role.APPEALS_MEMBER) or has_role(user, Role.APPEALS_CHAIR),
-            "is_chair": has_role(user, Role.APPEALS_CHAIR),
+            "can_open": services.appeal_can_open(appeal=appeal, user=user),
+            "can_vote": services.appeal_can_vote(appeal=appeal, user=user),
+            "can_decide": services.appeal_can_decide(appeal=appeal, user=user),
             "vote_form": VoteForm(),
         },
     )
@@ -297,7 +296,6 @@ def complaint_paper(request: HttpRequest) -> HttpResponse:
 def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint(request, pk)
     user = request_user(request)
-    may_dispatch = has_role(user, Role.COMPLAINT_HANDLER) or has_role(user, Role.REGISTRAR)
     if request.method == "POST":  # p.93: the answer sent on paper
         dispatch_form = ComplaintAnswerDispatchForm(request.POST)
         if dispatch_form.is_valid():  # the service checks the role
@@ -316,7 +314,9 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("frontend:complaint_staff", pk=pk)
     audit_file_viewed(case=complaint, viewer=user, what="complaint_view", ip=client_ip(request))
     repeat_of = selectors.complaint_repeats(complaint)
-    initial: dict[str, Any] = {"outcome": "refuse", "refusal_ground": "c"} if repeat_of else {}
+    initial: dict[str, Any] = (
+        {"outcome": "refuse", "refusal_ground": Complaint.RefusalGround.REPEAT} if repeat_of else {}
+    )
     last_position = selectors.complaint_handler_position_last(user)
     if last_position:
         initial["handler_position"] = last_position
@@ -326,15 +326,14 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "complaint": complaint,
             "repeat_of": repeat_of,
-            "can_decide": complaint.status == Complaint.Status.REGISTERED and has_role(user, Role.COMPLAINT_HANDLER),
-            "remedy_open": complaint.status == Complaint.Status.UPHELD
-            and bool(complaint.remedy)
-            and has_role(user, Role.CERTIFICATE_OFFICER)
+            "can_decide": services.complaint_can_decide(complaint=complaint, user=user),
+            # Offered while the remedy's term is open (the service would record it again later on).
+            "remedy_open": services.complaint_can_record_remedy(complaint=complaint, user=user)
             and selectors.complaint_remedy_open(complaint),
             "form": ComplaintDecisionForm(initial=initial),
             "registration_due": selectors.complaint_registration_due(complaint),
             "registered_late": selectors.complaint_registered_late(complaint),
-            "can_dispatch": may_dispatch and selectors.complaint_answer_awaits_dispatch(complaint),
+            "can_dispatch": services.complaint_answer_can_dispatch(complaint=complaint, user=user),
             "dispatch_form": ComplaintAnswerDispatchForm(),
         },
     )

@@ -19,10 +19,11 @@ from core.selectors import notification_list
 from core.services import notification_mark_read
 from exam import forms
 from exam.admission import selectors, services
-from exam.models import Application, Attachment
+from exam.models import Application, Attachment, Decision
 from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required
 from registry import selectors as registry_selectors
+from registry.models import AttestationDecision
 
 SECTIONS = [
     ("higher_education", _("Сведения о высшем образовании")),
@@ -239,9 +240,9 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @candidate_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own(request, pk)
-    decision = application.decisions.filter(state="signed").order_by("-signed_at").first()
+    decision = application.decisions.filter(state=Decision.State.SIGNED).order_by("-signed_at").first()
     attestation = registry_selectors.decision_for_application(application)
-    if attestation is not None and attestation.status != "signed":
+    if attestation is not None and attestation.status != AttestationDecision.Status.SIGNED:
         attestation = None  # the candidate sees the decision once it is signed
     return render(
         request,
@@ -310,7 +311,7 @@ def attestation_pdf(request: HttpRequest, pk: int, document: str) -> FileRespons
     """The signed decision on attestation, or the certificate (p.68), of the candidate's own file."""
     application = _own(request, pk)
     attestation = registry_selectors.decision_for_application(application)
-    if attestation is None or attestation.status != "signed":
+    if attestation is None or attestation.status != AttestationDecision.Status.SIGNED:
         raise Http404
     if document == "decision" and attestation.pdf:
         return FileResponse(

@@ -27,14 +27,19 @@ def attestation_queue(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/certificates/queue.html",
         {
-            "to_sign": AttestationDecision.objects.filter(status="draft", superseded=False).select_related(
-                "application"
-            ),
+            "to_sign": AttestationDecision.objects.filter(
+                status=AttestationDecision.Status.DRAFT, superseded=False
+            ).select_related("application"),
             "to_issue": AttestationDecision.objects.filter(
-                status="signed", kind="attested", superseded=False, certificate__isnull=True
+                status=AttestationDecision.Status.SIGNED,
+                kind=AttestationDecision.Kind.ATTESTED,
+                superseded=False,
+                certificate__isnull=True,
             ).select_related("application"),
             "to_publish": Certificate.objects.filter(published_at__isnull=True),
-            "annulments": Annulment.objects.filter(status="requested").select_related("certificate", "reason"),
+            "annulments": Annulment.objects.filter(status=Annulment.Status.REQUESTED).select_related(
+                "certificate", "reason"
+            ),
         },
     )
 
@@ -60,18 +65,12 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "certificate": certificate,
             "not_current": not_current,
-            "can_sign": decision.status == "draft" and not not_current and has_role(user, Role.SIGNATORY),
-            "can_issue": decision.status == "signed"
-            and decision.kind == "attested"
-            and not not_current
-            and certificate is None
-            and has_role(user, Role.CERTIFICATE_OFFICER),
+            "can_sign": services.attestation_decision_can_sign(decision=decision, user=user),
+            "can_issue": services.certificate_can_issue(decision=decision, user=user),
             "issue_form": CertificateIssueForm(),
-            "can_dispatch": decision.awaits_dispatch
-            and not not_current
-            and bool(decision.pdf)
-            and decision.application.candidate_id is None
-            and has_role(user, Role.REGISTRAR),
+            # A candidate with a cabinet account receives it there; the paper dispatch is for the others.
+            "can_dispatch": decision.application.candidate_id is None
+            and services.attestation_decision_can_dispatch(decision=decision, user=user),
             "dispatch_form": LetterDispatchForm(),
         },
     )
@@ -160,7 +159,11 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = request_user(request)
     if "annulment_basis" in request.GET:
         return _annulment_basis_file(request, certificate, request.GET["annulment_basis"])
-    pending = certificate.annulments.filter(status="requested").select_related("reason", "requested_by").first()
+    pending = (
+        certificate.annulments.filter(status=Annulment.Status.REQUESTED)
+        .select_related("reason", "requested_by")
+        .first()
+    )
     return render(
         request,
         "frontend/certificates/certificate.html",
@@ -170,7 +173,7 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
             "annulments": certificate.annulments.select_related("reason", "requested_by", "decided_by"),
             "pending": pending,
             "is_officer": has_role(user, Role.CERTIFICATE_OFFICER),
-            "can_decide": pending is not None and has_role(user, Role.SIGNATORY) and pending.requested_by_id != user.pk,
+            "can_decide": pending is not None and services.annulment_can_confirm(annulment=pending, user=user),
             "handover_form": HandoverForm(),
             "annul_form": AnnulmentRequestForm(),
             "note_form": NoteForm(),

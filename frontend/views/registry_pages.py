@@ -12,7 +12,7 @@ from core import calendar
 from core.errors import DomainError
 from registry import selectors
 from registry.api.views import search_params
-from registry.models import AreaOfActivity, Certificate
+from registry.models import AreaOfActivity, Certificate, CertificateHistory
 
 
 def registry_search(request: HttpRequest) -> HttpResponse:
@@ -71,7 +71,7 @@ def _entry_context(certificate: Certificate, verification: selectors.Verificatio
         "status": verification.status,
         "today": calendar.today(),
         "areas": [a for a in certificate.areas_text.split("; ") if a],
-        "history": certificate.history.exclude(kind="handed_over"),
+        "history": certificate.history.exclude(kind=CertificateHistory.Kind.HANDED_OVER),
     }
 
 

@@ -81,8 +81,8 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     submissions = list(application.submissions.all())
     checks = {sub.pk: services.signature_verify(submission=sub) for sub in submissions if sub.is_signed}
     current = selectors.decision_current(application)
-    can_draft = application.status == S.UNDER_REVIEW and application.reviewer_id == user.pk
-    decision_form = forms.DecisionForm(initial={"kind": "admission"}) if can_draft else None
+    can_draft = services.application_can_draft(application=application, user=user)
+    decision_form = forms.DecisionForm(initial={"kind": Decision.Kind.ADMISSION}) if can_draft else None
     notice = selectors.notice_for(application)
     return render(
         request,
@@ -95,23 +95,21 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
             "current": current,
             "deadlines": selectors.application_deadlines(application),
             "trail": selectors.audit_trail_for(application)[:200],
-            "can_take": application.status == S.REGISTERED and has_role(user, Role.REVIEWER),
+            "can_take": services.application_can_take(application=application, user=user),
             "can_draft": can_draft,
             "decision_form": decision_form,
             "sittings": selectors.sitting_list_upcoming() if can_draft else [],
-            "can_sign": current is not None
+            "can_sign": current is not None and services.decision_can_sign(decision=current, user=user),
+            "can_return": current is not None and services.decision_can_return(decision=current, user=user),
+            "is_drafter": current is not None
             and current.state == Decision.State.DRAFT
-            and has_role(user, Role.SIGNATORY)
-            and current.drafted_by_id != user.pk,
-            "is_drafter": current is not None and current.drafted_by_id == user.pk,
-            "can_issue_password": application.status == S.ADMITTED
-            and application.channel != "portal"
-            and has_role(user, Role.REGISTRAR),
+            and current.drafted_by_id == user.pk,
+            "can_issue_password": services.exam_password_can_issue(application=application, user=user),
             "notice": notice,
+            # A candidate with a cabinet account is informed there; the paper dispatch is for the others.
             "can_dispatch_notice": notice is not None
-            and notice.dispatched_at is None
             and application.candidate_id is None
-            and has_role(user, Role.REGISTRAR),
+            and services.notice_can_dispatch(notice=notice, user=user),
             "dispatch_form": LetterDispatchForm(),
         },
     )

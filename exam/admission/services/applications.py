@@ -24,7 +24,7 @@ from core.errors import DomainError, NotFound
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role
 from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
 from core.uploads import check_upload
 from exam.admission.selectors import (
@@ -452,8 +452,7 @@ def application_register_paper(
     or by registered mail (p.16, p.27): registered if the set is complete, otherwise refused
     acceptance (p.19) with the list of what is missing. The same form sent twice (``token``,
     core.idempotency) gets the application the first sending registered."""
-    if not has_role(by, Role.REGISTRAR):
-        raise DomainError(_("Регистрировать заявления может только регистратор."), code="forbidden", status=403)
+    require_role(by, Role.REGISTRAR, message=_("Регистрировать заявления может только регистратор."))
     if channel not in Channel.paper():
         raise DomainError(
             _("Укажите способ поступления бумажного заявления."), fields={"channel": [_("Неверное значение.")]}

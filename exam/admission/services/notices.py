@@ -13,8 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.dispatch import dispatch_by_email, dispatch_check, dispatch_record, dispatch_refuse_twice
-from core.errors import DomainError, NotFound
+from core.dispatch import (
+    dispatch_by_email,
+    dispatch_can_record,
+    dispatch_check,
+    dispatch_record,
+    dispatch_refuse_twice,
+)
+from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.models import DispatchChannel, User
 from core.roles import Role, has_role
@@ -142,20 +148,33 @@ def notice_dispatch(*, notice: Notice, by: User, channel: str, reference: str) -
     return locked
 
 
+def notice_can_dispatch(*, notice: Notice, user: User) -> bool:
+    """Whether notice_dispatch would record a paper dispatch of the notice by this user."""
+    return dispatch_can_record(letter=notice, by=user)
+
+
 def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None = None) -> str:
     """Generate the testing-system password and return it for showing once (p.53). Only its hash is
     kept; issuing again replaces the previous password. The candidate issues their own; for an
     application received on paper, the registrar prints it on the notice."""
-    application = credential.application
+    _password_check(credential.application, by=by)
+    return _password_set(credential, by=by, ip=ip)
+
+
+def _password_check(application: Application, *, by: User) -> None:
     if by.is_staff:
-        allowed = has_role(by, Role.REGISTRAR) and application.channel in Channel.paper()
+        permitted = has_role(by, Role.REGISTRAR) and application.channel in Channel.paper()
     else:
-        allowed = application.candidate_id == by.pk
-    if not allowed:
+        permitted = application.candidate_id == by.pk
+    if not permitted:
         raise NotFound(_("Уведомление не найдено."))
     if application.status != Application.Status.ADMITTED:
         raise DomainError(_("Заявитель не допущен к испытанию."), code="not_admitted", status=409)
-    return _password_set(credential, by=by, ip=ip)
+
+
+def exam_password_can_issue(*, application: Application, user: User) -> bool:
+    """Whether exam_password_issue would give this user a password for the application."""
+    return allowed(lambda: _password_check(application, by=user))
 
 
 def _password_set(

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import calendar
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, allowed
 from core.models import Deadline, OutgoingLetter, User
-from core.roles import Role, has_role
+from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -19,6 +19,7 @@ from core.services import (
     deadline_open,
     notification_send,
     outgoing_number_assign,
+    transition_check,
 )
 from core.text import text_required
 from exam.admission.selectors import (
@@ -33,17 +34,73 @@ from exam.models import Application, Decision, ExamCredential, Notice, Sitting
 S = Application.Status
 
 
-def _require(user: User, role: Role, message: str) -> None:
-    if not has_role(user, role):
-        raise DomainError(message, code="forbidden", status=403)
+# --- What the pages may offer: the checks the services run, as predicates -------------------------
+
+
+def _take_check(application: Application) -> None:
+    transition_check(case=application, name="start_review")
+
+
+def application_can_take(*, application: Application, user: User) -> bool:
+    """Whether application_start_review would accept: a reviewer, and the file is registered."""
+    return has_role(user, Role.REVIEWER) and allowed(lambda: _take_check(application))
+
+
+def _draft_check(application: Application, *, by: User) -> None:
+    if application.reviewer_id != by.pk:
+        raise NotFound(_("Заявление не найдено."))
+    transition_check(case=application, name="draft_decision")
+
+
+def application_can_draft(*, application: Application, user: User) -> bool:
+    """Whether decision_draft would take a draft (its fields aside): a reviewer who took the file,
+    and the file is under review."""
+    return has_role(user, Role.REVIEWER) and allowed(lambda: _draft_check(application, by=user))
+
+
+def _return_check(decision: Decision) -> None:
+    if decision.state != Decision.State.DRAFT:
+        raise DomainError(_("Этот проект решения уже рассмотрен."), code="decision_not_draft", status=409)
+
+
+def decision_can_return(*, decision: Decision, user: User) -> bool:
+    """Whether decision_return would accept: a signatory, and the decision is a draft."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _return_check(decision))
+
+
+def _sign_check(decision: Decision, *, by: User) -> None:
+    _return_check(decision)
+    if decision.drafted_by_id == by.pk:
+        raise DomainError(
+            _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
+        )
+    _require_position(by, decision)
+    if decision.kind == Decision.Kind.ADMISSION:
+        assert decision.sitting is not None
+        if decision.sitting.starts_at <= timezone.now():
+            raise DomainError(
+                _("Сеанс тестирования в проекте уже начался. Верните проект на доработку."),
+                code="sitting_passed",
+                status=409,
+            )
+
+
+def decision_can_sign(*, decision: Decision, user: User) -> bool:
+    """Whether decision_sign would accept: a signatory who did not draft the decision, of the position
+    its kind needs (p.49-50), while it is a draft and, for an admission, its sitting has not begun."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision, by=user))
+
+
+# --- Review ---------------------------------------------------------------------------------------
 
 
 def application_start_review(*, application: Application, by: User, ip: str | None = None) -> Application:
     """A reviewing official takes a registered file from the pool (p.47); colleagues no longer see it."""
-    _require(by, Role.REVIEWER, _("Рассматривать заявления может только должностное лицо департамента."))
+    require_role(by, Role.REVIEWER, message=_("Рассматривать заявления может только должностное лицо департамента."))
     application_get(user=by, pk=application.pk)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
+        _take_check(locked)
         locked.reviewer = by
         locked.review_started_at = timezone.now()
         case_transition(
@@ -75,7 +132,7 @@ def decision_draft(
 ) -> Decision:
     """The reviewer drafts an admission with a sitting, or a refusal naming the grounds of p.21 with
     an explanation (p.48). Admission needs all three criteria of p.21(a) met."""
-    _require(by, Role.REVIEWER, _("Готовить проект решения может только должностное лицо департамента."))
+    require_role(by, Role.REVIEWER, message=_("Готовить проект решения может только должностное лицо департамента."))
     grounds = list(dict.fromkeys(grounds or []))
     errors: dict[str, list[str]] = {}
     if kind not in Decision.Kind.values:
@@ -96,8 +153,7 @@ def decision_draft(
         raise DomainError(_("Проверьте проект решения."), fields=errors)
     with transaction.atomic(durable=True):
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.reviewer_id != by.pk:
-            raise NotFound(_("Заявление не найдено."))
+        _draft_check(locked, by=by)
         if kind == Decision.Kind.ADMISSION:
             criteria = application_criteria(locked)
             if not criteria.all_met:
@@ -130,7 +186,7 @@ def decision_draft(
             },
             ip=ip,
         )
-        for signatory in User.objects.filter(groups__name=Role.SIGNATORY, is_active=True).exclude(pk=by.pk):
+        for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
                 subject=_("Проект решения на подпись: %(app)s") % {"app": locked},
@@ -153,14 +209,13 @@ def _check_sitting(sitting: Sitting) -> None:
 def _lock_draft(decision: Decision) -> tuple[Decision, Application]:
     application = Application.objects.select_for_update().get(pk=decision.application_id)
     locked = Decision.objects.select_for_update().get(pk=decision.pk)
-    if locked.state != Decision.State.DRAFT:
-        raise DomainError(_("Этот проект решения уже рассмотрен."), code="decision_not_draft", status=409)
+    _return_check(locked)
     return locked, application
 
 
 def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None = None) -> Decision:
     """The signatory returns the draft to the reviewer with the reason."""
-    _require(by, Role.SIGNATORY, _("Возвращать проекты решений может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Возвращать проекты решений может только подписант."))
     reason = text_required(reason, field="reason", label=_("Что нужно исправить"))
     with transaction.atomic(durable=True):
         locked, application = _lock_draft(decision)
@@ -189,22 +244,10 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     from core.tasks import enqueue
     from exam.admission.tasks import notice_issue
 
-    _require(by, Role.SIGNATORY, _("Подписывать решения может только подписант."))
+    require_role(by, Role.SIGNATORY, message=_("Подписывать решения может только подписант."))
     with transaction.atomic(durable=True):
         locked, application = _lock_draft(decision)
-        if locked.drafted_by_id == by.pk:
-            raise DomainError(
-                _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
-            )
-        _require_position(by, locked)
-        if locked.kind == Decision.Kind.ADMISSION:
-            assert locked.sitting is not None
-            if locked.sitting.starts_at <= timezone.now():
-                raise DomainError(
-                    _("Сеанс тестирования в проекте уже начался. Верните проект на доработку."),
-                    code="sitting_passed",
-                    status=409,
-                )
+        _sign_check(locked, by=by)
         now = timezone.now()
         locked.state = Decision.State.SIGNED
         locked.signed_by = by

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from core.db import fetch_prepared
 from core.errors import DomainError, NotFound
 from core.models import User
-from core.roles import Role, has_role
+from core.roles import Role, require_role
 from core.services import audit_record, case_transition
 from core.text import for_export
 from exam.models import (
@@ -574,8 +574,7 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
     from core.tasks import enqueue
     from exam.testing.tasks import attempt_finalize as finalize_task
 
-    if not has_role(by, Role.EXAM_ADMIN):
-        raise DomainError(_("Добавить время может только администратор испытания."), code="forbidden", status=403)
+    require_role(by, Role.EXAM_ADMIN, message=_("Добавить время может только администратор испытания."))
     errors: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
         errors["minutes"] = [_("От 1 до 60 минут.")]

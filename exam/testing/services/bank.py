@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from core.errors import DomainError
 from core.models import User
-from core.roles import Role, has_role
+from core.roles import Role, require_role
 from core.services import audit_record
 from core.text import TextError, clean_text, for_export
 from exam.models import BlueprintItem, Question, QuestionVersion, Topic
@@ -42,8 +42,7 @@ XLSX_HEADER = [
 
 
 def _require_admin(user: User) -> None:
-    if not has_role(user, Role.EXAM_ADMIN):
-        raise DomainError(_("Банк вопросов ведёт администратор испытания."), code="forbidden", status=403)
+    require_role(user, Role.EXAM_ADMIN, message=_("Банк вопросов ведёт администратор испытания."))
 
 
 # --- Validation shared by the editor and the import ---------------------------------------------

@@ -11,7 +11,7 @@ from core import dates
 from core.errors import DomainError
 from core.idempotency import claim_once
 from core.models import User
-from core.roles import Role, has_role
+from core.roles import Role, require_role
 from core.services import audit_record
 from exam.models import Sitting
 
@@ -28,8 +28,7 @@ def sitting_create(
 ) -> Sitting:
     """The exam administrator schedules a sitting. The same form sent twice (``token``,
     core.idempotency) gives one sitting."""
-    if not has_role(by, Role.EXAM_ADMIN):
-        raise DomainError(_("Назначать сеансы может только администратор испытания."), code="forbidden", status=403)
+    require_role(by, Role.EXAM_ADMIN, message=_("Назначать сеансы может только администратор испытания."))
     errors: dict[str, list[str]] = {}
     start_problem = dates.sitting_start_problem(starts_at)
     if start_problem:
