@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.admin import AdminSite
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
@@ -15,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.errors import DomainError
@@ -133,13 +133,18 @@ def session_second_factor_pending(user: Any, session: Any) -> bool:
     return device is None or device.user_id != user.pk or not device.confirmed
 
 
-class TwoFactorAdminSite(AdminSite):
-    """The Django admin with the product's sign-in: its login page is ours (password, then the TOTP
-    code when the staff member has turned it on), and a session that skipped the code is refused."""
+class TwoFactorAdminSite(OTPAdminSite):
+    """The Django admin, django-otp's site: only a session verified by a TOTP device opens it (its
+    powers — accounts, roles, the calendar, reference lists — never rest on a password alone). Its
+    login page is the product's (password, then the code); a staff member who has not turned TOTP on
+    is sent to turn it on first, then comes back."""
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+        user = request.user
+        if user.is_active and user.is_staff and not otp_required(user):  # type: ignore[arg-type]
+            return redirect_to_login(next_url, login_url=reverse("frontend:otp_setup"))
         return redirect_to_login(next_url, login_url=reverse("frontend:login"))
-
-    def has_permission(self, request: HttpRequest) -> bool:
-        return super().has_permission(request) and not second_factor_pending(request.user)

@@ -4,10 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AdminConfig(admin_apps.AdminConfig):
-    """The admin (in INSTALLED_APPS instead of django.contrib.admin) on the product's sign-in:
-    core.accounts.TwoFactorAdminSite sends to our login, with its TOTP step, and refuses a session
-    that skipped the code. Not django_otp.admin.OTPAdminSite: that one wants a verified device of
-    every staff member, while the code is asked only of those who turned TOTP on."""
+    """The admin (in INSTALLED_APPS instead of django.contrib.admin) is django-otp's OTPAdminSite
+    on the product's sign-in (core.accounts.TwoFactorAdminSite): a session verified by TOTP only.
+    The staff pages ask the code only of those who turned TOTP on; the admin, of everyone."""
 
     default = False  # core's own config is CoreConfig
     default_site = "core.accounts.TwoFactorAdminSite"

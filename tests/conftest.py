@@ -208,6 +208,25 @@ def client_for(user: Any) -> Client:
     return client
 
 
+def verified_client_for(user: Any) -> Client:
+    """Signed in and verified by a TOTP device, as the admin requires (core.accounts.TwoFactorAdminSite)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = client_for(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user: Any) -> Client:
+    """pytest-django's superuser client, verified by TOTP: the admin opens to no other session."""
+    return verified_client_for(admin_user)
+
+
 # --- Building blocks ------------------------------------------------------------------------------
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

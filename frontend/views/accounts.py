@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -107,15 +108,19 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if accounts.second_factor_pending(user):
         # Without the code, a password-only session could switch the second factor off.
         return second_factor_redirect(request)
+    # The admin sends here whoever has not turned TOTP on yet (core.accounts.TwoFactorAdminSite),
+    # with where to go back once it is on; the forms post to this same address.
+    next_url = _safe_next(request, request.GET.get("next"))
+    here = reverse("frontend:otp_setup") + (f"?{urlencode({'next': next_url})}" if next_url else "")
     form = OTPTokenForm(request.POST or None)
     action = request.POST.get("action")
     if request.method == "POST" and action == "start":
         accounts.otp_device_start(user=user)
-        return redirect("frontend:otp_setup")
+        return redirect(here)
     if request.method == "POST" and action == "remove":
         accounts.otp_device_remove(user=user)
         messages.success(request, _("Двухфакторный вход отключён."))
-        return redirect("frontend:otp_setup")
+        return redirect(here)
     if request.method == "POST" and action == "confirm" and form.is_valid():
         try:
             device = accounts.otp_device_confirm(user=user, token=form.cleaned_data["token"])
@@ -125,10 +130,11 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             # The code just entered verifies this session: staff pages stay open in it.
             otp_login(request, device)
             messages.success(request, _("Двухфакторный вход включён."))
-            return redirect("frontend:otp_setup")
+            return redirect(next_url or here)
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     context = {
         "form": form,
+        "for_admin": bool(next_url) and not accounts.otp_required(user),
         "enabled": accounts.otp_required(user),
         "pending": pending,
         "qr_svg": segno.make(pending.config_url, error="m").svg_inline(scale=4) if pending else "",

@@ -1,6 +1,7 @@
 """Accounts: self-registration with e-mail confirmation, lockout after failed logins, TOTP for staff."""
 
 import re
+from urllib.parse import unquote, urlencode
 
 import pytest
 from django.core import mail
@@ -170,12 +171,35 @@ def test_admin_login_page_with_the_password_alone_does_not_open_the_admin(admin_
 
 
 def test_admin_refuses_a_password_only_session_of_a_staff_member_with_totp(admin_user):
-    device = _with_totp(admin_user)
+    _with_totp(admin_user)
     client = client_for(admin_user)  # signed in without the code step
     response = client.get("/admin/core/user/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    device.delete()
-    assert client.get("/admin/core/user/").status_code == 200  # without TOTP the password is enough
+    # Sent to sign in again with the code, not to turn on a second device.
+    assert client.get(response["Location"])["Location"].startswith(reverse("frontend:login"))
+
+
+def test_the_admin_opens_only_to_a_session_verified_by_totp_and_sends_to_turn_it_on(admin_user):
+    client = client_for(admin_user)  # a superuser who never turned TOTP on, signed in with the password
+    response = client.get("/admin/core/user/", follow=True)
+    setup = reverse("frontend:otp_setup") + "?" + urlencode({"next": "/admin/core/user/"})
+    assert unquote(response.redirect_chain[-1][0]) == unquote(setup)
+    assert "Панель администрирования открывается только после входа с кодом" in response.content.decode()
+
+    assert client.post(setup, {"action": "start"})["Location"] == setup
+    device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
+    response = client.post(setup, {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    assert response["Location"] == "/admin/core/user/"
+    assert client.get("/admin/core/user/").status_code == 200
+
+
+def test_the_admin_does_not_send_a_staff_member_to_a_foreign_site_after_turning_totp_on(admin_user):
+    client = client_for(admin_user)
+    setup = reverse("frontend:otp_setup") + "?" + urlencode({"next": "https://evil.example/"})
+    client.post(setup, {"action": "start"})
+    device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
+    response = client.post(setup, {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    assert response["Location"] == reverse("frontend:otp_setup")
 
 
 def test_staff_pages_refuse_a_password_only_session_and_open_after_the_code(victor):

@@ -317,10 +317,10 @@ def test_every_free_text_field_of_every_admin_form_follows_the_text_rule_and_is_
 def test_the_admin_refuses_a_control_character_in_russian_and_stores_nothing(db):
     from core.models import User
     from registry.models import AreaOfActivity
-    from tests.conftest import client_for
+    from tests.conftest import verified_client_for
 
     root = User.objects.create_superuser("root@mintrud.test", "correct-horse-battery-9", last_name="Root")
-    client = client_for(root)
+    client = verified_client_for(root)
     response = client.post(
         "/admin/registry/areaofactivity/add/", {"code": "77", "title": "Охрана\x1b[31m труда", "active": "on"}
     )

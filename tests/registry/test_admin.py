@@ -4,7 +4,7 @@ with it would silently lose it); one no longer used is unticked."""
 from django.contrib import admin
 
 from registry.models import AreaOfActivity
-from tests.conftest import client_for
+from tests.conftest import verified_client_for
 
 
 def test_an_area_of_activity_cannot_be_deleted_in_the_admin(certificate):
@@ -12,7 +12,7 @@ def test_an_area_of_activity_cannot_be_deleted_in_the_admin(certificate):
 
     root = User.objects.create_superuser("root@mintrud.test", "correct-horse-battery-9", last_name="Root")
     area = certificate.areas.first()
-    client = client_for(root)
+    client = verified_client_for(root)
     assert client.get(f"/admin/registry/areaofactivity/{area.pk}/change/").status_code == 200
     assert client.post(f"/admin/registry/areaofactivity/{area.pk}/delete/", {"post": "yes"}).status_code == 403
     response = client.post(

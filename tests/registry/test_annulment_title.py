@@ -10,7 +10,7 @@ from django.test import Client
 from registry import selectors
 from registry.models import AnnulmentReason, Certificate, CertificateHistory
 from registry.services import annulment_confirm, annulment_request
-from tests.conftest import client_for
+from tests.conftest import verified_client_for
 
 COURT = "Вступившее в законную силу решение суда"
 
@@ -27,7 +27,7 @@ def edit_reason_in_the_admin(title: str) -> None:
 
     root = User.objects.create_superuser("root@mintrud.test", "correct-horse-battery-9", last_name="Root")
     reason = AnnulmentReason.objects.get(code="court")
-    response = client_for(root).post(
+    response = verified_client_for(root).post(
         f"/admin/registry/annulmentreason/{reason.pk}/change/", {"code": reason.code, "title": title, "active": "on"}
     )
     assert response.status_code == 302, response.content[:500]
