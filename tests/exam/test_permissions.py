@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from exam.admission import services
-from tests.conftest import client_for, fill_application, registered_application
+from tests.conftest import client_for, fill_application, registered_application, verified_client_for
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_audit_trail_cannot_be_changed_through_the_product(alice, audrey):
         event.save()
     with pytest.raises(RuntimeError):
         event.delete()
-    admin_client = client_for(audrey)
+    admin_client = verified_client_for(audrey)
     audrey.is_superuser = True
     audrey.save()
     response = admin_client.get(reverse("admin:core_auditevent_change", args=[event.pk]))
