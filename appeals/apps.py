@@ -15,11 +15,14 @@ class AppealsConfig(AppConfig):
             DEADLINE_COMPLAINT_ANSWER,
             DEADLINE_COMPLAINT_REGISTRATION,
             DEADLINE_COMPLAINT_REMEDY,
+            remedy_stages,
         )
         from core.services import deadline_kind_register
+        from exam.admission.stages import stage_provider_register
 
         deadline_kind_register(DEADLINE_APPEAL, _("рассмотрение апелляции (п. 12 «в»: 3 месяца)"))
         deadline_kind_register(DEADLINE_COMPLAINT_REGISTRATION, _("регистрация жалобы (п. 86)"))
         deadline_kind_register(DEADLINE_COMPLAINT, _("рассмотрение жалобы (п. 87)"))
         deadline_kind_register(DEADLINE_COMPLAINT_ANSWER, _("ответ на жалобу (п. 93)"))
         deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("выдача сертификата по жалобе (п. 89)"))
+        stage_provider_register(remedy_stages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from core import calendar
 from core.errors import NotFound
 from core.models import User
 from core.roles import Role, user_roles
+from exam.admission.stages import Stage
 from exam.models import Application, Attempt
 
 DEADLINE_APPEAL = "appeal.decision"  # p.12(v): 3 months from receipt
@@ -250,3 +252,23 @@ def appeals_for(user: User) -> QuerySet[Appeal]:
 def complaints_for(user: User) -> QuerySet[Complaint]:
     q = complaints_visible_q(user)
     return Complaint.objects.filter(q) if q is not None else Complaint.objects.none()
+
+
+APPEAL_UNDER_WAY = (Appeal.Status.REGISTERED, Appeal.Status.UNDER_CONSIDERATION)
+
+
+def remedy_stages(applications: Sequence[Application]) -> dict[int, Stage]:
+    """An appeal (p.12(v)) or a complaint (p.87) under way on a case: while it lasts, it is the
+    case's stage (registered with exam in AppealsConfig.ready). Two queries for any list."""
+    pks = [app.pk for app in applications if app.status != Application.Status.DRAFT]
+    if not pks:
+        return {}
+    stages = dict.fromkeys(
+        Appeal.objects.filter(application_id__in=pks, status__in=APPEAL_UNDER_WAY).values_list(
+            "application_id", flat=True
+        ),
+        Stage.APPEAL,
+    )
+    complained = Complaint.objects.filter(related_application_id__in=pks, status=Complaint.Status.REGISTERED)
+    stages.update(dict.fromkeys(complained.values_list("related_application_id", flat=True), Stage.COMPLAINT))
+    return stages

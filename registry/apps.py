@@ -24,9 +24,14 @@ class RegistryConfig(AppConfig):
         )
         deadline_kind_register(DEADLINE_PUBLISH, _("внесение в реестр экспертов (п. 63)"))
 
+        from exam.admission.stages import stage_provider_register, timeline_provider_register
         from exam.models import Attempt
         from exam.signals import attempt_finished, attempt_result_changed
         from registry import receivers
+        from registry.selectors import attestation_stages, attestation_timeline
+
+        stage_provider_register(attestation_stages)
+        timeline_provider_register(attestation_timeline)
 
         attempt_finished.connect(receivers.on_attempt_finished, sender=Attempt, dispatch_uid="registry.finished")
         attempt_result_changed.connect(

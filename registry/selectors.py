@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -19,8 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core import calendar
 from core.db import fetch_prepared
+from core.models import Deadline
+from exam.admission.selectors import Step
+from exam.admission.stages import Stage
+from exam.models import Application
 from registry import signing
-from registry.models import AttestationDecision, Certificate, Surname
+from registry.models import Annulment, AttestationDecision, Certificate, Surname
 
 if TYPE_CHECKING:
     from exam.models import Attempt
@@ -544,3 +549,126 @@ def decisions_stale() -> QuerySet[AttestationDecision]:
         .select_related("application")
         .order_by("pk")
     )
+
+
+# --- The case's stage and timeline past the test (registered with exam in RegistryConfig.ready) -----
+
+
+def _current_signed_decisions(applications: Sequence[Application]) -> dict[int, AttestationDecision]:
+    """The current signed decision on attestation of each application that has one (by pk), with
+    its certificate, in one query."""
+    admitted = [app.pk for app in applications if app.status == app.Status.ADMITTED]
+    if not admitted:
+        return {}
+    decisions = (
+        AttestationDecision.objects.filter(
+            application_id__in=admitted, superseded=False, status=AttestationDecision.Status.SIGNED
+        )
+        .select_related("certificate")
+        .order_by("signed_at", "pk")
+    )
+    return {decision.application_id: decision for decision in decisions}  # the latest wins
+
+
+def _certificate_of(decision: AttestationDecision) -> Certificate | None:
+    try:
+        return decision.certificate
+    except Certificate.DoesNotExist:
+        return None
+
+
+def attestation_stages(applications: Sequence[Application]) -> dict[int, Stage]:
+    """The stages past the test (p.59-63): the signed decision on attestation, then the certificate:
+    issued, handed over (p.60), and once also in the registry (p.63) the case is complete; annulled
+    above all. An entry made at issue, before the hand-over, shows as the certificate being handed
+    over: what the expert still waits for."""
+    today = calendar.today()
+    stages: dict[int, Stage] = {}
+    for pk, decision in _current_signed_decisions(applications).items():
+        certificate = _certificate_of(decision)
+        if certificate is None:
+            stages[pk] = Stage.ATTESTED if decision.is_attested else Stage.REFUSED_ATTESTATION
+        elif certificate.status_on(today) == Certificate.Status.ANNULLED:
+            stages[pk] = Stage.ANNULLED
+        elif certificate.handover_at is None:
+            stages[pk] = Stage.CERTIFICATE_ISSUED
+        elif certificate.published_at is None:
+            stages[pk] = Stage.HANDED_OVER
+        else:
+            stages[pk] = Stage.PUBLISHED
+    return stages
+
+
+def _open_terms(case: Any) -> dict[str, date]:
+    """The due dates of the terms still running on ``case``, by kind."""
+    if case is None:
+        return {}
+    rows = Deadline.objects.filter(
+        case_type=ContentType.objects.get_for_model(case), case_id=case.pk, completed_at__isnull=True
+    ).values_list("kind", "due_on")
+    return dict(rows)
+
+
+def attestation_timeline(application: Application) -> list[Step]:
+    """The candidate's timeline past the test (p.40, p.68): the decision on attestation (15 working
+    days from the test, p.12(v)), and on attestation the certificate and its hand-over (the same
+    term) and the registry entry (10 working days from issue, p.63); each with its date when done,
+    or the due date of its term while it runs."""
+    decision = decision_for_application(application)
+    signed = decision is not None and decision.is_signed
+    decision_terms = _open_terms(decision)
+    steps = [
+        Step(
+            "attestation_decision",
+            str(_("Решение по результатам испытания")),
+            decision.signed_at if decision is not None and signed else None,
+            detail=str(decision.get_kind_display()) if decision is not None and signed else "",
+            due_on=decision_terms.get(DEADLINE_DECISION),
+            due_label=str(_("Решение будет принято не позднее")),
+        )
+    ]
+    if decision is None or not signed or not decision.is_attested:
+        return steps
+    certificate = _certificate_of(decision)
+    certificate_due = decision_terms.get(DEADLINE_CERTIFICATE)
+    certificate_terms = _open_terms(certificate)
+    steps += [
+        Step(
+            "certificate",
+            str(_("Сертификат эксперта оформлен")),
+            certificate.created_at if certificate else None,
+            detail=_("№ %(n)s") % {"n": certificate.number} if certificate else "",
+            due_on=None if certificate else certificate_due,
+            due_label=str(_("Сертификат будет оформлен не позднее")),
+        ),
+        Step(
+            "handover",
+            str(_("Сертификат передан эксперту")),
+            certificate.handover_at if certificate else None,
+            detail=certificate.get_handover_display() if certificate and certificate.handover else "",
+            due_on=certificate_due if not (certificate and certificate.handover_at) else None,
+            due_label=str(_("Сертификат будет передан не позднее")),
+        ),
+        Step(
+            "published",
+            str(_("Сведения внесены в реестр экспертов")),
+            certificate.published_at if certificate else None,
+            due_on=certificate_terms.get(DEADLINE_PUBLISH),
+            due_label=str(_("Сведения будут внесены в реестр не позднее")),
+        ),
+    ]
+    annulment = (
+        certificate.annulments.filter(status=Annulment.Status.CONFIRMED).order_by("-decided_at").first()
+        if certificate and certificate.annulled_on
+        else None
+    )
+    if annulment is not None:
+        steps.append(
+            Step(
+                "annulled",
+                str(_("Сертификат аннулирован")),
+                annulment.decided_at,
+                detail=certificate.annulment_reason_title if certificate else "",
+            )
+        )
+    return steps

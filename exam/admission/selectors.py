@@ -20,7 +20,8 @@ from core.errors import NotFound
 from core.models import AuditEvent, Deadline, User
 from core.roles import Role, user_roles
 from exam.admission import criteria
-from exam.models import Application, Attachment, Decision, Notice, Sitting, Submission
+from exam.admission.stages import STAGE_PROVIDERS, TIMELINE_PROVIDERS, Stage
+from exam.models import Application, Attachment, Attempt, Decision, Notice, Sitting, Submission
 
 S = Application.Status
 
@@ -295,8 +296,9 @@ class Step:
 
 
 def application_timeline(application: Application) -> list[Step]:
-    """Received, registered, under review, decision, notice: each with its date and, for the step
-    under way, the deadline of the next step."""
+    """Received, registered, under review, decision, notice, the test, then the steps the apps above
+    add (exam.admission.stages.TIMELINE_PROVIDERS: the decision on attestation, the certificate, the
+    registry entry): each with its date and, for the step under way, its deadline."""
     deadlines = {d.kind: d for d in application_deadlines(application)}
     decision = application.decisions.filter(state=Decision.State.SIGNED).order_by("-signed_at").first()
     notice = notice_for(application)
@@ -328,7 +330,69 @@ def application_timeline(application: Application) -> list[Step]:
             due_label=_("Уведомление будет направлено не позднее"),
         ),
     ]
+    if decision is not None and decision.is_admission:
+        steps.append(_test_step(application, decision))
+        for provider in TIMELINE_PROVIDERS.values():
+            steps.extend(provider(application))
     return steps
+
+
+def _test_step(application: Application, decision: Decision) -> Step:
+    """The test (p.55-57): its date once the last attempt finished, else the date of the sitting."""
+    attempt = application.attempts.filter(status=Attempt.Status.FINISHED).order_by("-finished_at", "-pk").first()
+    passed = _("Испытание пройдено") if attempt and attempt.passed else _("Испытание не пройдено")
+    return Step(
+        "test",
+        _("Аттестационное испытание"),
+        attempt.finished_at if attempt else None,
+        detail=passed if attempt else "",
+        due_on=calendar.moscow_date(decision.sitting.starts_at) if attempt is None and decision.sitting else None,
+        due_label=_("Испытание назначено на"),
+    )
+
+
+# --- The stage of a case --------------------------------------------------------------------------
+
+_STAGE_OF_STATUS = {
+    S.DRAFT: Stage.DRAFT,
+    S.NOT_ACCEPTED: Stage.NOT_ACCEPTED,
+    S.REGISTERED: Stage.REGISTERED,
+    S.UNDER_REVIEW: Stage.UNDER_REVIEW,
+    S.DECISION_DRAFTED: Stage.DECISION_DRAFTED,
+    S.ADMITTED: Stage.ADMITTED,
+    S.REFUSED: Stage.REFUSED_ADMISSION,
+}
+
+
+def application_stages(applications: Iterable[Application]) -> dict[int, Stage]:
+    """The current stage of each application's case (by pk), for a list: what admission and the
+    test say, moved on by what the providers of the apps above report (the furthest stage wins; see
+    exam.admission.stages). One query for the attempts plus each provider's own few, whatever the
+    length of the list."""
+    applications = list(applications)
+    stages = {app.pk: _STAGE_OF_STATUS[S(app.status)] for app in applications}
+    admitted = [app.pk for app in applications if app.status == S.ADMITTED]
+    if admitted:
+        tested = Attempt.objects.filter(application_id__in=admitted, status=Attempt.Status.FINISHED)
+        for pk in tested.values_list("application_id", flat=True).distinct():
+            stages[pk] = Stage.TESTED
+    for provider in STAGE_PROVIDERS.values():
+        for pk, stage in provider(applications).items():
+            if stage.rank > stages[pk].rank:
+                stages[pk] = stage
+    return stages
+
+
+def application_stage_pairs(applications: Iterable[Application]) -> list[tuple[Application, Stage]]:
+    """The applications of a page's list, each with its stage (application_stages)."""
+    applications = list(applications)
+    stages = application_stages(applications)
+    return [(app, stages[app.pk]) for app in applications]
+
+
+def application_stage(application: Application) -> Stage:
+    """The current stage of one application's case: the words every page and the API show for it."""
+    return application_stages([application])[application.pk]
 
 
 def audit_trail_for(case: Any) -> QuerySet[AuditEvent]:

@@ -27,7 +27,8 @@ from core.errors import DomainError
 from core.http import client_ip, request_user
 from core.roles import Role
 from core.services import audit_file_viewed
-from exam.models import Attempt
+from exam.admission.selectors import application_stage, application_stage_pairs
+from exam.models import Application, Attempt
 from exam.testing.selectors import attempt_review_counts
 from frontend.views.common import (
     apply_error,
@@ -140,7 +141,9 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Жалоба зарегистрирована: № %(n)s.") % {"n": complaint.number})
             return redirect("frontend:cabinet_complaint", pk=complaint.pk)
-    return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False})
+    # The complainant's cases, each at its stage: which decision or action the complaint is about.
+    cases = application_stage_pairs(user.applications.exclude(status=Application.Status.DRAFT).order_by("-created_at"))
+    return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False, "cases": cases})
 
 
 @candidate_required
@@ -325,6 +328,9 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
         "frontend/appeals/complaint_staff.html",
         {
             "complaint": complaint,
+            "related_stage": application_stage(complaint.related_application)
+            if complaint.related_application
+            else None,
             "repeat_of": repeat_of,
             "can_decide": services.complaint_can_decide(complaint=complaint, user=user),
             # Offered while the remedy's term is open (the service would record it again later on).

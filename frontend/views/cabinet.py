@@ -52,7 +52,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/cabinet/index.html",
         {
-            "applications": user.applications.order_by("-created_at"),
+            "applications": selectors.application_stage_pairs(user.applications.order_by("-created_at")),
             "appeals": user.appeals.order_by("-received_at"),
             "complaints": user.complaints.order_by("-received_at"),
             "notifications": notification_list(user=user)[:5],
@@ -249,6 +249,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "frontend/cabinet/application.html",
         {
             "application": application,
+            "stage": selectors.application_stage(application),
             "timeline": selectors.application_timeline(application),
             "submissions": application.submissions.all(),
             "decision": decision,

@@ -53,9 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.REVIEWER)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "frontend/staff/review_queue.html", {"queue": selectors.review_queue(user=request_user(request))}
-    )
+    queue = selectors.application_stage_pairs(selectors.review_queue(user=request_user(request)))
+    return render(request, "frontend/staff/review_queue.html", {"queue": queue})
 
 
 @staff_required(Role.SIGNATORY)
@@ -68,7 +67,8 @@ def signing_queue(request: HttpRequest) -> HttpResponse:
 @staff_required(Role.REGISTRAR, Role.AUDITOR)
 def journal(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.registration_journal(user=request_user(request)), 50).get_page(request.GET.get("page"))
-    return render(request, "frontend/staff/journal.html", {"page": page})
+    rows = selectors.application_stage_pairs(page)
+    return render(request, "frontend/staff/journal.html", {"page": page, "rows": rows})
 
 
 @staff_required()
@@ -89,6 +89,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
         "frontend/staff/application.html",
         {
             "application": application,
+            "stage": selectors.application_stage(application),
             "criteria": selectors.application_criteria(application),
             "submissions": [(sub, checks.get(sub.pk)) for sub in submissions],
             "decisions": application.decisions.select_related("drafted_by", "signed_by", "returned_by", "sitting"),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.manager import BaseManager
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import serializer_for_form
 from core.api_schema import OptionalEmailField
 from exam import forms
+from exam.admission.selectors import application_stage, application_stages
+from exam.admission.stages import Stage
 from exam.models import (
     AdditionalEducation,
     Application,
@@ -75,7 +79,38 @@ class SubmissionSerializer(serializers.ModelSerializer):
         fields = ["id", "channel", "received_at", "outcome", "missing", "signed_at", "signature_method", "digest"]
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class StagesInBulk(serializers.ListSerializer):
+    """A list of applications reads the stages of all of them at once (not one by one)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        applications = list(data.all() if isinstance(data, BaseManager) else data)
+        self.context.setdefault("stages", {}).update(application_stages(applications))
+        return super().to_representation(applications)
+
+
+class StageFields(serializers.Serializer):
+    """The case's current stage (exam.admission.selectors.application_stage) beside the status of
+    the application itself, which stays for the clients that read it."""
+
+    stage = serializers.SerializerMethodField()
+    stage_display = serializers.SerializerMethodField()
+
+    def _stage(self, obj: Application) -> Stage:
+        stages = self.context.setdefault("stages", {})
+        if obj.pk not in stages:
+            stages[obj.pk] = application_stage(obj)
+        stage: Stage = stages[obj.pk]
+        return stage
+
+    @extend_schema_field(serializers.ChoiceField(choices=Stage.choices))
+    def get_stage(self, obj: Application) -> str:
+        return self._stage(obj).value
+
+    def get_stage_display(self, obj: Application) -> str:
+        return str(self._stage(obj).label)
+
+
+class ApplicationSerializer(StageFields, serializers.ModelSerializer):
     email = OptionalEmailField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     higher_education = HigherEducationSerializer(many=True, read_only=True)
@@ -90,6 +125,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "status_display",
+            "stage",
+            "stage_display",
             "channel",
             "last_name",
             "first_name",
@@ -114,17 +151,21 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "submissions",
         ]
         read_only_fields = fields
+        list_serializer_class = StagesInBulk
 
 
-class ApplicationListSerializer(serializers.ModelSerializer):
+class ApplicationListSerializer(StageFields, serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = Application
+        list_serializer_class = StagesInBulk
         fields = [
             "id",
             "status",
             "status_display",
+            "stage",
+            "stage_display",
             "registration_number",
             "registration_date",
             "last_name",
