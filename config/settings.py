@@ -393,6 +393,10 @@ EXAM_ATTEMPTS_PER_ADMISSION = env.int("EXAM_ATTEMPTS_PER_ADMISSION", default=1) 
 EXAM_SWEEP_SECONDS = env.int("EXAM_SWEEP_SECONDS", default=15)
 EXAM_LOGIN_FAILURE_LIMIT = env.int("EXAM_LOGIN_FAILURE_LIMIT", default=5)
 PRACTICE_QUESTION_COUNT = env.int("PRACTICE_QUESTION_COUNT", default=10)
+# p.12(g): extra time restores the time lost to a recorded interruption, plus at most this margin.
+EXAM_EXTRA_TIME_MARGIN_MINUTES = env.int("EXAM_EXTRA_TIME_MARGIN_MINUTES", default=2)
+if EXAM_EXTRA_TIME_MARGIN_MINUTES < 0:
+    raise ImproperlyConfigured("EXAM_EXTRA_TIME_MARGIN_MINUTES must be 0 or more")
 if timedelta(0) >= EXAM_DURATION:
     raise ImproperlyConfigured("EXAM_DURATION_MINUTES must be positive")
 

@@ -8,7 +8,8 @@ class ExamConfig(AppConfig):
 
     def ready(self) -> None:
         from core.services import deadline_kind_register
-        from exam.admission.selectors import DEADLINE_DECISION, DEADLINE_NOTICE
+        from exam.admission.selectors import DEADLINE_DECISION, DEADLINE_NOTICE, DEADLINE_ORIGINALS_RETURN
 
         deadline_kind_register(DEADLINE_DECISION, _("решение о допуске (п. 12 «а»)"))
         deadline_kind_register(DEADLINE_NOTICE, _("информирование о решении (п. 12 «б»)"))
+        deadline_kind_register(DEADLINE_ORIGINALS_RETURN, _("возврат бумажных документов после отказа (п. 54)"))

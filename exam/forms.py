@@ -17,7 +17,7 @@ from core import dates
 from core.api import JSONObjectField, YesNoField, validate_form_json
 from core.idempotency import OnceForm
 from core.text import TextField, name_validator
-from exam.models import Attachment, AttemptEvent, Channel, Decision
+from exam.models import Attachment, AttemptEvent, AttemptInterruption, Channel, Decision, EntryCorrection
 
 MAX_ENTRIES = 20
 
@@ -198,6 +198,56 @@ class DecisionForm(forms.Form):
     explanation = TextField(label=_("Пояснение"), required=False, max_length=4000, multiline=True, rows=4)
 
 
+class EntryCorrectionForm(forms.Form):
+    """The reviewer's correction of an entry from the attached document: which entry and field
+    (``kind:id:field``, the choices the page offers), the value, the reason. The value is read as the
+    field needs it: whole hours; a date (empty for a period of work "to date"); "да" or "нет" for
+    whether the entry counts."""
+
+    target = forms.ChoiceField(label=_("Что исправить"))
+    value = TextField(
+        label=_("Значение по документу"),
+        max_length=20,
+        required=False,
+        help_text=_("Часы — целым числом; дата — ДД.ММ.ГГГГ (пусто — по настоящее время); учёт — «да» или «нет»."),
+    )
+    reason = TextField(label=_("Причина исправления"), max_length=2000, multiline=True, rows=2)
+
+    YES = ("да", "yes")
+    NO = ("нет", "no")
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        target, raw = data.get("target"), data.get("value", "")
+        if not target or "value" not in data:
+            return data
+        kind, entry_id, field = target.split(":")
+        data.update(kind=kind, entry_id=int(entry_id), field=field)
+        fields = EntryCorrection.Field
+        if field == fields.COUNTED:
+            if raw.lower() not in (*self.YES, *self.NO):
+                self.add_error("value", _("Укажите «да» или «нет»."))
+            data["value"] = raw.lower() in self.YES
+        elif field == fields.ASSESSMENT_HOURS:
+            try:
+                data["value"] = int(raw)
+            except ValueError:
+                self.add_error("value", _("Укажите целое число часов."))
+        elif not raw and field == fields.DATE_TO:
+            data["value"] = None
+        else:
+            date_field = _date_field(fields(field).label, required=True)
+            try:
+                data["value"] = date_field.clean(raw)
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+        return data
+
+
 class ReasonForm(forms.Form):
     reason = TextField(label=_("Что нужно исправить"), max_length=2000, multiline=True)
 
@@ -263,9 +313,20 @@ class QuestionForm(forms.Form):
         }
 
 
+class InterruptionForm(forms.Form):
+    """p.12(g): time the candidate lost to the ministry's side, as the exam administrator records it."""
+
+    cause = forms.ChoiceField(label=_("Причина перерыва"), choices=AttemptInterruption.Cause.choices)
+    started_at = dates.moment_field(_("Начало перерыва"))
+    ended_at = dates.moment_field(_("Окончание перерыва"))
+    reason = TextField(label=_("Обстоятельства"), max_length=500)
+
+
 class ExtraTimeForm(forms.Form):
-    minutes = forms.IntegerField(label=_("Минут"), min_value=1, max_value=60)
-    reason = TextField(label=_("Причина"), max_length=500)
+    """p.12(g): extra time restoring the time lost to one recorded interruption."""
+
+    interruption = forms.IntegerField(label=_("Перерыв"))
+    minutes = forms.IntegerField(label=_("Минут"), min_value=1, max_value=600)
 
 
 # --- The exam room's API (its page posts no form: exam.testing.api.views) ----------------------------

@@ -109,6 +109,8 @@ urlpatterns = [
     path("staff/applications/<int:pk>/notice.pdf", staff.notice_pdf, name="staff_notice_pdf"),
     path("staff/applications/<int:pk>/exam-password/", staff.exam_password, name="staff_exam_password"),
     path("staff/applications/<int:pk>/notice/dispatch/", staff.notice_dispatch, name="staff_notice_dispatch"),
+    path("staff/applications/<int:pk>/corrections/", staff.entry_correct, name="staff_entry_correct"),
+    path("staff/applications/<int:pk>/originals-return/", staff.originals_return, name="staff_originals_return"),
     path(
         "staff/applications/<int:pk>/attachments/<int:attachment_id>/",
         staff.attachment_download,
@@ -123,6 +125,7 @@ urlpatterns = [
     path("staff/bank/statistics/", bank.item_statistics, name="bank_stats"),
     path("staff/sittings/<int:pk>/monitor/", bank.sitting_monitor, name="sitting_monitor"),
     path("staff/attempts/<int:pk>/extra-time/", bank.attempt_extra_time, name="attempt_extra_time"),
+    path("staff/attempts/<int:pk>/interruptions/", bank.attempt_interruption, name="attempt_interruption"),
     path("staff/attestation/", certificates.attestation_queue, name="attestation_queue"),
     path("staff/attestation/<int:pk>/", certificates.attestation_decision, name="attestation_decision"),
     path("staff/attestation/<int:pk>/sign/", certificates.attestation_decision_sign, name="attestation_decision_sign"),

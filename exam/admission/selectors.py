@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,12 +22,25 @@ from core.models import AuditEvent, Deadline, User
 from core.roles import Role, user_roles
 from exam.admission import criteria
 from exam.admission.stages import STAGE_PROVIDERS, TIMELINE_PROVIDERS, Stage
-from exam.models import Application, Attachment, Attempt, Decision, Notice, Sitting, Submission
+from exam.models import (
+    AdditionalEducation,
+    Application,
+    Attachment,
+    Attempt,
+    Decision,
+    EntryCorrection,
+    Experience,
+    HigherEducation,
+    Notice,
+    Sitting,
+    Submission,
+)
 
 S = Application.Status
 
 DEADLINE_DECISION = "application.decision"  # p.12(a): 20 working days from registration
 DEADLINE_NOTICE = "application.notice"  # p.12(b): 5 working days from the decision
+DEADLINE_ORIGINALS_RETURN = "application.originals_return"  # p.54 within p.12(b): paper originals back
 
 # --- Who may see which application ------------------------------------------------------------
 
@@ -184,26 +198,138 @@ def application_missing_items(application: Application, *, paper_documents: Iter
     return missing
 
 
+# --- The reviewer's corrections of entries --------------------------------------------------------
+
+Entry = HigherEducation | AdditionalEducation | Experience
+K = EntryCorrection.Kind
+F = EntryCorrection.Field
+
+ENTRY_MODELS: dict[str, type[Entry]] = {
+    K.HIGHER_EDUCATION: HigherEducation,
+    K.ADDITIONAL_EDUCATION: AdditionalEducation,
+    K.EXPERIENCE: Experience,
+}
+
+
+def entry_kind(entry: Entry) -> str:
+    return next(kind for kind, model in ENTRY_MODELS.items() if isinstance(entry, model))
+
+
+def entry_get(*, application: Application, kind: str, pk: Any) -> Entry:
+    """One entry of the application, or 404."""
+    model = ENTRY_MODELS.get(kind)
+    if model is not None:
+        try:
+            return model._default_manager.get(application=application, pk=int(pk))
+        except (TypeError, ValueError, ObjectDoesNotExist):
+            pass
+    raise NotFound(_("Сведения не найдены."))
+
+
+def entry_original(entry: Entry, field: str) -> Any:
+    """The value of ``field`` as the candidate entered it, in the JSON form of EntryCorrection."""
+    if field == F.COUNTED:
+        return True
+    value = getattr(entry, field)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def correction_typed(field: str, raw: Any) -> Any:
+    """A stored JSON value as the criteria read it (dates as dates)."""
+    if field in (F.DATE_FROM, F.DATE_TO):
+        return date.fromisoformat(raw) if raw else None
+    return raw
+
+
+def entry_corrections_current(application: Application) -> dict[tuple[str, int, str], EntryCorrection]:
+    """The latest correction of each corrected field of the entries: (kind, entry id, field) -> it."""
+    current: dict[tuple[str, int, str], EntryCorrection] = {}
+    for correction in EntryCorrection.objects.filter(application=application).order_by("corrected_at", "id"):
+        current[(correction.entry_kind, correction.entry_id, correction.field)] = correction
+    return current
+
+
+def entry_value(entry: Entry, field: str, current: dict[tuple[str, int, str], EntryCorrection]) -> Any:
+    """The value the criteria use: the latest correction of the field, or the candidate's entry."""
+    correction = current.get((entry_kind(entry), entry.pk, field))
+    return correction_typed(field, correction.value if correction else entry_original(entry, field))
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    correction: EntryCorrection
+    entry: str
+    current: bool  # the one the criteria use (not replaced by a later correction of the field)
+
+
+def entry_correction_list(application: Application) -> list[CorrectionRow]:
+    """Every correction of the application's entries, oldest first, naming its entry; the signatory
+    reads them beside the draft."""
+    entries: dict[tuple[str, int], str] = {}
+    for kind, model in ENTRY_MODELS.items():
+        for entry in model._default_manager.filter(application=application):
+            entries[(kind, entry.pk)] = str(entry)
+    current = {c.pk for c in entry_corrections_current(application).values()}
+    return [
+        CorrectionRow(correction=c, entry=entries.get((c.entry_kind, c.entry_id), "—"), current=c.pk in current)
+        for c in EntryCorrection.objects.filter(application=application).select_related("corrected_by")
+    ]
+
+
+def entry_correction_targets(application: Application) -> list[tuple[str, str]]:
+    """What the reviewer may correct: ``kind:id:field`` with its label, for each entry and each field
+    the criteria read (EntryCorrection.FIELDS)."""
+    labels = dict(F.choices)
+    current = entry_corrections_current(application)
+    targets = []
+    for kind, model in ENTRY_MODELS.items():
+        for entry in model._default_manager.filter(application=application):
+            for field in EntryCorrection.FIELDS[kind]:
+                now = EntryCorrection.label(field, entry_original(entry, field))
+                correction = current.get((kind, entry.pk, field))
+                if correction is not None:
+                    now = correction.value_label
+                targets.append((f"{kind}:{entry.pk}:{field}", f"{entry} — {labels[field]}: {now}"))
+    return targets
+
+
 # --- Admission criteria -------------------------------------------------------------------------
 
 
 def application_criteria(application: Application, *, as_of: date | None = None) -> criteria.Criteria:
-    """The three criteria of p.21(a) computed from the entries; experience counted up to the
-    registration date (or today for a draft)."""
+    """The three criteria of p.21(a) computed from the entries with the reviewer's corrections
+    applied (the entries themselves stay as the candidate signed them); experience counted up to
+    the registration date (or today for a draft)."""
     as_of = as_of or application.registration_date or calendar.today()
+    current = entry_corrections_current(application)
+    corrected = {(kind, pk) for kind, pk, _field in current}
+
+    def counted(entry: Entry) -> bool:
+        return bool(entry_value(entry, F.COUNTED, current))
+
+    def mark(entry: Entry) -> str:
+        return " (" + _("исправлено проверяющим") + ")" if (entry_kind(entry), entry.pk) in corrected else ""
+
     return criteria.evaluate(
         higher_education=[
             f"{e.institution}, {e.specialty}; {e.document_name} № {e.document_number} от {e.document_date:%d.%m.%Y}"
+            + mark(e)
             for e in application.higher_education.all()
+            if counted(e)
         ],
         training_hours=[
             (
-                f"{e.programme} ({e.organisation}), № {e.document_number} от {e.document_date:%d.%m.%Y}",
-                e.assessment_hours,
+                f"{e.programme} ({e.organisation}), № {e.document_number} от {e.document_date:%d.%m.%Y}" + mark(e),
+                entry_value(e, F.ASSESSMENT_HOURS, current),
             )
             for e in application.additional_education.all()
+            if counted(e)
         ],
-        experience=[(e.employer, e.date_from, e.date_to) for e in application.experience.all()],
+        experience=[
+            (e.employer + mark(e), entry_value(e, F.DATE_FROM, current), entry_value(e, F.DATE_TO, current))
+            for e in application.experience.all()
+            if counted(e)
+        ],
         as_of=as_of,
         min_hours=settings.ADMISSION_MIN_TRAINING_HOURS,
         min_years=settings.ADMISSION_MIN_EXPERIENCE_YEARS,

@@ -6,15 +6,17 @@ from exam.models.applications import (
     Attachment,
     Channel,
     Decision,
+    EntryCorrection,
     ExamCredential,
     Experience,
     HigherEducation,
     Notice,
+    OriginalsReturn,
     SignatureChallenge,
     Sitting,
     Submission,
 )
-from exam.models.attempts import Attempt, AttemptEvent, AttemptItem
+from exam.models.attempts import Attempt, AttemptEvent, AttemptInterruption, AttemptItem
 from exam.models.bank import BlueprintItem, Question, QuestionVersion, Topic
 
 __all__ = [
@@ -23,14 +25,17 @@ __all__ = [
     "Attachment",
     "Attempt",
     "AttemptEvent",
+    "AttemptInterruption",
     "AttemptItem",
     "BlueprintItem",
     "Channel",
     "Decision",
+    "EntryCorrection",
     "ExamCredential",
     "Experience",
     "HigherEducation",
     "Notice",
+    "OriginalsReturn",
     "Question",
     "QuestionVersion",
     "SignatureChallenge",

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -213,6 +214,74 @@ class Experience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employer}: {self.date_from} — {self.date_to or '…'}"
+
+
+class EntryCorrection(models.Model):
+    """The reviewer's correction of one field of a candidate's entry from the attached document
+    (e.g. the certificate of the programme shows 72 hours where the entry says 70), with a reason.
+
+    The entry itself is never changed: the candidate signed it (p.39) and the signature must stay
+    verifiable. Corrections are a history, never updated: the latest one of an entry's field is the
+    value the criteria of p.21(a) use (exam.admission.selectors.application_criteria). Only the
+    fields the criteria read may be corrected (``FIELDS``); values are stored as JSON (an integer,
+    an ISO date or null, a boolean)."""
+
+    class Kind(models.TextChoices):
+        HIGHER_EDUCATION = "higher_education", _("Высшее образование")
+        ADDITIONAL_EDUCATION = "additional_education", _("Дополнительное профессиональное образование")
+        EXPERIENCE = "experience", _("Опыт работы")
+
+    class Field(models.TextChoices):
+        COUNTED = "counted", _("Учитывается при расчёте требований")
+        ASSESSMENT_HOURS = "assessment_hours", _("Часов на изучение вопросов оценки условий труда")
+        DATE_FROM = "date_from", _("Начало периода работы")
+        DATE_TO = "date_to", _("Окончание периода работы")
+
+    # What the criteria read of each kind of entry: presence (counted), the hours of one programme,
+    # the periods of experience.
+    FIELDS: dict[str, tuple[str, ...]] = {
+        Kind.HIGHER_EDUCATION: (Field.COUNTED,),
+        Kind.ADDITIONAL_EDUCATION: (Field.ASSESSMENT_HOURS, Field.COUNTED),
+        Kind.EXPERIENCE: (Field.DATE_FROM, Field.DATE_TO, Field.COUNTED),
+    }
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="corrections")
+    entry_kind = models.CharField(_("Сведения"), max_length=30, choices=Kind.choices)
+    entry_id = models.PositiveBigIntegerField()
+    field = models.CharField(_("Поле"), max_length=30, choices=Field.choices)
+    original = models.JSONField(_("В заявлении"), null=True)
+    value = models.JSONField(_("Исправлено на"), null=True)
+    reason = models.TextField(_("Причина исправления"))
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["corrected_at", "id"]
+        verbose_name = _("исправление сведений заявления")
+        verbose_name_plural = _("исправления сведений заявлений")
+        indexes = [models.Index(fields=["application", "entry_kind", "entry_id", "field"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_entry_kind_display()} #{self.entry_id}: {self.get_field_display()}"
+
+    @staticmethod
+    def label(field: str, raw: Any) -> str:
+        """A stored value as people read it."""
+        if field == EntryCorrection.Field.COUNTED:
+            return str(_("учитывается") if raw else _("не учитывается"))
+        if field == EntryCorrection.Field.ASSESSMENT_HOURS:
+            return str(_("%(n)s ч") % {"n": raw})
+        if raw is None:
+            return str(_("по настоящее время"))
+        return date.fromisoformat(raw).strftime("%d.%m.%Y")
+
+    @property
+    def original_label(self) -> str:
+        return self.label(self.field, self.original)
+
+    @property
+    def value_label(self) -> str:
+        return self.label(self.field, self.value)
 
 
 def _attachment_path(instance: Attachment, filename: str) -> str:
@@ -448,6 +517,29 @@ class Notice(Dispatched, models.Model):
     def outgoing_number(self) -> str | None:
         """The letter's outgoing number, given when its decision was signed."""
         return self.decision.outgoing_number
+
+
+class OriginalsReturn(Dispatched, models.Model):
+    """p.54: after a refusal of admission the documents a paper applicant handed in are returned to
+    them; opened when the refusal is signed, recorded by the registrar (in person, or by registered
+    mail with its tracking number, core.dispatch), which ends its own term."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="originals_return")
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="originals_return")
+    # The kinds of document received on paper (Attachment.Kind), as the registration recorded them.
+    documents = models.JSONField(_("Возвращаемые документы"), default=list, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("возврат бумажных документов")
+        verbose_name_plural = _("возвраты бумажных документов")
+
+    def __str__(self) -> str:
+        return f"{_('Возврат документов')} — {self.application}"
+
+    def document_labels(self) -> list[str]:
+        labels = dict(Attachment.Kind.choices)
+        return [str(labels.get(kind, kind)) for kind in self.documents]
 
 
 class ExamCredential(models.Model):

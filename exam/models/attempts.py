@@ -3,6 +3,7 @@ the server acknowledged them, the clock and the result."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -134,3 +135,53 @@ class AttemptEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}: {self.kind}"
+
+
+class AttemptInterruption(models.Model):
+    """Time a candidate lost to the ministry's side during the attempt (p.12(g)): a failure of the
+    testing service, or a monitor's decision (e.g. the test paused to check who sits it), with the
+    reason. Recorded by the exam administrator; extra time restores at most the time lost
+    (``lost_seconds``: the part of the interruption within the attempt, up to its recording) plus
+    EXAM_EXTRA_TIME_MARGIN_MINUTES, granted once per interruption (exam.testing.services.attempts)."""
+
+    class Cause(models.TextChoices):
+        SERVICE_FAILURE = "service_failure", _("Сбой в работе системы тестирования")
+        MONITOR_DECISION = "monitor_decision", _("Решение администратора испытания")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="interruptions")
+    cause = models.CharField(_("Причина перерыва"), max_length=30, choices=Cause.choices)
+    started_at = models.DateTimeField(_("Начало перерыва"))
+    ended_at = models.DateTimeField(_("Окончание перерыва"))
+    lost_seconds = models.PositiveIntegerField(_("Потеряно времени, с"))
+    reason = models.TextField(_("Обстоятельства"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    # The extra time granted for it (once).
+    granted_minutes = models.PositiveSmallIntegerField(_("Добавлено минут"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("перерыв в тестировании")
+        verbose_name_plural = _("перерывы в тестировании")
+
+    def __str__(self) -> str:
+        start, end = timezone.localtime(self.started_at), timezone.localtime(self.ended_at)
+        return f"{self.get_cause_display()}: {start:%H:%M}—{end:%H:%M}"
+
+    @property
+    def is_compensated(self) -> bool:
+        return self.granted_minutes is not None
+
+    @property
+    def lost_minutes(self) -> int:
+        """The time lost in whole minutes, a part of a minute counting as one."""
+        return -(-self.lost_seconds // 60)
+
+    @property
+    def max_minutes(self) -> int:
+        """The most extra time this interruption allows: the time lost plus the margin."""
+        return self.lost_minutes + settings.EXAM_EXTRA_TIME_MARGIN_MINUTES

@@ -22,6 +22,7 @@ from exam.models import (
     Application,
     Attempt,
     AttemptEvent,
+    AttemptInterruption,
     AttemptItem,
     ExamCredential,
     Question,
@@ -220,6 +221,17 @@ def sitting_monitor(sitting: Sitting) -> list[dict[str, Any]]:
         bucket = latest.setdefault(attempt_id, [])
         if len(bucket) < 5:
             bucket.append(str(AttemptEvent.Kind(kind).label))
+    interruptions: dict[int, list[dict[str, Any]]] = {}
+    for interruption in AttemptInterruption.objects.filter(attempt__sitting=sitting):
+        interruptions.setdefault(interruption.attempt_id, []).append(
+            {
+                "pk": interruption.pk,
+                "label": str(interruption),
+                "lost_minutes": interruption.lost_minutes,
+                "max_minutes": interruption.max_minutes,
+                "granted_minutes": interruption.granted_minutes,
+            }
+        )
     credentials = ExamCredential.objects.filter(sitting=sitting).select_related("application")
     started = {a.credential_id for a in attempts}
     rows = [
@@ -237,6 +249,7 @@ def sitting_monitor(sitting: Sitting) -> list[dict[str, Any]]:
             "events": a.event_count,
             "latest_events": latest.get(a.pk, []),
             "extra_min": a.extra_seconds // 60,
+            "interruptions": interruptions.get(a.pk, []),
         }
         for a in attempts
     ]
@@ -255,6 +268,7 @@ def sitting_monitor(sitting: Sitting) -> list[dict[str, Any]]:
             "events": 0,
             "latest_events": [],
             "extra_min": 0,
+            "interruptions": [],
         }
         for c in credentials
         if c.pk not in started

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.http import request_user
 from core.roles import Role
-from exam.forms import ExtraTimeForm, QuestionForm
-from exam.models import Attempt, BlueprintItem, Question, Sitting, Topic
+from exam.forms import ExtraTimeForm, InterruptionForm, QuestionForm
+from exam.models import Attempt, AttemptInterruption, BlueprintItem, Question, Sitting, Topic
 from exam.testing import selectors as testing_selectors
 from exam.testing.services import attempts as attempt_service
 from exam.testing.services import bank
@@ -149,28 +149,52 @@ def sitting_monitor(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "frontend/bank/monitor.html",
-        {"sitting": sitting, "rows": testing_selectors.sitting_monitor(sitting), "form": ExtraTimeForm()},
+        {
+            "sitting": sitting,
+            "rows": testing_selectors.sitting_monitor(sitting),
+            "causes": AttemptInterruption.Cause.choices,
+        },
     )
+
+
+def _attempt(pk: int) -> Attempt:
+    attempt = Attempt.objects.filter(pk=pk).first()
+    if attempt is None:
+        raise Http404
+    return attempt
+
+
+@staff_required(Role.EXAM_ADMIN)
+@require_POST
+def attempt_interruption(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.12(g): the exam administrator records an interruption on the ministry's side."""
+    attempt = _attempt(pk)
+    form = InterruptionForm(request.POST)
+    perform(
+        request,
+        lambda: attempt_service.attempt_interruption_record(
+            attempt=attempt, by=request_user(request), **form.cleaned_data
+        ),
+        success=_("Перерыв отмечен."),
+        form=form,
+    )
+    return redirect("frontend:sitting_monitor", pk=attempt.sitting_id)
 
 
 @staff_required(Role.EXAM_ADMIN)
 @require_POST
 def attempt_extra_time(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = Attempt.objects.filter(pk=pk).first()
-    if attempt is None:
-        raise Http404
+    """p.12(g): extra time restoring the time lost to a recorded interruption."""
+    attempt = _attempt(pk)
     form = ExtraTimeForm(request.POST)
-    if form.is_valid():
-        perform(
-            request,
-            lambda: attempt_service.attempt_grant_extra_time(
-                attempt=attempt,
-                by=request_user(request),
-                minutes=form.cleaned_data["minutes"],
-                reason=form.cleaned_data["reason"],
-            ),
-            success=_("Время добавлено."),
+
+    def grant() -> object:
+        interruption = AttemptInterruption.objects.filter(pk=form.cleaned_data["interruption"]).first()
+        if interruption is None:
+            raise NotFound(_("Перерыв не найден."))
+        return attempt_service.attempt_grant_extra_time(
+            attempt=attempt, by=request_user(request), interruption=interruption, minutes=form.cleaned_data["minutes"]
         )
-    else:
-        messages.error(request, "; ".join(str(m) for ms in form.errors.values() for m in ms))
+
+    perform(request, grant, success=_("Время добавлено."), form=form)
     return redirect("frontend:sitting_monitor", pk=attempt.sitting_id)

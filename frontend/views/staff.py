@@ -84,10 +84,19 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     can_draft = services.application_can_draft(application=application, user=user)
     decision_form = forms.DecisionForm(initial={"kind": Decision.Kind.ADMISSION}) if can_draft else None
     notice = selectors.notice_for(application)
+    can_correct = services.entry_can_correct(application=application, user=user)
+    originals = getattr(application, "originals_return", None)
     return render(
         request,
         "frontend/staff/application.html",
         {
+            "corrections": selectors.entry_correction_list(application),
+            "correction_form": forms.EntryCorrectionForm(targets=selectors.entry_correction_targets(application))
+            if can_correct
+            else None,
+            "originals_return": originals,
+            "can_record_originals_return": originals is not None
+            and services.originals_return_can_record(originals_return=originals, user=user),
             "application": application,
             "stage": selectors.application_stage(application),
             "criteria": selectors.application_criteria(application),
@@ -112,6 +121,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
             and application.candidate_id is None
             and services.notice_can_dispatch(notice=notice, user=user),
             "dispatch_form": LetterDispatchForm(),
+            "originals_form": LetterDispatchForm(auto_id="originals_%s"),
         },
     )
 
@@ -183,6 +193,30 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("frontend:staff_application", pk=application.pk)
 
 
+@staff_required(Role.REVIEWER)
+@require_POST
+def entry_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reviewer corrects an entry from the attached document, with a reason."""
+    application = _file(request, pk)
+    form = forms.EntryCorrectionForm(request.POST, targets=selectors.entry_correction_targets(application))
+
+    def correct() -> object:
+        data = form.cleaned_data
+        entry = selectors.entry_get(application=application, kind=data["kind"], pk=data["entry_id"])
+        return services.entry_correct(
+            application=application,
+            entry=entry,
+            field=data["field"],
+            value=data["value"],
+            reason=data["reason"],
+            by=request_user(request),
+            ip=client_ip(request),
+        )
+
+    perform(request, correct, success=_("Исправление сохранено; требования пересчитаны."), form=form)
+    return redirect("frontend:staff_application", pk=application.pk)
+
+
 def _decision(request: HttpRequest, pk: int) -> Decision:
     decision = Decision.objects.select_related("application").filter(pk=pk).first()
     if decision is None:
@@ -231,6 +265,23 @@ def notice_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda channel, reference: services.notice_dispatch(
             notice=notice, by=request_user(request), channel=channel, reference=reference
+        ),
+    )
+    return redirect("frontend:staff_application", pk=application.pk)
+
+
+@staff_required(Role.REGISTRAR)
+@require_POST
+def originals_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.54: the registrar records that the paper documents went back to the applicant."""
+    application = _file(request, pk)
+    originals = getattr(application, "originals_return", None)
+    if originals is None:
+        raise Http404
+    letter_dispatch_post(
+        request,
+        lambda channel, reference: services.originals_return_record(
+            originals_return=originals, by=request_user(request), channel=channel, reference=reference
         ),
     )
     return redirect("frontend:staff_application", pk=application.pk)

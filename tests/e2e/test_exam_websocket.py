@@ -61,18 +61,29 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
             staff.fill("#id_username", admin.email)
             staff.fill("#id_password", PASSWORD)
             staff.click("form button[type=submit]")
+            # p.12(g): extra time restores time lost to a recorded interruption (here the seconds
+            # since the start, a minute when rounded up) plus the margin of 2 minutes.
+            from exam.models import Attempt
+            from exam.testing.services.attempts import attempt_interruption_record
+
+            running = Attempt.objects.get()
+            attempt_interruption_record(
+                attempt=running,
+                by=admin,
+                cause="service_failure",
+                started_at=running.started_at,
+                ended_at=timezone.now(),
+                reason="Сервер тестирования не отвечал",
+            )
             staff.goto(f"/staff/sittings/{sitting.pk}/monitor/")
-            staff.fill("input[name=minutes]", "10")
-            staff.fill("input[name=reason]", "Сбой связи у заявителя")
-            staff.click("#monitor button[type=submit]")
+            staff.fill("form.extra-time input[name=minutes]", "3")
+            staff.click("form.extra-time button[type=submit]")
             expect(staff.locator(".alert.success")).to_contain_text("Время добавлено")
             # Pushed over the WebSocket: no reload, and faster than the 10-second polling.
-            expect(room.locator("#timer")).to_have_text(re.compile(r"^(49|50):"), timeout=5000)
+            expect(room.locator("#timer")).to_have_text(re.compile(r"^(42|43):"), timeout=5000)
         finally:
             for context in contexts:
                 context.close()
-        from exam.models import Attempt
-
         attempt = Attempt.objects.get()
-        assert attempt.deadline_at - attempt.started_at == timedelta(minutes=50)
+        assert attempt.deadline_at - attempt.started_at == timedelta(minutes=43)
         assert attempt.deadline_at > timezone.now()

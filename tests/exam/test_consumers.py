@@ -1,5 +1,7 @@
 """WebSockets of the test: the candidate's clock and "time is up"; the sitting monitor."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -29,8 +31,16 @@ def test_the_room_gets_the_clock_extra_time_and_the_end(exam_setup, eva):
         assert (await room.connect())[0]
         clock = await room.receive_json_from(timeout=5)
         assert clock["type"] == "clock" and clock["deadline"] == attempt.deadline_at.isoformat()
+        lost = await database_sync_to_async(service.attempt_interruption_record)(
+            attempt=attempt,
+            by=eva,
+            cause="service_failure",
+            started_at=attempt.started_at,
+            ended_at=attempt.started_at + timedelta(minutes=1),
+            reason="Сбой сервера тестирования",
+        )
         await database_sync_to_async(service.attempt_grant_extra_time)(
-            attempt=attempt, by=eva, minutes=3, reason="Сбой связи"
+            attempt=attempt, by=eva, interruption=lost, minutes=1
         )
         clock = await room.receive_json_from(timeout=5)
         assert clock["type"] == "clock" and clock["deadline"] > attempt.deadline_at.isoformat()

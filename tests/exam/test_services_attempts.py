@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.models import AuditEvent
-from exam.models import Attempt, AttemptEvent, AttemptItem, Question, QuestionVersion
+from exam.models import Attempt, AttemptEvent, AttemptInterruption, AttemptItem, Question, QuestionVersion
 from exam.testing import selectors as testing_selectors
 from exam.testing.services import attempts as service
 from exam.testing.services.bank import QuestionData, question_save
@@ -180,10 +180,32 @@ def test_an_expired_attempt_is_finalised_on_any_access(exam_setup):
     assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
 
 
+def interruption(attempt, by, *, start_min: int, lost_min: int, cause="service_failure"):
+    """An interruption ``lost_min`` minutes long, ``start_min`` minutes into the attempt, recorded
+    when it ended."""
+    started_at = attempt.started_at + timedelta(minutes=start_min)
+    ended_at = started_at + timedelta(minutes=lost_min)
+    with time_machine.travel(ended_at + timedelta(seconds=30), tick=False):
+        return service.attempt_interruption_record(
+            attempt=attempt,
+            by=by,
+            cause=cause,
+            started_at=started_at,
+            ended_at=ended_at,
+            reason="Сервер тестирования не отвечал",
+        )
+
+
+def grant(attempt, by, lost, minutes, *, at_min: int = 20):
+    with time_machine.travel(attempt.started_at + timedelta(minutes=at_min), tick=False):
+        return service.attempt_grant_extra_time(attempt=attempt, by=by, interruption=lost, minutes=minutes)
+
+
 def test_the_finalise_task_before_a_moved_deadline_leaves_the_attempt_running(exam_setup, eva):
     attempt = start(exam_setup["credential"])
     old_deadline = attempt.deadline_at
-    service.attempt_grant_extra_time(attempt=attempt, by=eva, minutes=5, reason="Сбой электропитания у заявителя")
+    lost = interruption(attempt, eva, start_min=5, lost_min=4)
+    grant(attempt, eva, lost, 5)
     with time_machine.travel(old_deadline + timedelta(seconds=1)):
         assert service.attempt_finalize(attempt_id=attempt.pk).status == "in_progress"
         service.attempt_save_answer(
@@ -192,18 +214,115 @@ def test_the_finalise_task_before_a_moved_deadline_leaves_the_attempt_running(ex
     attempt.refresh_from_db()
     assert attempt.deadline_at == old_deadline + timedelta(minutes=5)
     assert AuditEvent.objects.filter(
-        verb="attempt_extra_time", actor=eva, reason="Сбой электропитания у заявителя"
+        verb="attempt_extra_time",
+        actor=eva,
+        reason="Сбой в работе системы тестирования: Сервер тестирования не отвечал",
     ).exists()
 
 
-def test_only_the_exam_administrator_grants_extra_time_with_a_reason(exam_setup, victor, eva):
+def test_extra_time_restores_at_most_the_time_lost_plus_the_margin(exam_setup, eva, settings):
+    settings.EXAM_EXTRA_TIME_MARGIN_MINUTES = 2
+    attempt = start(exam_setup["credential"])
+    lost = interruption(attempt, eva, start_min=5, lost_min=4)
+    assert lost.lost_seconds == 240 and lost.max_minutes == 6
+    with pytest.raises(DomainError) as err:
+        grant(attempt, eva, lost, 7)
+    assert err.value.code == "extra_time_bound" and "minutes" in err.value.fields
+    # (The plural forms of the counts come from the Russian catalog.)
+    assert all(part in err.value.message for part in ("не более 6 мин", "потеряно 4 мин", "запас 2 мин", "п. 12 «г»"))
+    attempt.refresh_from_db()
+    assert attempt.extra_seconds == 0
+    grant(attempt, eva, lost, 6)
+    attempt.refresh_from_db()
+    lost.refresh_from_db()
+    assert attempt.extra_seconds == 360 and lost.granted_minutes == 6 and lost.granted_by == eva
+    event = AuditEvent.objects.get(verb="attempt_extra_time")
+    assert event.data["interruption"] == lost.pk and event.data["lost_seconds"] == 240
+    assert event.data["bound_minutes"] == 6 and event.data["minutes"] == 6
+    # Once per interruption: the time lost is restored, not granted again.
+    with pytest.raises(DomainError) as err:
+        grant(attempt, eva, lost, 1)
+    assert err.value.code == "interruption_compensated" and err.value.status == 409
+    # A part of a minute counts as a minute; the margin is a setting.
+    settings.EXAM_EXTRA_TIME_MARGIN_MINUTES = 0
+    with time_machine.travel(attempt.started_at + timedelta(minutes=12), tick=False):
+        short = service.attempt_interruption_record(
+            attempt=attempt,
+            by=eva,
+            cause="monitor_decision",
+            started_at=attempt.started_at + timedelta(minutes=10),
+            ended_at=attempt.started_at + timedelta(minutes=10, seconds=50),
+            reason="Проверка личности заявителя по видеосвязи",
+        )
+    assert short.lost_minutes == 1 and short.max_minutes == 1
+    with pytest.raises(DomainError):
+        grant(attempt, eva, short, 2)
+    grant(attempt, eva, short, 1)
+    attempt.refresh_from_db()
+    assert attempt.extra_seconds == 7 * 60
+
+
+def test_extra_time_needs_a_recorded_interruption_of_that_attempt(exam_setup, eva, victor):
     attempt = start(exam_setup["credential"])
     with pytest.raises(DomainError) as err:
-        service.attempt_grant_extra_time(attempt=attempt, by=victor, minutes=5, reason="x")
+        service.attempt_grant_extra_time(attempt=attempt, by=eva, interruption=AttemptInterruption(pk=0), minutes=1)
+    assert err.value.code == "no_interruption" and "перерыва" in err.value.message
+    lost = interruption(attempt, eva, start_min=5, lost_min=4)
+    with pytest.raises(DomainError) as err:
+        grant(attempt, victor, lost, 5)
     assert err.value.status == 403
     with pytest.raises(DomainError) as err:
-        service.attempt_grant_extra_time(attempt=attempt, by=eva, minutes=0, reason="")
-    assert set(err.value.fields) == {"minutes", "reason"}
+        grant(attempt, eva, lost, 0)
+    assert set(err.value.fields) == {"minutes"}
+
+
+def test_an_interruption_is_recorded_within_the_attempt_once_by_the_exam_administrator(exam_setup, eva, victor):
+    attempt = start(exam_setup["credential"])
+    base = attempt.started_at
+    with time_machine.travel(base + timedelta(minutes=15), tick=False):
+        with pytest.raises(DomainError) as err:
+            service.attempt_interruption_record(
+                attempt=attempt, by=victor, cause="service_failure", started_at=base, ended_at=base, reason="x"
+            )
+        assert err.value.status == 403
+        with pytest.raises(DomainError) as err:
+            service.attempt_interruption_record(
+                attempt=attempt, by=eva, cause="candidate", started_at=base, ended_at=base, reason=""
+            )
+        assert set(err.value.fields) == {"cause", "ended_at", "reason"}
+        with pytest.raises(DomainError) as err:
+            service.attempt_interruption_record(
+                attempt=attempt,
+                by=eva,
+                cause="service_failure",
+                started_at=base - timedelta(minutes=10),
+                ended_at=base - timedelta(minutes=1),
+                reason="Сбой до начала",
+            )
+        assert "не приходится на время тестирования" in err.value.message
+        # Typed to the minute: only the part within the attempt and up to now is lost time.
+        lost = service.attempt_interruption_record(
+            attempt=attempt,
+            by=eva,
+            cause="monitor_decision",
+            started_at=base + timedelta(minutes=10),
+            ended_at=base + timedelta(minutes=20),
+            reason="Проверка личности заявителя",
+        )
+        assert lost.lost_seconds == 300 and lost.max_minutes == 5 + 2
+        with pytest.raises(DomainError) as err:
+            service.attempt_interruption_record(
+                attempt=attempt,
+                by=eva,
+                cause="service_failure",
+                started_at=base + timedelta(minutes=12),
+                ended_at=base + timedelta(minutes=14),
+                reason="Сбой",
+            )
+        assert "пересекается" in err.value.message
+    event = AuditEvent.objects.get(verb="attempt_interruption")
+    assert event.actor == eva and event.reason == "Проверка личности заявителя"
+    assert event.data["cause"] == "monitor_decision" and event.data["lost_seconds"] == 300
 
 
 def test_a_second_login_takes_over_and_the_first_session_is_refused(exam_setup):

@@ -1,9 +1,13 @@
 """Pages of the exam administrator: the bank, the blueprint, statistics, the live monitor."""
 
+from datetime import timedelta
+
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditEvent
-from exam.models import BlueprintItem
+from exam.models import AttemptInterruption, BlueprintItem
 from exam.testing.services import attempts as service
 from tests.conftest import client_for
 
@@ -28,20 +32,43 @@ def test_exports_download(exam_setup, eva):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
-def test_monitor_shows_the_sitting_and_extra_time_is_granted_from_it(exam_setup, eva):
+def test_monitor_records_an_interruption_and_restores_its_time_within_the_bound(exam_setup, eva):
     attempt = service.attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
     client = client_for(eva)
-    page = client.get(reverse("frontend:sitting_monitor", args=[exam_setup["sitting"].pk])).content.decode()
+    monitor = reverse("frontend:sitting_monitor", args=[exam_setup["sitting"].pk])
+    page = client.get(monitor).content.decode()
     assert "Алексеева Алиса Петровна" in page and f'data-attempt="{attempt.pk}"' in page
+    assert "Отметить перерыв" in page and 'name="interruption"' not in page
+    # No recorded interruption, no extra time.
     response = client.post(
-        reverse("frontend:attempt_extra_time", args=[attempt.pk]), {"minutes": "5", "reason": "Сбой связи"}, follow=True
+        reverse("frontend:attempt_extra_time", args=[attempt.pk]), {"interruption": "0", "minutes": "5"}, follow=True
     )
-    assert "Время добавлено" in response.content.decode()
+    assert "Время добавлено" not in response.content.decode() and "Перерыв не найден" in response.content.decode()
+
+    start = timezone.localtime(attempt.started_at).replace(second=0, microsecond=0)
+    with time_machine.travel(attempt.started_at + timedelta(minutes=10), tick=False):
+        response = client.post(
+            reverse("frontend:attempt_interruption", args=[attempt.pk]),
+            {
+                "cause": "service_failure",
+                "started_at": (start + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"),
+                "ended_at": (start + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+                "reason": "Сервер тестирования не отвечал",
+            },
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "Перерыв отмечен" in page and "потеряно 3 мин" in page
+        lost = AttemptInterruption.objects.get(attempt=attempt)
+        assert f'value="{lost.pk}"' in page and 'max="5"' in page
+        url = reverse("frontend:attempt_extra_time", args=[attempt.pk])
+        response = client.post(url, {"interruption": lost.pk, "minutes": "6"}, follow=True)
+        assert "Время добавлено" not in response.content.decode()
+        assert "Можно добавить не более 5 минут" in response.content.decode()
+        response = client.post(url, {"interruption": lost.pk, "minutes": "5"}, follow=True)
+    page = response.content.decode()
+    assert "Время добавлено" in page and "добавлено 5 минут" in page
     assert AuditEvent.objects.filter(verb="attempt_extra_time", actor=eva).exists()
-    response = client.post(
-        reverse("frontend:attempt_extra_time", args=[attempt.pk]), {"minutes": "500", "reason": ""}, follow=True
-    )
-    assert "Время добавлено" not in response.content.decode()
 
 
 def test_statistics_page_renders(exam_setup, eva):

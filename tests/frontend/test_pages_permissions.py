@@ -80,7 +80,17 @@ def test_review_predicates_agree_with_take_draft_sign_and_return(alice, victor, 
         )
 
     assert_agree(lambda u: services.application_can_draft(application=application, user=u), draft, everyone)
+    programme = application.additional_education.get()
+
+    def correct(u: Any) -> object:
+        return services.entry_correct(
+            application=application, entry=programme, field="assessment_hours", value=80, reason="Документ", by=u
+        )
+
+    assert_agree(lambda u: services.entry_can_correct(application=application, user=u), correct, everyone)
     decision = draft(double)
+    application.refresh_from_db()
+    assert_agree(lambda u: services.entry_can_correct(application=application, user=u), correct, everyone)
     assert_agree(
         lambda u: services.decision_can_sign(decision=decision, user=u),
         lambda u: services.decision_sign(decision=decision, by=u),
@@ -277,3 +287,32 @@ def test_appeal_predicates_agree_with_opening_voting_and_deciding(exam_setup, se
         lambda u: appeals_services.appeal_decide(appeal=appeal, by=u, reasons="Доводы не подтвердились."),
         people,
     )
+
+
+def test_the_return_of_originals_is_offered_exactly_when_the_registrar_may_record_it(rita, victor, sergey):
+    paper = services.application_register_paper(
+        by=rita,
+        channel="mail",
+        received_at=timezone.now(),
+        cleaned=cleaned(complete_payload(email="")),
+        paper_documents=list(Attachment.Kind.values),
+    )
+    services.application_start_review(application=paper, by=victor)
+    decision = services.decision_draft(
+        application=paper, by=victor, kind="refusal", grounds=["a_training"], explanation="71 час."
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=decision, by=sergey)
+    originals = paper.originals_return
+
+    def record(u: Any) -> object:
+        return services.originals_return_record(originals_return=originals, by=u, channel="in_person", reference="")
+
+    assert_agree(
+        lambda u: services.originals_return_can_record(originals_return=originals, user=u),
+        record,
+        [rita, victor, sergey],
+    )
+    record(rita)
+    originals.refresh_from_db()
+    assert not services.originals_return_can_record(originals_return=originals, user=rita)

@@ -17,6 +17,8 @@ from exam.admission.services.notices import (
     notice_dispatch,
     notice_email,
     notice_issue,
+    originals_return_can_record,
+    originals_return_record,
 )
 from exam.admission.services.review import (
     application_can_draft,
@@ -27,6 +29,8 @@ from exam.admission.services.review import (
     decision_draft,
     decision_return,
     decision_sign,
+    entry_can_correct,
+    entry_correct,
 )
 
 __all__ = [
@@ -44,12 +48,16 @@ __all__ = [
     "decision_draft",
     "decision_return",
     "decision_sign",
+    "entry_can_correct",
+    "entry_correct",
     "exam_password_can_issue",
     "exam_password_issue",
     "notice_can_dispatch",
     "notice_dispatch",
     "notice_email",
     "notice_issue",
+    "originals_return_can_record",
+    "originals_return_record",
     "signature_request",
     "signature_verify",
 ]

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
+from typing import TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import calendar
 from core.dispatch import (
     dispatch_by_email,
     dispatch_can_record,
@@ -24,10 +28,10 @@ from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.models import DispatchChannel, User
 from core.roles import Role, has_role
-from core.services import audit_record, notification_send
+from core.services import audit_record, deadline_open, notification_send
 from exam.admission.documents import render_notice_pdf
-from exam.admission.selectors import DEADLINE_NOTICE
-from exam.models import Application, Channel, Decision, ExamCredential, Notice
+from exam.admission.selectors import DEADLINE_NOTICE, DEADLINE_ORIGINALS_RETURN
+from exam.models import Application, Channel, Decision, ExamCredential, Notice, OriginalsReturn, Submission
 
 # No look-alike characters (0/O, 1/l/I): the password may be read off paper.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -131,19 +135,30 @@ def notice_dispatch(*, notice: Notice, by: User, channel: str, reference: str) -
     """The registrar records that the letter was sent on paper to an applicant with neither a
     cabinet account nor an e-mail address: by registered mail with acknowledgement of receipt and
     its tracking number, or handed over in person (p.52). This ends the term of p.12(b)."""
+    return _record_on_paper(
+        notice, by=by, channel=channel, reference=reference, deadline_kind=DEADLINE_NOTICE, verb="notice_dispatch"
+    )
+
+
+P = TypeVar("P", Notice, OriginalsReturn)
+
+
+def _record_on_paper(letter: P, *, by: User, channel: str, reference: str, deadline_kind: str, verb: str) -> P:
+    """The registrar's record of what went to the applicant on paper (core.dispatch), once, on the
+    locked application and letter."""
     reference = dispatch_check(by=by, channel=channel, reference=reference)
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=notice.application_id)
-        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        application = Application.objects.select_for_update().get(pk=letter.application_id)
+        locked = type(letter)._default_manager.select_for_update().get(pk=letter.pk)
         dispatch_refuse_twice(locked)
         dispatch_record(
             letter=locked,
             case=application,
-            deadline_kind=DEADLINE_NOTICE,
+            deadline_kind=deadline_kind,
             channel=channel,
             reference=reference,
             by=by,
-            verb="notice_dispatch",
+            verb=verb,
         )
     return locked
 
@@ -151,6 +166,51 @@ def notice_dispatch(*, notice: Notice, by: User, channel: str, reference: str) -
 def notice_can_dispatch(*, notice: Notice, user: User) -> bool:
     """Whether notice_dispatch would record a paper dispatch of the notice by this user."""
     return dispatch_can_record(letter=notice, by=user)
+
+
+def originals_return_open(*, application: Application, decision: Decision, at: datetime) -> OriginalsReturn | None:
+    """p.54: a refusal of admission signed on an application received on paper opens the return of
+    the documents the applicant handed in, with its own term (p.12(b): informing, 5 working days of
+    the decision). Nothing to return for an electronic application. Runs inside decision_sign's
+    transaction, on the locked application."""
+    if decision.kind != Decision.Kind.REFUSAL or application.channel not in Channel.paper():
+        return None
+    accepted = application.submissions.filter(outcome=Submission.Outcome.ACCEPTED).order_by("-received_at").first()
+    originals = OriginalsReturn.objects.create(
+        application=application,
+        decision=decision,
+        documents=accepted.paper_documents if accepted is not None else [],
+        opened_at=at,
+    )
+    deadline_open(
+        case=application,
+        kind=DEADLINE_ORIGINALS_RETURN,
+        role=Role.REGISTRAR,
+        started_on=calendar.moscow_date(at),
+        working_days=settings.NOTICE_DEADLINE_WORKING_DAYS,
+    )
+    return originals
+
+
+def originals_return_record(
+    *, originals_return: OriginalsReturn, by: User, channel: str, reference: str
+) -> OriginalsReturn:
+    """p.54: the registrar records that the paper documents went back to the applicant, handed over
+    in person or sent by registered mail with its tracking number (core.dispatch). This ends the
+    term of the return, once."""
+    return _record_on_paper(
+        originals_return,
+        by=by,
+        channel=channel,
+        reference=reference,
+        deadline_kind=DEADLINE_ORIGINALS_RETURN,
+        verb="originals_returned",
+    )
+
+
+def originals_return_can_record(*, originals_return: OriginalsReturn, user: User) -> bool:
+    """Whether originals_return_record would record the return by this user."""
+    return dispatch_can_record(letter=originals_return, by=user)
 
 
 def exam_password_issue(*, credential: ExamCredential, by: User, ip: str | None = None) -> str:

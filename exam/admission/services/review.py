@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import calendar
+from core import calendar, dates
 from core.errors import DomainError, NotFound, allowed
 from core.models import Deadline, OutgoingLetter, User
 from core.roles import Role, has_role, require_role, users_with_role
@@ -25,11 +28,17 @@ from core.text import text_required
 from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
+    Entry,
     application_criteria,
     application_get,
+    entry_corrections_current,
+    entry_get,
+    entry_kind,
+    entry_original,
     sitting_seats_taken,
 )
-from exam.models import Application, Decision, ExamCredential, Notice, Sitting
+from exam.admission.services.notices import originals_return_open
+from exam.models import Application, Decision, EntryCorrection, ExamCredential, Notice, Sitting
 
 S = Application.Status
 
@@ -56,6 +65,12 @@ def application_can_draft(*, application: Application, user: User) -> bool:
     """Whether decision_draft would take a draft (its fields aside): a reviewer who took the file,
     and the file is under review."""
     return has_role(user, Role.REVIEWER) and allowed(lambda: _draft_check(application, by=user))
+
+
+def entry_can_correct(*, application: Application, user: User) -> bool:
+    """Whether entry_correct would take a correction (its value aside): the reviewer holding the
+    file may correct its entries exactly while they could draft the decision (under review)."""
+    return application_can_draft(application=application, user=user)
 
 
 def _return_check(decision: Decision) -> None:
@@ -196,6 +211,105 @@ def decision_draft(
     return decision
 
 
+F = EntryCorrection.Field
+MAX_HOURS = 2000  # as the entry's own form allows
+
+
+def _correction_json(field: str, value: Any) -> Any:
+    """The corrected value checked for its field, in the JSON form it is stored in."""
+    message = None
+    if field == F.COUNTED:
+        if isinstance(value, bool):
+            return value
+        message = _("Укажите, учитываются ли сведения.")
+    elif field == F.ASSESSMENT_HOURS:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_HOURS:
+            return value
+        message = _("Укажите целое число часов от 0 до %(n)d.") % {"n": MAX_HOURS}
+    elif value is None and field == F.DATE_TO:
+        return None  # to date
+    elif isinstance(value, date):
+        dates.date_argument(value, field="value", problem=dates.document_date_problem)
+        return value.isoformat()
+    else:
+        message = _("Введите дату в формате ДД.ММ.ГГГГ.")
+    raise DomainError(_("Проверьте исправление."), fields={"value": [str(message)]})
+
+
+def entry_correct(
+    *, application: Application, entry: Entry, field: str, value: Any, reason: str, by: User, ip: str | None = None
+) -> EntryCorrection:
+    """The reviewer holding the file corrects a field of a candidate's entry from the attached
+    document, with the reason (p.47: documents checked against p.15; p.21(a)). The entry stays as the
+    candidate signed it (p.39); the correction is kept beside it, the criteria of p.21(a) use it, the
+    signatory sees it beside the draft. Only the fields the criteria read may be corrected
+    (EntryCorrection.FIELDS), only while the file is under review. Audited with the value of the
+    entry, the value before and after, and the criteria before and after."""
+    require_role(by, Role.REVIEWER, message=_("Исправлять сведения может только должностное лицо департамента."))
+    reason = text_required(reason, field="reason", label=_("Причина исправления"))
+    kind = entry_kind(entry)
+    if field not in EntryCorrection.FIELDS[kind]:
+        raise DomainError(
+            _("Это поле не влияет на требования п. 21 «а» и не исправляется."),
+            fields={"field": [_("Выберите поле, которое используется при расчёте требований.")]},
+        )
+    corrected = _correction_json(field, value)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        _draft_check(locked, by=by)
+        entry = entry_get(application=locked, kind=kind, pk=entry.pk)
+        current = entry_corrections_current(locked)
+
+        def now(name: str) -> Any:
+            latest = current.get((kind, entry.pk, name))
+            return latest.value if latest is not None else entry_original(entry, name)
+
+        before = now(field)
+        if corrected == before:
+            raise DomainError(
+                _("Значение не изменилось."), fields={"value": [_("Укажите значение по приложенному документу.")]}
+            )
+        if kind == EntryCorrection.Kind.EXPERIENCE and field in (F.DATE_FROM, F.DATE_TO):
+            start = corrected if field == F.DATE_FROM else now(F.DATE_FROM)
+            end = corrected if field == F.DATE_TO else now(F.DATE_TO)
+            if end is not None and end < start:
+                raise DomainError(
+                    _("Дата окончания периода раньше даты начала."),
+                    fields={"value": [_("Проверьте даты периода работы.")]},
+                )
+        criteria_before = {c.code: c.met for c in application_criteria(locked).all}
+        correction = EntryCorrection.objects.create(
+            application=locked,
+            entry_kind=kind,
+            entry_id=entry.pk,
+            field=field,
+            original=entry_original(entry, field),
+            value=corrected,
+            reason=reason,
+            corrected_by=by,
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="entry_correct",
+            action="event",
+            reason=reason,
+            data={
+                "correction": correction.pk,
+                "entry": kind,
+                "entry_id": entry.pk,
+                "field": field,
+                "original": correction.original,
+                "before": before,
+                "value": corrected,
+                "criteria_before": criteria_before,
+                "criteria_after": {c.code: c.met for c in application_criteria(locked).all},
+            },
+            ip=ip,
+        )
+    return correction
+
+
 def _check_sitting(sitting: Sitting) -> None:
     locked = Sitting.objects.select_for_update().get(pk=sitting.pk)
     if locked.starts_at <= timezone.now():
@@ -240,7 +354,8 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
     """A signatory who did not draft it signs the decision: an admission notice the director of the
     Department or a deputy, a refusal letter a deputy director (p.49-50). Then the admission notice or
     refusal letter is issued within 5 working days (p.12(b)); for an admission the testing-system
-    login is created (p.53)."""
+    login is created (p.53); a refusal of an application received on paper opens the return of its
+    originals (p.54)."""
     from core.tasks import enqueue
     from exam.admission.tasks import notice_issue
 
@@ -271,6 +386,7 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             started_on=calendar.moscow_date(now),
             working_days=settings.NOTICE_DEADLINE_WORKING_DAYS,
         )
+        originals_return_open(application=application, decision=locked, at=now)
         if locked.kind == Decision.Kind.ADMISSION:
             credential = ExamCredential.objects.create(
                 application=application, sitting=locked.sitting, login=_exam_login(application)

@@ -11,6 +11,7 @@ Redis can lose it.
 from __future__ import annotations
 
 import json
+import math
 import random
 import secrets
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.db import fetch_prepared
 from core.errors import DomainError, NotFound
@@ -33,6 +35,7 @@ from exam.models import (
     Application,
     Attempt,
     AttemptEvent,
+    AttemptInterruption,
     AttemptItem,
     BlueprintItem,
     ExamCredential,
@@ -569,29 +572,126 @@ def attempt_finalize(*, attempt_id: int) -> Attempt:
     return _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE)
 
 
-def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason: str) -> Attempt:
-    """The exam administrator gives one candidate extra time, with a reason (audited)."""
+def attempt_interruption_record(
+    *, attempt: Attempt, by: User, cause: str, started_at: datetime, ended_at: datetime, reason: str
+) -> AttemptInterruption:
+    """The exam administrator records time the candidate lost to the ministry's side (p.12(g)): a
+    failure of the testing service, or their own decision (e.g. the test paused to check who sits
+    it), with the circumstances. The time lost is the part of the interruption within the attempt
+    up to now; interruptions of one attempt do not overlap (time is counted once). Audited."""
+    require_role(by, Role.EXAM_ADMIN, message=_("Перерыв отмечает администратор испытания."))
+    errors: dict[str, list[str]] = {}
+    if cause not in AttemptInterruption.Cause.values:
+        errors["cause"] = [_("Выберите причину перерыва.")]
+    if ended_at <= started_at:
+        errors["ended_at"] = [_("Окончание перерыва должно быть позже его начала.")]
+    if not reason:
+        errors["reason"] = [_("Опишите обстоятельства перерыва.")]
+    if errors:
+        raise DomainError(_("Проверьте данные перерыва."), fields=errors)
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        now = timezone.now()
+        if not locked.is_active or now >= locked.deadline_at:
+            raise DomainError(_("Тестирование уже завершено."), code="attempt_finished", status=409)
+        lost = (min(ended_at, now) - max(started_at, locked.started_at)).total_seconds()
+        if lost <= 0:
+            raise DomainError(
+                _("Перерыв не приходится на время тестирования: оно начато %(start)s.")
+                % {"start": timezone.localtime(locked.started_at).strftime("%d.%m.%Y %H:%M:%S")},
+                fields={"started_at": [_("Проверьте время перерыва.")]},
+            )
+        if locked.interruptions.filter(started_at__lt=ended_at, ended_at__gt=started_at).exists():
+            raise DomainError(
+                _("Этот перерыв пересекается с уже отмеченным: время учитывается один раз."),
+                fields={"started_at": [_("Проверьте время перерыва.")]},
+            )
+        interruption = AttemptInterruption.objects.create(
+            attempt=locked,
+            cause=cause,
+            started_at=started_at,
+            ended_at=ended_at,
+            lost_seconds=math.ceil(lost),
+            reason=reason,
+            recorded_by=by,
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attempt_interruption",
+            action="event",
+            reason=reason,
+            data={
+                "interruption": interruption.pk,
+                "cause": cause,
+                "from": started_at.isoformat(),
+                "to": ended_at.isoformat(),
+                "lost_seconds": interruption.lost_seconds,
+            },
+        )
+    return interruption
+
+
+def attempt_grant_extra_time(*, attempt: Attempt, by: User, interruption: AttemptInterruption, minutes: int) -> Attempt:
+    """p.12(g): 40 minutes is a maximum. The exam administrator restores to one candidate the time
+    lost to a recorded interruption on the ministry's side, once per interruption, never more than
+    the time lost (whole minutes, a part counting as one) plus EXAM_EXTRA_TIME_MARGIN_MINUTES.
+    Audited with the interruption and the bound."""
     from core.tasks import enqueue
     from exam.testing.tasks import attempt_finalize as finalize_task
 
     require_role(by, Role.EXAM_ADMIN, message=_("Добавить время может только администратор испытания."))
-    errors: dict[str, list[str]] = {}
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
-        errors["minutes"] = [_("От 1 до 60 минут.")]
-    if not reason:
-        errors["reason"] = [_("Укажите причину.")]
-    if errors:
-        raise DomainError(_("Проверьте данные."), fields=errors)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise DomainError(_("Проверьте данные."), fields={"minutes": [_("Не менее 1 минуты.")]})
     with transaction.atomic(durable=True):
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if not locked.is_active or timezone.now() >= locked.deadline_at:
             raise DomainError(_("Тестирование уже завершено."), code="attempt_finished", status=409)
+        lost = AttemptInterruption.objects.select_for_update().filter(pk=interruption.pk, attempt=locked).first()
+        if lost is None:
+            raise DomainError(
+                _("Дополнительное время восстанавливает только время отмеченного перерыва этого тестирования."),
+                code="no_interruption",
+                fields={"interruption": [_("Выберите перерыв.")]},
+            )
+        if lost.is_compensated:
+            raise DomainError(
+                _("Время за этот перерыв уже добавлено: %(n)s.")
+                % {
+                    "n": ngettext("%(n)d минута", "%(n)d минут", lost.granted_minutes or 0)
+                    % {"n": lost.granted_minutes}
+                },
+                code="interruption_compensated",
+                status=409,
+            )
+        bound = lost.max_minutes
+        if minutes > bound:
+            raise DomainError(
+                _(
+                    "Можно добавить не более %(bound)s: потеряно %(lost)s, запас %(margin)s (п. 12 «г»: "
+                    "40 минут — наибольшее время испытания)."
+                )
+                % {
+                    "bound": ngettext("%(n)d минуты", "%(n)d минут", bound) % {"n": bound},
+                    "lost": ngettext("%(n)d минута", "%(n)d минут", lost.lost_minutes) % {"n": lost.lost_minutes},
+                    "margin": ngettext("%(n)d минута", "%(n)d минут", settings.EXAM_EXTRA_TIME_MARGIN_MINUTES)
+                    % {"n": settings.EXAM_EXTRA_TIME_MARGIN_MINUTES},
+                },
+                code="extra_time_bound",
+                fields={"minutes": [_("Не более %(n)d.") % {"n": bound}]},
+            )
+        now = timezone.now()
+        lost.granted_minutes, lost.granted_by, lost.granted_at = minutes, by, now
+        lost.save(update_fields=["granted_minutes", "granted_by", "granted_at"])
         old = locked.deadline_at
         locked.deadline_at = old + timedelta(minutes=minutes)
         locked.extra_seconds += minutes * 60
         locked.save(update_fields=["deadline_at", "extra_seconds"])
+        reason = f"{lost.get_cause_display()}: {lost.reason}"
         AttemptEvent.objects.create(
-            attempt=locked, kind=AttemptEvent.Kind.EXTRA_TIME, data={"minutes": minutes, "reason": reason}
+            attempt=locked,
+            kind=AttemptEvent.Kind.EXTRA_TIME,
+            data={"minutes": minutes, "interruption": lost.pk, "reason": reason},
         )
         audit_record(
             case=locked,
@@ -599,7 +699,14 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, minutes: int, reason
             verb="attempt_extra_time",
             action="event",
             reason=reason,
-            data={"minutes": minutes, "from": old.isoformat(), "to": locked.deadline_at.isoformat()},
+            data={
+                "minutes": minutes,
+                "interruption": lost.pk,
+                "lost_seconds": lost.lost_seconds,
+                "bound_minutes": bound,
+                "from": old.isoformat(),
+                "to": locked.deadline_at.isoformat(),
+            },
         )
         deadline = locked.deadline_at
         transaction.on_commit(lambda: enqueue(finalize_task, locked.pk, eta=deadline))
