@@ -580,7 +580,7 @@ def published_certificate(
         patronymic=patronymic,
         search_name=search_key(f"{last} {first} {patronymic}"),
         issued_on=issued,
-        expires_on=fields.pop("expires_on", date(issued.year + 5, issued.month, issued.day) - timedelta(days=1)),
+        expires_on=fields.pop("expires_on", date(issued.year + 5, issued.month, issued.day)),
         published_at=fields.pop("published_at", timezone.now()),
         areas_text=fields.pop("areas_text", "Проведение специальной оценки условий труда"),
         **fields,
