@@ -377,7 +377,10 @@ def _accept_or_refuse(
         return
     person = person_key_assign(application)
     _refuse_if_case_in_progress(person, exclude=application, staff=by.is_staff)
-    registration_date = calendar.effective_receipt_date(received_at)
+    # p.26: registered on the day it arrives (Moscow date), after office hours and on a day off too;
+    # the review term counts from the next day. (The next-working-day rule of seed 003 belongs to
+    # another service; here it is the complaints' of p.86 only.)
+    registration_date = calendar.moscow_date(received_at)
     # A yearly series restarts each year; a format without {year} needs one series for all years, or
     # the numbers of the new year would repeat the old ones.
     year_series = "{year" in settings.APPLICATION_NUMBER_FORMAT
