@@ -340,11 +340,11 @@ def test_numbers_are_consecutive_within_a_year_and_restart_next_year(alice, osca
     zoe = make_user("zoe@example.ru", last="Зотова", first="Зоя")
     settings.APPLICATION_NUMBER_FORMAT = "{seq}/{year}"
     numbers = []
-    # 31.12.2026 is a moved day off: that submission counts from 11.01.2027 and opens the 2027 series.
+    # 01.01.2027 is a day off: that submission is registered on that day (p.26) and opens the 2027 series.
     moments = [
         (alice, datetime(2026, 12, 29, 10)),
         (oscar, datetime(2026, 12, 30, 10)),
-        (zoe, datetime(2026, 12, 31, 10)),
+        (zoe, datetime(2027, 1, 1, 10)),
     ]
     for candidate, moment in moments:
         application = services.application_start(candidate=candidate)
