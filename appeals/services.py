@@ -481,10 +481,26 @@ ANSWER_DISPATCH_ROLES = (Role.COMPLAINT_HANDLER, Role.REGISTRAR)
 # --- What the pages may offer: the checks the services run, as predicates -------------------------
 
 
+def _require_deputy_minister(by: User) -> None:
+    """p.80: complaints are decided by a deputy minister (the staff member's position, set in the admin)."""
+    if by.position != User.Position.DEPUTY_MINISTER:
+        raise DomainError(
+            _("Жалобу рассматривает заместитель Министра труда и социальной защиты (п. 80)."),
+            code="handler_position",
+            status=403,
+        )
+
+
 def complaint_can_decide(*, complaint: Complaint, user: User) -> bool:
-    """Whether complaint_decide would take a decision (its fields aside): a complaint handler, and the
-    complaint is registered (every outcome leaves that status, the transition table)."""
-    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(lambda: transition_check(case=complaint, name="refuse"))
+    """Whether complaint_decide would take a decision (its fields aside): a complaint handler who is a
+    deputy minister (p.80), and the complaint is registered (every outcome leaves that status, the
+    transition table)."""
+
+    def check() -> None:
+        _require_deputy_minister(user)
+        transition_check(case=complaint, name="refuse")
+
+    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(check)
 
 
 def _answer_dispatch_check(complaint: Complaint) -> None:
@@ -543,6 +559,7 @@ def complaint_decide(
     from core.tasks import enqueue
 
     require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
+    _require_deputy_minister(by)
     text = text_required(text, field="text", label=_("Основания принятого решения"))
     handler_position = text_required(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ")

@@ -210,6 +210,36 @@ def test_the_handler_must_give_the_position_that_goes_on_the_answer(alice, hanna
     assert complaint.status == "registered" and complaint.decided_at is None
 
 
+# --- p.80: a deputy minister decides ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("position", ["", "director", "deputy_director", "official"])
+def test_a_complaint_handler_who_is_not_a_deputy_minister_cannot_decide(alice, position):
+    director = make_user(
+        "handler-director@mintrud.test",
+        last="Директорова",
+        first="Дина",
+        roles=("complaint_handler",),
+        position=position,
+    )
+    complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert not services.complaint_can_decide(complaint=complaint, user=director)
+    with pytest.raises(DomainError) as err:
+        decide(complaint, director)
+    assert err.value.code == "handler_position" and err.value.status == 403
+    complaint.refresh_from_db()
+    assert complaint.status == "registered" and complaint.decided_at is None
+    page = client_for(director).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
+    assert 'name="outcome"' not in page
+
+
+def test_a_deputy_minister_decides_a_complaint(alice, hanna):
+    complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert hanna.position == "deputy_minister"
+    assert services.complaint_can_decide(complaint=complaint, user=hanna)
+    assert decide(complaint, hanna).status == "refused"
+
+
 # --- p.93: the answer goes out, and its term is met by the dispatch ----------------------------------
 
 
