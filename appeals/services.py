@@ -551,8 +551,9 @@ def complaint_decide(
 ) -> Complaint:
     """The complaint handler decides (p.88): upheld with a remedy (a certificate to issue within 5
     working days, p.89), refused (on a ground of p.91, or on the merits), or left unanswered on a
-    ground of p.92. A complaint repeating a decided one by the same person on the same subject can
-    only be refused on ground p.91(c) (or left unanswered under p.92). The handler's position goes
+    ground of p.92. A complaint repeating one answered on its merits (the same person, the same
+    subject and the same application, appeals.selectors.complaint_repeats) can only be refused on
+    ground p.91(c) (or left unanswered under p.92). The handler is a deputy minister (p.80). The handler's position goes
     on the answer (p.94(a)), which is then rendered, signed by the handler and sent no later than
     the next working day (p.93)."""
     from appeals.tasks import complaint_answer_send
@@ -573,7 +574,10 @@ def complaint_decide(
             outcome == "unanswered" or (outcome == "refuse" and refusal_ground == Complaint.RefusalGround.REPEAT)
         ):
             raise DomainError(
-                _("По жалобе %(n)s того же заявителя по тому же предмету уже принято решение: отказ по п. 91 «в».")
+                _(
+                    "По жалобе %(n)s того же заявителя по тому же предмету и тому же заявлению уже принято решение "
+                    "по существу: отказ по п. 91 «в»."
+                )
                 % {"n": repeat_of.number},
                 code="repeat_complaint",
                 fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
@@ -593,7 +597,10 @@ def complaint_decide(
                 )
             if refusal_ground == Complaint.RefusalGround.REPEAT and repeat_of is None:
                 raise DomainError(
-                    _("Ранее принятых решений по жалобам этого заявителя по тому же предмету нет."),
+                    _(
+                        "Ранее принятых по существу решений по жалобам этого заявителя по тому же предмету "
+                        "и тому же заявлению нет."
+                    ),
                     fields={"refusal_ground": [_("Основание не подтверждено.")]},
                 )
             locked.refusal_ground = refusal_ground
