@@ -39,6 +39,7 @@ from core.services import (
     case_transition,
     counter_next,
     deadline_close,
+    deadline_met_now,
     deadline_open,
     notification_send,
     outgoing_number_assign,
@@ -441,14 +442,13 @@ def complaint_file(
             },
         )
         # p.86 as a term of its own, met or missed at this moment (the oversight report counts it).
-        deadline_open(
+        deadline_met_now(
             case=complaint,
             kind=DEADLINE_COMPLAINT_REGISTRATION,
             role=Role.REGISTRAR,
             started_on=calendar.effective_receipt_date(received_at),
             working_days=1,
         )
-        deadline_close(case=complaint, kind=DEADLINE_COMPLAINT_REGISTRATION)
         deadline_open(
             case=complaint,
             kind=DEADLINE_COMPLAINT,

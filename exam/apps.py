@@ -8,7 +8,14 @@ class ExamConfig(AppConfig):
 
     def ready(self) -> None:
         from core.services import deadline_kind_register
-        from exam.admission.selectors import DEADLINE_DECISION, DEADLINE_NOTICE
+        from exam.admission.selectors import (
+            DEADLINE_DECISION,
+            DEADLINE_NOTICE,
+            DEADLINE_REGISTRATION,
+            DEADLINE_TRANSFER,
+        )
 
+        deadline_kind_register(DEADLINE_REGISTRATION, _("регистрация заявления (п. 25)"))
+        deadline_kind_register(DEADLINE_TRANSFER, _("передача заявления в департамент (п. 46)"))
         deadline_kind_register(DEADLINE_DECISION, _("решение о допуске (п. 12 «а»)"))
         deadline_kind_register(DEADLINE_NOTICE, _("информирование о решении (п. 12 «б»)"))
