@@ -129,10 +129,23 @@ def _addresses(complaint: Complaint) -> set[str]:
     return {a for a in (_normalised(complaint.residence), _normalised(complaint.postal_address)) if a}
 
 
+# p.91(c): "a decision on the complaint": an answer on its merits, upheld or refused because the
+# arguments were not confirmed. A complaint left unanswered (p.92), or refused on ground (a), (b) or
+# as a repeat itself, was not answered on its merits.
+ANSWERED_ON_MERITS = Q(status=Complaint.Status.UPHELD) | Q(
+    status=Complaint.Status.REFUSED, refusal_ground=Complaint.RefusalGround.UNFOUNDED
+)
+
+
 def complaint_repeats(complaint: Complaint) -> Complaint | None:
-    """p.91(c): an earlier complaint of the same person on the same subject that was decided. The
-    same person is the same cabinet account, or, from any channel (a paper complaint has no
-    account), the same full name with the same residence or postal address."""
+    """p.91(c): an earlier complaint answered on its merits, of the same person, about the same
+    decision or action: the same subject of p.78 and the same application (the case the complaint
+    concerns, ``related_application``). The same subject about another case is a new complaint; a
+    complaint whose case is not established repeats nothing. The same person is the same cabinet
+    account, or, from any channel (a paper complaint has no account), the same full name with the
+    same residence or postal address."""
+    if complaint.related_application_id is None:
+        return None
     key = complaint.person_key or person_key(
         last_name=complaint.last_name, first_name=complaint.first_name, patronymic=complaint.patronymic
     )
@@ -140,8 +153,13 @@ def complaint_repeats(complaint: Complaint) -> Complaint | None:
     if complaint.complainant_id:
         same_person |= Q(complainant_id=complaint.complainant_id)
     earlier = (
-        Complaint.objects.filter(same_person, subject=complaint.subject, decided_at__isnull=False)
-        .filter(status__in=[Complaint.Status.UPHELD, Complaint.Status.REFUSED])
+        Complaint.objects.filter(
+            same_person,
+            subject=complaint.subject,
+            related_application_id=complaint.related_application_id,
+            decided_at__isnull=False,
+        )
+        .filter(ANSWERED_ON_MERITS)
         .exclude(pk=complaint.pk)
         .order_by("-decided_at")
     )

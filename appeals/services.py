@@ -39,6 +39,7 @@ from core.services import (
     case_transition,
     counter_next,
     deadline_close,
+    deadline_met_now,
     deadline_open,
     notification_send,
     outgoing_number_assign,
@@ -441,14 +442,13 @@ def complaint_file(
             },
         )
         # p.86 as a term of its own, met or missed at this moment (the oversight report counts it).
-        deadline_open(
+        deadline_met_now(
             case=complaint,
             kind=DEADLINE_COMPLAINT_REGISTRATION,
             role=Role.REGISTRAR,
             started_on=calendar.effective_receipt_date(received_at),
             working_days=1,
         )
-        deadline_close(case=complaint, kind=DEADLINE_COMPLAINT_REGISTRATION)
         deadline_open(
             case=complaint,
             kind=DEADLINE_COMPLAINT,
@@ -481,10 +481,26 @@ ANSWER_DISPATCH_ROLES = (Role.COMPLAINT_HANDLER, Role.REGISTRAR)
 # --- What the pages may offer: the checks the services run, as predicates -------------------------
 
 
+def _require_deputy_minister(by: User) -> None:
+    """p.80: complaints are decided by a deputy minister (the staff member's position, set in the admin)."""
+    if by.position != User.Position.DEPUTY_MINISTER:
+        raise DomainError(
+            _("Жалобу рассматривает заместитель Министра труда и социальной защиты (п. 80)."),
+            code="handler_position",
+            status=403,
+        )
+
+
 def complaint_can_decide(*, complaint: Complaint, user: User) -> bool:
-    """Whether complaint_decide would take a decision (its fields aside): a complaint handler, and the
-    complaint is registered (every outcome leaves that status, the transition table)."""
-    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(lambda: transition_check(case=complaint, name="refuse"))
+    """Whether complaint_decide would take a decision (its fields aside): a complaint handler who is a
+    deputy minister (p.80), and the complaint is registered (every outcome leaves that status, the
+    transition table)."""
+
+    def check() -> None:
+        _require_deputy_minister(user)
+        transition_check(case=complaint, name="refuse")
+
+    return has_role(user, Role.COMPLAINT_HANDLER) and allowed(check)
 
 
 def _answer_dispatch_check(complaint: Complaint) -> None:
@@ -535,14 +551,16 @@ def complaint_decide(
 ) -> Complaint:
     """The complaint handler decides (p.88): upheld with a remedy (a certificate to issue within 5
     working days, p.89), refused (on a ground of p.91, or on the merits), or left unanswered on a
-    ground of p.92. A complaint repeating a decided one by the same person on the same subject can
-    only be refused on ground p.91(c) (or left unanswered under p.92). The handler's position goes
+    ground of p.92. A complaint repeating one answered on its merits (the same person, the same
+    subject and the same application, appeals.selectors.complaint_repeats) can only be refused on
+    ground p.91(c) (or left unanswered under p.92). The handler is a deputy minister (p.80). The handler's position goes
     on the answer (p.94(a)), which is then rendered, signed by the handler and sent no later than
     the next working day (p.93)."""
     from appeals.tasks import complaint_answer_send
     from core.tasks import enqueue
 
     require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
+    _require_deputy_minister(by)
     text = text_required(text, field="text", label=_("Основания принятого решения"))
     handler_position = text_required(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ")
@@ -556,7 +574,10 @@ def complaint_decide(
             outcome == "unanswered" or (outcome == "refuse" and refusal_ground == Complaint.RefusalGround.REPEAT)
         ):
             raise DomainError(
-                _("По жалобе %(n)s того же заявителя по тому же предмету уже принято решение: отказ по п. 91 «в».")
+                _(
+                    "По жалобе %(n)s того же заявителя по тому же предмету и тому же заявлению уже принято решение "
+                    "по существу: отказ по п. 91 «в»."
+                )
                 % {"n": repeat_of.number},
                 code="repeat_complaint",
                 fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
@@ -576,7 +597,10 @@ def complaint_decide(
                 )
             if refusal_ground == Complaint.RefusalGround.REPEAT and repeat_of is None:
                 raise DomainError(
-                    _("Ранее принятых решений по жалобам этого заявителя по тому же предмету нет."),
+                    _(
+                        "Ранее принятых по существу решений по жалобам этого заявителя по тому же предмету "
+                        "и тому же заявлению нет."
+                    ),
                     fields={"refusal_ground": [_("Основание не подтверждено.")]},
                 )
             locked.refusal_ground = refusal_ground

@@ -39,8 +39,9 @@ WORKING_SATURDAYS: frozenset[date] = frozenset(
     }
 )
 
-# Office hours (p.5): Mon-Thu 9:00-18:00, Fri 9:00-16:45. Work arriving after closing, or on a day
-# that is not a working day, counts from the next working day (seed 003, p.27.1).
+# Office hours (p.5): Mon-Thu 9:00-18:00, Fri 9:00-16:45. A complaint arriving after closing, or on a
+# day that is not a working day, counts from the next working day (p.86, read with seed 003 p.27.1).
+# An application does not: it is registered on the day it arrives, whatever the hour (p.26).
 OFFICE_OPENS = dtime(9, 0)
 OFFICE_CLOSES = {0: dtime(18, 0), 1: dtime(18, 0), 2: dtime(18, 0), 3: dtime(18, 0), 4: dtime(16, 45)}
 OFFICE_CLOSES_DEFAULT = dtime(18, 0)
@@ -136,8 +137,9 @@ def office_closes(day: date) -> dtime:
 
 
 def effective_receipt_date(moment: datetime) -> date:
-    """The day from which a submission counts: its own day if it arrived on a working day before the
-    office closed (Moscow time), otherwise the next working day."""
+    """The day from which a complaint counts (p.86): its own day if it arrived on a working day before
+    the office closed (Moscow time), otherwise the next working day. Not for applications, which
+    count from the day they arrive (p.26, ``moscow_date``)."""
     local = moment.astimezone(MOSCOW)
     day = local.date()
     if is_working_day(day) and local.time() < office_closes(day):

@@ -55,12 +55,14 @@ class User(PersonName, AbstractBaseUser, PermissionsMixin):
     (created by an administrator, given one or more role groups, see core.roles)."""
 
     class Position(models.TextChoices):
-        """Who may sign what (p.49-50): the director of the Department or a deputy signs an admission
-        notice; only a deputy director signs a refusal letter."""
+        """Who may sign or decide what: the director of the Department or a deputy signs an admission
+        notice (p.49); only a deputy director signs a refusal letter (p.50); a deputy minister decides
+        complaints (p.80)."""
 
         DIRECTOR = "director", _("Директор Департамента условий и охраны труда")
         DEPUTY_DIRECTOR = "deputy_director", _("Заместитель директора Департамента условий и охраны труда")
         OFFICIAL = "official", _("Должностное лицо Департамента условий и охраны труда")
+        DEPUTY_MINISTER = "deputy_minister", _("Заместитель Министра труда и социальной защиты Российской Федерации")
 
     email = models.EmailField(_("Электронная почта"), unique=True)
     last_name = models.CharField(_("Фамилия"), max_length=100)

@@ -182,6 +182,14 @@ def deadline_close(*, case: models.Model, kind: str, cancelled: bool = False, at
     ).update(completed_at=now, cancelled_at=now if cancelled else None)
 
 
+def deadline_met_now(*, case: models.Model, kind: str, role: str, started_on: date, working_days: int) -> Deadline:
+    """A term whose step is done in the act that records it (a paper document registered days after
+    it arrived): opened from ``started_on`` and closed now, met or missed, for the report to count."""
+    deadline = deadline_open(case=case, kind=kind, role=role, started_on=started_on, working_days=working_days)
+    deadline_close(case=case, kind=kind)
+    return deadline
+
+
 # --- Counters ------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -576,8 +576,11 @@ def certificate_render(*, certificate: Certificate) -> Certificate:
 
 
 def expiry_date(issued_on: date) -> date:
-    """The last day of validity: a term of years ends the day before the same date (p.61)."""
-    return issued_on + relativedelta(years=settings.CERTIFICATE_VALIDITY_YEARS) - timedelta(days=1)
+    """The last day of validity (p.61): a term of years ends on the same date of its last year (Civil
+    Code art. 192), not moved to a working day (a period of validity, not a term to act): issued on
+    22.11.2026 for 5 years, valid through 22.11.2031. A date missing in the last year (29 February)
+    gives the last day of that month. Certificates issued before keep their stored expiry."""
+    return issued_on + relativedelta(years=settings.CERTIFICATE_VALIDITY_YEARS)
 
 
 def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:

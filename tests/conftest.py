@@ -126,11 +126,13 @@ def make_user(
     position: str | None = None,
 ) -> Any:
     """A user with the test password; a signatory is a deputy director unless told otherwise (a deputy may
-    sign both admission notices and refusal letters, p.49-50)."""
+    sign both admission notices and refusal letters, p.49-50), a complaint handler a deputy minister
+    (p.80)."""
     from core.models import User
 
     if position is None:
         position = User.Position.DEPUTY_DIRECTOR if "signatory" in roles else ""
+        position = User.Position.DEPUTY_MINISTER if "complaint_handler" in roles else position
 
     user = User.objects.create_user(
         email,
@@ -580,7 +582,7 @@ def published_certificate(
         patronymic=patronymic,
         search_name=search_key(f"{last} {first} {patronymic}"),
         issued_on=issued,
-        expires_on=fields.pop("expires_on", date(issued.year + 5, issued.month, issued.day) - timedelta(days=1)),
+        expires_on=fields.pop("expires_on", date(issued.year + 5, issued.month, issued.day)),
         published_at=fields.pop("published_at", timezone.now()),
         areas_text=fields.pop("areas_text", "Проведение специальной оценки условий труда"),
         **fields,

@@ -27,6 +27,7 @@ from exam.models import (
     Application,
     Attachment,
     Attempt,
+    Channel,
     Decision,
     EntryCorrection,
     Experience,
@@ -41,6 +42,8 @@ S = Application.Status
 DEADLINE_DECISION = "application.decision"  # p.12(a): 20 working days from registration
 DEADLINE_NOTICE = "application.notice"  # p.12(b): 5 working days from the decision
 DEADLINE_ORIGINALS_RETURN = "application.originals_return"  # p.54 within p.12(b): paper originals back
+DEADLINE_REGISTRATION = "application.registration"  # p.25: a paper one, 1 working day from receipt
+DEADLINE_TRANSFER = "application.transfer"  # p.46: to the department, 1 working day from registration
 
 # --- Who may see which application ------------------------------------------------------------
 
@@ -402,6 +405,21 @@ def sitting_seats_taken(sitting: Sitting) -> int:
 
 def decision_current(application: Application) -> Decision | None:
     return application.decisions.exclude(state=Decision.State.RETURNED).order_by("-drafted_at", "-id").first()
+
+
+def application_registration_due(application: Application) -> date | None:
+    """p.25: the last day to register a paper application, the working day after the day it arrived
+    (one sent electronically is registered on arrival, p.26)."""
+    if application.channel not in Channel.paper() or application.received_at is None:
+        return None
+    return calendar.add_working_days(calendar.moscow_date(application.received_at), 1)
+
+
+def application_registered_late(application: Application) -> bool:
+    due = application_registration_due(application)
+    if due is None or application.registered_at is None:
+        return False
+    return calendar.moscow_date(application.registered_at) > due
 
 
 def notice_for(application: Application) -> Notice | None:

@@ -68,7 +68,8 @@ def signing_queue(request: HttpRequest) -> HttpResponse:
 def journal(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.registration_journal(user=request_user(request)), 50).get_page(request.GET.get("page"))
     rows = selectors.application_stage_pairs(page)
-    return render(request, "frontend/staff/journal.html", {"page": page, "rows": rows})
+    late = {app.pk for app in page if selectors.application_registered_late(app)}  # p.25
+    return render(request, "frontend/staff/journal.html", {"page": page, "rows": rows, "late": late})
 
 
 @staff_required()
@@ -104,6 +105,8 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
             "decisions": application.decisions.select_related("drafted_by", "signed_by", "returned_by", "sitting"),
             "current": current,
             "deadlines": selectors.application_deadlines(application),
+            "registration_due": selectors.application_registration_due(application),
+            "registered_late": selectors.application_registered_late(application),
             "trail": selectors.audit_trail_for(application)[:200],
             "can_take": services.application_can_take(application=application, user=user),
             "can_draft": can_draft,

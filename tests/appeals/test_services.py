@@ -14,7 +14,7 @@ from appeals.models import Appeal, Complaint
 from core.errors import DomainError
 from core.models import Deadline
 from registry.models import AttestationDecision
-from tests.conftest import complaint_data, pass_the_test, upload
+from tests.conftest import complaint_data, pass_the_test, registered_application, upload
 
 MSK = ZoneInfo("Europe/Moscow")
 POSITION = "Заместитель Министра труда и социальной защиты Российской Федерации"
@@ -192,6 +192,7 @@ def test_a_representative_needs_a_notarised_power_of_attorney(alice):
 
 
 def test_a_repeat_of_a_decided_complaint_is_refused_on_ground_91c(alice, hanna):
+    registered_application(alice)  # the case both complaints concern
     first = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
     services.complaint_decide(
         handler_position=POSITION,

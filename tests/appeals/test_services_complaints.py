@@ -61,7 +61,9 @@ def on_time(kind_label: str, day: date) -> tuple[int, int] | None:
 
 
 def test_a_cabinet_complaint_repeating_a_decided_paper_complaint_can_only_be_refused_on_91c(alice, rita, hanna):
-    earlier = decide(paper(rita, email=""), hanna)
+    application = registered_application(alice)
+    earlier = decide(paper(rita), hanna)  # the e-mail and the name of the application: its case
+    assert earlier.related_application == application
     # The same person, typed differently, now from the cabinet.
     repeat = services.complaint_file(
         data=complaint_data(
@@ -85,13 +87,15 @@ def test_a_cabinet_complaint_repeating_a_decided_paper_complaint_can_only_be_ref
 
 
 def test_a_namesake_at_another_address_is_not_a_repeat(alice, rita, hanna):
+    registered_application(alice)
     tver = "170100, г. Тверь, ул. Советская, д. 5"
-    decide(paper(rita, email="", residence=tver, postal_address=tver), hanna)
+    decide(paper(rita, residence=tver, postal_address=tver), hanna)
     other = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
     assert selectors.complaint_repeats(other) is None
 
 
 def test_a_repeat_is_not_refused_on_the_merits_or_another_ground_but_may_be_left_unanswered(alice, hanna):
+    registered_application(alice)
     decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
     repeat = services.complaint_file(data=complaint_data(arguments="Ещё раз."), channel="portal", complainant=alice)
     for ground in ("unfounded", "a", "b"):
@@ -104,6 +108,68 @@ def test_a_repeat_is_not_refused_on_the_merits_or_another_ground_but_may_be_left
     assert repeat.status == "registered"
     left = decide(repeat, hanna, outcome="unanswered", silence_ground="a", text="Угрозы должностному лицу.")
     assert left.status == "unanswered"
+
+
+def _refused_paper_application(rita):
+    """Alice's application on paper, refused acceptance (p.19): each one is a case of its own."""
+    from django.utils import timezone
+
+    from exam.admission.services import application_register_paper
+    from tests.conftest import cleaned, complete_payload
+
+    application = application_register_paper(
+        by=rita,
+        channel="in_person",
+        received_at=timezone.now(),
+        cleaned=cleaned(complete_payload()),
+        paper_documents=["higher_education"],
+        candidate_email="alice@example.ru",
+    )
+    assert application.status == "not_accepted"
+    return application
+
+
+def test_the_same_subject_about_another_application_is_a_new_complaint(alice, rita, hanna):
+    """p.91(c): the same decision or action is the same subject and the same application."""
+    first_case = _refused_paper_application(rita)
+    earlier = decide(services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna)
+    assert earlier.related_application == first_case and earlier.refusal_ground == "unfounded"
+    second_case = _refused_paper_application(rita)
+    new = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert new.related_application == second_case and new.subject == earlier.subject
+    assert selectors.complaint_repeats(new) is None
+    assert decide(new, hanna, outcome="uphold", remedy="other", text="Отказ в приёме неправомерен.").status == "upheld"
+    again = services.complaint_file(data=complaint_data(arguments="Снова."), channel="portal", complainant=alice)
+    assert selectors.complaint_repeats(again) == new  # the same case, answered on its merits (upheld)
+
+
+@pytest.mark.parametrize(
+    "earlier_outcome",
+    [
+        {"outcome": "unanswered", "silence_ground": "a"},
+        {"outcome": "refuse", "refusal_ground": "a"},
+        {"outcome": "refuse", "refusal_ground": "b"},
+    ],
+)
+def test_a_complaint_not_answered_on_its_merits_makes_no_repeat(alice, hanna, earlier_outcome):
+    """p.91(c) needs a decision on the earlier complaint: not one left unanswered (p.92), nor a refusal
+    on ground (a) or (b) of p.91."""
+    registered_application(alice)
+    decide(
+        services.complaint_file(data=complaint_data(), channel="portal", complainant=alice), hanna, **earlier_outcome
+    )
+    again = services.complaint_file(data=complaint_data(arguments="Ещё раз."), channel="portal", complainant=alice)
+    assert selectors.complaint_repeats(again) is None
+    with pytest.raises(DomainError) as err:
+        decide(again, hanna, refusal_ground="c")
+    assert "refusal_ground" in err.value.fields
+
+
+def test_a_complaint_whose_application_is_not_established_repeats_nothing(rita, hanna):
+    decide(paper(rita, email=""), hanna)
+    again = paper(rita, email="", arguments="Снова о том же.")
+    assert again.related_application is None
+    assert selectors.complaint_repeats(again) is None
 
 
 def test_a_first_complaint_may_still_be_refused_on_the_merits(alice, hanna):
@@ -208,6 +274,36 @@ def test_the_handler_must_give_the_position_that_goes_on_the_answer(alice, hanna
     assert "handler_position" in err.value.fields
     complaint.refresh_from_db()
     assert complaint.status == "registered" and complaint.decided_at is None
+
+
+# --- p.80: a deputy minister decides ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("position", ["", "director", "deputy_director", "official"])
+def test_a_complaint_handler_who_is_not_a_deputy_minister_cannot_decide(alice, position):
+    director = make_user(
+        "handler-director@mintrud.test",
+        last="Директорова",
+        first="Дина",
+        roles=("complaint_handler",),
+        position=position,
+    )
+    complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert not services.complaint_can_decide(complaint=complaint, user=director)
+    with pytest.raises(DomainError) as err:
+        decide(complaint, director)
+    assert err.value.code == "handler_position" and err.value.status == 403
+    complaint.refresh_from_db()
+    assert complaint.status == "registered" and complaint.decided_at is None
+    page = client_for(director).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
+    assert 'name="outcome"' not in page
+
+
+def test_a_deputy_minister_decides_a_complaint(alice, hanna):
+    complaint = services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    assert hanna.position == "deputy_minister"
+    assert services.complaint_can_decide(complaint=complaint, user=hanna)
+    assert decide(complaint, hanna).status == "refused"
 
 
 # --- p.93: the answer goes out, and its term is met by the dispatch ----------------------------------

@@ -35,18 +35,20 @@ def test_daily_task_reminds_every_day_from_due_soon_to_overdue_once_a_day(alice,
         at(calendar.add_working_days(application.registration_date, 5)),
         TestCase.captureOnCommitCallbacks(execute=True),
     ):
-        assert deadline_flag_due() == 0  # plenty of time
-    assert not Notification.objects.filter(recipient__is_staff=True).exists()
+        assert deadline_flag_due() == 2  # plenty of time for the decision, but nobody took the file (p.46)
+    (transfer,) = digests(victor)
+    assert transfer.subject.endswith("просрочено 1, истекает 0") and "передача заявления в департамент" in transfer.body
+    assert "решение о допуске" not in transfer.body
     two_days_before = _previous(_previous(due))
     with at(two_days_before), TestCase.captureOnCommitCallbacks(execute=True):
         assert deadline_flag_due() == 2  # nobody took the file: both reviewers
     with at(two_days_before, hour=15), TestCase.captureOnCommitCallbacks(execute=True):
         assert deadline_flag_due() == 0  # a second run the same day sends nothing
-    (first,) = digests(victor)
-    assert first.subject == f"Сроки на {two_days_before:%d.%m.%Y}: просрочено 0, истекает 1"
+    first = digests(victor)[1]
+    assert first.subject == f"Сроки на {two_days_before:%d.%m.%Y}: просрочено 1, истекает 1"
     assert application.registration_number in first.body and "решение о допуске" in first.body
     assert f"срок {due:%d.%m.%Y} (истекает)" in first.body
-    assert len(digests(vera)) == 1
+    assert len(digests(vera)) == 2
     assert sorted(m.to[0] for m in outbox if m.subject == first.subject) == [vera.email, victor.email]  # by e-mail
     with at(_previous(due)), TestCase.captureOnCommitCallbacks(execute=True):
         assert deadline_flag_due() == 2  # the next day again, though the mark did not change
@@ -54,9 +56,9 @@ def test_daily_task_reminds_every_day_from_due_soon_to_overdue_once_a_day(alice,
         with at(overdue_day), TestCase.captureOnCommitCallbacks(execute=True):
             assert deadline_flag_due() == 2  # an overdue case is reminded every day until it is done
     latest = digests(victor)[-1]
-    assert len(digests(victor)) == 4 and latest.subject.endswith("просрочено 1, истекает 0")
+    assert len(digests(victor)) == 5 and latest.subject.endswith("просрочено 2, истекает 0")
     assert "(просрочен)" in latest.body
-    assert Deadline.objects.get().flag == "overdue"
+    assert Deadline.objects.get(kind=selectors.DEADLINE_DECISION).flag == "overdue"
 
 
 def test_one_digest_lists_all_of_a_persons_cases_overdue_first(alice, oscar, victor, vera):
@@ -68,8 +70,8 @@ def test_one_digest_lists_all_of_a_persons_cases_overdue_first(alice, oscar, vic
         earlier = registered_application(alice)
     for application in (later, earlier):
         services.application_start_review(application=application, by=victor)
-    day = calendar.next_working_day(Deadline.objects.get(case_id=earlier.pk).due_on)
-    assert Deadline.objects.get(case_id=later.pk).due_on == day
+    day = calendar.next_working_day(Deadline.objects.get(case_id=earlier.pk, kind=selectors.DEADLINE_DECISION).due_on)
+    assert Deadline.objects.get(case_id=later.pk, kind=selectors.DEADLINE_DECISION).due_on == day
     with at(day), TestCase.captureOnCommitCallbacks(execute=True):
         assert deadline_flag_due() == 1  # Victor took both files; Vera is not responsible
     (digest,) = digests(victor)
@@ -96,7 +98,7 @@ def test_reminder_goes_to_the_reviewer_who_took_the_file(alice, victor, vera):
 
     application = registered_application(alice)
     services.application_start_review(application=application, by=victor)
-    due = Deadline.objects.get().due_on
+    due = Deadline.objects.get(kind=selectors.DEADLINE_DECISION).due_on
     with at(calendar.next_working_day(due)), TestCase.captureOnCommitCallbacks(execute=True):
         deadline_flag_due()
     assert list(Notification.objects.filter(recipient__is_staff=True).values_list("recipient__email", flat=True)) == [
@@ -110,12 +112,13 @@ def test_dashboard_counts_open_due_soon_and_overdue_work_of_the_users_roles(alic
 
     first = registered_application(alice)
     registered_application(oscar)
-    due = Deadline.objects.filter(case_id=first.pk).get().due_on
+    due = Deadline.objects.filter(case_id=first.pk, kind=selectors.DEADLINE_DECISION).get().due_on
     with at(calendar.next_working_day(due)):
         page = client_for(victor).get(reverse("frontend:staff_dashboard")).content.decode()
         signatory_page = client_for(sergey).get(reverse("frontend:staff_dashboard")).content.decode()
-    assert '<div class="stat" data-count="open"><b>2</b>' in page
-    assert '<div class="stat overdue" data-count="overdue"><b>2</b>' in page
+    # Each file: the decision (p.12(a)) and, as nobody took it, the transfer to the department (p.46).
+    assert '<div class="stat" data-count="open"><b>4</b>' in page
+    assert '<div class="stat overdue" data-count="overdue"><b>4</b>' in page
     assert '<div class="stat" data-count="open"><b>0</b>' in signatory_page
 
 

@@ -195,15 +195,50 @@ def test_empty_required_fields_are_listed_as_missing(alice):
     assert "опыте практической работы" in reasons
 
 
-def test_submission_on_a_saturday_counts_from_monday(alice):
-    application = services.application_start(candidate=alice)
-    fill_application(application, alice)
-    with time_machine.travel(datetime(2026, 11, 21, 12, 0, tzinfo=MSK), tick=False):
-        sign_and_submit(application, alice)
+def _submitted_at(candidate, moment):
+    application = services.application_start(candidate=candidate)
+    fill_application(application, candidate)
+    with time_machine.travel(moment, tick=False):
+        sign_and_submit(application, candidate)
     application.refresh_from_db()
-    assert application.registration_date == date(2026, 11, 23)
+    return application
+
+
+def test_submission_on_a_saturday_is_registered_that_saturday(alice):
+    """p.26: registered on the day it arrives; the 20 working days run from the next day, so the
+    first of them is Monday 23.11 and the last Friday 18.12."""
+    application = _submitted_at(alice, datetime(2026, 11, 21, 12, 0, tzinfo=MSK))
+    assert application.registration_date == date(2026, 11, 21)
     assert application.registration_number.startswith("З-2026-")
-    assert Deadline.objects.get().due_on == date(2026, 12, 21)
+    assert Deadline.objects.get(kind=selectors.DEADLINE_DECISION).due_on == date(2026, 12, 18)
+
+
+def test_submission_after_office_hours_is_registered_the_same_day(alice):
+    application = _submitted_at(alice, datetime(2026, 11, 19, 22, 30, tzinfo=MSK))  # Thursday, after 18:00
+    assert application.registration_date == date(2026, 11, 19)
+    assert Deadline.objects.get(kind=selectors.DEADLINE_DECISION).due_on == date(2026, 12, 17)
+
+
+def test_submission_late_on_new_years_eve_is_registered_in_the_old_year(alice):
+    """The Moscow date decides: 31.12 at 23:30 in Moscow is still 2026 (20:30 in UTC)."""
+    application = _submitted_at(alice, datetime(2026, 12, 31, 23, 30, tzinfo=MSK))
+    assert application.registration_date == date(2026, 12, 31)
+    assert application.registration_number.startswith("З-2026-")
+
+
+def test_paper_application_arriving_by_post_on_a_sunday_is_dated_that_sunday(rita, alice):
+    from tests.conftest import cleaned
+
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=MSK), tick=False):
+        application = services.application_register_paper(
+            by=rita,
+            channel="mail",
+            received_at=datetime(2026, 11, 22, 11, 0, tzinfo=MSK),
+            cleaned=cleaned(complete_payload()),
+            paper_documents=list(Attachment.Kind.values),
+            candidate_email="alice@example.ru",
+        )
+    assert application.registration_date == date(2026, 11, 22)
 
 
 def test_registered_application_can_no_longer_be_changed(alice):
@@ -305,11 +340,11 @@ def test_numbers_are_consecutive_within_a_year_and_restart_next_year(alice, osca
     zoe = make_user("zoe@example.ru", last="Зотова", first="Зоя")
     settings.APPLICATION_NUMBER_FORMAT = "{seq}/{year}"
     numbers = []
-    # 31.12.2026 is a moved day off: that submission counts from 11.01.2027 and opens the 2027 series.
+    # 01.01.2027 is a day off: that submission is registered on that day (p.26) and opens the 2027 series.
     moments = [
         (alice, datetime(2026, 12, 29, 10)),
         (oscar, datetime(2026, 12, 30, 10)),
-        (zoe, datetime(2026, 12, 31, 10)),
+        (zoe, datetime(2027, 1, 1, 10)),
     ]
     for candidate, moment in moments:
         application = services.application_start(candidate=candidate)

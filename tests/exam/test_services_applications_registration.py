@@ -97,3 +97,83 @@ def test_paper_application_received_long_ago_is_refused(rita, alice, settings):
     # Within the window it is registered, from the day it arrived.
     application = _paper(rita, received_at=timezone.now() - timedelta(days=settings.PAPER_RECEIVED_MAX_DAYS - 1))
     assert application.status == Application.Status.REGISTERED
+
+
+# --- p.25 and p.46: registration and transfer, each within one working day --------------------------
+
+# A week of September 2026 without holidays: Monday 14 to Friday 18.
+MONDAY = datetime(2026, 9, 14, 11, 0, tzinfo=MSK)
+
+
+def _at(day: int, hour: int = 11) -> datetime:
+    return datetime(2026, 9, day, hour, 0, tzinfo=MSK)
+
+
+def _term(application, kind):
+    from core.models import Deadline
+
+    return Deadline.objects.get(case_id=application.pk, kind=kind)
+
+
+def test_a_paper_application_registered_two_days_after_receipt_is_flagged_late(rita, alice, audrey):
+    from django.urls import reverse
+
+    from core.models import AuditEvent
+    from exam.admission import selectors
+    from tests.conftest import client_for
+
+    with time_machine.travel(_at(16), tick=False):  # Wednesday; received by post on Monday
+        application = _paper(rita, received_at=MONDAY)
+    assert application.registration_date == MONDAY.date()  # p.26: dated by its arrival
+    assert selectors.application_registration_due(application) == _at(15).date()
+    assert selectors.application_registered_late(application)
+    registration = _term(application, selectors.DEADLINE_REGISTRATION)
+    assert registration.due_on == _at(15).date() and registration.completed_at == _at(16)
+    event = AuditEvent.objects.get(verb="register", case_id=application.pk)
+    assert event.data["registered_late"] is True and event.data["registration_due_on"] == "2026-09-15"
+    with time_machine.travel(_at(16, 12), tick=False):
+        staff_page = client_for(audrey).get(reverse("frontend:staff_application", args=[application.pk]))
+        journal = client_for(rita).get(reverse("frontend:staff_journal"))
+    assert "Зарегистрировано с нарушением срока п. 25" in staff_page.content.decode()
+    assert "data-registered-late" in journal.content.decode()
+
+
+def test_a_paper_application_registered_the_next_working_day_is_on_time(rita, alice):
+    from django.urls import reverse
+
+    from exam.admission import selectors
+    from tests.conftest import client_for
+
+    with time_machine.travel(_at(15), tick=False):
+        application = _paper(rita, received_at=MONDAY)
+    assert not selectors.application_registered_late(application)
+    assert _term(application, selectors.DEADLINE_REGISTRATION).completed_at == _at(15)
+    with time_machine.travel(_at(15, 12), tick=False):
+        journal = client_for(rita).get(reverse("frontend:staff_journal")).content.decode()
+    assert application.registration_number in journal and "data-registered-late" not in journal
+
+
+def test_an_electronic_application_has_no_registration_term_of_its_own(alice):
+    """p.26: it is registered on arrival; p.25's working day is for paper."""
+    from core.models import Deadline
+    from exam.admission import selectors
+
+    application = registered_application(alice)
+    assert selectors.application_registration_due(application) is None
+    assert not selectors.application_registered_late(application)
+    assert not Deadline.objects.filter(kind=selectors.DEADLINE_REGISTRATION).exists()
+
+
+def test_the_transfer_to_the_department_is_a_term_closed_when_a_reviewer_takes_the_file(alice, victor):
+    """p.46: within one working day of the registration."""
+    from exam.admission import selectors
+
+    with time_machine.travel(_at(18, 20), tick=False):  # Friday evening
+        application = registered_application(alice)
+    transfer = _term(application, selectors.DEADLINE_TRANSFER)
+    assert transfer.due_on == _at(21).date() and transfer.completed_at is None  # Monday
+    assert transfer.role == "reviewer"
+    with time_machine.travel(_at(21, 10), tick=False):
+        services.application_start_review(application=application, by=victor)
+    transfer.refresh_from_db()
+    assert transfer.completed_at == _at(21, 10)

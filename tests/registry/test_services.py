@@ -51,7 +51,7 @@ def test_a_fail_is_a_refusal_of_attestation(exam_setup, sergey):
 
 def test_the_certificate_has_a_number_dates_areas_a_pdf_and_a_signed_record(certificate, settings):
     assert certificate.number == f"{certificate.issued_on.year}-00001"
-    assert certificate.expires_on == certificate.issued_on + relativedelta(years=5) - timedelta(days=1)
+    assert certificate.expires_on == certificate.issued_on + relativedelta(years=5)
     assert certificate.status == "valid" and certificate.published_at is not None
     assert set(certificate.areas.values_list("code", flat=True)) == {"01", "02"}
     with certificate.pdf.open("rb") as fh:
@@ -85,11 +85,20 @@ def test_a_key_outside_its_validity_period_does_not_verify(certificate):
     assert not signing.verify(selectors.certificate_record(certificate), certificate.signature, certificate.key_id)
 
 
-def test_expiry_five_years_later_flips_the_status_on_that_day(certificate):
+def test_a_term_of_years_ends_on_the_same_date_of_its_last_year():
+    """Civil Code art. 192: issued on 22.11.2026 for 5 years, valid through 22.11.2031 (a Saturday,
+    not moved: a period of validity, not a term to act)."""
+    from registry.services import expiry_date
+
+    assert expiry_date(date(2026, 11, 22)) == date(2031, 11, 22)
+    assert expiry_date(date(2028, 2, 29)) == date(2033, 2, 28)
+
+
+def test_expiry_five_years_later_flips_the_status_the_day_after(certificate):
     five_years = certificate.issued_on + relativedelta(years=5)
-    assert certificate.status_on(five_years - timedelta(days=1)) == "valid"
-    assert certificate.status_on(five_years) == "expired"
-    with time_machine.travel(five_years.isoformat() + "T10:00:00+03:00"):
+    assert certificate.status_on(five_years) == "valid"
+    assert certificate.status_on(five_years + timedelta(days=1)) == "expired"
+    with time_machine.travel((five_years + timedelta(days=1)).isoformat() + "T10:00:00+03:00"):
         assert Certificate.objects.get(pk=certificate.pk).status == "expired"
         [entry] = selectors.registry_search(status="expired").items
         assert entry.certificate == certificate and entry.status == "expired"

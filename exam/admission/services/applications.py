@@ -25,12 +25,23 @@ from core.files import file_store
 from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role, require_role
-from core.services import audit_record, case_transition, counter_next, deadline_open, notification_send
+from core.services import (
+    audit_record,
+    case_transition,
+    counter_next,
+    deadline_met_now,
+    deadline_open,
+    notification_send,
+)
 from core.uploads import check_upload
 from exam.admission.selectors import (
     DEADLINE_DECISION,
+    DEADLINE_REGISTRATION,
+    DEADLINE_TRANSFER,
     application_document,
     application_missing_items,
+    application_registered_late,
+    application_registration_due,
     document_digest,
 )
 from exam.admission.services.persons import person_key_assign, person_lock
@@ -377,7 +388,10 @@ def _accept_or_refuse(
         return
     person = person_key_assign(application)
     _refuse_if_case_in_progress(person, exclude=application, staff=by.is_staff)
-    registration_date = calendar.effective_receipt_date(received_at)
+    # p.26: registered on the day it arrives (Moscow date), after office hours and on a day off too;
+    # the review term counts from the next day. (The next-working-day rule of seed 003 belongs to
+    # another service; here it is the complaints' of p.86 only.)
+    registration_date = calendar.moscow_date(received_at)
     # A yearly series restarts each year; a format without {year} needs one series for all years, or
     # the numbers of the new year would repeat the old ones.
     year_series = "{year" in settings.APPLICATION_NUMBER_FORMAT
@@ -391,6 +405,12 @@ def _accept_or_refuse(
     submission.outcome = Submission.Outcome.ACCEPTED
     submission.missing = []
     submission.save()
+    registration_due = application_registration_due(application)
+    data: dict[str, Any] = {"submission": submission.pk, "digest": submission.digest, "channel": submission.channel}
+    if registration_due is not None:
+        data.update(
+            registration_due_on=registration_due.isoformat(), registered_late=application_registered_late(application)
+        )
     case_transition(
         case=application,
         name="register",
@@ -404,8 +424,26 @@ def _accept_or_refuse(
             "registered_by",
             "not_accepted_reasons",
         ),
-        data={"submission": submission.pk, "digest": submission.digest, "channel": submission.channel},
+        data=data,
         ip=ip,
+    )
+    if registration_due is not None:
+        # p.25 as a term of its own, met or missed at this moment (the oversight report counts it).
+        deadline_met_now(
+            case=application,
+            kind=DEADLINE_REGISTRATION,
+            role=Role.REGISTRAR,
+            started_on=calendar.moscow_date(received_at),
+            working_days=1,
+        )
+    # p.46: the registered file goes to the department within a working day; a reviewer taking it
+    # from the pool (review.application_start_review) is that step.
+    deadline_open(
+        case=application,
+        kind=DEADLINE_TRANSFER,
+        role=Role.REVIEWER,
+        started_on=calendar.moscow_date(application.registered_at),
+        working_days=1,
     )
     deadline_open(
         case=application,

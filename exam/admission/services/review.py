@@ -28,6 +28,7 @@ from core.text import text_required
 from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
+    DEADLINE_TRANSFER,
     Entry,
     application_criteria,
     application_get,
@@ -132,6 +133,7 @@ def application_start_review(*, application: Application, by: User, ip: str | No
             kind=DEADLINE_DECISION,
             completed_at__isnull=True,
         ).update(assignee=by)
+        deadline_close(case=locked, kind=DEADLINE_TRANSFER)
     return locked
 
 

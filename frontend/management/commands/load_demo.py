@@ -32,10 +32,12 @@ STAFF = [  # e-mail, surname, name, roles, superuser
     ("complaints@mintrud.demo", "Жалобина", "Ирина", [Role.COMPLAINT_HANDLER], False),
     ("auditor@mintrud.demo", "Ревизоров", "Кирилл", [Role.AUDITOR], False),
 ]
-# p.49-50: the director or a deputy signs admission notices, only a deputy signs refusal letters.
+# p.49-50: the director or a deputy signs admission notices, only a deputy signs refusal letters;
+# p.80: a deputy minister decides complaints.
 POSITIONS = {
     "signatory@mintrud.demo": User.Position.DEPUTY_DIRECTOR,
     "signatory2@mintrud.demo": User.Position.DIRECTOR,
+    "complaints@mintrud.demo": User.Position.DEPUTY_MINISTER,
 }
 CANDIDATES = [("candidate@mintrud.demo", "Иванов", "Иван", "Иванович")]
 
