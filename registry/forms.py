@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import calendar, dates
 from core.api import JSONObjectField
 from core.text import TextField
 from registry.models import AnnulmentReason, AreaOfActivity, Certificate
+from registry.selectors import REGISTRY_EARLIEST
 
 
 class CertificateIssueForm(forms.Form):
@@ -47,3 +52,25 @@ class VerifyForm(forms.Form):
     record = JSONObjectField(help_text=_("Запись реестра (поле record ответа о сертификате)"))
     signature = TextField(max_length=200)
     key_id = TextField(max_length=40)
+
+
+def status_date_problem(value: date | None) -> str | None:
+    """A day the registry is asked about (was the certificate valid on it?): not before the registry
+    could hold a certificate (REGISTRY_EARLIEST), and not after today: the future is no fact yet
+    (an annulment may come before it)."""
+    if value is None:
+        return None
+    today = calendar.today()
+    if value > today:
+        return gettext("Дата не может быть позже сегодняшнего дня (%(d)s).") % {"d": today.strftime("%d.%m.%Y")}
+    if value < REGISTRY_EARLIEST:
+        return gettext("Дата не может быть раньше %(d)s (вступления в силу Федерального закона № 426-ФЗ).") % {
+            "d": REGISTRY_EARLIEST.strftime("%d.%m.%Y")
+        }
+    return None
+
+
+class StatusOnForm(forms.Form):
+    """The question of the entry page and the public API: was the certificate valid on this day?"""
+
+    date = dates.date_field(_("Дата"), status_date_problem)
