@@ -83,8 +83,12 @@ class AnnulmentRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Required only on the state expertise reason (clean): the browser must not ask for them on another.
         self.finding = ExpertiseFindingForm(
-            self.data if self.is_bound else None, self.files if self.is_bound else None, prefix="finding"
+            self.data if self.is_bound else None,
+            self.files if self.is_bound else None,
+            prefix="finding",
+            use_required_attribute=False,
         )
 
     def clean(self) -> dict[str, Any]:

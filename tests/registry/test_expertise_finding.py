@@ -161,6 +161,12 @@ def test_the_officer_files_the_conclusion_and_the_signatory_sees_it_all_and_open
     assert f'data-finding="{annulment.pk}"' in client_for(sergey).get(url).content.decode()
 
 
+def test_the_browser_does_not_ask_for_the_conclusion_on_another_reason(expert, olga):
+    page = client_for(olga).get(f"/staff/certificates/{expert.pk}/").content.decode()
+    form = page[page.index('id="annul-finding"') : page.index("</fieldset>")]
+    assert 'name="finding-number"' in form and "required" not in form
+
+
 def test_the_page_refuses_a_conclusion_with_a_field_missing_and_saves_nothing(expert, olga, expertise):
     response = client_for(olga).post(
         f"/staff/certificates/{expert.pk}/annul/",
