@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "exam.models.Application.Status",
         "CertificateStatusEnum": "registry.models.Certificate.Status",
         "PublicCertificateStatusEnum": "registry.selectors.PUBLIC_STATUSES",
+        "CertificateStatusOnEnum": "registry.selectors.STATUSES_ON",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the installed package, not a CDN: the docs work on a closed network.

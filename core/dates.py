@@ -123,6 +123,20 @@ def moment_field(label: Any, problem: Callable[[Any], str | None] = input_date_p
     )
 
 
+def date_field(
+    label: Any, problem: Callable[[Any], str | None] = input_date_problem, *, required: bool = True
+) -> forms.DateField:
+    """A form field of a date typed in (a date input, or ДД.ММ.ГГГГ), bounded by ``problem``."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validator(problem)],
+        error_messages={"invalid": gettext_lazy("Введите дату в формате ДД.ММ.ГГГГ.")},
+    )
+
+
 def date_argument(value: Any, *, field: str, problem: Callable[[Any], str | None]) -> None:
     """One of the checks above, for a service: a DomainError on ``field``."""
     message = problem(value)

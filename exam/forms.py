@@ -31,23 +31,9 @@ phone_validator = RegexValidator(
 )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 def _date_field(label: Any, *, required: bool) -> forms.DateField:
     """An issue date of a document or a date of experience: within the last 80 years, not ahead."""
-    return forms.DateField(
-        label=label,
-        required=required,
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-        validators=[dates.validator(dates.document_date_problem)],
-        error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
-    )
+    return dates.date_field(label, dates.document_date_problem, required=required)
 
 
 def _text(label: Any, *, max_length: int, required: bool = True, **kwargs: Any) -> TextField:

@@ -37,6 +37,10 @@ class AreaOfActivity(models.Model):
 class AnnulmentReason(models.Model):
     """Reasons to annul a certificate (a reference list; seeds 002, 003)."""
 
+    # The reason whose basis is a conclusion of a state expertise of working conditions (seeds 002,
+    # 003): an annulment on it carries the conclusion's particulars (ExpertiseFinding).
+    STATE_EXPERTISE = "state_expertise"
+
     code = models.CharField(_("Код"), max_length=20, unique=True)
     title = models.CharField(_("Основание аннулирования"), max_length=300)
     active = models.BooleanField(_("Используется"), default=True)
@@ -48,6 +52,10 @@ class AnnulmentReason(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_state_expertise(self) -> bool:
+        return self.code == self.STATE_EXPERTISE
 
 
 class AttestationDecision(FSMModelMixin, Dispatched, models.Model):
@@ -288,6 +296,11 @@ class Annulment(FSMModelMixin, models.Model):
     def is_confirmed(self) -> bool:
         return self.status == self.Status.CONFIRMED
 
+    @property
+    def finding(self) -> ExpertiseFinding | None:
+        """The conclusion of a state expertise the annulment rests on, if it does."""
+        return getattr(self, "expertise_finding", None)
+
     @transition(field=status, source=Status.REQUESTED, target=Status.CONFIRMED)
     def confirm(self) -> None:
         """The signatory confirms: the certificate is annulled."""
@@ -295,6 +308,41 @@ class Annulment(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.REQUESTED, target=Status.REJECTED)
     def reject(self) -> None:
         """The signatory does not confirm."""
+
+
+class ExpertiseFinding(models.Model):
+    """The conclusion of a state expertise of working conditions (seeds 002, 003; seed 002 p.3.6.2.4:
+    the expertise checks the experts who took part in the special assessment against the registry)
+    on which an annulment on the reason STATE_EXPERTISE rests. The public sees only the issuing
+    authority, the number and the date of the conclusion (public_particulars): the experts named,
+    the employer, the report and the findings concern other persons and stay with the staff."""
+
+    annulment = models.OneToOneField(Annulment, on_delete=models.PROTECT, related_name="expertise_finding")
+    authority = models.CharField(_("Орган, проводивший экспертизу"), max_length=300)
+    region = models.CharField(_("Субъект Российской Федерации"), max_length=100)
+    number = models.CharField(_("Номер заключения"), max_length=60)
+    issued_on = models.DateField(_("Дата заключения"))
+    employer = models.CharField(_("Работодатель"), max_length=300)
+    report = models.CharField(_("Отчёт о проведении СОУТ (реквизиты)"), max_length=300)
+    experts = models.TextField(_("Эксперты, названные в заключении"))
+    findings = models.TextField(_("Выводы заключения"))
+    document = models.FileField(_("Копия заключения"), upload_to="annulments/", max_length=200)
+
+    class Meta:
+        verbose_name = _("заключение государственной экспертизы условий труда")
+        verbose_name_plural = _("заключения государственной экспертизы условий труда")
+
+    def __str__(self) -> str:
+        return self.public_particulars
+
+    @property
+    def public_particulars(self) -> str:
+        """What the registry publishes of the conclusion: enough to ask the authority for it."""
+        return _("Заключение № %(n)s от %(d)s, %(a)s") % {
+            "n": self.number,
+            "d": self.issued_on.strftime("%d.%m.%Y"),
+            "a": self.authority,
+        }
 
 
 class SigningKey(models.Model):

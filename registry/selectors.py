@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar
@@ -104,13 +105,102 @@ def certificate_verified_status(
     stored signature under a key published and valid at its signing time. Everything public (the
     search, the entry and verification pages, the API, the open data) shows this status, never the
     one the row's dates alone give. ``keys``: the published keys read once for a page of entries."""
-    if not certificate.signature or not certificate.key_id or certificate.signed_at is None:
-        return UNCONFIRMED
-    keys = keys or signing.PublishedKeys([certificate.key_id])
-    if not keys.verify(certificate_record(certificate), certificate.signature, certificate.key_id):
+    if not record_verifies(certificate, keys=keys):
         return UNCONFIRMED
     # Verified: the row holds exactly the record's dates and annulment.
     return certificate.status_on(today or calendar.today())
+
+
+def record_verifies(certificate: Certificate, *, keys: signing.PublishedKeys | None = None) -> bool:
+    """Whether the row, made into the record the ministry signs, verifies with the stored signature
+    under a key published and valid at its signing time."""
+    if not certificate.signature or not certificate.key_id or certificate.signed_at is None:
+        return False
+    keys = keys or signing.PublishedKeys([certificate.key_id])
+    return keys.verify(certificate_record(certificate), certificate.signature, certificate.key_id)
+
+
+# --- Valid on a date (seed 002, p.3.6.2.4) -------------------------------------------------------------
+
+# The first day a certificate of an expert could be valid: Federal Law No. 426-FZ came into force
+# (1 January 2014); the registry is not asked about an earlier day.
+REGISTRY_EARLIEST = date(2014, 1, 1)
+# The status on a day before the issue date (not a status of Certificate: a certificate never has
+# it today, and the search does not filter by it).
+NOT_ISSUED = "not_issued"
+STATUSES_ON = [NOT_ISSUED, *Certificate.Status.values, UNCONFIRMED]
+STATUS_ON_LABELS = {
+    NOT_ISSUED: _("Ещё не выдан"),
+    Certificate.Status.VALID.value: _("Действовал"),
+    Certificate.Status.EXPIRED.value: _("Срок действия истёк"),
+    Certificate.Status.ANNULLED.value: _("Аннулирован"),
+    UNCONFIRMED: _("Не подтверждено"),
+}
+
+
+@dataclass(frozen=True)
+class StatusOn:
+    """Whether a certificate was valid on a day, as its verified record states it."""
+
+    certificate: Certificate
+    on: date
+    status: str  # a value of STATUSES_ON
+
+    @property
+    def valid(self) -> bool:
+        return self.status == Certificate.Status.VALID
+
+    @property
+    def record_valid(self) -> bool:
+        return self.status != UNCONFIRMED
+
+    @property
+    def status_display(self) -> str:
+        return str(STATUS_ON_LABELS[self.status])
+
+    @property
+    def message(self) -> str:
+        """The answer in words, with the dates it rests on."""
+        certificate = self.certificate
+        words = {
+            "d": self.on.strftime("%d.%m.%Y"),
+            "issued": certificate.issued_on.strftime("%d.%m.%Y"),
+            "expires": certificate.expires_on.strftime("%d.%m.%Y"),
+            "annulled": certificate.annulled_on.strftime("%d.%m.%Y") if certificate.annulled_on else "",
+        }
+        if self.status == UNCONFIRMED:
+            return str(VERDICTS["record_invalid"])
+        if self.status == NOT_ISSUED:
+            return gettext("На %(d)s сертификат ещё не был выдан: он выдан %(issued)s.") % words
+        if self.status == Certificate.Status.ANNULLED:
+            return gettext("На %(d)s сертификат не действовал: он аннулирован %(annulled)s.") % words
+        if self.status == Certificate.Status.EXPIRED:
+            return (
+                gettext(
+                    "На %(d)s сертификат не действовал: срок его действия истёк, он действовал по %(expires)s включительно."
+                )
+                % words
+            )
+        return (
+            gettext("На %(d)s сертификат действовал (выдан %(issued)s, действителен до %(expires)s включительно).")
+            % words
+        )
+
+
+def certificate_status_on(certificate: Certificate, *, on: date) -> StatusOn:
+    """Whether the certificate was valid on the day ``on`` (seed 002, p.3.6.2.4: a state expertise
+    checks that the expert held a valid certificate on the day of the assessment), from the dates
+    of its verified record, which are the dates of its history: not yet issued before the issue
+    date; valid from the issue date through the expiry date, both included; expired after it;
+    annulled from the day of the confirmed annulment (annulled_on), that day included. The record
+    carries the day of the annulment, not its hour, and on that day the registry already gives the
+    certificate as annulled: asked about today, the answer is the status the entry shows. A record
+    that does not verify answers UNCONFIRMED, as the verification does, whatever its dates."""
+    if not record_verifies(certificate):
+        return StatusOn(certificate, on, UNCONFIRMED)
+    if on < certificate.issued_on:
+        return StatusOn(certificate, on, NOT_ISSUED)
+    return StatusOn(certificate, on, certificate.status_on(on))
 
 
 def status_label(status: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -11,10 +12,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import calendar
+from core import calendar, dates
 from core.dispatch import (
     dispatch_by_email,
     dispatch_can_record,
@@ -38,7 +40,7 @@ from core.services import (
     transition_check,
 )
 from core.text import text_required
-from core.uploads import check_upload
+from core.uploads import CheckedFile, check_upload
 from exam.admission.services.persons import person_lock
 from exam.models import Application, Attempt
 from registry import signing
@@ -49,6 +51,7 @@ from registry.models import (
     AttestationDecision,
     Certificate,
     CertificateHistory,
+    ExpertiseFinding,
     Surname,
 )
 from registry.selectors import (
@@ -642,46 +645,116 @@ def certificate_handover(*, certificate: Certificate, by: User, method: str, tra
 # --- Annulment ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExpertiseFindingData:
+    """The particulars of a conclusion of a state expertise of working conditions, as the officer
+    typed them (registry.forms.ExpertiseFindingForm cleaned them)."""
+
+    authority: str
+    region: str
+    number: str
+    issued_on: date
+    employer: str
+    report: str
+    experts: str
+    findings: str
+    document: UploadedFile
+
+
+def _checked_upload(upload: UploadedFile, *, field: str) -> CheckedFile:
+    """check_upload with its refusal on the form's ``field``."""
+    try:
+        return check_upload(upload, name=(upload.name or "document")[:255])
+    except DomainError as exc:
+        raise DomainError(exc.message, code=exc.code, fields={field: exc.fields.get("file", [])}) from exc
+
+
+def _store_checked(file: FieldFile, checked: CheckedFile) -> None:
+    extension = checked.content_type.rsplit("/", 1)[-1]
+    file_store(file=file, name=f"{checked.sha256[:16]}.{extension}", content=checked.content)
+
+
+def _finding_check(finding: ExpertiseFindingData | None, *, reason: AnnulmentReason, basis: str) -> None:
+    """An annulment on the reason «state expertise» rests on the conclusion's particulars, from
+    which its basis is composed; any other reason rests on the basis document typed in."""
+    if not reason.is_state_expertise:
+        if finding is not None:
+            raise DomainError(
+                _("Сведения заключения государственной экспертизы указываются только при этом основании."),
+                fields={"reason": [_("Неверное значение.")]},
+            )
+        text_required(basis, field="basis", label=_("Документ-основание (реквизиты)"))
+        return
+    if finding is None:
+        raise DomainError(
+            _("Укажите сведения заключения государственной экспертизы условий труда."),
+            fields={"finding": [_("Обязательное поле.")]},
+        )
+    if basis:
+        raise DomainError(
+            _("При этом основании реквизиты составляются из сведений заключения."),
+            fields={"basis": [_("Оставьте поле пустым.")]},
+        )
+    dates.date_argument(finding.issued_on, field="finding-issued_on", problem=dates.document_date_problem)
+
+
 def annulment_request(
     *,
     certificate: Certificate,
     by: User,
     reason: AnnulmentReason,
-    basis: str,
+    basis: str = "",
     comment: str = "",
     basis_file: UploadedFile | None = None,
+    finding: ExpertiseFindingData | None = None,
 ) -> Annulment:
     """A certificate officer asks to annul a certificate (valid or expired), with a reason from the
     list and the basis document: its particulars and, when there is one, its copy (PDF, JPEG or PNG,
-    checked by content); a signatory confirms it."""
+    checked by content); a signatory confirms it. On the reason «state expertise» (seeds 002, 003)
+    the basis is the conclusion of the expertise: its particulars and its copy (``finding``) are
+    stored with the request, and the basis is composed of what the registry publishes of them
+    (ExpertiseFinding.public_particulars). The conclusion cannot precede the certificate's issue:
+    it judges an assessment the expert made while holding it."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Аннулирование готовит специалист по сертификатам."))
-    basis = text_required(basis, field="basis", label=_("Документ-основание (реквизиты)"))
     if not reason.active:
         raise DomainError(_("Основание исключено из перечня."), fields={"reason": [_("Неверное значение.")]})
-    checked = None
-    if basis_file is not None:
-        try:
-            checked = check_upload(basis_file, name=(basis_file.name or "document")[:255])
-        except DomainError as exc:
-            raise DomainError(exc.message, code=exc.code, fields={"basis_file": exc.fields.get("file", [])}) from exc
+    _finding_check(finding, reason=reason, basis=basis)
+    checked = _checked_upload(basis_file, field="basis_file") if basis_file is not None else None
+    document = _checked_upload(finding.document, field="finding-document") if finding is not None else None
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.annulled_on is not None:
             raise DomainError(_("Сертификат уже аннулирован."), code="already_annulled", status=409)
         if locked.annulments.filter(status=Annulment.Status.REQUESTED).exists():
             raise DomainError(_("Аннулирование уже ждёт подтверждения."), code="annulment_pending", status=409)
+        record = None
+        if finding is not None:
+            if finding.issued_on < locked.issued_on:
+                problem = _("Дата заключения не может быть раньше выдачи сертификата (%(d)s).") % {
+                    "d": locked.issued_on.strftime("%d.%m.%Y")
+                }
+                raise DomainError(problem, fields={"finding-issued_on": [problem]})
+            record = ExpertiseFinding(**{k: v for k, v in vars(finding).items() if k != "document"})
+            basis = record.public_particulars
         annulment = Annulment(certificate=locked, reason=reason, basis=basis, comment=comment, requested_by=by)
         if checked is not None:
-            extension = checked.content_type.rsplit("/", 1)[-1]
-            file_store(file=annulment.basis_file, name=f"{checked.sha256[:16]}.{extension}", content=checked.content)
+            _store_checked(annulment.basis_file, checked)
         annulment.save()
+        data: dict[str, str] = {}
+        if checked is not None:
+            data["basis_file_sha256"] = checked.sha256
+        if record is not None and document is not None:
+            record.annulment = annulment
+            _store_checked(record.document, document)
+            record.save()
+            data["finding_document_sha256"] = document.sha256
         audit_record(
             case=annulment,
             actor=by,
             verb="annulment_request",
             to_state=annulment.status,
             reason=basis,
-            data={"basis_file_sha256": checked.sha256} if checked is not None else None,
+            data=data or None,
         )
         for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(

@@ -159,9 +159,11 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = request_user(request)
     if "annulment_basis" in request.GET:
         return _annulment_basis_file(request, certificate, request.GET["annulment_basis"])
+    if "annulment_finding" in request.GET:
+        return _annulment_basis_file(request, certificate, request.GET["annulment_finding"], finding=True)
     pending = (
         certificate.annulments.filter(status=Annulment.Status.REQUESTED)
-        .select_related("reason", "requested_by")
+        .select_related("reason", "requested_by", "expertise_finding")
         .first()
     )
     return render(
@@ -170,7 +172,9 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
         {
             "certificate": certificate,
             "history": certificate.history.all(),
-            "annulments": certificate.annulments.select_related("reason", "requested_by", "decided_by"),
+            "annulments": certificate.annulments.select_related(
+                "reason", "requested_by", "decided_by", "expertise_finding"
+            ),
             "pending": pending,
             "is_officer": has_role(user, Role.CERTIFICATE_OFFICER),
             "can_decide": pending is not None and services.annulment_can_confirm(annulment=pending, user=user),
@@ -181,19 +185,26 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
     )
 
 
-def _annulment_basis_file(request: HttpRequest, certificate: Certificate, annulment_id: str) -> FileResponse:
-    """The copy of an annulment's basis document, for the signatory who confirms it (logged: it may
-    carry personal data)."""
+def _annulment_basis_file(
+    request: HttpRequest, certificate: Certificate, annulment_id: str, *, finding: bool = False
+) -> FileResponse:
+    """The copy of an annulment's basis document, or with ``finding`` of the conclusion of a state
+    expertise it rests on, for the signatory who confirms it (logged: it may carry personal data)."""
     annulment = (
-        certificate.annulments.filter(pk=int(annulment_id)).first()
+        certificate.annulments.filter(pk=int(annulment_id)).select_related("expertise_finding").first()
         if annulment_id.isascii() and annulment_id.isdigit()
         else None
     )
-    if annulment is None or not annulment.basis_file:
+    record = annulment.finding if annulment is not None and finding else None
+    if annulment is None or (finding and record is None):
         raise Http404
-    audit_file_viewed(case=annulment, viewer=request_user(request), what="annulment_basis_view", ip=client_ip(request))
-    name = annulment.basis_file.name.rsplit("/", 1)[-1]
-    return FileResponse(annulment.basis_file.open("rb"), filename=f"annulment-{certificate.number}-{name}")
+    file = record.document if record is not None else annulment.basis_file
+    if not file:
+        raise Http404
+    what = "annulment_finding_view" if finding else "annulment_basis_view"
+    audit_file_viewed(case=annulment, viewer=request_user(request), what=what, ip=client_ip(request))
+    name = file.name.rsplit("/", 1)[-1]
+    return FileResponse(file.open("rb"), filename=f"annulment-{certificate.number}-{name}")
 
 
 @staff_required(*STAFF)
@@ -235,21 +246,24 @@ def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             messages.error(request, _("Проверьте способ передачи."))
     elif action == "annul":
         annul = AnnulmentRequestForm(request.POST, request.FILES)
-        if annul.is_valid():
-            perform(
-                request,
-                lambda: services.annulment_request(
-                    certificate=certificate,
-                    by=user,
-                    reason=annul.cleaned_data["reason"],
-                    basis=annul.cleaned_data["basis"],
-                    comment=annul.cleaned_data["comment"],
-                    basis_file=annul.cleaned_data["basis_file"],
+        perform(
+            request,
+            lambda: services.annulment_request(
+                certificate=certificate,
+                by=user,
+                reason=annul.cleaned_data["reason"],
+                basis=annul.cleaned_data["basis"],
+                comment=annul.cleaned_data["comment"],
+                basis_file=annul.cleaned_data["basis_file"],
+                finding=(
+                    services.ExpertiseFindingData(**annul.cleaned_data["finding"])
+                    if annul.cleaned_data["finding"]
+                    else None
                 ),
-                success=_("Аннулирование направлено на подтверждение подписанту."),
-            )
-        else:
-            messages.error(request, _("Укажите основание и документ-основание."))
+            ),
+            success=_("Аннулирование направлено на подтверждение подписанту."),
+            form=annul,
+        )
     else:
         raise Http404
     return redirect("frontend:certificate_staff", pk=pk)

@@ -12,6 +12,7 @@ from core import calendar
 from core.errors import DomainError
 from registry import selectors
 from registry.api.views import search_params
+from registry.forms import StatusOnForm
 from registry.models import AreaOfActivity, Certificate, CertificateHistory
 
 
@@ -44,7 +45,18 @@ def registry_entry(request: HttpRequest, number: str) -> HttpResponse:
     if certificate is None:
         raise Http404
     verification = selectors.certificate_verification(certificate)
-    return render(request, "frontend/registry/entry.html", _entry_context(certificate, verification))
+    # Was it valid on a day (seed 002, p.3.6.2.4): asked by the form of the page itself (GET).
+    status_form = StatusOnForm(request.GET if "date" in request.GET else None)
+    status_on = (
+        selectors.certificate_status_on(certificate, on=status_form.cleaned_data["date"])
+        if status_form.is_valid()
+        else None
+    )
+    return render(
+        request,
+        "frontend/registry/entry.html",
+        {**_entry_context(certificate, verification), "status_form": status_form, "status_on": status_on},
+    )
 
 
 def registry_verify(request: HttpRequest, token: str) -> HttpResponse:

@@ -28,7 +28,7 @@ from core.errors import DomainError, NotFound
 from core.text import for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
 from registry import selectors, signing
-from registry.forms import VerifyForm
+from registry.forms import StatusOnForm, VerifyForm
 from registry.models import Certificate, SigningKey
 
 
@@ -195,6 +195,58 @@ class CertificateApi(PublicApi):
         if certificate is None:
             raise NotFound(_("Сертификат не найден в реестре."))
         return Response(CertificateRecordSerializer(certificate).data)
+
+
+class StatusOnSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    date = serializers.DateField(help_text="день, о котором спрашивали")
+    valid = serializers.BooleanField(
+        help_text="true только если запись реестра прошла проверку подписи и сертификат в этот день действовал"
+    )
+    status = serializers.ChoiceField(
+        choices=selectors.STATUSES_ON,
+        help_text=(
+            "статус сертификата в этот день по записи реестра, прошедшей проверку подписи: not_issued — ещё не выдан, "
+            "valid — действовал (дни выдачи и окончания срока включительно), expired — срок истёк, "
+            "annulled — аннулирован (со дня аннулирования включительно); invalid — запись не прошла проверку подписи"
+        ),
+    )
+    status_display = serializers.CharField()
+    message = serializers.CharField(help_text="ответ словами, с датами, на которых он основан")
+
+
+class CertificateStatusOnApi(PublicApi):
+    @extend_schema(
+        summary="Действовал ли сертификат на дату",
+        description=(
+            "Для государственной экспертизы условий труда: действовал ли сертификат эксперта в день проведения "
+            "специальной оценки условий труда. Ответ — по датам записи реестра, прошедшей проверку подписи "
+            "Минтруда России, с учётом аннулирования. Дата — не раньше 2014-01-01 и не позже сегодняшнего дня "
+            "(по московскому времени); иная дата — ответ 400."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "date", OpenApiTypes.DATE, required=True, description="день в формате ГГГГ-ММ-ДД, например 2027-03-15"
+            )
+        ],
+        responses={200: StatusOnSerializer},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        data = form_or_400(StatusOnForm, {"date": request.query_params.get("date", "")})
+        certificate = selectors.certificate_by_number(number[:40])
+        if certificate is None:
+            raise NotFound(_("Сертификат не найден в реестре."))
+        answer = selectors.certificate_status_on(certificate, on=data["date"])
+        return Response(
+            {
+                "number": certificate.number,
+                "date": answer.on.isoformat(),
+                "valid": answer.valid,
+                "status": answer.status,
+                "status_display": answer.status_display,
+                "message": answer.message,
+            }
+        )
 
 
 class KeySerializer(serializers.ModelSerializer):

@@ -228,9 +228,11 @@ def seed() -> dict[str, Any]:
     }
     certificate_number = Certificate.objects.get().number
     for client in ("anonymous", "candidate", "staff"):
-        parameters.setdefault(client, {})["GET /api/v1/registry/certificates/{number}/"] = {
-            "number": certificate_number
-        }
+        for operation in (
+            "GET /api/v1/registry/certificates/{number}/",
+            "GET /api/v1/registry/certificates/{number}/status-on/",
+        ):
+            parameters.setdefault(client, {})[operation] = {"number": certificate_number}
 
     clients = {"candidate": Client(), "staff": Client()}
     clients["candidate"].force_login(drafting)
