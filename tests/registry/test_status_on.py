@@ -70,7 +70,7 @@ def test_valid_the_day_before_the_annulment_and_annulled_from_its_day_on(db, olg
     answer = selectors.certificate_status_on(certificate, on=date(2026, 6, 14))
     assert answer.valid and answer.status_display == "Действовал"
     assert answer.message == (
-        "На 14.06.2026 сертификат действовал (выдан 01.03.2025, действителен до 28.02.2030 включительно)."
+        "На 14.06.2026 сертификат действовал (выдан 01.03.2025, действителен до 01.03.2030 включительно)."
     )
     assert selectors.certificate_status_on(certificate, on=date(2026, 7, 1)).message == (
         "На 01.07.2026 сертификат не действовал: он аннулирован 15.06.2026."
