@@ -180,6 +180,10 @@ class Certificate(PersonName, models.Model):
     signature = models.CharField(max_length=200, blank=True)  # Ed25519 of the signed record
     key_id = models.CharField(max_length=40, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # registry.signing.seal: the server's MAC of the record as signed, with its signature. It stands for
+    # the Ed25519 check (60 µs) where a million rows are read at once (the open data); a row without
+    # one, or whose seal does not match, is checked with the signature.
+    record_seal = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)  # the open-data changes feed
 

@@ -117,7 +117,9 @@ def record_verifies(certificate: Certificate, *, keys: signing.PublishedKeys | N
     if not certificate.signature or not certificate.key_id or certificate.signed_at is None:
         return False
     keys = keys or signing.PublishedKeys([certificate.key_id])
-    return keys.verify(certificate_record(certificate), certificate.signature, certificate.key_id)
+    return keys.verify(
+        certificate_record(certificate), certificate.signature, certificate.key_id, sealed=certificate.record_seal
+    )
 
 
 # --- Valid on a date (seed 002, p.3.6.2.4) -------------------------------------------------------------
@@ -355,7 +357,15 @@ ENTRY_FIELDS = (
 )
 # What the status shown needs besides (certificate_verified_status): the rest of the signed record
 # and its signature, read in the same query.
-VERIFY_FIELDS = ("annulment_reason_id", "annulment_reason_title", "annulment_basis", "signed_at", "signature", "key_id")
+VERIFY_FIELDS = (
+    "annulment_reason_id",
+    "annulment_reason_title",
+    "annulment_basis",
+    "signed_at",
+    "signature",
+    "key_id",
+    "record_seal",
+)
 LISTED_FIELDS = (*ENTRY_FIELDS, *VERIFY_FIELDS)
 
 

@@ -453,7 +453,9 @@ def attestation_decision_dispatch(
 def _sign_record(certificate: Certificate) -> None:
     signing.publish_current_key()  # a new key is valid from now: sign after it is published
     certificate.signed_at = timezone.now()
-    certificate.key_id, certificate.signature = signing.sign(certificate_record(certificate))
+    record = certificate_record(certificate)
+    certificate.key_id, certificate.signature = signing.sign(record)
+    certificate.record_seal = signing.seal(record, certificate.signature, certificate.key_id)
 
 
 def certificate_issue(
@@ -498,7 +500,7 @@ def certificate_issue(
         certificate.areas.set(areas)
         Surname.objects.get_or_create(word=certificate.search_last)
         _sign_record(certificate)
-        certificate.save(update_fields=["key_id", "signature", "signed_at"])
+        certificate.save(update_fields=["key_id", "signature", "signed_at", "record_seal"])
         CertificateHistory.objects.create(certificate=certificate, kind=CertificateHistory.Kind.ISSUED, on=issued_on)
         audit_record(
             case=certificate,
@@ -799,6 +801,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
                 "key_id",
                 "signature",
                 "signed_at",
+                "record_seal",
             ]
         )
         CertificateHistory.objects.create(

@@ -589,7 +589,7 @@ def published_certificate(
     )
     if signed:
         _sign_record(certificate)
-        certificate.save(update_fields=["key_id", "signature", "signed_at"])
+        certificate.save(update_fields=["key_id", "signature", "signed_at", "record_seal"])
     return certificate
 
 

@@ -223,7 +223,6 @@ def test_every_free_text_field_of_every_form_follows_the_text_rule_and_is_bounde
 
 def _form(form_class, data):
     from core.forms import LoginForm
-
     from exam.forms import EntryCorrectionForm
 
     if issubclass(form_class, LoginForm):

@@ -34,7 +34,7 @@ def resign(certificate: Certificate) -> None:
     from registry.services import _sign_record
 
     _sign_record(certificate)
-    certificate.save(update_fields=["key_id", "signature", "signed_at"])
+    certificate.save(update_fields=["key_id", "signature", "signed_at", "record_seal"])
 
 
 def search(client=None, **params):

@@ -84,7 +84,7 @@ def test_the_genuine_qr_code_of_another_certificate_is_invalid_only(certificate)
     from registry.services import _sign_record
 
     _sign_record(other)
-    other.save(update_fields=["key_id", "signature", "signed_at"])
+    other.save(update_fields=["key_id", "signature", "signed_at", "record_seal"])
     query = urlparse(qr_url(certificate)).query
     page = Client().get(f"{other.public_url()}?{query}").content.decode()
     assert_invalid_only(page)

@@ -179,11 +179,12 @@ class Command(BaseCommand):
         record = certificate_record(Certificate(**row))
         row["key_id"] = key.key_id
         row["signature"] = signing.b64encode(key.private.sign(canonical_json(record)))
+        row["record_seal"] = signing.seal(record, row["signature"], key.key_id)
 
     COLUMNS = [
         "number", "last_name", "first_name", "patronymic", "search_last", "search_name", "issued_on", "expires_on", "areas_text",
         "public_token", "published_at", "annulled_on", "annulment_reason_id", "annulment_reason_title", "annulment_basis", "created_at", "updated_at",
-        "handover", "tracking_number", "signature", "key_id", "signed_at", "pdf",
+        "handover", "tracking_number", "signature", "key_id", "signed_at", "record_seal", "pdf",
     ]  # fmt: skip
 
     def _copy(self, rows: list[dict[str, Any]], links: list[tuple[int, ...]]) -> None:
