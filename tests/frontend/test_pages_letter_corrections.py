@@ -77,5 +77,5 @@ def test_the_signatory_corrects_the_decision_on_attestation_from_its_page(exam_s
             .content.decode()
         )
     assert "Экземпляр 2" in page
-    pdf = client_for(sergey).get(reverse("frontend:attestation_decision_pdf", args=[decision.pk]))
-    assert "ИСПРАВЛЕННЫЙ ЭКЗЕМПЛЯР" in text(pdf) and "Алексеева-Петрова" in text(pdf)
+    pdf = text(client_for(sergey).get(reverse("frontend:attestation_decision_pdf", args=[decision.pk])))
+    assert "ИСПРАВЛЕННЫЙ ЭКЗЕМПЛЯР" in pdf and "Алексеева-Петрова" in pdf

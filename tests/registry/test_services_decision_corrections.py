@@ -53,7 +53,9 @@ def test_a_signatory_corrects_the_name_on_the_decision_and_the_result_stays(exam
 
     assert AuditEvent.objects.get(verb="letter_corrected", case_id=decision.pk).actor == sergey
     assert edition.dispatch_channel == "cabinet"
-    assert alice.notifications.filter(subject="Исправленный экземпляр: Решение об аттестации").exists()
+    assert alice.notifications.filter(
+        subject="Исправленный экземпляр: Решение по результатам аттестационного испытания"
+    ).exists()
 
 
 def test_only_a_signatory_corrects_a_current_decision(exam_setup, sergey, olga, rita):
