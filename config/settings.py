@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exam.tasks.notice_issue_pending",
         "schedule": timedelta(minutes=10),
     },
+    "letter-edition-email-pending": {
+        "task": "core.tasks.letter_edition_email_pending",
+        "schedule": timedelta(minutes=10),
+    },
     "orphan-files-sweep": {
         # Files under MEDIA_ROOT that no row names, older than a day (core.files); at night.
         "task": "core.tasks.orphan_files_sweep",

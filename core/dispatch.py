@@ -99,6 +99,33 @@ def dispatch_record(
     )
 
 
+def dispatch_to_cabinet(
+    *,
+    letter: Dispatched,
+    case: models.Model,
+    recipient: User,
+    subject: str,
+    body: str,
+    link: str,
+    deadline_kind: str | None,
+    verb: str,
+) -> None:
+    """The letter reaches a person with a cabinet account there, with a notification (in the cabinet
+    and by e-mail): that is its dispatch (p.52, p.64). Inside the caller's transaction."""
+    from core.services import notification_send
+
+    notification_send(recipient=recipient, subject=subject, body=body, link=link)
+    dispatch_record(
+        letter=letter,
+        case=case,
+        deadline_kind=deadline_kind,
+        channel=DispatchChannel.CABINET,
+        reference=recipient.email,
+        by=None,
+        verb=verb,
+    )
+
+
 def dispatch_by_email(
     *,
     letter: L,

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from core.dispatch import STAFF_CHANNELS
-from core.models import DispatchChannel
+from core.models import DispatchChannel, LetterEdition
 from core.text import TextField, name_validator
 
 
@@ -103,3 +103,20 @@ class LetterDispatchForm(forms.Form):
         required=False,
         max_length=200,
     )
+
+
+class LetterCorrectionForm(forms.Form):
+    """p.78(g): the corrected particulars of the addressee printed on a letter, the reason and its
+    basis (core.letters). Filled with the particulars the current edition prints."""
+
+    last_name = TextField(label=_("Фамилия"), max_length=100, validators=[name_validator])
+    first_name = TextField(label=_("Имя"), max_length=100, validators=[name_validator])
+    patronymic = TextField(label=_("Отчество"), max_length=100, required=False, validators=[name_validator])
+    postal_address = TextField(label=_("Почтовый адрес"), max_length=500, required=False)
+    email = forms.EmailField(label=_("Адрес электронной почты"), max_length=254, required=False)
+    reason = TextField(label=_("Причина исправления"), max_length=2000, multiline=True)
+    basis = forms.ChoiceField(label=_("Основание"), choices=LetterEdition.Basis.choices)
+    basis_reference = TextField(label=_("Номер и дата жалобы или заявления"), max_length=200, required=False)
+
+    def changes(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in LetterEdition.PARTICULARS}

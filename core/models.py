@@ -305,6 +305,79 @@ class Dispatched(models.Model):
         abstract = True
 
 
+class LetterEdition(Dispatched, models.Model):
+    """A corrected edition of a letter the ministry sent (p.78(g), p.88(a)): an admission notice, a
+    refusal letter, a decision on attestation (core.letters). Only the addressee's particulars
+    printed on the letter may be corrected (``PARTICULARS``), never the decision it states. The
+    edition is a new outgoing letter (its own outgoing number in the journal), signed by the one who
+    corrected it, with its own dispatch; its PDF is marked as corrected, and the PDF of the edition
+    it replaces is kept and a copy marked as replaced is stored beside it (``previous_pdf``).
+    Editions are a history: a row is never changed but for its dispatch and ``replaced_at``."""
+
+    class Basis(models.TextChoices):
+        REQUEST = "request", _("Заявление получателя документа")
+        COMPLAINT = "complaint", _("Жалоба (п. 78 «ж» Регламента)")
+        OWN_FINDING = "own_finding", _("Ошибка выявлена министерством")
+
+    # The particulars the letters print of their addressee: the name (heading, salutation, facts)
+    # and the postal and e-mail address (the heading).
+    PARTICULARS = ("last_name", "first_name", "patronymic", "postal_address", "email")
+    PARTICULAR_LABELS: ClassVar[dict[str, Any]] = {
+        "last_name": _("Фамилия"),
+        "first_name": _("Имя"),
+        "patronymic": _("Отчество"),
+        "postal_address": _("Почтовый адрес"),
+        "email": _("Адрес электронной почты"),
+    }
+
+    letter_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    letter_id = models.PositiveBigIntegerField()
+    letter = GenericForeignKey("letter_type", "letter_id")
+    # The case whose audit trail records the edition (the application, the decision on attestation).
+    case_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("case_type", "case_id")
+    number = models.PositiveSmallIntegerField(_("Номер экземпляра"))  # the letter as first sent is 1
+    kind = models.CharField(_("Вид письма"), max_length=40, choices=OutgoingLetter.Kind.choices)
+    particulars = models.JSONField(_("Сведения об адресате в экземпляре"))
+    changes = models.JSONField(_("Исправления"))  # {field: [old, new]}
+    reason = models.TextField(_("Причина исправления"))
+    basis = models.CharField(_("Основание"), max_length=20, choices=Basis.choices)
+    basis_reference = models.CharField(_("Номер и дата жалобы или заявления"), max_length=200, blank=True)
+    outgoing_number = models.CharField(_("Исходящий номер"), max_length=40, null=True, blank=True, unique=True)
+    issued_at = models.DateTimeField(_("Подписано"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("Подписал"), on_delete=models.PROTECT, related_name="+"
+    )
+    pdf = models.FileField(upload_to="letters/", max_length=200)
+    pdf_sha256 = models.CharField(max_length=64)
+    previous_pdf = models.FileField(upload_to="letters/", max_length=200)
+    replaced_at = models.DateTimeField(_("Заменён"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("исправленный экземпляр письма")
+        verbose_name_plural = _("исправленные экземпляры писем")
+        ordering = ["letter_type", "letter_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter_type", "letter_id", "number"], name="one_letter_edition_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}, {_('экземпляр')} {self.number}"
+
+    @property
+    def is_replaced(self) -> bool:
+        return self.replaced_at is not None
+
+    def change_list(self) -> list[tuple[str, str, str]]:
+        """The corrections as people read them: (what, was, now), in the order of the letter."""
+        return [
+            (str(self.PARTICULAR_LABELS[name]), *self.changes[name])
+            for name in self.PARTICULARS
+            if name in self.changes
+        ]
+
+
 class IdempotencyKey(models.Model):
     """One submission of a form that creates a case (core.idempotency): a double click or a retried
     request presents the same key and gets the case the first one created. The unique key makes a

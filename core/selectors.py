@@ -1,14 +1,18 @@
-"""Reads shared by pages and the API: deadline marks and the work counts of the staff dashboard."""
+"""Reads shared by pages and the API: deadline marks, the work counts of the staff dashboard and the
+corrected editions of letters (core.letters)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 
 from core import calendar
-from core.models import Deadline, Notification, User
+from core.models import Deadline, LetterEdition, Notification, User
 from core.roles import Role, user_roles
 
 OVERDUE = "overdue"
@@ -53,3 +57,32 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 
 def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def letter_editions(letter: models.Model) -> QuerySet[LetterEdition]:
+    """The corrected editions of a letter, the first one first (the last one is current)."""
+    return LetterEdition.objects.filter(
+        letter_type=ContentType.objects.get_for_model(letter), letter_id=letter.pk
+    ).select_related("issued_by")
+
+
+def letter_edition_current(letter: models.Model) -> LetterEdition | None:
+    return letter_editions(letter).order_by("-number").first()
+
+
+def letter_pdf(
+    letter: models.Model, *, original: FieldFile, number: int | None = None, replaced: bool = False
+) -> FieldFile | None:
+    """The PDF of one edition of a letter: the current one (no ``number``), edition ``number`` (1 is
+    the letter as first sent, ``original``), or with ``replaced`` the copy of it marked as replaced
+    (stored with the edition that replaced it). None when there is no such file."""
+    editions = {edition.number: edition for edition in letter_editions(letter)}
+    if number is None:
+        number = max(editions, default=1)
+    if replaced:
+        following = editions.get(number + 1)
+        return following.previous_pdf if following is not None else None
+    if number == 1:
+        return original or None
+    edition = editions.get(number)
+    return edition.pdf if edition is not None else None

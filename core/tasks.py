@@ -97,3 +97,37 @@ def notification_email_pending() -> int:
     for note_id in ids:
         notification_email(note_id)
     return len(ids)
+
+
+@shared_task(bind=True, max_retries=10, default_retry_delay=30)
+def letter_edition_email(self, edition_id: int) -> None:  # type: ignore[no-untyped-def]
+    """E-mail a corrected edition of a letter to the address it prints (core.letters)."""
+    from core.letters import letter_edition_email as email
+    from core.models import LetterEdition
+
+    edition = LetterEdition.objects.filter(pk=edition_id).first()
+    if edition is None:
+        return
+    try:
+        email(edition=edition)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def letter_edition_email_pending() -> int:
+    """Safety net: e-mail the corrected editions whose task was lost (no cabinet, an address, not
+    sent) a few minutes after their issue."""
+    from datetime import timedelta
+
+    from core.models import LetterEdition
+
+    stale = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        LetterEdition.objects.filter(dispatched_at__isnull=True, issued_at__lt=stale)
+        .exclude(particulars__email="")
+        .values_list("pk", flat=True)[:200]
+    )
+    for edition_id in ids:
+        letter_edition_email.delay(edition_id)
+    return len(ids)

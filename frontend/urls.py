@@ -109,6 +109,12 @@ urlpatterns = [
     path("staff/applications/<int:pk>/notice.pdf", staff.notice_pdf, name="staff_notice_pdf"),
     path("staff/applications/<int:pk>/exam-password/", staff.exam_password, name="staff_exam_password"),
     path("staff/applications/<int:pk>/notice/dispatch/", staff.notice_dispatch, name="staff_notice_dispatch"),
+    path("staff/applications/<int:pk>/notice/correct/", staff.notice_correct, name="staff_notice_correct"),
+    path(
+        "staff/letter-editions/<int:pk>/dispatch/",
+        staff.letter_edition_dispatch_record,
+        name="letter_edition_dispatch",
+    ),
     path("staff/applications/<int:pk>/corrections/", staff.entry_correct, name="staff_entry_correct"),
     path("staff/applications/<int:pk>/originals-return/", staff.originals_return, name="staff_originals_return"),
     path(
@@ -138,6 +144,11 @@ urlpatterns = [
         "staff/attestation/<int:pk>/dispatch/",
         certificates.attestation_decision_dispatch,
         name="attestation_decision_dispatch",
+    ),
+    path(
+        "staff/attestation/<int:pk>/correct/",
+        certificates.attestation_decision_correct,
+        name="attestation_decision_correct",
     ),
     path("staff/attestation/<int:pk>/certificate/", certificates.certificate_issue, name="certificate_issue"),
     path("staff/certificates/", certificates.certificate_list, name="certificate_list"),

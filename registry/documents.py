@@ -11,19 +11,33 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.canonical import canonical_json
+from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
 from registry import signing
 from registry.models import AttestationDecision, Certificate
 from registry.selectors import certificate_record
 
 
-def render_decision_pdf(*, decision: AttestationDecision) -> bytes:
+def decision_print(*, decision: AttestationDecision) -> LetterPrint:
+    """The decision as first signed: the application's particulars, its outgoing number and signature."""
+    return LetterPrint(
+        addressee=addressee_of(decision.application),
+        outgoing_number=decision.outgoing_number,
+        issued_at=decision.signed_at or timezone.now(),
+        signer=decision.signed_by,
+        signed_at=decision.signed_at,
+    )
+
+
+def render_decision_pdf(*, decision: AttestationDecision, letter: LetterPrint | None = None) -> bytes:
+    """The decision on attestation (p.59, p.64); ``letter``: a corrected edition, or one marked as
+    replaced (core.letters)."""
     return render_pdf(
         "registry/pdf/decision.html",
         {
             "decision": decision,
             "application": decision.application,
-            "issued_at": timezone.localtime(decision.signed_at or timezone.now()),
+            "letter": letter or decision_print(decision=decision),
         },
     )
 

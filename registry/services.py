@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Unpack
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -23,11 +24,13 @@ from core.dispatch import (
     dispatch_check,
     dispatch_record,
     dispatch_refuse_twice,
+    dispatch_to_cabinet,
     tracking_number_clean,
 )
 from core.errors import DomainError, allowed
 from core.files import file_store
-from core.models import Deadline, DispatchChannel, OutgoingLetter, User
+from core.letters import Correction, letter_correct, letter_correct_check
+from core.models import Deadline, LetterEdition, OutgoingLetter, User
 from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
@@ -349,7 +352,9 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
             )
         candidate = locked.application.candidate
         if candidate is not None:
-            notification_send(
+            dispatch_to_cabinet(
+                letter=locked,
+                case=locked,
                 recipient=candidate,
                 subject=str(locked.get_kind_display()),
                 body=_(
@@ -357,14 +362,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
                 )
                 % {"score": locked.score, "total": locked.question_count},
                 link=locked.application.cabinet_url(),
-            )
-            dispatch_record(
-                letter=locked,
-                case=locked,
                 deadline_kind=None,
-                channel=DispatchChannel.CABINET,
-                reference=candidate.email,
-                by=None,
                 verb="attestation_decision_dispatch",
             )
         else:
@@ -445,6 +443,44 @@ def attestation_decision_dispatch(
             verb="attestation_decision_dispatch",
         )
     return locked
+
+
+def _correct_check(decision: AttestationDecision, *, by: User) -> None:
+    require_role(by, Role.SIGNATORY, message=_("Исправленное решение подписывает подписант."))
+    if decision.status != AttestationDecision.Status.SIGNED or not decision.pdf or decision.superseded:
+        raise DomainError(_("Исправляется подписанное и действующее решение."), code="not_correctable", status=409)
+    letter_correct_check(decision)
+
+
+def attestation_decision_can_correct(*, decision: AttestationDecision, user: User) -> bool:
+    """Whether attestation_decision_correct would accept this user: a signatory, a signed decision
+    not superseded, once it was sent."""
+    return allowed(lambda: _correct_check(decision, by=user))
+
+
+def attestation_decision_correct(
+    *, decision: AttestationDecision, by: User, **correction: Unpack[Correction]
+) -> LetterEdition:
+    """p.78(g), p.88(a): issue a corrected edition of the decision on attestation, for a typo in the
+    addressee's particulars it prints (name, postal or e-mail address; core.letters). The decision
+    (its kind, the score) is not touched. Signed by a signatory (p.59), with a new outgoing number,
+    sent like the decision (p.64): the cabinet, the e-mail, or the post recorded by the registrar.
+    Plain atomic: a complaint's remedy may call it inside its own transaction."""
+    from registry.documents import decision_print, render_decision_pdf
+
+    application = decision.application
+    return letter_correct(
+        letter=decision,
+        case=decision,
+        kind=OutgoingLetter.Kind.ATTESTATION_DECISION,
+        by=by,
+        **correction,
+        original=decision_print(decision=decision),
+        render=lambda letter: render_decision_pdf(decision=decision, letter=letter),
+        check=lambda locked: _correct_check(locked, by=by),
+        recipient=application.candidate,
+        link=application.cabinet_url(),
+    )
 
 
 # --- Certificates ---------------------------------------------------------------------------------

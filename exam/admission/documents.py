@@ -6,18 +6,33 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
 from exam.models import Decision
 
 
-def notice_context(*, decision: Decision, issued_at: datetime, password: str | None = None) -> dict[str, object]:
+def notice_print(*, decision: Decision, issued_at: datetime) -> LetterPrint:
+    """The letter as first issued: the application's particulars, the decision's outgoing number
+    and signature."""
+    return LetterPrint(
+        addressee=addressee_of(decision.application),
+        outgoing_number=decision.outgoing_number,
+        issued_at=issued_at,
+        signer=decision.signed_by,
+        signed_at=decision.signed_at,
+    )
+
+
+def notice_context(
+    *, decision: Decision, issued_at: datetime, password: str | None = None, letter: LetterPrint | None = None
+) -> dict[str, object]:
     application = decision.application
     credential = getattr(application, "exam_credential", None)
     sitting = decision.sitting
     return {
         "decision": decision,
         "application": application,
-        "issued_at": timezone.localtime(issued_at),
+        "letter": letter or notice_print(decision=decision, issued_at=issued_at),
         "sitting": sitting,
         "sitting_start": timezone.localtime(sitting.starts_at) if sitting else None,
         "credential": credential,
@@ -25,9 +40,14 @@ def notice_context(*, decision: Decision, issued_at: datetime, password: str | N
     }
 
 
-def render_notice_pdf(*, decision: Decision, issued_at: datetime, password: str | None = None) -> bytes:
-    """The admission notice (p.53) or the refusal letter (p.50, p.21)."""
+def render_notice_pdf(
+    *, decision: Decision, issued_at: datetime, password: str | None = None, letter: LetterPrint | None = None
+) -> bytes:
+    """The admission notice (p.53) or the refusal letter (p.50, p.21); ``letter``: a corrected
+    edition, or one marked as replaced (core.letters)."""
     template = (
         "exam/pdf/admission_notice.html" if decision.kind == Decision.Kind.ADMISSION else "exam/pdf/refusal_letter.html"
     )
-    return render_pdf(template, notice_context(decision=decision, issued_at=issued_at, password=password))
+    return render_pdf(
+        template, notice_context(decision=decision, issued_at=issued_at, password=password, letter=letter)
+    )

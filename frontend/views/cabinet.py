@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.http import client_ip, request_user
-from core.selectors import notification_list
+from core.selectors import letter_editions, notification_list
 from core.services import notification_mark_read
 from exam import forms
 from exam.admission import selectors, services
 from exam.models import Application, Attachment, Decision
 from exam.testing import selectors as testing_selectors
-from frontend.views.common import apply_error, candidate_required
+from frontend.views.common import apply_error, candidate_required, letter_pdf_response
 from registry import selectors as registry_selectors
 from registry.models import AttestationDecision
 
@@ -244,6 +244,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attestation = registry_selectors.decision_for_application(application)
     if attestation is not None and attestation.status != AttestationDecision.Status.SIGNED:
         attestation = None  # the candidate sees the decision once it is signed
+    notice = selectors.notice_for(application)
     return render(
         request,
         "frontend/cabinet/application.html",
@@ -253,7 +254,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": selectors.application_timeline(application),
             "submissions": application.submissions.all(),
             "decision": decision,
-            "notice": selectors.notice_for(application),
+            "notice": notice,
+            "notice_editions": [(e, None) for e in letter_editions(notice)] if notice is not None else [],
+            "attestation_editions": [(e, None) for e in letter_editions(attestation)] if attestation else [],
             "credential": getattr(application, "exam_credential", None),
             "test_result": testing_selectors.final_result(application),
             "attestation": attestation,
@@ -266,9 +269,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
     application = _own(request, pk)
     notice = selectors.notice_for(application)
-    if notice is None or not notice.pdf:
+    if notice is None:
         raise Http404
-    return FileResponse(notice.pdf.open("rb"), filename=f"{notice.kind}.pdf", content_type="application/pdf")
+    return letter_pdf_response(request, notice, original=notice.pdf, filename=f"{notice.kind}.pdf")
 
 
 @never_cache
@@ -315,9 +318,7 @@ def attestation_pdf(request: HttpRequest, pk: int, document: str) -> FileRespons
     if attestation is None or attestation.status != AttestationDecision.Status.SIGNED:
         raise Http404
     if document == "decision" and attestation.pdf:
-        return FileResponse(
-            attestation.pdf.open("rb"), filename="attestation-decision.pdf", content_type="application/pdf"
-        )
+        return letter_pdf_response(request, attestation, original=attestation.pdf, filename="attestation-decision.pdf")
     certificate = getattr(attestation, "certificate", None)
     if document == "certificate" and certificate is not None and certificate.pdf:
         return FileResponse(

@@ -13,7 +13,15 @@ from core.forms import LetterDispatchForm
 from core.http import client_ip, request_user
 from core.roles import Role, has_role
 from core.services import audit_file_viewed
-from frontend.views.common import letter_dispatch_post, perform, staff_required
+from frontend.views.common import (
+    letter_correct_post,
+    letter_correction_form,
+    letter_dispatch_post,
+    letter_editions_rows,
+    letter_pdf_response,
+    perform,
+    staff_required,
+)
 from registry import services
 from registry.forms import AnnulmentRequestForm, CertificateIssueForm, HandoverForm, NoteForm
 from registry.models import Annulment, AttestationDecision, Certificate
@@ -58,6 +66,7 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
     audit_file_viewed(case=decision.application, viewer=user, what="attestation_view", ip=client_ip(request))
     certificate = Certificate.objects.filter(decision=decision).first()
     not_current = "" if certificate is not None else services.attestation_decision_current_error(decision)
+    can_correct = services.attestation_decision_can_correct(decision=decision, user=user)
     return render(
         request,
         "frontend/certificates/decision.html",
@@ -72,6 +81,8 @@ def attestation_decision(request: HttpRequest, pk: int) -> HttpResponse:
             "can_dispatch": decision.application.candidate_id is None
             and services.attestation_decision_can_dispatch(decision=decision, user=user),
             "dispatch_form": LetterDispatchForm(),
+            "editions": letter_editions_rows(decision, user=user),
+            "correction_form": letter_correction_form(decision, source=decision.application) if can_correct else None,
         },
     )
 
@@ -85,7 +96,19 @@ def attestation_decision_pdf(request: HttpRequest, pk: int) -> FileResponse:
     audit_file_viewed(
         case=decision.application, viewer=request_user(request), what="attestation_pdf_view", ip=client_ip(request)
     )
-    return FileResponse(decision.pdf.open("rb"), filename=f"decision-{decision.pk}.pdf", content_type="application/pdf")
+    return letter_pdf_response(request, decision, original=decision.pdf, filename=f"decision-{decision.pk}.pdf")
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def attestation_decision_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.78(g): a signatory issues a corrected edition of the decision on attestation."""
+    decision = _decision(pk)
+    letter_correct_post(
+        request,
+        lambda **data: services.attestation_decision_correct(decision=decision, by=request_user(request), **data),
+    )
+    return redirect("frontend:attestation_decision", pk=pk)
 
 
 @staff_required(Role.REGISTRAR)

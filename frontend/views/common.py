@@ -10,7 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -118,3 +120,72 @@ def apply_error(form: forms.Form, error: DomainError) -> None:
             placed = True
     if not placed or error.message:
         form.add_error(None, error.message)
+
+
+def letter_pdf_response(
+    request: HttpRequest, letter: models.Model, *, original: FieldFile, filename: str
+) -> FileResponse:
+    """The PDF of a letter that may have corrected editions (core.letters): the current edition, or
+    ``?edition=N`` (1: as first sent), with ``&replaced=1`` its copy marked as replaced."""
+    from core.selectors import letter_pdf
+
+    raw = request.GET.get("edition", "")
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 4):
+        raise Http404
+    file = letter_pdf(letter, original=original, number=int(raw) if raw else None, replaced="replaced" in request.GET)
+    if not file:
+        raise Http404
+    return FileResponse(file.open("rb"), filename=filename, content_type="application/pdf")
+
+
+def letter_correct_post(request: HttpRequest, correct: Callable[..., object]) -> None:
+    """Issue a corrected edition of a letter from the posted form (core.forms.LetterCorrectionForm):
+    ``correct(changes=, reason=, basis=, basis_reference=)`` calls the procedure's service."""
+    from core.forms import LetterCorrectionForm
+
+    form = LetterCorrectionForm(request.POST)
+    perform(
+        request,
+        lambda: correct(
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+            basis=form.cleaned_data["basis"],
+            basis_reference=form.cleaned_data["basis_reference"],
+        ),
+        success=_("Исправленный экземпляр письма подписан и направляется заявителю."),
+        form=form,
+    )
+
+
+def letter_editions_rows(letter: models.Model | None, *, user: object) -> list[tuple[Any, forms.Form | None]]:
+    """The corrected editions of a letter for a staff page, each with the form of its paper dispatch
+    when this user may record it (core.letters.letter_edition_can_dispatch)."""
+    from core.forms import LetterDispatchForm
+    from core.letters import letter_edition_can_dispatch
+    from core.selectors import letter_editions
+
+    if letter is None:
+        return []
+    return [
+        (
+            edition,
+            LetterDispatchForm(auto_id=f"edition{edition.number}_%s")
+            if letter_edition_can_dispatch(edition=edition, user=user)  # type: ignore[arg-type]
+            else None,
+        )
+        for edition in letter_editions(letter).order_by("number").select_related("dispatched_by")
+    ]
+
+
+def letter_correction_form(letter: models.Model, *, source: object) -> forms.Form:
+    """The correction form of a letter, filled with the particulars its current edition prints
+    (``source``: the application, for a letter not corrected yet)."""
+    from dataclasses import asdict
+
+    from core.forms import LetterCorrectionForm
+    from core.letters import addressee_of
+    from core.selectors import letter_edition_current
+
+    edition = letter_edition_current(letter)
+    initial = edition.particulars if edition is not None else asdict(addressee_of(source))
+    return LetterCorrectionForm(initial=initial, auto_id="letter_%s")

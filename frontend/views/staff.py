@@ -17,16 +17,26 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.forms import LetterDispatchForm
 from core.http import client_ip, request_user
-from core.models import AuditEvent
+from core.letters import letter_edition_dispatch
+from core.models import AuditEvent, LetterEdition
 from core.roles import Role, has_role
 from core.selectors import deadline_counts, deadline_list_open
 from core.services import audit_file_viewed
 from exam import forms
 from exam.admission import selectors, services
 from exam.admission.documents import render_notice_pdf
-from exam.models import Application, Decision, Sitting
+from exam.models import Application, Decision, Notice, Sitting
 from exam.testing.services.sittings import sitting_create
-from frontend.views.common import apply_error, letter_dispatch_post, perform, staff_required
+from frontend.views.common import (
+    apply_error,
+    letter_correct_post,
+    letter_correction_form,
+    letter_dispatch_post,
+    letter_editions_rows,
+    letter_pdf_response,
+    perform,
+    staff_required,
+)
 
 S = Application.Status
 
@@ -36,6 +46,15 @@ def _file(request: HttpRequest, pk: int) -> Application:
         return selectors.application_get(user=request_user(request), pk=pk)
     except DomainError:
         raise Http404 from None
+
+
+def _notice(request: HttpRequest, pk: int) -> tuple[Application, Notice]:
+    """The file and its notice, or 404."""
+    application = _file(request, pk)
+    notice = selectors.notice_for(application)
+    if notice is None:
+        raise Http404
+    return application, notice
 
 
 @staff_required()
@@ -87,10 +106,17 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
     notice = selectors.notice_for(application)
     can_correct = services.entry_can_correct(application=application, user=user)
     originals = getattr(application, "originals_return", None)
+    correction_form = (
+        letter_correction_form(notice, source=application)
+        if notice is not None and services.notice_can_correct(notice=notice, user=user)
+        else None
+    )
     return render(
         request,
         "frontend/staff/application.html",
         {
+            "notice_editions": letter_editions_rows(notice, user=user),
+            "notice_correction_form": correction_form,
             "corrections": selectors.entry_correction_list(application),
             "correction_form": forms.EntryCorrectionForm(targets=selectors.entry_correction_targets(application))
             if can_correct
@@ -144,12 +170,9 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
 
 @staff_required()
 def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    application = _file(request, pk)
-    notice = selectors.notice_for(application)
-    if notice is None or not notice.pdf:
-        raise Http404
+    application, notice = _notice(request, pk)
     audit_file_viewed(case=application, viewer=request_user(request), what="notice_view", ip=client_ip(request))
-    return FileResponse(notice.pdf.open("rb"), filename=f"{notice.kind}.pdf", content_type="application/pdf")
+    return letter_pdf_response(request, notice, original=notice.pdf, filename=f"{notice.kind}.pdf")
 
 
 @staff_required(Role.REVIEWER)
@@ -260,10 +283,7 @@ def decision_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notice_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     """p.52: the registrar records that the notice or letter went out on paper."""
-    application = _file(request, pk)
-    notice = selectors.notice_for(application)
-    if notice is None:
-        raise Http404
+    application, notice = _notice(request, pk)
     letter_dispatch_post(
         request,
         lambda channel, reference: services.notice_dispatch(
@@ -271,6 +291,34 @@ def notice_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return redirect("frontend:staff_application", pk=application.pk)
+
+
+@staff_required(Role.SIGNATORY)
+@require_POST
+def notice_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """p.78(g): a signatory issues a corrected edition of the admission notice or refusal letter."""
+    application, notice = _notice(request, pk)
+    letter_correct_post(
+        request, lambda **data: services.notice_correct(notice=notice, by=request_user(request), **data)
+    )
+    return redirect("frontend:staff_application", pk=application.pk)
+
+
+@staff_required(Role.REGISTRAR)
+@require_POST
+def letter_edition_dispatch_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The registrar records that a corrected edition of a letter went out on paper."""
+    edition = LetterEdition.objects.filter(pk=pk).first()
+    case = edition.case if edition is not None else None
+    if edition is None or case is None:
+        raise Http404
+    letter_dispatch_post(
+        request,
+        lambda channel, reference: letter_edition_dispatch(
+            edition=edition, by=request_user(request), channel=channel, reference=reference
+        ),
+    )
+    return redirect(case.staff_url())
 
 
 @staff_required(Role.REGISTRAR)

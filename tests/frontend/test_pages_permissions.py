@@ -316,3 +316,44 @@ def test_the_return_of_originals_is_offered_exactly_when_the_registrar_may_recor
     record(rita)
     originals.refresh_from_db()
     assert not services.originals_return_can_record(originals_return=originals, user=rita)
+
+
+def test_letter_correction_predicates_agree_with_correcting_and_the_paper_dispatch(
+    exam_setup, alice, rita, victor, sergey, olga
+):
+    from core.letters import letter_edition_can_dispatch, letter_edition_dispatch
+    from core.models import LetterEdition
+
+    dina = director()
+    # An admission notice: the director may sign it too (p.49).
+    notice = services.notice_issue(decision=Decision.objects.get(application__candidate=alice))
+    assert notice.dispatched_at is not None
+
+    def correct_notice(u: Any) -> object:
+        return services.notice_correct(
+            notice=notice, by=u, changes={"first_name": "Алиса-Мария"}, reason="Опечатка.", basis="own_finding"
+        )
+
+    staff = [rita, victor, sergey, olga, dina]
+    assert_agree(lambda u: services.notice_can_correct(notice=notice, user=u), correct_notice, staff)
+    assert services.notice_can_correct(notice=notice, user=dina)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        decision = registry_services.attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"]))
+        registry_services.attestation_decision_sign(decision=decision, by=sergey)
+    decision.refresh_from_db()
+    assert_agree(
+        lambda u: registry_services.attestation_decision_can_correct(decision=decision, user=u),
+        lambda u: registry_services.attestation_decision_correct(
+            decision=decision, by=u, changes={"first_name": "Алиса-Мария"}, reason="Опечатка.", basis="own_finding"
+        ),
+        staff,
+    )
+    edition = correct_notice(sergey)
+    assert isinstance(edition, LetterEdition)
+    LetterEdition.objects.filter(pk=edition.pk).update(dispatched_at=None)  # as for an addressee on paper
+    edition.refresh_from_db()
+    assert_agree(
+        lambda u: letter_edition_can_dispatch(edition=edition, user=u),
+        lambda u: letter_edition_dispatch(edition=edition, by=u, channel="in_person", reference=""),
+        staff,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, Unpack
 
 from django.conf import settings
 from django.db import transaction
@@ -23,13 +23,15 @@ from core.dispatch import (
     dispatch_check,
     dispatch_record,
     dispatch_refuse_twice,
+    dispatch_to_cabinet,
 )
 from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
-from core.models import DispatchChannel, User
-from core.roles import Role, has_role
-from core.services import audit_record, deadline_open, notification_send
-from exam.admission.documents import render_notice_pdf
+from core.letters import Correction, letter_correct, letter_correct_check
+from core.models import LetterEdition, OutgoingLetter, User
+from core.roles import Role, has_role, require_role
+from core.services import audit_record, deadline_open
+from exam.admission.documents import notice_print, render_notice_pdf
 from exam.admission.selectors import DEADLINE_NOTICE, DEADLINE_ORIGINALS_RETURN
 from exam.models import Application, Channel, Decision, ExamCredential, Notice, OriginalsReturn, Submission
 
@@ -70,20 +72,15 @@ def notice_issue(*, decision: Decision) -> Notice:
             data={"notice": notice.pk, "kind": kind, "sha256": notice.pdf_sha256},
         )
         if application.candidate:
-            notification_send(
+            dispatch_to_cabinet(
+                letter=notice,
+                case=application,
                 recipient=application.candidate,
                 subject=str(notice.get_kind_display()),
                 body=_("По заявлению № %(n)s принято решение. Документ доступен в личном кабинете.")
                 % {"n": application.registration_number},
                 link=application.cabinet_url(),
-            )
-            dispatch_record(
-                letter=notice,
-                case=application,
                 deadline_kind=DEADLINE_NOTICE,
-                channel=DispatchChannel.CABINET,
-                reference=application.candidate.email,
-                by=None,
                 verb="notice_dispatch",
             )
     return notice
@@ -138,6 +135,62 @@ def notice_dispatch(*, notice: Notice, by: User, channel: str, reference: str) -
     return _record_on_paper(
         notice, by=by, channel=channel, reference=reference, deadline_kind=DEADLINE_NOTICE, verb="notice_dispatch"
     )
+
+
+def signatory_position_check(by: User, decision: Decision) -> None:
+    """Who signs the letter of a decision on admission: an admission notice the director of the
+    Department or a deputy (p.49), a refusal letter a deputy director (p.50)."""
+    if decision.kind == Decision.Kind.REFUSAL:
+        if by.position != User.Position.DEPUTY_DIRECTOR:
+            raise DomainError(
+                _(
+                    "Письмо об отказе в аттестационном испытании подписывает заместитель директора Департамента (п. 50)."
+                ),
+                code="signatory_position",
+                status=403,
+            )
+    elif by.position not in (User.Position.DIRECTOR, User.Position.DEPUTY_DIRECTOR):
+        raise DomainError(
+            _("Уведомление о допуске подписывает директор Департамента или его заместитель (п. 49)."),
+            code="signatory_position",
+            status=403,
+        )
+
+
+def _correct_check(notice: Notice, *, by: User) -> None:
+    require_role(by, Role.SIGNATORY, message=_("Исправленное письмо подписывает подписант."))
+    signatory_position_check(by, notice.decision)
+    letter_correct_check(notice)
+
+
+def notice_can_correct(*, notice: Notice, user: User) -> bool:
+    """Whether notice_correct would accept this user: a signatory of the position the letter's kind
+    needs (p.49-50), once the letter was sent."""
+    return allowed(lambda: _correct_check(notice, by=user))
+
+
+def notice_correct(*, notice: Notice, by: User, **correction: Unpack[Correction]) -> LetterEdition:
+    """p.78(g), p.88(a): issue a corrected edition of the admission notice or refusal letter, for a
+    typo in the addressee's particulars it prints (name, postal or e-mail address; core.letters).
+    The decision itself is not touched. Signed by a signatory who may sign that kind of letter
+    (p.49-50), with a new outgoing number, sent like the letter: the cabinet, the e-mail, or the
+    post recorded by the registrar. Plain atomic: a complaint's remedy may call it inside its own
+    transaction."""
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=notice.application_id)
+        decision = notice.decision
+        return letter_correct(
+            letter=notice,
+            case=application,
+            kind=OutgoingLetter.Kind(notice.kind),
+            by=by,
+            **correction,
+            original=notice_print(decision=decision, issued_at=notice.issued_at),
+            render=lambda letter: render_notice_pdf(decision=decision, issued_at=letter.issued_at, letter=letter),
+            check=lambda locked: _correct_check(locked, by=by),
+            recipient=application.candidate,
+            link=application.cabinet_url(),
+        )
 
 
 P = TypeVar("P", Notice, OriginalsReturn)

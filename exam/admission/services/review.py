@@ -38,7 +38,7 @@ from exam.admission.selectors import (
     entry_original,
     sitting_seats_taken,
 )
-from exam.admission.services.notices import originals_return_open
+from exam.admission.services.notices import originals_return_open, signatory_position_check
 from exam.models import Application, Decision, EntryCorrection, ExamCredential, Notice, Sitting
 
 S = Application.Status
@@ -90,7 +90,7 @@ def _sign_check(decision: Decision, *, by: User) -> None:
         raise DomainError(
             _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
         )
-    _require_position(by, decision)
+    signatory_position_check(by, decision)
     if decision.kind == Decision.Kind.ADMISSION:
         assert decision.sitting is not None
         if decision.sitting.starts_at <= timezone.now():
@@ -398,24 +398,6 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             )
         transaction.on_commit(lambda: enqueue(notice_issue, locked.pk))
     return locked
-
-
-def _require_position(by: User, decision: Decision) -> None:
-    if decision.kind == Decision.Kind.REFUSAL:
-        if by.position != User.Position.DEPUTY_DIRECTOR:
-            raise DomainError(
-                _(
-                    "Письмо об отказе в аттестационном испытании подписывает заместитель директора Департамента (п. 50)."
-                ),
-                code="signatory_position",
-                status=403,
-            )
-    elif by.position not in (User.Position.DIRECTOR, User.Position.DEPUTY_DIRECTOR):
-        raise DomainError(
-            _("Уведомление о допуске подписывает директор Департамента или его заместитель (п. 49)."),
-            code="signatory_position",
-            status=403,
-        )
 
 
 def _exam_login(application: Application) -> str:
