@@ -24,5 +24,11 @@ class AppealsConfig(AppConfig):
         deadline_kind_register(DEADLINE_COMPLAINT_REGISTRATION, _("регистрация жалобы (п. 86)"))
         deadline_kind_register(DEADLINE_COMPLAINT, _("рассмотрение жалобы (п. 87)"))
         deadline_kind_register(DEADLINE_COMPLAINT_ANSWER, _("ответ на жалобу (п. 93)"))
-        deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("выдача сертификата по жалобе (п. 89)"))
+        deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("меры по удовлетворённой жалобе (п. 89)"))
         stage_provider_register(remedy_stages)
+
+        from appeals.receivers import on_certificate_issued
+        from registry.models import Certificate
+        from registry.signals import certificate_issued
+
+        certificate_issued.connect(on_certificate_issued, sender=Certificate, dispatch_uid="appeals.certificate_issued")

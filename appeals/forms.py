@@ -80,7 +80,9 @@ class ComplaintDecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     remedy = forms.ChoiceField(
-        label=_("Меры (при удовлетворении)"), choices=[("", "—"), *Complaint.Remedy.choices], required=False
+        label=_("Меры (при удовлетворении)"),
+        choices=[("", "—"), *[(r.value, r.label) for r in Complaint.REMEDIES_OFFERED]],
+        required=False,
     )
     refusal_ground = forms.ChoiceField(
         label=_("Основание отказа"), choices=[("", "—"), *Complaint.RefusalGround.choices], required=False
@@ -113,3 +115,9 @@ class ComplaintAnswerDispatchForm(forms.Form):
 
 class ComplaintRemedyDoneForm(forms.Form):
     note = TextField(label=_("Что сделано"), max_length=1000, multiline=True)
+
+
+class ComplaintRemedyCarryOutForm(forms.Form):
+    """The remedy carried out by its service (a cancellation cannot be taken back): confirmed."""
+
+    confirm = forms.BooleanField(label=_("Подтверждаю: решение отменяется по удовлетворённой жалобе"), required=True)

@@ -131,12 +131,27 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
         MAIL = "mail", _("По почте")
 
     class Remedy(models.TextChoices):
-        """p.88(a), p.89."""
+        """p.88(a), p.89: each remedy is done by the service of its own step (appeals.services:
+        REMEDIES_CARRIED_OUT, the certificate's issue) or, for those without one, by a note."""
 
-        CANCEL_DECISION = "cancel_decision", _("Отмена принятого решения")
+        CANCEL_NOT_ACCEPTED = "cancel_not_accepted", _("Отмена отказа в приёме документов (п. 19)")
+        CANCEL_ADMISSION_REFUSAL = "cancel_admission_refusal", _("Отмена отказа в аттестационном испытании")
+        CANCEL_ATTESTATION_REFUSAL = "cancel_attestation_refusal", _("Отмена решения об отказе в аттестации")
         CORRECT_ERRORS = "correct_errors", _("Исправление опечаток и ошибок в выданных документах")
         ISSUE_CERTIFICATE = "issue_certificate", _("Выдача сертификата эксперта (не позднее 5 рабочих дней, п. 89)")
         OTHER = "other", _("Иные меры по устранению нарушений")
+        # Chosen before each cancellation had its service: no longer offered, closed by a note.
+        CANCEL_DECISION = "cancel_decision", _("Отмена принятого решения")
+
+    # What the handler may choose now (the legacy CANCEL_DECISION aside).
+    REMEDIES_OFFERED = (
+        Remedy.CANCEL_NOT_ACCEPTED,
+        Remedy.CANCEL_ADMISSION_REFUSAL,
+        Remedy.CANCEL_ATTESTATION_REFUSAL,
+        Remedy.CORRECT_ERRORS,
+        Remedy.ISSUE_CERTIFICATE,
+        Remedy.OTHER,
+    )
 
     class RefusalGround(models.TextChoices):
         """p.91."""

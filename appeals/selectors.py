@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from appeals.models import Appeal, Complaint
 from core import calendar
 from core.errors import NotFound
-from core.models import User
+from core.models import Deadline, User
 from core.roles import Role, user_roles
 from exam.admission.stages import Stage
 from exam.models import Application, Attempt
@@ -21,7 +22,7 @@ from exam.models import Application, Attempt
 DEADLINE_APPEAL = "appeal.decision"  # p.12(v): 3 months from receipt
 DEADLINE_COMPLAINT = "complaint.decision"  # p.87: 15 or 5 working days from registration
 DEADLINE_COMPLAINT_ANSWER = "complaint.answer"  # p.93: the next working day after the decision
-DEADLINE_COMPLAINT_REMEDY = "complaint.remedy"  # p.89: the certificate within 5 working days
+DEADLINE_COMPLAINT_REMEDY = "complaint.remedy"  # p.89: an upheld complaint's remedy (5 working days)
 DEADLINE_COMPLAINT_REGISTRATION = "complaint.registration"  # p.86: the next working day after receipt
 
 
@@ -250,16 +251,23 @@ def complaint_answer_awaits_dispatch(complaint: Complaint) -> bool:
 
 
 def complaint_remedy_open(complaint: Complaint) -> bool:
-    from django.contrib.contenttypes.models import ContentType
-
-    from core.models import Deadline
-
     return Deadline.objects.filter(
         case_type=ContentType.objects.get_for_model(Complaint),
         case_id=complaint.pk,
         kind=DEADLINE_COMPLAINT_REMEDY,
         completed_at__isnull=True,
     ).exists()
+
+
+def complaint_remedy_deadline(complaint: Complaint) -> Deadline | None:
+    """The term of the complaint's remedy (p.89), open or done, or None when it has none."""
+    return (
+        Deadline.objects.filter(
+            case_type=ContentType.objects.get_for_model(Complaint), case_id=complaint.pk, kind=DEADLINE_COMPLAINT_REMEDY
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def appeals_for(user: User) -> QuerySet[Appeal]:

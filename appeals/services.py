@@ -25,6 +25,7 @@ from appeals.selectors import (
     complaint_application_for,
     complaint_registered_late,
     complaint_registration_due,
+    complaint_remedy_open,
     complaint_repeats,
     person_key,
 )
@@ -33,7 +34,7 @@ from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
-from core.roles import Role, has_role, require_role, users_with_role
+from core.roles import ROLE_LABELS, Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
     case_transition,
@@ -47,7 +48,8 @@ from core.services import (
 )
 from core.text import text_required
 from core.uploads import check_upload
-from exam.models import Attempt
+from exam.models import Application, Attempt
+from registry.models import AttestationDecision
 
 MAX_FILES = 10
 # The chair is a member of the commission and votes too, whether or not they also hold the member role.
@@ -526,15 +528,180 @@ def complaint_answer_can_dispatch(*, complaint: Complaint, user: User) -> bool:
     )
 
 
-def _remedy_check(complaint: Complaint) -> None:
-    if complaint.status != Complaint.Status.UPHELD or not complaint.remedy:
+# --- Remedies of an upheld complaint (p.88-89) ------------------------------------------------------
+
+R = Complaint.Remedy
+# Who is responsible for each remedy (its term's role) and carries it out. The cancellations undo a
+# registration or a decision: the registrar registers (p.25), the deciding deputy minister cancels
+# the decisions; the certificate and the notes are the certificate officer's.
+REMEDY_ROLES: dict[str, Role] = {
+    R.CANCEL_NOT_ACCEPTED: Role.REGISTRAR,
+    R.CANCEL_ADMISSION_REFUSAL: Role.COMPLAINT_HANDLER,
+    R.CANCEL_ATTESTATION_REFUSAL: Role.COMPLAINT_HANDLER,
+    R.ISSUE_CERTIFICATE: Role.CERTIFICATE_OFFICER,
+    R.CORRECT_ERRORS: Role.CERTIFICATE_OFFICER,
+    R.OTHER: Role.CERTIFICATE_OFFICER,
+    R.CANCEL_DECISION: Role.CERTIFICATE_OFFICER,
+}
+# Carried out by complaint_remedy_carry_out through the service of the step they undo.
+REMEDIES_CARRIED_OUT = (R.CANCEL_NOT_ACCEPTED, R.CANCEL_ADMISSION_REFUSAL, R.CANCEL_ATTESTATION_REFUSAL)
+# Done when registry.services.certificate_issue issues the certificate (appeals.receivers).
+REMEDIES_ON_CERTIFICATE = (R.ISSUE_CERTIFICATE,)
+# Closed by the certificate officer's note of what was done (complaint_remedy_done): "other", the
+# legacy "cancel_decision", and for now the correction of errors (until the registry's service of
+# correcting a certificate is connected through complaint_remedies_complete, as the issue is).
+REMEDIES_BY_NOTE = (R.CORRECT_ERRORS, R.OTHER, R.CANCEL_DECISION)
+# The remedies that act on the complainant's application: it must be known when the complaint is decided.
+REMEDIES_ON_APPLICATION = (*REMEDIES_CARRIED_OUT, *REMEDIES_ON_CERTIFICATE)
+
+
+def _remedy_check(complaint: Complaint, *, remedies: tuple[str, ...]) -> None:
+    if complaint.status != Complaint.Status.UPHELD or complaint.remedy not in remedies:
         raise DomainError(_("По жалобе нет мер к исполнению."), code="no_remedy", status=409)
+    if not complaint_remedy_open(complaint):
+        raise DomainError(_("Меры по жалобе уже исполнены."), code="remedy_done", status=409)
+
+
+def _remedy_target(complaint: Complaint) -> Application | AttestationDecision:
+    """What the remedy acts on, checked by the rule of the service that will carry it out: the
+    complainant's application refused acceptance or admission, or its current decision refusing
+    attestation (p.58)."""
+    from exam.admission.services import admission_refusal_cancel_check, refusal_to_accept_cancel_check
+    from registry.selectors import decision_for_application
+    from registry.services import attestation_refusal_cancel_check
+
+    application = complaint.related_application
+    if application is None:
+        raise DomainError(
+            _("Заявление заявителя не установлено: меру исполнить не на чем."), code="no_application", status=409
+        )
+    if complaint.remedy == R.CANCEL_NOT_ACCEPTED:
+        refusal_to_accept_cancel_check(application)
+    elif complaint.remedy == R.CANCEL_ADMISSION_REFUSAL:
+        admission_refusal_cancel_check(application)
+    elif complaint.remedy == R.CANCEL_ATTESTATION_REFUSAL:
+        decision = decision_for_application(application)
+        if decision is None:
+            raise DomainError(_("Решения по результатам испытания нет."), code="no_decision", status=409)
+        attestation_refusal_cancel_check(decision)
+        return decision
+    return application
+
+
+def _remedy_carry_out_check(complaint: Complaint) -> None:
+    _remedy_check(complaint, remedies=REMEDIES_CARRIED_OUT)
+    _remedy_target(complaint)
+
+
+def complaint_can_carry_out_remedy(*, complaint: Complaint, user: User) -> bool:
+    """Whether complaint_remedy_carry_out would carry the remedy out: the role of the remedy
+    (REMEDY_ROLES), an upheld complaint with a cancellation still to do, and its target in the state
+    the cancelling service accepts."""
+    role = REMEDY_ROLES.get(complaint.remedy)
+    return role is not None and has_role(user, role) and allowed(lambda: _remedy_carry_out_check(complaint))
 
 
 def complaint_can_record_remedy(*, complaint: Complaint, user: User) -> bool:
-    """Whether complaint_remedy_done would accept: a certificate officer, an upheld complaint with a
-    remedy (p.89)."""
-    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _remedy_check(complaint))
+    """Whether complaint_remedy_done would accept the note: a certificate officer, an upheld
+    complaint whose remedy has no service of its own (REMEDIES_BY_NOTE), still to do (p.89)."""
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(
+        lambda: _remedy_check(complaint, remedies=REMEDIES_BY_NOTE)
+    )
+
+
+def _remedy_completed(
+    locked: Complaint, *, by: User | None, service: str, data: dict[str, Any], note: str = ""
+) -> None:
+    """The remedy is done: its term ends and the audit names the service that did it. The caller
+    holds the complaint's row lock."""
+    deadline_close(case=locked, kind=DEADLINE_COMPLAINT_REMEDY)
+    audit_record(
+        case=locked,
+        actor=by,
+        verb="complaint_remedy_done",
+        action="event",
+        reason=note,
+        data={"remedy": locked.remedy, "service": service, **data},
+    )
+
+
+def complaint_remedy_carry_out(*, complaint: Complaint, by: User) -> Complaint:
+    """The remedy of an upheld complaint that cancels a step (p.88-89) is carried out by the service
+    of that step, in one transaction with the complaint's: the refusal to accept cancelled and the
+    application registered as of its arrival (p.19, p.26), the refusal of admission cancelled and the
+    file back to review with a new term from the complaint's decision, the refusal of attestation
+    cancelled and a new decision drafted (p.58-59). Only then is the remedy done: its term (p.89,
+    COMPLAINT_REMEDY_WORKING_DAYS; the Regulation gives none of its own for a cancellation) ends and
+    the audit names the service. The complaint's row is locked: a second click finds it done."""
+    from exam.admission.services import application_admission_refusal_cancel, application_refusal_to_accept_cancel
+    from registry.services import attestation_refusal_cancel
+
+    with transaction.atomic(durable=True):
+        locked = (
+            Complaint.objects.select_for_update(of=("self",)).select_related("related_application").get(pk=complaint.pk)
+        )
+        role = REMEDY_ROLES.get(locked.remedy, Role.COMPLAINT_HANDLER)
+        require_role(by, role, message=_("Эту меру исполняет: %(role)s.") % {"role": ROLE_LABELS[role]})
+        _remedy_check(locked, remedies=REMEDIES_CARRIED_OUT)
+        target = _remedy_target(locked)
+        assert locked.decided_at is not None
+        decided_on = calendar.moscow_date(locked.decided_at)
+        reason = _("Жалоба № %(n)s удовлетворена %(date)s: %(text)s") % {
+            "n": locked.number,
+            "date": decided_on.strftime("%d.%m.%Y"),
+            "text": locked.decision_text[:500],
+        }
+        data: dict[str, Any]
+        if isinstance(target, AttestationDecision):
+            new = attestation_refusal_cancel(decision=target, by=by, reason=reason, term_from=decided_on)
+            service, data = (
+                "attestation_refusal_cancel",
+                {"decision": target.pk, "new_decision": new.pk if new else None},
+            )
+        elif locked.remedy == R.CANCEL_ADMISSION_REFUSAL:
+            refusal = application_admission_refusal_cancel(
+                application=target, by=by, reason=reason, term_from=decided_on
+            )
+            service, data = "application_admission_refusal_cancel", {"application": target.pk, "decision": refusal.pk}
+        else:
+            registered = application_refusal_to_accept_cancel(application=target, by=by, reason=reason)
+            service = "application_refusal_to_accept_cancel"
+            data = {"application": target.pk, "registration_number": registered.registration_number}
+        _remedy_completed(locked, by=by, service=service, data=data)
+    return locked
+
+
+def complaint_remedies_complete(
+    *, application: Application, remedy: str, by: User | None, service: str, data: dict[str, Any]
+) -> list[Complaint]:
+    """The lower-layer ``service`` that carries out ``remedy`` has completed on the person's case (a
+    certificate issued, p.89): every upheld complaint on that person's applications with this remedy
+    still to do counts it done, in the service's transaction. Connected to the registry's signals in
+    AppealsConfig.ready (certificate_issued; the registry's correction of a certificate is to be
+    connected the same way for CORRECT_ERRORS)."""
+    done = []
+    pending = Complaint.objects.filter(
+        status=Complaint.Status.UPHELD, remedy=remedy, related_application__person_key=application.person_key
+    )
+    for locked in pending.select_for_update(of=("self",)).order_by("pk"):
+        if complaint_remedy_open(locked):
+            _remedy_completed(locked, by=by, service=service, data=data)
+            done.append(locked)
+    return done
+
+
+def _remedy_applies(complaint: Complaint) -> None:
+    """A remedy acting on the complainant's application is chosen only when it can be carried out:
+    the application is known and, for a cancellation, in the state its service accepts."""
+    try:
+        _remedy_target(complaint)
+    except DomainError as error:
+        raise DomainError(
+            _("Мера «%(remedy)s» неприменима: %(why)s")
+            % {"remedy": complaint.get_remedy_display(), "why": error.message},
+            code="remedy_not_applicable",
+            fields={"remedy": [error.message]},
+        ) from error
 
 
 def complaint_decide(
@@ -583,11 +750,13 @@ def complaint_decide(
                 fields={"refusal_ground": [_("Основание: п. 91 «в».")]},
             )
         if outcome == "uphold":
-            if remedy not in Complaint.Remedy.values:
+            if remedy not in Complaint.REMEDIES_OFFERED:
                 raise DomainError(
                     _("Укажите меры по устранению нарушений."), fields={"remedy": [_("Обязательное поле.")]}
                 )
             locked.remedy = remedy
+            if remedy in REMEDIES_ON_APPLICATION:
+                _remedy_applies(locked)
             locked.remedy_due_on = calendar.add_working_days(calendar.today(), settings.COMPLAINT_REMEDY_WORKING_DAYS)
             name = "uphold"
         elif outcome == "refuse":
@@ -632,11 +801,13 @@ def complaint_decide(
         )
         deadline_close(case=locked, kind=DEADLINE_COMPLAINT)
         decided_on = calendar.moscow_date(locked.decided_at)
-        if name == "uphold" and remedy == Complaint.Remedy.ISSUE_CERTIFICATE:
+        if name == "uphold":
+            # p.89: 5 working days for the certificate; the Regulation sets no other term for the
+            # other remedies, so each runs in the same one.
             deadline_open(
                 case=locked,
                 kind=DEADLINE_COMPLAINT_REMEDY,
-                role=Role.CERTIFICATE_OFFICER,
+                role=REMEDY_ROLES[remedy],
                 started_on=decided_on,
                 working_days=settings.COMPLAINT_REMEDY_WORKING_DAYS,
             )
@@ -771,13 +942,13 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
 
 
 def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Complaint:
-    """The certificate officer records that the remedy of an upheld complaint was carried out (the
-    certificate issued, p.89), closing its deadline."""
+    """The certificate officer records what was done for a remedy that has no service of its own
+    (REMEDIES_BY_NOTE: other measures, and for now the correction of errors), closing its term
+    (p.89). The remedies carried out by a service are done by it, never by a note."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исполнение отмечает специалист по сертификатам."))
     note = text_required(note, field="note", label=_("Что сделано"))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        _remedy_check(locked)
-        deadline_close(case=locked, kind=DEADLINE_COMPLAINT_REMEDY)
-        audit_record(case=locked, actor=by, verb="complaint_remedy_done", action="event", reason=note)
+        _remedy_check(locked, remedies=REMEDIES_BY_NOTE)
+        _remedy_completed(locked, by=by, service="note", data={}, note=note)
     return locked

@@ -174,6 +174,11 @@ urlpatterns = [
     ),
     path("staff/complaints/<int:pk>/decide/", appeals_pages.complaint_decide, name="complaint_decide"),
     path("staff/complaints/<int:pk>/remedy/", appeals_pages.complaint_remedy_done, name="complaint_remedy_done"),
+    path(
+        "staff/complaints/<int:pk>/remedy/carry-out/",
+        appeals_pages.complaint_remedy_carry_out,
+        name="complaint_remedy_carry_out",
+    ),
     path("staff/oversight/", oversight.oversight, name="oversight"),
     path("staff/reports/", oversight.report, name="report"),
     path("staff/decisions/<int:pk>/sign/", staff.decision_sign, name="staff_decision_sign"),

@@ -164,6 +164,40 @@ def report_xlsx(report: Report) -> bytes:
 OPEN_CASES_SHOWN = 500
 
 
+@dataclass(frozen=True)
+class RemedyDue:
+    """A remedy of an upheld complaint still to be carried out (p.89): its term, the complaint, the
+    case it acts on and that case's stage."""
+
+    deadline: Deadline
+    complaint: Any
+    application: Any
+    stage: Any
+
+
+def complaint_remedies_due() -> list[RemedyDue]:
+    """Every remedy of an upheld complaint not done yet, by due date (the overdue first): its term is
+    open until the remedy's own service completes (appeals.services.complaint_remedy_carry_out, the
+    certificate's issue) or, for a remedy without one, the note of what was done. A few queries."""
+    from appeals.models import Complaint
+    from appeals.selectors import DEADLINE_COMPLAINT_REMEDY
+    from exam.admission.selectors import application_stages
+
+    deadlines = list(deadline_list_open().filter(kind=DEADLINE_COMPLAINT_REMEDY))
+    complaints = Complaint.objects.select_related("related_application").in_bulk([d.case_id for d in deadlines])
+    applications = [c.related_application for c in complaints.values() if c.related_application is not None]
+    stages = application_stages(applications)
+    rows = []
+    for deadline in deadlines:
+        complaint = complaints.get(deadline.case_id)
+        if complaint is None:
+            continue
+        application = complaint.related_application
+        stage = stages.get(application.pk) if application is not None else None
+        rows.append(RemedyDue(deadline=deadline, complaint=complaint, application=application, stage=stage))
+    return rows
+
+
 def open_cases(limit: int | None = None) -> tuple[list[Deadline], int]:
     """Every open case of every procedure, by deadline: the oversight dashboard. Returns the first
     ``limit`` (OPEN_CASES_SHOWN) and how many there are in all (the page says when it shows part)."""

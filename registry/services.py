@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import calendar, dates
 from core.dispatch import (
@@ -65,6 +66,7 @@ from registry.selectors import (
     certificate_record,
     search_key,
 )
+from registry.signals import certificate_issued
 
 # --- Attestation decisions ------------------------------------------------------------------------
 
@@ -203,6 +205,71 @@ def attestation_decision_draft(
                 link=decision.staff_url(),
             )
     return decision
+
+
+def attestation_refusal_cancel_check(decision: AttestationDecision) -> None:
+    """What attestation_refusal_cancel needs, as a domain error when it is missing: a signed refusal
+    of attestation that is still the person's current decision (p.58)."""
+    if decision.kind != AttestationDecision.Kind.REFUSED or decision.status != AttestationDecision.Status.SIGNED:
+        raise DomainError(
+            _("Отменяется подписанное решение об отказе в аттестации."), code="not_signed_refusal", status=409
+        )
+    _require_current(decision)
+
+
+def attestation_refusal_cancel(
+    *, decision: AttestationDecision, by: User, reason: str, term_from: date
+) -> AttestationDecision | None:
+    """p.88-89: a signed refusal of attestation is cancelled on an upheld complaint (on a ground of
+    p.78). It is superseded (kept, never current again, its open terms ended: p.58's one current
+    decision per person) and a new decision is drafted by attestation_decision_draft, the one
+    drafting path, on the same attempt's result, with its term of p.12(v) from ``term_from`` (the
+    complaint's decision); a signatory signs it as usual. Returns the new draft.
+
+    Who may carry it out is the caller's rule (the remedy of a complaint). Runs inside the caller's
+    transaction: a plain atomic block, never a durable one."""
+    reason = text_required(reason, field="reason", label=_("Основание отмены"))
+    with transaction.atomic():
+        # The person first, as drafting and superseding take it, then the decision.
+        _lock_person(decision.application)
+        locked = (
+            AttestationDecision.objects.select_for_update(of=("self",))
+            .select_related("application", "attempt")
+            .get(pk=decision.pk)
+        )
+        attestation_refusal_cancel_check(locked)
+        _supersede(locked, by=by, reason=_("Отменено по жалобе: %(reason)s") % {"reason": reason})
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="attestation_refusal_cancel",
+            action="event",
+            reason=reason,
+            data={"outgoing_number": locked.outgoing_number, "term_from": term_from.isoformat()},
+        )
+        new = attestation_decision_draft(attempt=locked.attempt, started_on=term_from, by=by, reason=reason)
+        candidate = locked.application.candidate
+        if candidate is not None:
+            days = settings.ATTESTATION_DECISION_WORKING_DAYS
+            notification_send(
+                recipient=candidate,
+                subject=_("Решение об отказе в аттестации отменено"),
+                body=ngettext(
+                    "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
+                    "принято в течение %(days)d рабочего дня, не позднее %(date)s.",
+                    "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
+                    "принято в течение %(days)d рабочих дней, не позднее %(date)s.",
+                    days,
+                )
+                % {
+                    "out": locked.outgoing_number or "—",
+                    "reason": reason,
+                    "days": days,
+                    "date": calendar.add_working_days(term_from, days).strftime("%d.%m.%Y"),
+                },
+                link=locked.application.cabinet_url(),
+            )
+    return new
 
 
 def attestation_decision_current_error(decision: AttestationDecision) -> str:
@@ -566,6 +633,9 @@ def certificate_issue(
             )
         if publish:
             certificate = certificate_publish(certificate=certificate, by=by)
+        # In this transaction: what waited for the certificate (a complaint's remedy, p.89) is done
+        # exactly when it is issued.
+        certificate_issued.send(sender=Certificate, certificate=certificate, by=by)
     return certificate
 
 

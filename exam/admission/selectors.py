@@ -404,7 +404,13 @@ def sitting_seats_taken(sitting: Sitting) -> int:
 
 
 def decision_current(application: Application) -> Decision | None:
-    return application.decisions.exclude(state=Decision.State.RETURNED).order_by("-drafted_at", "-id").first()
+    """The decision in force or on its way: not a draft sent back, nor a refusal cancelled on a
+    complaint (p.88)."""
+    return (
+        application.decisions.exclude(state__in=[Decision.State.RETURNED, Decision.State.CANCELLED])
+        .order_by("-drafted_at", "-id")
+        .first()
+    )
 
 
 def application_registration_due(application: Application) -> date | None:
@@ -423,7 +429,8 @@ def application_registered_late(application: Application) -> bool:
 
 
 def notice_for(application: Application) -> Notice | None:
-    return application.notices.order_by("-issued_at").first()
+    """The letter of the decision in force: the letter of a refusal cancelled on a complaint is not."""
+    return application.notices.exclude(decision__state=Decision.State.CANCELLED).order_by("-issued_at").first()
 
 
 # --- The candidate's timeline (p.40, p.68) ------------------------------------------------------

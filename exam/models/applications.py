@@ -148,6 +148,16 @@ class Application(FSMModelMixin, PersonName, models.Model):
     def register(self) -> None:
         """p.25-27: a registration number and time are assigned."""
 
+    @transition(field=status, source=Status.NOT_ACCEPTED, target=Status.REGISTERED)
+    def accept_on_complaint(self) -> None:
+        """p.88-89: the refusal to accept (p.19) is cancelled on an upheld complaint; the application
+        is registered as of the submission that was refused."""
+
+    @transition(field=status, source=Status.REFUSED, target=Status.REGISTERED)
+    def reopen_review(self) -> None:
+        """p.88-89: the refusal of admission is cancelled on an upheld complaint; the file goes back
+        to the reviewers' pool with a new term (p.12(b)) for a new decision, signed as usual."""
+
     @transition(field=status, source=Status.REGISTERED, target=Status.UNDER_REVIEW)
     def start_review(self) -> None:
         """p.47: a reviewing official takes the file."""
@@ -432,6 +442,8 @@ class Decision(models.Model):
         DRAFT = "draft", _("Проект")
         SIGNED = "signed", _("Подписано")
         RETURNED = "returned", _("Возвращено на доработку")
+        # A signed refusal cancelled on an upheld complaint (p.88): kept with its letter, never current.
+        CANCELLED = "cancelled", _("Отменено по жалобе")
 
     class Ground(models.TextChoices):
         """p.21."""
@@ -473,6 +485,11 @@ class Decision(models.Model):
     )
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("Отменено"), null=True, blank=True)
+    cancel_reason = models.TextField(_("Основание отмены"), blank=True)
     # The outgoing number of the admission notice or refusal letter, given at signing (core.services).
     outgoing_number = models.CharField(_("Исходящий номер"), max_length=40, null=True, blank=True, unique=True)
 

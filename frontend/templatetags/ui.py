@@ -22,3 +22,14 @@ def deadline_kind(kind: str) -> str:
     from core.services import deadline_kind_label
 
     return deadline_kind_label(kind)
+
+
+@register.filter
+def role_label(role: str) -> str:
+    """A role's name as people read it (a term's responsible role, core.roles)."""
+    from core.roles import ROLE_LABELS, Role
+
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return ""

@@ -17,6 +17,7 @@ from appeals.forms import (
     ComplaintAnswerDispatchForm,
     ComplaintDecisionForm,
     ComplaintForm,
+    ComplaintRemedyCarryOutForm,
     ComplaintRemedyDoneForm,
     PaperComplaintForm,
     VoteForm,
@@ -25,7 +26,7 @@ from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachm
 from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.http import client_ip, request_user
-from core.roles import Role
+from core.roles import ROLE_LABELS, Role
 from core.services import audit_file_viewed
 from exam.admission.selectors import application_stage, application_stage_pairs
 from exam.models import Application, Attempt
@@ -37,6 +38,7 @@ from frontend.views.common import (
     second_factor_redirect,
     staff_required,
 )
+from registry.selectors import decision_for_application
 
 
 def _appeal(request: HttpRequest, pk: int) -> Appeal:
@@ -333,9 +335,15 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "repeat_of": repeat_of,
             "can_decide": services.complaint_can_decide(complaint=complaint, user=user),
-            # Offered while the remedy's term is open (the service would record it again later on).
-            "remedy_open": services.complaint_can_record_remedy(complaint=complaint, user=user)
-            and selectors.complaint_remedy_open(complaint),
+            "remedy_deadline": selectors.complaint_remedy_deadline(complaint),
+            "remedy_role": ROLE_LABELS.get(services.REMEDY_ROLES[complaint.remedy]) if complaint.remedy else "",
+            "remedy_on_certificate": complaint.remedy in services.REMEDIES_ON_CERTIFICATE,
+            "remedy_decision": decision_for_application(complaint.related_application)
+            if complaint.remedy == Complaint.Remedy.CANCEL_ATTESTATION_REFUSAL and complaint.related_application
+            else None,
+            "can_carry_out": services.complaint_can_carry_out_remedy(complaint=complaint, user=user),
+            "carry_out_form": ComplaintRemedyCarryOutForm(),
+            "remedy_open": services.complaint_can_record_remedy(complaint=complaint, user=user),
             "form": ComplaintDecisionForm(initial=initial),
             "registration_due": selectors.complaint_registration_due(complaint),
             "registered_late": selectors.complaint_registered_late(complaint),
@@ -369,6 +377,20 @@ def complaint_remedy_done(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         success=_("Исполнение отмечено."),
         form=form,
+    )
+    return redirect("frontend:complaint_staff", pk=pk)
+
+
+@staff_required(*dict.fromkeys(services.REMEDY_ROLES.values()))
+@require_POST
+def complaint_remedy_carry_out(request: HttpRequest, pk: int) -> HttpResponse:
+    """The remedy of an upheld complaint carried out by its service (the role is the service's check)."""
+    complaint = _complaint(request, pk)
+    perform(
+        request,
+        lambda: services.complaint_remedy_carry_out(complaint=complaint, by=request_user(request)),
+        success=_("Мера по жалобе исполнена: %(remedy)s.") % {"remedy": complaint.get_remedy_display()},
+        form=ComplaintRemedyCarryOutForm(request.POST),
     )
     return redirect("frontend:complaint_staff", pk=pk)
 

@@ -11,13 +11,17 @@ from django.utils.translation import gettext as _
 from core import calendar, dates
 from core.roles import Role
 from frontend.views.common import staff_required
-from oversight.reports import open_cases, period_report, report_xlsx
+from oversight.reports import complaint_remedies_due, open_cases, period_report, report_xlsx
 
 
 @staff_required()
 def oversight(request: HttpRequest) -> HttpResponse:
     deadlines, total = open_cases()
-    return render(request, "frontend/staff/oversight.html", {"deadlines": deadlines, "total": total})
+    return render(
+        request,
+        "frontend/staff/oversight.html",
+        {"deadlines": deadlines, "total": total, "remedies": complaint_remedies_due()},
+    )
 
 
 def _period(request: HttpRequest) -> tuple[date, date, str]:

@@ -237,6 +237,7 @@ def test_a_repeat_of_a_decided_complaint_is_refused_on_ground_91c(alice, hanna):
 
 
 def test_the_answer_has_the_items_of_p94_and_is_sent_the_next_working_day(alice, hanna):
+    registered_application(alice)  # the case the certificate is to be issued on
     complaint = services.complaint_file(data=complaint_data(subject="d"), channel="portal", complainant=alice)
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.complaint_decide(
@@ -286,19 +287,19 @@ def test_a_complaint_with_an_unreadable_address_is_left_unanswered_without_an_an
     assert not Deadline.objects.filter(kind="complaint.answer").exists()
 
 
-def test_the_certificate_officer_closes_the_remedy_of_an_upheld_complaint(alice, hanna, olga, victor):
+def test_the_certificate_officer_closes_other_measures_of_an_upheld_complaint(alice, hanna, olga, victor):
     complaint = services.complaint_file(data=complaint_data(subject="d"), channel="portal", complainant=alice)
     services.complaint_decide(
         handler_position=POSITION,
         complaint=complaint,
         by=hanna,
         outcome="uphold",
-        remedy="issue_certificate",
+        remedy="other",
         text="Нарушение.",
     )
     with pytest.raises(DomainError):
-        services.complaint_remedy_done(complaint=complaint, by=victor, note="Выдан")
-    services.complaint_remedy_done(complaint=complaint, by=olga, note="Выдан сертификат № 2026-00007")
+        services.complaint_remedy_done(complaint=complaint, by=victor, note="Проведена проверка")
+    services.complaint_remedy_done(complaint=complaint, by=olga, note="Проведена служебная проверка")
     assert Deadline.objects.get(kind="complaint.remedy").completed_at is not None
 
 

@@ -223,6 +223,7 @@ def test_a_paper_complaint_registered_the_next_working_day_is_on_time(rita, hann
 
 def test_the_answer_pdf_has_each_item_of_p94_the_position_and_the_signature_digest(alice, hanna):
     with time_machine.travel(at(14), tick=False):
+        registered_application(alice)  # the case the certificate is to be issued on
         complaint = services.complaint_file(
             data=complaint_data(subject="d", official="Регистратор общего отдела Петров П. П."),
             channel="portal",

@@ -99,7 +99,7 @@ def test_a_complaint_of_subject_d_gets_its_five_day_deadline_and_an_answer_pdf(n
     handler.goto("/staff/complaints/")
     handler.click("table.list a")
     handler.check("#decide input[value=uphold]")
-    handler.select_option("#decide select[name=remedy]", "issue_certificate")
+    handler.select_option("#decide select[name=remedy]", "other")
     handler.fill("#decide textarea[name=text]", "Отказ в приёме был неправомерен.")
     handler.click("#decide button[type=submit]")
     expect(handler.locator(".alert.success")).to_contain_text("Решение по жалобе принято")

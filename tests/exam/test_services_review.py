@@ -262,3 +262,114 @@ def test_timeline_shows_each_step_with_its_date_and_next_deadline(alice, victor,
     assert all(steps[c].done_at for c in ["received", "registered", "under_review", "decision", "notice"])
     assert steps["decision"].detail == "Допуск к аттестационному испытанию"
     assert steps["notice"].due_on is None
+
+
+# --- A refusal of admission cancelled on an upheld complaint (p.88-89) --------------------------------
+
+
+def refused_admission(candidate, reviewer, signatory):
+    payload = complete_payload()
+    payload["additional_education"][0]["assessment_hours"] = 71
+    application = under_review(candidate, reviewer, payload)
+    decision = services.decision_draft(
+        application=application, by=reviewer, kind="refusal", grounds=["a_training"], explanation="71 час."
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=decision, by=signatory)
+    application.refresh_from_db()
+    return application, decision
+
+
+def test_a_cancelled_refusal_of_admission_returns_the_file_to_review_with_a_new_term(alice, victor, sergey):
+    application, refusal = refused_admission(alice, victor, sergey)
+    term_from = calendar.today()
+    services.application_admission_refusal_cancel(
+        application=application, by=victor, reason="Жалоба удовлетворена.", term_from=term_from
+    )
+    application.refresh_from_db()
+    refusal.refresh_from_db()
+    assert application.status == Application.Status.REGISTERED and application.reviewer is None
+    assert refusal.state == Decision.State.CANCELLED and refusal.cancel_reason == "Жалоба удовлетворена."
+    assert refusal.outgoing_number  # the letter that went out keeps its number
+    term = Deadline.objects.get(kind=selectors.DEADLINE_DECISION, completed_at__isnull=True)
+    assert (term.started_on, term.due_on) == (term_from, calendar.add_working_days(term_from, 20))
+    assert AuditEvent.objects.filter(verb="decision_cancel", data__decision=refusal.pk).exists()
+    event = AuditEvent.objects.get(verb="reopen_review")
+    assert (event.from_state, event.to_state) == ("refused", "registered")
+    note = Notification.objects.get(recipient=alice, subject__startswith="Отказ в допуске отменён")
+    assert "20 рабочих дней" in note.body and term.due_on.strftime("%d.%m.%Y") in note.body
+    assert application in selectors.review_queue(user=victor)
+
+
+def test_the_new_decision_after_a_cancelled_refusal_is_signed_by_another_official(alice, victor, vera, sergey, sitting):
+    application, _refusal = refused_admission(alice, victor, sergey)
+    services.application_admission_refusal_cancel(
+        application=application, by=victor, reason="Жалоба удовлетворена.", term_from=calendar.today()
+    )
+    application = services.application_start_review(application=application, by=vera)
+    # The entry the refusal rested on is corrected from the document (72 hours, not 71).
+    entry = application.additional_education.get()
+    services.entry_correct(
+        application=application, entry=entry, field="assessment_hours", value=72, reason="72 ч.", by=vera
+    )
+    decision = services.decision_draft(application=application, by=vera, kind="admission", sitting=sitting)
+    with pytest.raises(DomainError) as err:
+        services.decision_sign(decision=decision, by=vera)  # the drafter signs nothing
+    assert err.value.status == 403
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=decision, by=sergey)
+    application.refresh_from_db()
+    assert application.status == Application.Status.ADMITTED
+    assert selectors.decision_current(application) == decision
+    assert list(application.decisions.filter(state=Decision.State.SIGNED)) == [decision]
+    assert Deadline.objects.filter(kind=selectors.DEADLINE_DECISION, completed_at__isnull=True).count() == 0
+
+
+def test_a_cancelled_refusal_of_a_paper_application_stops_the_return_of_originals(alice, victor, sergey, rita):
+    from exam.admission.selectors import DEADLINE_ORIGINALS_RETURN
+    from exam.models import Attachment, OriginalsReturn
+    from tests.conftest import cleaned
+
+    payload = complete_payload()
+    payload["additional_education"][0]["assessment_hours"] = 71
+    application = services.application_register_paper(
+        by=rita,
+        channel="mail",
+        received_at=timezone.now() - timedelta(hours=1),
+        cleaned=cleaned(payload),
+        paper_documents=list(Attachment.Kind.values),
+    )
+    services.application_start_review(application=application, by=victor)
+    decision = services.decision_draft(
+        application=application, by=victor, kind="refusal", grounds=["a_training"], explanation="71 час."
+    )
+    services.decision_sign(decision=decision, by=sergey)
+    assert OriginalsReturn.objects.filter(application=application).exists()
+    services.application_admission_refusal_cancel(
+        application=application, by=victor, reason="Жалоба удовлетворена.", term_from=calendar.today()
+    )
+    assert not OriginalsReturn.objects.filter(application=application).exists()
+    returned = Deadline.objects.get(kind=DEADLINE_ORIGINALS_RETURN)
+    assert returned.completed_at is not None and returned.cancelled_at is not None
+    notice_term = Deadline.objects.get(kind=selectors.DEADLINE_NOTICE)
+    assert notice_term.cancelled_at is not None
+    assert AuditEvent.objects.filter(verb="originals_return_cancel").exists()
+
+
+def test_only_a_signed_refusal_of_admission_can_be_cancelled(alice, victor, sergey, sitting):
+    application = under_review(alice, victor)
+    with pytest.raises(DomainError):
+        services.application_admission_refusal_cancel(
+            application=application, by=victor, reason="Жалоба.", term_from=calendar.today()
+        )
+    decision = services.decision_draft(application=application, by=victor, kind="admission", sitting=sitting)
+    services.decision_sign(decision=decision, by=sergey)
+    with pytest.raises(DomainError):
+        services.application_admission_refusal_cancel(
+            application=Application.objects.get(pk=application.pk),
+            by=victor,
+            reason="Жалоба.",
+            term_from=calendar.today(),
+        )
+    decision.refresh_from_db()
+    assert decision.state == Decision.State.SIGNED

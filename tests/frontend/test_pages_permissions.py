@@ -221,7 +221,7 @@ def test_complaint_predicates_agree_with_deciding_dispatching_and_the_remedy(rit
             complaint=complaint,
             by=u,
             outcome="uphold",
-            remedy="issue_certificate",
+            remedy="other",
             text="Доводы подтвердились.",
             handler_position=POSITION,
         )
@@ -234,7 +234,7 @@ def test_complaint_predicates_agree_with_deciding_dispatching_and_the_remedy(rit
     )
     assert_agree(
         lambda u: appeals_services.complaint_can_record_remedy(complaint=complaint, user=u),
-        lambda u: appeals_services.complaint_remedy_done(complaint=complaint, by=u, note="Выдан"),
+        lambda u: appeals_services.complaint_remedy_done(complaint=complaint, by=u, note="Проверка проведена"),
         staff,
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -250,10 +250,50 @@ def test_complaint_predicates_agree_with_deciding_dispatching_and_the_remedy(rit
     )
     assert_agree(
         lambda u: appeals_services.complaint_can_record_remedy(complaint=complaint, user=u),
-        lambda u: appeals_services.complaint_remedy_done(complaint=complaint, by=u, note="Выдан"),
+        lambda u: appeals_services.complaint_remedy_done(complaint=complaint, by=u, note="Проверка проведена"),
         staff,
     )
     assert appeals_services.complaint_can_record_remedy(complaint=complaint, user=olga)
+
+
+def test_the_remedy_predicate_agrees_with_carrying_it_out(alice, victor, sergey, rita, hanna, olga):
+    payload = complete_payload()
+    payload["additional_education"][0]["assessment_hours"] = 71
+    application = registered_application(alice, payload)
+    services.application_start_review(application=application, by=victor)
+    refusal = services.decision_draft(
+        application=application, by=victor, kind="refusal", grounds=["a_training"], explanation="71 час."
+    )
+    services.decision_sign(decision=refusal, by=sergey)
+    complaint = appeals_services.complaint_file(data=complaint_data(subject="e"), channel="portal", complainant=alice)
+    staff = [rita, hanna, olga, victor]
+
+    def carry_out(u: Any) -> object:
+        return appeals_services.complaint_remedy_carry_out(complaint=complaint, by=u)
+
+    assert_agree(
+        lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        appeals_services.complaint_decide(
+            complaint=complaint,
+            by=hanna,
+            outcome="uphold",
+            remedy="cancel_admission_refusal",
+            text="Отказ на основаниях, не предусмотренных Регламентом.",
+            handler_position=POSITION,
+        )
+    complaint.refresh_from_db()
+    assert_agree(
+        lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
+    )
+    assert appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=hanna)
+    carry_out(hanna)
+    complaint.refresh_from_db()
+    assert_agree(
+        lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
+    )
+    assert not appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=hanna)
 
 
 def test_appeal_predicates_agree_with_opening_voting_and_deciding(exam_setup, sergey, alice, commission, victor):

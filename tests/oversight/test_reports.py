@@ -162,3 +162,41 @@ def test_the_report_page_shows_the_share_done_in_time(audrey):
         page = client_for(audrey).get(reverse("frontend:report"), {"from": "2026-10-01", "to": "2026-10-31"})
     assert "рассмотрение жалобы (п. 87)" in page.content.decode()
     assert "0 / 1 (0%)" in page.content.decode()
+
+
+# --- p.89: the remedies of upheld complaints, due and overdue ---------------------------------------
+
+
+def test_the_oversight_page_lists_the_remedies_due_and_overdue_until_their_service_completes(
+    alice, oscar, hanna, olga, audrey
+):
+    from oversight.reports import complaint_remedies_due
+
+    position = "Заместитель Министра труда и социальной защиты Российской Федерации"
+    application = registered_application(alice)
+    registered_application(oscar)
+    remedies = []
+    for candidate, remedy in ((alice, "issue_certificate"), (oscar, "other")):
+        complaint = appeals.complaint_file(data=complaint_data(subject="b"), channel="portal", complainant=candidate)
+        remedies.append(
+            appeals.complaint_decide(
+                complaint=complaint, by=hanna, outcome="uphold", remedy=remedy, text="Да.", handler_position=position
+            )
+        )
+    late, running = remedies
+    Deadline.objects.filter(kind="complaint.remedy", case_id=late.pk).update(
+        due_on=calendar.today() - timedelta(days=3)
+    )
+    due = complaint_remedies_due()
+    assert [r.complaint for r in due] == [late, running]  # the overdue first
+    assert due[0].application == application and due[0].stage.label == "Зарегистрировано"
+
+    page = client_for(audrey).get(reverse("frontend:oversight")).content.decode()
+    section = page[page.index('id="remedies"') : page.index('id="oversight"')]
+    assert "Меры по жалобам" in section and late.number in section and running.number in section
+    assert "Выдача сертификата эксперта" in section and "Иные меры по устранению нарушений" in section
+    assert "просрочено" in section and "Специалист по сертификатам и реестру" in section
+    assert "certificate_officer" not in page  # roles by name, never codes
+
+    appeals.complaint_remedy_done(complaint=running, by=olga, note="Проверка проведена.")
+    assert [r.complaint for r in complaint_remedies_due()] == [late]

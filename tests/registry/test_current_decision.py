@@ -375,3 +375,47 @@ def test_the_sweeper_supersedes_a_stale_decision_left_from_before_the_rule(exam_
     assert attested.superseded and "п. 58" in attested.superseded_reason
     assert not Deadline.objects.filter(case_id=attested.pk, kind="attestation.decision", completed_at__isnull=True)
     assert _current(alice) == [refusal]
+
+
+# --- A refusal of attestation cancelled on an upheld complaint (p.88-89) ------------------------------
+
+
+def test_a_cancelled_refusal_of_attestation_is_no_longer_current_and_a_new_decision_is_drafted(
+    exam_setup, alice, sergey, hanna
+):
+    from core import calendar
+    from core.models import AuditEvent, Notification
+    from registry.services import attestation_decision_current_error, attestation_refusal_cancel
+
+    refusal = _draft(pass_the_test(exam_setup["credential"], correct=30))
+    attestation_decision_sign(decision=refusal, by=sergey)
+    term_from = calendar.today()
+    new = attestation_refusal_cancel(
+        decision=refusal, by=hanna, reason="Жалоба удовлетворена (п. 78 «д»).", term_from=term_from
+    )
+    refusal.refresh_from_db()
+    assert refusal.superseded and "Отменено по жалобе" in refusal.superseded_reason
+    assert attestation_decision_current_error(refusal)  # never signed, issued or sent again
+    assert new is not None and new.status == "draft" and _current(alice) == [new]
+    term = Deadline.objects.get(case_id=new.pk, kind="attestation.decision")
+    assert (term.started_on, term.due_on) == (term_from, calendar.add_working_days(term_from, 15))
+    assert AuditEvent.objects.filter(verb="attestation_refusal_cancel", case_id=refusal.pk, actor=hanna).exists()
+    assert Notification.objects.filter(recipient=alice, subject="Решение об отказе в аттестации отменено").exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        attestation_decision_sign(decision=new, by=sergey)  # signed as usual
+
+
+def test_only_a_current_signed_refusal_of_attestation_can_be_cancelled(exam_setup, sergey, hanna):
+    from core import calendar
+    from registry.services import attestation_refusal_cancel
+
+    refusal = _draft(pass_the_test(exam_setup["credential"], correct=30))
+    with pytest.raises(DomainError) as err:  # a draft is not a decision yet
+        attestation_refusal_cancel(decision=refusal, by=hanna, reason="Жалоба.", term_from=calendar.today())
+    assert err.value.code == "not_signed_refusal"
+    attestation_decision_sign(decision=refusal, by=sergey)
+    attestation_refusal_cancel(decision=refusal, by=hanna, reason="Жалоба.", term_from=calendar.today())
+    refusal.refresh_from_db()
+    with pytest.raises(DomainError) as err:  # cancelled once: superseded
+        attestation_refusal_cancel(decision=refusal, by=hanna, reason="Жалоба.", term_from=calendar.today())
+    assert err.value.code == "superseded"

@@ -1,12 +1,14 @@
 """Every write of the admission procedure. Views, the API, the admin and tasks call these."""
 
 from exam.admission.services.applications import (
+    application_refusal_to_accept_cancel,
     application_register_paper,
     application_save_draft,
     application_start,
     application_submit,
     attachment_add,
     attachment_remove,
+    refusal_to_accept_cancel_check,
     signature_request,
     signature_verify,
 )
@@ -23,6 +25,8 @@ from exam.admission.services.notices import (
     originals_return_record,
 )
 from exam.admission.services.review import (
+    admission_refusal_cancel_check,
+    application_admission_refusal_cancel,
     application_can_draft,
     application_can_take,
     application_start_review,
@@ -36,8 +40,11 @@ from exam.admission.services.review import (
 )
 
 __all__ = [
+    "admission_refusal_cancel_check",
+    "application_admission_refusal_cancel",
     "application_can_draft",
     "application_can_take",
+    "application_refusal_to_accept_cancel",
     "application_register_paper",
     "application_save_draft",
     "application_start",
@@ -62,6 +69,7 @@ __all__ = [
     "notice_issue",
     "originals_return_can_record",
     "originals_return_record",
+    "refusal_to_accept_cancel_check",
     "signature_request",
     "signature_verify",
 ]

@@ -32,7 +32,9 @@ from core.services import (
     deadline_met_now,
     deadline_open,
     notification_send,
+    transition_check,
 )
+from core.text import text_required
 from core.uploads import check_upload
 from exam.admission.selectors import (
     DEADLINE_DECISION,
@@ -386,6 +388,27 @@ def _accept_or_refuse(
                 link=application.cabinet_url(),
             )
         return
+    _register(application, submission, by=by, ip=ip)
+
+
+def _register(
+    application: Application,
+    submission: Submission,
+    *,
+    by: User,
+    ip: str | None,
+    name: str = "register",
+    reason: str = "",
+    terms_from_arrival: bool = False,
+    receipt_note: str = "",
+) -> None:
+    """Register the application on its submission (p.25-27, p.41), in the caller's transaction on the
+    locked row: the number from the counter, the registration date the submission's arrival (p.26),
+    the terms of p.25, p.46 and p.12(b), the receipt. The transfer (p.46) runs from the moment of
+    registration, or with ``terms_from_arrival`` (a refusal cancelled on complaint) from the
+    arrival, as every other term."""
+    received_at = submission.received_at
+    application.received_at = received_at
     person = person_key_assign(application)
     _refuse_if_case_in_progress(person, exclude=application, staff=by.is_staff)
     # p.26: registered on the day it arrives (Moscow date), after office hours and on a day off too;
@@ -413,9 +436,9 @@ def _accept_or_refuse(
         )
     case_transition(
         case=application,
-        name="register",
+        name=name,
         by=by,
-        reason=_("Комплект документов полный"),
+        reason=reason or _("Комплект документов полный"),
         fields=(
             "received_at",
             "registration_number",
@@ -442,7 +465,7 @@ def _accept_or_refuse(
         case=application,
         kind=DEADLINE_TRANSFER,
         role=Role.REVIEWER,
-        started_on=calendar.moscow_date(application.registered_at),
+        started_on=registration_date if terms_from_arrival else calendar.moscow_date(application.registered_at),
         working_days=1,
     )
     deadline_open(
@@ -457,7 +480,8 @@ def _accept_or_refuse(
         notification_send(
             recipient=application.candidate,
             subject=_("Заявление зарегистрировано: № %(n)s") % {"n": application.registration_number},
-            body=_(
+            body=receipt_note
+            + _(
                 "Электронная расписка (п. 41 Регламента).\n"
                 "Регистрационный номер: %(n)s\nДата и время поступления: %(at)s\n"
                 "Дата регистрации: %(date)s\nПредставленные документы:\n%(docs)s"
@@ -528,6 +552,56 @@ def application_register_paper(
         missing = application_missing_items(application, paper_documents=paper_documents)
         _accept_or_refuse(application, submission, by=by, missing=missing, ip=ip)
     return application
+
+
+# --- A refusal to accept cancelled on an upheld complaint (p.88-89) ------------------------------
+
+
+def refusal_to_accept_cancel_check(application: Application) -> Submission:
+    """What application_refusal_to_accept_cancel needs, as a domain error when it is missing: the
+    application is refused acceptance (p.19) and has the submission that was refused, which it
+    returns (the latest one: the refusal in force)."""
+    transition_check(case=application, name="accept_on_complaint")
+    refused = (
+        application.submissions.filter(outcome=Submission.Outcome.NOT_ACCEPTED).order_by("-received_at", "-id").first()
+    )
+    if refused is None:
+        raise DomainError(
+            _("Нет подачи заявления, в приёме которой было отказано."), code="no_refused_submission", status=409
+        )
+    return refused
+
+
+def application_refusal_to_accept_cancel(*, application: Application, by: User, reason: str) -> Application:
+    """p.88-89: the refusal to accept the documents (p.19) is cancelled on an upheld complaint. The
+    application is registered on the submission that was refused, as of its arrival (p.26), by the
+    one registration of _accept_or_refuse: the number from the counter, the registration date of that
+    day, the terms of p.25, p.46 and p.12(b) counted from it (they may already be due: the staff see
+    them flagged), and it goes to the reviewers' pool. The receipt (p.41) tells the candidate why.
+
+    Who may carry it out is the caller's rule (the remedy of a complaint). Runs inside the caller's
+    transaction: a plain atomic block, never a durable one, so the remedy commits with it or not at
+    all."""
+    reason = text_required(reason, field="reason", label=_("Основание отмены"))
+    with transaction.atomic():
+        locked = _lock(application)
+        person_lock(locked.person_key)
+        submission = refusal_to_accept_cancel_check(locked)
+        note = _(
+            "Отказ в приёме документов от %(date)s отменён: %(reason)s\nЗаявление зарегистрировано днём его "
+            "поступления.\n\n"
+        ) % {"date": calendar.moscow_date(submission.received_at).strftime("%d.%m.%Y"), "reason": reason}
+        _register(
+            locked,
+            submission,
+            by=by,
+            ip=None,
+            name="accept_on_complaint",
+            reason=reason,
+            terms_from_arrival=True,
+            receipt_note=note,
+        )
+    return locked
 
 
 # --- Verifying a signature later ---------------------------------------------------------------

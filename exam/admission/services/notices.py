@@ -225,8 +225,12 @@ def originals_return_open(*, application: Application, decision: Decision, at: d
     """p.54: a refusal of admission signed on an application received on paper opens the return of
     the documents the applicant handed in, with its own term (p.12(b): informing, 5 working days of
     the decision). Nothing to return for an electronic application. Runs inside decision_sign's
-    transaction, on the locked application."""
+    transaction, on the locked application. (A return not made when its refusal was cancelled on a
+    complaint is removed then: exam.admission.services.review.application_admission_refusal_cancel.)"""
     if decision.kind != Decision.Kind.REFUSAL or application.channel not in Channel.paper():
+        return None
+    if OriginalsReturn.objects.filter(application=application).exists():
+        # Returned already after an earlier refusal, since cancelled on a complaint: nothing is left.
         return None
     accepted = application.submissions.filter(outcome=Submission.Outcome.ACCEPTED).order_by("-received_at").first()
     originals = OriginalsReturn.objects.create(

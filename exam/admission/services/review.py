@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import calendar, dates
 from core.errors import DomainError, NotFound, allowed
@@ -28,6 +29,7 @@ from core.text import text_required
 from exam.admission.selectors import (
     DEADLINE_DECISION,
     DEADLINE_NOTICE,
+    DEADLINE_ORIGINALS_RETURN,
     DEADLINE_TRANSFER,
     Entry,
     application_criteria,
@@ -38,8 +40,10 @@ from exam.admission.selectors import (
     entry_original,
     sitting_seats_taken,
 )
+from exam.admission.services.applications import _refuse_if_case_in_progress
 from exam.admission.services.notices import originals_return_open, signatory_position_check
-from exam.models import Application, Decision, EntryCorrection, ExamCredential, Notice, Sitting
+from exam.admission.services.persons import person_lock
+from exam.models import Application, Decision, EntryCorrection, ExamCredential, Notice, OriginalsReturn, Sitting
 
 S = Application.Status
 
@@ -398,6 +402,113 @@ def decision_sign(*, decision: Decision, by: User, ip: str | None = None) -> Dec
             )
         transaction.on_commit(lambda: enqueue(notice_issue, locked.pk))
     return locked
+
+
+# --- A refusal of admission cancelled on an upheld complaint (p.88-89) -----------------------------
+
+
+def admission_refusal_cancel_check(application: Application) -> Decision:
+    """What application_admission_refusal_cancel needs, as a domain error when it is missing: the
+    application is refused admission and the signed refusal is there; returns that refusal."""
+    transition_check(case=application, name="reopen_review")
+    refusal = (
+        application.decisions.filter(kind=Decision.Kind.REFUSAL, state=Decision.State.SIGNED)
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+    if refusal is None:
+        raise DomainError(_("Подписанного отказа в допуске нет."), code="no_refusal", status=409)
+    return refusal
+
+
+def application_admission_refusal_cancel(
+    *, application: Application, by: User, reason: str, term_from: date
+) -> Decision:
+    """p.88-89: the refusal of admission is cancelled on an upheld complaint. The signed refusal is
+    marked cancelled (kept with its letter and outgoing number, never current again); the file goes
+    back to the reviewers' pool (registered: a reviewer takes it, p.47) with a new term of
+    REVIEW_DEADLINE_WORKING_DAYS working days from ``term_from`` (the complaint's decision), and the
+    new decision is drafted and signed by two people as any other (p.48-50). What ran on the refusal
+    stops: the term of its letter if still open, and the return of paper originals (p.54) not made
+    yet. Returns the cancelled refusal.
+
+    Who may carry it out is the caller's rule (the remedy of a complaint). Runs inside the caller's
+    transaction: a plain atomic block, never a durable one."""
+    reason = text_required(reason, field="reason", label=_("Основание отмены"))
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        person_lock(locked.person_key)
+        refusal = Decision.objects.select_for_update().get(pk=admission_refusal_cancel_check(locked).pk)
+        # One case at a time: the person may have applied again since the refusal.
+        _refuse_if_case_in_progress(locked.person_key, exclude=locked, staff=True)
+        now = timezone.now()
+        refusal.state, refusal.cancelled_by, refusal.cancelled_at, refusal.cancel_reason = (
+            Decision.State.CANCELLED,
+            by,
+            now,
+            reason,
+        )
+        refusal.save(update_fields=["state", "cancelled_by", "cancelled_at", "cancel_reason"])
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="decision_cancel",
+            action="event",
+            reason=reason,
+            data={"decision": refusal.pk, "outgoing_number": refusal.outgoing_number, "grounds": refusal.grounds},
+        )
+        previous_reviewer = locked.reviewer_id
+        locked.reviewer, locked.review_started_at = None, None
+        case_transition(
+            case=locked,
+            name="reopen_review",
+            by=by,
+            reason=reason,
+            fields=("reviewer", "review_started_at"),
+            data={"decision": refusal.pk, "previous_reviewer": previous_reviewer, "term_from": term_from.isoformat()},
+        )
+        deadline_close(case=locked, kind=DEADLINE_NOTICE, cancelled=True)
+        deadline_close(case=locked, kind=DEADLINE_ORIGINALS_RETURN, cancelled=True)
+        pending = OriginalsReturn.objects.filter(application=locked, dispatched_at__isnull=True).first()
+        if pending is not None:
+            # Nothing went back yet: the documents stay with the file under review again.
+            audit_record(
+                case=locked,
+                actor=by,
+                verb="originals_return_cancel",
+                action="event",
+                reason=reason,
+                data={"documents": pending.documents},
+            )
+            pending.delete()
+        deadline = deadline_open(
+            case=locked,
+            kind=DEADLINE_DECISION,
+            role=Role.REVIEWER,
+            started_on=term_from,
+            working_days=settings.REVIEW_DEADLINE_WORKING_DAYS,
+        )
+        if locked.candidate is not None:
+            days = settings.REVIEW_DEADLINE_WORKING_DAYS
+            notification_send(
+                recipient=locked.candidate,
+                subject=_("Отказ в допуске отменён: заявление № %(n)s") % {"n": locked.registration_number},
+                body=ngettext(
+                    "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
+                    "рассматривается; решение будет принято в течение %(days)d рабочего дня, не позднее %(date)s.",
+                    "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
+                    "рассматривается; решение будет принято в течение %(days)d рабочих дней, не позднее %(date)s.",
+                    days,
+                )
+                % {
+                    "out": refusal.outgoing_number or "—",
+                    "reason": reason,
+                    "days": days,
+                    "date": deadline.due_on.strftime("%d.%m.%Y"),
+                },
+                link=locked.cabinet_url(),
+            )
+    return refusal
 
 
 def _exam_login(application: Application) -> str:

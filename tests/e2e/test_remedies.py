@@ -1,0 +1,76 @@
+"""The remedies of an upheld complaint in a real browser (p.88-89): a refusal of admission cancelled
+on a complaint returns the file to review, and it is admitted (drafted by a reviewer, signed by
+another official)."""
+
+from django.test import TestCase
+from playwright.sync_api import expect
+
+from appeals import services as appeals
+from exam.admission import services
+from exam.models import Application, Decision
+from tests.conftest import complaint_data, registered_application
+from tests.e2e.test_admission import sign_in
+
+
+def test_a_refusal_of_admission_cancelled_on_complaint_returns_to_review_and_is_admitted(
+    new_page, alice, victor, vera, sergey, hanna, sitting
+):
+    # Every criterion is met, yet the file was refused on p.21(b): a ground the documents do not bear.
+    application = registered_application(alice)
+    services.application_start_review(application=application, by=victor)
+    refusal = services.decision_draft(
+        application=application, by=victor, kind="refusal", grounds=["b"], explanation="Копии не заверены."
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decision_sign(decision=refusal, by=sergey)
+    complaint = appeals.complaint_file(
+        data=complaint_data(subject="e", decision_complained="Отказ в аттестационном испытании"),
+        channel="portal",
+        complainant=alice,
+    )
+
+    # The deputy minister upholds the complaint with the cancellation, then carries it out.
+    handler = new_page()
+    sign_in(handler, hanna.email)
+    handler.goto(f"/staff/complaints/{complaint.pk}/")
+    handler.check("#decide input[value=uphold]")
+    handler.select_option("#decide select[name=remedy]", "cancel_admission_refusal")
+    handler.fill("#decide textarea[name=text]", "Заверение копий Регламентом не требуется (п. 78 «д»).")
+    handler.click("#decide button[type=submit]")
+    expect(handler.locator(".alert.success")).to_contain_text("Решение по жалобе принято")
+    expect(handler.locator("#remedy")).to_contain_text("Отмена отказа в аттестационном испытании")
+    expect(handler.locator("#remedy-target")).to_contain_text(application.registration_number)
+    expect(handler.locator("#remedy-target [data-status]")).to_have_text("Отказано в аттестационном испытании")
+    handler.check("#remedy-carry-out input[name=confirm]")
+    handler.click("#remedy-carry-out button[type=submit]")
+    expect(handler.locator(".alert.success")).to_contain_text("Мера по жалобе исполнена")
+    expect(handler.locator("[data-remedy-done]")).to_be_visible()
+    expect(handler.locator("#remedy-target [data-status]")).to_have_text("Зарегистрировано")
+
+    # Another reviewer takes the file from the pool and drafts the admission.
+    reviewer = new_page()
+    sign_in(reviewer, vera.email)
+    reviewer.click("nav >> text=Рассмотрение")
+    reviewer.click(f"text={application.registration_number}")
+    reviewer.click("text=Взять на рассмотрение")
+    reviewer.check("#decision-form input[value=admission]")
+    reviewer.select_option("#sitting", str(sitting.pk))
+    reviewer.click("text=Направить на подпись")
+    expect(reviewer.locator(".alert.success")).to_contain_text("направлен на подпись")
+
+    # A signatory who did not draft it signs.
+    signatory = new_page()
+    sign_in(signatory, sergey.email)
+    signatory.goto(f"/staff/applications/{application.pk}/")
+    signatory.once("dialog", lambda dialog: dialog.accept())
+    signatory.click("#decisions button:has-text('Подписать')")
+    expect(signatory.locator(".alert.success")).to_contain_text("Решение подписано")
+
+    application.refresh_from_db()
+    refusal.refresh_from_db()
+    assert application.status == Application.Status.ADMITTED
+    assert refusal.state == Decision.State.CANCELLED
+    page = new_page()
+    sign_in(page, alice.email)
+    page.goto(f"/cabinet/applications/{application.pk}/")
+    expect(page.locator("main")).to_contain_text("Допущен к аттестационному испытанию")
