@@ -6,7 +6,15 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
-from registry.models import Annulment, AnnulmentReason, AreaOfActivity, AttestationDecision, Certificate, SigningKey
+from registry.models import (
+    Annulment,
+    AnnulmentReason,
+    AreaOfActivity,
+    AttestationDecision,
+    Certificate,
+    CertificateEdition,
+    SigningKey,
+)
 
 
 @admin.register(AreaOfActivity)
@@ -33,6 +41,13 @@ class CertificateAdmin(ReadOnlyAdmin):
 
     list_display = ["number", "last_name", "first_name", "issued_on", "expires_on", "annulled_on"]
     search_fields = ["number", "last_name"]
+
+
+@admin.register(CertificateEdition)
+class CertificateEditionAdmin(ReadOnlyAdmin):
+    """Read-only: editions are issued only through registry.services."""
+
+    list_display = ["certificate", "number", "kind", "basis", "issued_at", "replaced_at"]
 
 
 @admin.register(AttestationDecision)

@@ -4,6 +4,8 @@ signed record for offline checking."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 import segno
@@ -14,7 +16,7 @@ from core.canonical import canonical_json
 from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
 from registry import signing
-from registry.models import AttestationDecision, Certificate
+from registry.models import AttestationDecision, Certificate, CertificateEdition
 from registry.selectors import certificate_record
 
 
@@ -51,14 +53,50 @@ def qr_url(certificate: Certificate) -> str:
     return f"{settings.SITE_URL}{certificate.public_url()}?{query}"
 
 
-def render_certificate_pdf(*, certificate: Certificate) -> bytes:
+def render_certificate_pdf(*, certificate: Certificate, edition: CertificateEdition | None = None) -> bytes:
+    """The certificate as it stands; a corrected edition or a duplicate is marked as such."""
     url = qr_url(certificate)
     return render_pdf(
         "registry/pdf/certificate.html",
         {
             "certificate": certificate,
+            "edition": edition if edition is not None and edition.kind != CertificateEdition.Kind.ORIGINAL else None,
             "areas": [a for a in certificate.areas_text.split("; ") if a],
             "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=2),
             "verify_url": f"{settings.SITE_URL}{certificate.public_url()}",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class PrintedCertificate:
+    """A certificate as an edition printed it (the fixed fields of its record)."""
+
+    number: str
+    full_name: str
+    issued_on: date
+    expires_on: date
+    key_id: str = ""
+
+
+def render_replaced_edition_pdf(*, edition: CertificateEdition, successor: CertificateEdition) -> bytes:
+    """A replaced edition as it was printed, stamped «заменён» with the edition that replaced it;
+    without the QR code, whose data the registry no longer holds as current."""
+    record = edition.record
+    printed = PrintedCertificate(
+        number=str(record["number"]),
+        full_name=str(record["name"]),
+        issued_on=date.fromisoformat(str(record["issued_on"])),
+        expires_on=date.fromisoformat(str(record["expires_on"])),
+    )
+    return render_pdf(
+        "registry/pdf/certificate.html",
+        {
+            "certificate": printed,
+            "areas": list(record.get("areas") or []),
+            "edition": edition if edition.kind != CertificateEdition.Kind.ORIGINAL else None,
+            "replaced_by": successor,
+            "qr": None,
+            "verify_url": f"{settings.SITE_URL}{edition.certificate.public_url()}",
         },
     )

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from core import calendar, dates
 from core.api import JSONObjectField
 from core.text import TextField, field_refusal
-from registry.models import AnnulmentReason, AreaOfActivity, Certificate
+from exam.models import Channel
+from registry.models import AnnulmentReason, AreaOfActivity, Certificate, CertificateEdition
 from registry.selectors import REGISTRY_EARLIEST
 
 
@@ -28,6 +29,71 @@ class CertificateIssueForm(forms.Form):
 class HandoverForm(forms.Form):
     method = forms.ChoiceField(label=_("Способ передачи"), choices=Certificate.Handover.choices)
     tracking_number = TextField(label=_("Почтовый идентификатор"), required=False, max_length=20)
+
+
+class EditionRequestForm(forms.Form):
+    """The expert's request for a new edition of the certificate: its date and how it came."""
+
+    request_date = dates.date_field(_("Дата заявления эксперта"), dates.document_date_problem, required=False)
+    request_channel = forms.ChoiceField(
+        label=_("Способ подачи заявления"), choices=[("", "—"), *Channel.choices], required=False
+    )
+    reason = TextField(label=_("Причина"), max_length=1000, multiline=True, rows=2)
+
+
+class CertificateCorrectForm(EditionRequestForm):
+    """A corrected edition (p.78(g)): the holder's names and the areas of activity as they should
+    read, the reason and the basis; the number and the dates are not among the fields."""
+
+    last_name = TextField(label=_("Фамилия"), max_length=100)
+    first_name = TextField(label=_("Имя"), max_length=100)
+    patronymic = TextField(label=_("Отчество"), max_length=100, required=False)
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Области деятельности"),
+        queryset=AreaOfActivity.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    basis = forms.ChoiceField(
+        label=_("Основание исправления"),
+        choices=[c for c in CertificateEdition.Basis.choices if c[0] != CertificateEdition.Basis.ISSUE],
+    )
+    basis_reference = TextField(
+        label=_("Реквизиты жалобы"), max_length=300, required=False, help_text=_("При исправлении по жалобе.")
+    )
+
+    field_order = [
+        "last_name",
+        "first_name",
+        "patronymic",
+        "areas",
+        "reason",
+        "basis",
+        "basis_reference",
+        "request_date",
+        "request_channel",
+    ]
+
+    @classmethod
+    def for_certificate(cls, certificate: Certificate) -> CertificateCorrectForm:
+        return cls(
+            initial={
+                "last_name": certificate.last_name,
+                "first_name": certificate.first_name,
+                "patronymic": certificate.patronymic,
+                "areas": list(certificate.areas.all()),
+            },
+            prefix="correct",
+        )
+
+    def changes(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in ("last_name", "first_name", "patronymic", "areas")}
+
+
+class CertificateDuplicateForm(EditionRequestForm):
+    """A duplicate of a lost or damaged certificate, at the expert's request."""
+
+    request_date = dates.date_field(_("Дата заявления эксперта"), dates.document_date_problem)
+    request_channel = forms.ChoiceField(label=_("Способ подачи заявления"), choices=Channel.choices)
 
 
 def _document_field(label: Any, *, required: bool) -> forms.FileField:

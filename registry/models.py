@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import Dispatched, PersonName
+from exam.models import Channel
 
 
 class AreaOfActivity(models.Model):
@@ -238,12 +239,15 @@ class Surname(models.Model):
 
 
 class CertificateHistory(models.Model):
-    """The public history of a certificate: issued, handed over, published, annulled."""
+    """The public history of a certificate: issued, handed over, published, corrected, duplicated,
+    annulled."""
 
     class Kind(models.TextChoices):
         ISSUED = "issued", _("Выдан")
         HANDED_OVER = "handed_over", _("Передан эксперту")
         PUBLISHED = "published", _("Внесён в реестр")
+        CORRECTED = "corrected", _("Выдан исправленный экземпляр")
+        DUPLICATE = "duplicate", _("Выдан дубликат")
         ANNULLED = "annulled", _("Аннулирован")
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="history")
@@ -257,6 +261,72 @@ class CertificateHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate.number}: {self.kind} {self.on}"
+
+
+class CertificateEdition(models.Model):
+    """An edition of the paper certificate: the original (edition 1), a corrected edition after an
+    error in the issued document (p.78(g), p.88(a)), or a duplicate of a lost or damaged one. Every
+    edition has the certificate's number and dates; the certificate row holds the current values
+    (the registry, the search and the open data read them), each edition its own PDF, the fields it
+    changed (old and new) and its hand-over. An edition issued after it replaces it: its file stays,
+    for the audit, and the pages say it was replaced."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("Оригинал")
+        CORRECTED = "corrected", _("Исправленный экземпляр")
+        DUPLICATE = "duplicate", _("Дубликат")
+
+    class Basis(models.TextChoices):
+        """What asked for the edition."""
+
+        ISSUE = "issue", _("Выдача сертификата")
+        EXPERT_REQUEST = "expert_request", _("Заявление эксперта")
+        COMPLAINT = "complaint", _("Жалоба (п. 78 «ж», п. 88)")
+        OFFICER_FINDING = "officer_finding", _("Ошибка выявлена специалистом по сертификатам")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="editions")
+    number = models.PositiveSmallIntegerField(_("Экземпляр №"))
+    kind = models.CharField(_("Вид экземпляра"), max_length=20, choices=Kind.choices)
+    basis = models.CharField(_("Основание"), max_length=20, choices=Basis.choices, default=Basis.ISSUE)
+    # The complaint's particulars, or the registration of the expert's request.
+    basis_reference = models.CharField(_("Реквизиты основания"), max_length=300, blank=True)
+    request_date = models.DateField(_("Дата заявления"), null=True, blank=True)
+    request_channel = models.CharField(_("Способ подачи заявления"), max_length=20, choices=Channel.choices, blank=True)
+    reason = models.CharField(_("Причина"), max_length=1000, blank=True)
+    # {"field": {"old": ..., "new": ...}} of a corrected edition.
+    changes = models.JSONField(_("Исправленные сведения"), default=dict, blank=True)
+    # The fixed fields of the signed record (registry.selectors.QR_FIXED_FIELDS) as this edition's QR
+    # code carries them: the code of a replaced edition is recognised as genuine but not current.
+    record = models.JSONField(default=dict, blank=True)
+    pdf = models.FileField(upload_to="certificates/", max_length=200, blank=True)
+    issued_at = models.DateTimeField(_("Выдан"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handover = models.CharField(_("Передача"), max_length=20, choices=Certificate.Handover.choices, blank=True)
+    handover_at = models.DateTimeField(null=True, blank=True)
+    tracking_number = models.CharField(_("Почтовый идентификатор"), max_length=40, blank=True)
+    replaced_at = models.DateTimeField(_("Заменён"), null=True, blank=True)
+    # The copy of a replaced edition stamped «заменён», rendered from its record; ``pdf`` stays as issued.
+    replaced_pdf = models.FileField(upload_to="certificates/", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["certificate", "number"]
+        verbose_name = _("экземпляр сертификата")
+        verbose_name_plural = _("экземпляры сертификата")
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "number"], name="one_edition_number_per_certificate"),
+            models.UniqueConstraint(
+                fields=["certificate"], condition=models.Q(replaced_at__isnull=True), name="one_current_edition"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.get_kind_display()} ({self.number})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_at is None
 
 
 class Annulment(FSMModelMixin, models.Model):

@@ -26,7 +26,7 @@ from exam.admission.selectors import Step
 from exam.admission.stages import Stage
 from exam.models import Application
 from registry import signing
-from registry.models import Annulment, AttestationDecision, Certificate, Surname
+from registry.models import Annulment, AttestationDecision, Certificate, CertificateEdition, Surname
 
 if TYPE_CHECKING:
     from exam.models import Attempt
@@ -71,6 +71,27 @@ def certificate_record(certificate: Certificate) -> dict[str, Any]:
 # The fields of the signed record fixed at issue; the annulment and the signing time change after.
 QR_FIXED_FIELDS = ("number", "name", "issued_on", "expires_on", "areas")
 
+
+def record_fixed_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a signed record fixed at issue (QR_FIXED_FIELDS): what an edition carries."""
+    return {field: record.get(field) for field in QR_FIXED_FIELDS}
+
+
+def replaced_edition(certificate: Certificate, record: dict[str, Any]) -> CertificateEdition | None:
+    """The replaced edition of the certificate whose QR code carries the record (its fixed fields),
+    if one does: a genuine record of a paper since corrected, not the current one."""
+    fixed = record_fixed_fields(record)
+    for edition in certificate.editions.filter(replaced_at__isnull=False).order_by("-number"):
+        if edition.record == fixed:
+            return edition
+    return None
+
+
+def certificate_editions(certificate: Certificate) -> list[CertificateEdition]:
+    """The editions of the certificate, the original first (the staff page, the cabinet)."""
+    return list(certificate.editions.select_related("issued_by").order_by("number"))
+
+
 # What the verify API answers for a record a verifier holds, with the words for people: for a
 # genuine record of a certificate, its status today (valid, expired, annulled).
 VERDICTS = {
@@ -85,6 +106,10 @@ VERDICTS = {
     "mismatch": _("Запись подписана, но не совпадает с записью реестра: документ мог быть подделан."),
 }
 NOT_CURRENT = _("Это не последняя запись реестра об этом сертификате: статус указан по действующей записи реестра.")
+REPLACED = _(
+    "Это запись заменённого экземпляра сертификата (выдан исправленный экземпляр): действуют сведения "
+    "действующей записи реестра."
+)
 
 
 # The status of an entry whose record does not verify against its stored signature (a row changed
@@ -228,8 +253,10 @@ def registry_entry(certificate: Certificate) -> RegistryEntry:
 
 def qr_check(payload: str, signature: str, key_id: str, *, certificate: Certificate) -> str:
     """The data of a QR code against its certificate: '' without data; 'invalid' when the data is
-    not signed by a published key; 'mismatch' when it is signed but is not this certificate's record
-    (another certificate's code, or fixed fields that differ from the registry's); else 'valid'."""
+    not signed by a published key; 'replaced' when it is the record of an edition of this certificate
+    replaced by a corrected one (genuine, not current); 'mismatch' when it is signed but is not this
+    certificate's record (another certificate's code, or fixed fields that differ from the registry's
+    and from every edition's); else 'valid'."""
     if not payload:
         return ""
     try:
@@ -240,7 +267,7 @@ def qr_check(payload: str, signature: str, key_id: str, *, certificate: Certific
         return "invalid"
     current = certificate_record(certificate)
     if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
-        return "mismatch"
+        return "replaced" if replaced_edition(certificate, record) is not None else "mismatch"
     return "valid"
 
 
@@ -270,8 +297,9 @@ class Verification:
 
     @property
     def trusted(self) -> bool:
-        """Only then may a page say what the record says (valid, expired, annulled)."""
-        return self.record_valid and self.qr in ("", "valid")
+        """Only then may a page say what the record says (valid, expired, annulled): the code of a
+        replaced edition is genuine, and the page says what the current record says beside it."""
+        return self.record_valid and self.qr in ("", "valid", "replaced")
 
 
 def certificate_verification(
@@ -292,6 +320,7 @@ class RecordCheck:
     status: str | None = None  # that certificate's status today, for a genuine record of it
     current: bool = False  # the record is the registry's current record, not an earlier one
     current_signed_at: datetime | None = None
+    replaced: bool = False  # the record of an edition replaced by a corrected one
 
     @property
     def valid(self) -> bool:
@@ -302,7 +331,7 @@ class RecordCheck:
     def message(self) -> str:
         words = str(VERDICTS[self.verdict])
         if self.status in Certificate.Status.values and not self.current:
-            words = f"{words} {NOT_CURRENT}"
+            words = f"{words} {REPLACED if self.replaced else NOT_CURRENT}"
         return words
 
 
@@ -311,7 +340,8 @@ def record_check(record: dict[str, Any], signature: str, key_id: str) -> RecordC
     registry's current record of that certificate verifies too, and the record's fixed fields are
     the certificate's. A genuine record answers with the certificate's status TODAY, as its current
     verified record states it: an earlier record (signed before an annulment) still verifies, and
-    must not pass for the current one."""
+    must not pass for the current one; nor may the record of an edition replaced by a corrected one.
+    """
     certificate = Certificate.objects.filter(number=str(record.get("number"))[:40]).first()
     found = certificate is not None
     if not signing.verify(record, signature, key_id):
@@ -322,9 +352,19 @@ def record_check(record: dict[str, Any], signature: str, key_id: str) -> RecordC
     if status == UNCONFIRMED:
         return RecordCheck("record_invalid", found, status=status)
     current = certificate_record(certificate)
+    replaced = False
     if any(record.get(field) != current[field] for field in QR_FIXED_FIELDS):
-        return RecordCheck("mismatch", found)
-    return RecordCheck(status, found, status=status, current=record == current, current_signed_at=certificate.signed_at)
+        if replaced_edition(certificate, record) is None:
+            return RecordCheck("mismatch", found)
+        replaced = True  # genuine, of a paper since corrected: answered like an earlier record
+    return RecordCheck(
+        status,
+        found,
+        status=status,
+        current=record == current,
+        current_signed_at=certificate.signed_at,
+        replaced=replaced,
+    )
 
 
 def published() -> QuerySet[Certificate]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Unpack
+from typing import Any, Unpack
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from core import calendar, dates
 from core.dispatch import (
@@ -46,7 +46,7 @@ from core.services import (
 from core.text import text_required
 from core.uploads import CheckedFile, check_upload
 from exam.admission.services.persons import person_lock
-from exam.models import Application, Attempt
+from exam.models import Application, Attempt, Channel
 from registry import signing
 from registry.models import (
     Annulment,
@@ -54,6 +54,7 @@ from registry.models import (
     AreaOfActivity,
     AttestationDecision,
     Certificate,
+    CertificateEdition,
     CertificateHistory,
     ExpertiseFinding,
     Surname,
@@ -64,6 +65,7 @@ from registry.selectors import (
     DEADLINE_DECISION_DISPATCH,
     DEADLINE_PUBLISH,
     certificate_record,
+    record_fixed_fields,
     search_key,
 )
 from registry.signals import certificate_issued
@@ -604,6 +606,7 @@ def certificate_issue(
         Surname.objects.get_or_create(word=certificate.search_last)
         _sign_record(certificate)
         certificate.save(update_fields=["key_id", "signature", "signed_at", "record_seal"])
+        _edition_original(certificate, by=by)
         CertificateHistory.objects.create(certificate=certificate, kind=CertificateHistory.Kind.ISSUED, on=issued_on)
         audit_record(
             case=certificate,
@@ -665,23 +668,31 @@ def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
 
 
 def certificate_render(*, certificate: Certificate) -> Certificate:
-    """Render the certificate PDF (Order 32n, with the QR code of the signed record) once."""
+    """Render the PDF of the certificate's current edition (Order 32n, with the QR code of the signed
+    record; a corrected edition or a duplicate marked as such) once: it is the certificate's PDF and
+    that edition's. The files of the editions before stay as they were."""
     from registry.documents import render_certificate_pdf
 
     if certificate.pdf:
         return certificate
-    pdf = render_certificate_pdf(certificate=certificate)
+    edition = certificate.editions.filter(replaced_at__isnull=True).first()
+    pdf = render_certificate_pdf(certificate=certificate, edition=edition)
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if not locked.pdf:
-            file_store(file=locked.pdf, name=f"certificate-{locked.number}.pdf", content=pdf)
+        current = locked.editions.select_for_update().filter(replaced_at__isnull=True).first()
+        if not locked.pdf and (current is None or edition is None or current.pk == edition.pk):
+            suffix = f"-{current.number}" if current is not None and current.number > 1 else ""
+            file_store(file=locked.pdf, name=f"certificate-{locked.number}{suffix}.pdf", content=pdf)
             locked.save(update_fields=["pdf"])
+            if current is not None:
+                current.pdf.name = locked.pdf.name  # one file: the certificate's current PDF is the edition's
+                current.save(update_fields=["pdf"])
             audit_record(
                 case=locked,
                 actor=None,
                 verb="certificate_pdf",
                 action="event",
-                data={"sha256": hashlib.sha256(pdf).hexdigest()},
+                data={"sha256": hashlib.sha256(pdf).hexdigest(), "edition": current.number if current else 1},
             )
     return locked
 
@@ -717,8 +728,10 @@ def certificate_publish(*, certificate: Certificate, by: User) -> Certificate:
 
 
 def certificate_handover(*, certificate: Certificate, by: User, method: str, tracking_number: str = "") -> Certificate:
-    """Record how the certificate reached the expert (p.60): in person, or by registered mail with
-    its tracking number. This ends the term of p.12(v) for issuing and handing over the certificate."""
+    """Record how the certificate's current edition reached the expert (p.60): in person, or by
+    registered mail with its tracking number. For the original this ends the term of p.12(v) for
+    issuing and handing over the certificate; a corrected edition or a duplicate is handed over the
+    same way, recorded on its edition."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Передачу сертификата отмечает специалист по сертификатам."))
     if method not in Certificate.Handover.values:
         raise DomainError(_("Укажите способ передачи."), fields={"method": [_("Неверное значение.")]})
@@ -728,26 +741,364 @@ def certificate_handover(*, certificate: Certificate, by: User, method: str, tra
         tracking_number = ""
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        locked.handover = method
-        locked.handover_at = timezone.now()
-        locked.tracking_number = tracking_number
-        locked.save(update_fields=["handover", "handover_at", "tracking_number"])
-        if locked.decision is not None:  # entries loaded from elsewhere (the generator) have none
-            deadline_close(case=locked.decision, kind=DEADLINE_CERTIFICATE)
+        edition = _edition_current(locked)
+        edition.handover, edition.handover_at, edition.tracking_number = method, timezone.now(), tracking_number
+        edition.save(update_fields=["handover", "handover_at", "tracking_number"])
+        detail = str(Certificate.Handover(method).label) + (f", {tracking_number}" if tracking_number else "")
+        if edition.kind == CertificateEdition.Kind.ORIGINAL or locked.handover_at is None:
+            # The certificate's own hand-over (p.60) is the original's, or the first edition's to
+            # reach the expert: it ends the term of p.12(v).
+            locked.handover, locked.handover_at, locked.tracking_number = method, edition.handover_at, tracking_number
+            locked.save(update_fields=["handover", "handover_at", "tracking_number"])
+            if locked.decision is not None:  # entries loaded from elsewhere (the generator) have none
+                deadline_close(case=locked.decision, kind=DEADLINE_CERTIFICATE)
+        else:
+            detail = _("%(kind)s (экземпляр № %(n)d): %(how)s") % {
+                "kind": edition.get_kind_display(),
+                "n": edition.number,
+                "how": detail,
+            }
         CertificateHistory.objects.create(
-            certificate=locked,
-            kind=CertificateHistory.Kind.HANDED_OVER,
-            on=calendar.today(),
-            detail=str(Certificate.Handover(method).label) + (f", {tracking_number}" if locked.tracking_number else ""),
+            certificate=locked, kind=CertificateHistory.Kind.HANDED_OVER, on=calendar.today(), detail=detail
         )
         audit_record(
             case=locked,
             actor=by,
             verb="certificate_handover",
             action="event",
-            data={"method": method, "tracking": tracking_number},
+            data={"method": method, "tracking": tracking_number, "edition": edition.number},
         )
     return locked
+
+
+# --- Editions: the corrected certificate and the duplicate ----------------------------------------
+
+# What a correction may change (p.78(g): errors in the issued document): the holder's name and the
+# areas of activity. The number and the dates are the certificate's and never change.
+CORRECTABLE_FIELDS = ("last_name", "first_name", "patronymic", "areas")
+
+
+def _edition_original(certificate: Certificate, *, by: User | None) -> CertificateEdition:
+    """Edition 1 of a certificate just issued, or of an entry made without one (loaded from
+    elsewhere) when its first edition after it is issued: the original, as the certificate stands."""
+    return CertificateEdition.objects.create(
+        certificate=certificate,
+        number=1,
+        kind=CertificateEdition.Kind.ORIGINAL,
+        basis=CertificateEdition.Basis.ISSUE,
+        record=record_fixed_fields(certificate_record(certificate)),
+        pdf=certificate.pdf.name or "",
+        issued_at=certificate.created_at,
+        issued_by=by,
+        handover=certificate.handover,
+        handover_at=certificate.handover_at,
+        tracking_number=certificate.tracking_number,
+    )
+
+
+def _edition_current(certificate: Certificate) -> CertificateEdition:
+    """The current edition, locked; the caller holds the certificate's lock."""
+    edition = certificate.editions.select_for_update().filter(replaced_at__isnull=True).first()
+    return edition if edition is not None else _edition_original(certificate, by=None)
+
+
+def _edition_check(certificate: Certificate) -> None:
+    if certificate.annulled_on is not None:
+        raise DomainError(
+            _("Сертификат аннулирован: исправленный экземпляр и дубликат не выдаются."), code="annulled", status=409
+        )
+
+
+def _can_issue_edition(certificate: Certificate, user: User) -> bool:
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _edition_check(certificate))
+
+
+def certificate_can_correct(*, certificate: Certificate, user: User) -> bool:
+    """Whether certificate_correct would accept (the changes aside): a certificate officer, a
+    certificate not annulled."""
+    return _can_issue_edition(certificate, user)
+
+
+def certificate_can_issue_duplicate(*, certificate: Certificate, user: User) -> bool:
+    """Whether certificate_duplicate_issue would accept (the request aside): a certificate officer, a
+    certificate not annulled."""
+    return _can_issue_edition(certificate, user)
+
+
+def _request_check(*, request_date: date | None, request_channel: str, issued_on: date) -> None:
+    """The expert's request: its date (not in the future, not before the certificate) and channel."""
+    if request_date is None:
+        raise DomainError(_("Укажите дату заявления."), fields={"request_date": [_("Обязательное поле.")]})
+    dates.date_argument(request_date, field="request_date", problem=dates.document_date_problem)
+    if request_date < issued_on:
+        problem = _("Дата заявления не может быть раньше выдачи сертификата (%(d)s).") % {
+            "d": issued_on.strftime("%d.%m.%Y")
+        }
+        raise DomainError(problem, fields={"request_date": [problem]})
+    if request_channel not in Channel.values:
+        raise DomainError(_("Укажите способ подачи заявления."), fields={"request_channel": [_("Неверное значение.")]})
+
+
+def _basis_check(
+    *, basis: str, basis_reference: str, request_date: date | None, request_channel: str, issued_on: date
+) -> None:
+    """A correction rests on the expert's request (its date and channel), a complaint (its
+    particulars) or the officer's own finding."""
+    if basis == CertificateEdition.Basis.EXPERT_REQUEST:
+        _request_check(request_date=request_date, request_channel=request_channel, issued_on=issued_on)
+    elif basis == CertificateEdition.Basis.COMPLAINT:
+        text_required(basis_reference, field="basis_reference", label=_("Реквизиты жалобы"))
+    elif basis != CertificateEdition.Basis.OFFICER_FINDING:
+        raise DomainError(_("Укажите основание исправления."), fields={"basis": [_("Неверное значение.")]})
+
+
+def _changes_of(certificate: Certificate, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fields that the correction really changes, old and new (areas by their titles)."""
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        raise DomainError(
+            _(
+                "Исправляются только фамилия, имя, отчество и области деятельности; номер и даты сертификата не меняются."
+            ),
+            code="not_correctable",
+            fields={field: [_("Не исправляется.")] for field in unknown},
+        )
+    diff: dict[str, dict[str, Any]] = {}
+    for field in ("last_name", "first_name", "patronymic"):
+        if field not in changes:
+            continue
+        new = str(changes[field]).strip()
+        if not new and field != "patronymic":
+            raise DomainError(_("Обязательное поле."), fields={field: [_("Обязательное поле.")]})
+        if new != getattr(certificate, field):
+            diff[field] = {"old": getattr(certificate, field), "new": new}
+    if "areas" in changes:
+        areas: list[AreaOfActivity] = list(changes["areas"])
+        if not areas:
+            raise DomainError(
+                _("Укажите хотя бы одну область деятельности."), fields={"areas": [_("Обязательное поле.")]}
+            )
+        if any(not a.active for a in areas):
+            raise DomainError(
+                _("Область деятельности исключена из перечня."), fields={"areas": [_("Неверное значение.")]}
+            )
+        old = [a for a in certificate.areas_text.split("; ") if a]
+        new_titles = [a.title for a in areas]
+        if set(new_titles) != set(old):
+            diff["areas"] = {"old": old, "new": new_titles, "codes": [a.code for a in areas]}
+    if not diff:
+        raise DomainError(_("Сведения не изменились: исправлять нечего."), code="no_changes")
+    return diff
+
+
+def _edition_issue(
+    certificate: Certificate,
+    *,
+    by: User,
+    kind: str,
+    basis: str,
+    reason: str,
+    basis_reference: str = "",
+    request_date: date | None = None,
+    request_channel: str = "",
+    changes: dict[str, Any] | None = None,
+) -> CertificateEdition:
+    """The next edition of the locked certificate as it now stands: the current one is replaced (its
+    file kept), the new one's PDF is rendered after the commit. The caller has applied the changes
+    and signed the record."""
+    from core.tasks import enqueue
+    from registry.tasks import certificate_render_pdf
+
+    previous = _edition_current(certificate)
+    previous.replaced_at = timezone.now()
+    previous.save(update_fields=["replaced_at"])
+    edition = CertificateEdition.objects.create(
+        certificate=certificate,
+        number=previous.number + 1,
+        kind=kind,
+        basis=basis,
+        basis_reference=basis_reference,
+        request_date=request_date,
+        request_channel=request_channel,
+        reason=reason,
+        changes=changes or {},
+        record=record_fixed_fields(certificate_record(certificate)),
+        issued_by=by,
+    )
+    certificate.pdf.name = ""  # the current PDF is the new edition's, rendered after the commit
+    certificate.save(update_fields=["pdf"])
+    certificate_id = certificate.pk  # the new edition's PDF and the replaced one's stamped copy
+    transaction.on_commit(lambda: enqueue(certificate_render_pdf, certificate_id))
+    return edition
+
+
+def certificate_editions_render_replaced(*, certificate: Certificate) -> None:
+    """Render once, for each replaced edition of the certificate, the copy stamped «заменён» with
+    the edition that replaced it, from the edition's record: what the staff open of it from then
+    on. The file as issued stays, for the audit."""
+    from registry.documents import render_replaced_edition_pdf
+
+    editions = {edition.number: edition for edition in certificate.editions.all()}
+    for edition in editions.values():
+        if edition.replaced_at is None or edition.replaced_pdf or edition.number + 1 not in editions:
+            continue
+        pdf = render_replaced_edition_pdf(edition=edition, successor=editions[edition.number + 1])
+        with transaction.atomic():
+            locked = CertificateEdition.objects.select_for_update().get(pk=edition.pk)
+            if locked.replaced_pdf:
+                continue
+            name = f"certificate-{certificate.number}-{locked.number}-replaced.pdf"
+            file_store(file=locked.replaced_pdf, name=name, content=pdf)
+            locked.save(update_fields=["replaced_pdf"])
+            audit_record(
+                case=certificate,
+                actor=None,
+                verb="certificate_edition_replaced_pdf",
+                action="event",
+                data={"sha256": hashlib.sha256(pdf).hexdigest(), "edition": locked.number},
+            )
+
+
+def _edition_notify(certificate: Certificate, *, subject: str) -> None:
+    if certificate.candidate is not None:
+        notification_send(
+            recipient=certificate.candidate,
+            subject=subject,
+            body=_("Новый экземпляр сертификата доступен в личном кабинете; прежний экземпляр заменён."),
+            link=certificate.decision.application.cabinet_url() if certificate.decision is not None else "",
+        )
+
+
+CORRECTED_FIELD_LABELS = {
+    "last_name": gettext_lazy("фамилия"),
+    "first_name": gettext_lazy("имя"),
+    "patronymic": gettext_lazy("отчество"),
+    "areas": gettext_lazy("области деятельности"),
+}
+
+
+def certificate_correct(
+    *,
+    certificate: Certificate,
+    by: User,
+    changes: dict[str, Any],
+    reason: str,
+    basis: str,
+    basis_reference: str = "",
+    request_date: date | None = None,
+    request_channel: str = "",
+) -> CertificateEdition:
+    """Correct errors in the issued certificate (p.78(g), p.88(a)): the certificate officer issues a
+    corrected edition with the same number and dates. ``changes`` may hold the holder's names
+    (last_name, first_name, patronymic) and the areas of activity (``areas``: AreaOfActivity), no
+    other field. The correction, its reason and its basis (the expert's request with its date and
+    channel, a complaint's particulars, or the officer's own finding) are recorded on the edition;
+    the certificate takes the corrected values, so the registry entry, the search and the open data
+    show them; its record is signed again; the previous edition is replaced (its file kept); the PDF
+    marked «Исправленный экземпляр» is rendered after the commit; the public history says a
+    corrected edition was issued (which fields, not their values).
+
+    Runs in a plain (not durable) transaction: a complaint's remedy calls it inside its own. The
+    regulation sets no term for a correction at the expert's own request (p.78(g) refers to one
+    without setting it); on a complaint of subject (g) the complaint's 5 working days run (p.87)."""
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исправленный экземпляр выдаёт специалист по сертификатам."))
+    reason = text_required(reason, field="reason", label=_("Причина исправления"))
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
+        _edition_check(locked)
+        _basis_check(
+            basis=basis,
+            basis_reference=basis_reference,
+            request_date=request_date,
+            request_channel=request_channel,
+            issued_on=locked.issued_on,
+        )
+        diff = _changes_of(locked, changes)
+        # An entry made without editions gets its original now, as it stood before the correction.
+        _edition_current(locked)
+        fields = [field for field in ("last_name", "first_name", "patronymic") if field in diff]
+        for field in fields:
+            setattr(locked, field, diff[field]["new"])
+        if "areas" in diff:
+            locked.areas.set(list(changes["areas"]))
+            locked.areas_text = "; ".join(diff["areas"]["new"])
+            fields.append("areas_text")
+        if {"last_name", "first_name", "patronymic"} & set(diff):
+            locked.search_last, locked.search_name = search_key(locked.last_name), search_key(locked.full_name)
+            Surname.objects.get_or_create(word=locked.search_last)
+            fields += ["search_last", "search_name"]
+        locked.updated_at = timezone.now()  # the open-data changes feed gives the entry again
+        _sign_record(locked)
+        locked.save(update_fields=[*fields, "updated_at", "key_id", "signature", "signed_at", "record_seal"])
+        edition = _edition_issue(
+            locked,
+            by=by,
+            kind=CertificateEdition.Kind.CORRECTED,
+            basis=basis,
+            reason=reason,
+            basis_reference=basis_reference,
+            request_date=request_date if basis == CertificateEdition.Basis.EXPERT_REQUEST else None,
+            request_channel=request_channel if basis == CertificateEdition.Basis.EXPERT_REQUEST else "",
+            changes=diff,
+        )
+        # The public sees which fields were corrected, not what they said before.
+        corrected = ", ".join(str(CORRECTED_FIELD_LABELS[field]) for field in CORRECTABLE_FIELDS if field in diff)
+        CertificateHistory.objects.create(
+            certificate=locked,
+            kind=CertificateHistory.Kind.CORRECTED,
+            on=calendar.today(),
+            detail=_("Экземпляр № %(n)d; исправлено: %(fields)s") % {"n": edition.number, "fields": corrected},
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="certificate_correct",
+            action="event",
+            reason=reason,
+            data={"edition": edition.number, "basis": basis, "reference": basis_reference, "changes": diff},
+        )
+        _edition_notify(locked, subject=_("Выдан исправленный экземпляр сертификата № %(n)s") % {"n": locked.number})
+    return edition
+
+
+def certificate_duplicate_issue(
+    *, certificate: Certificate, by: User, request_date: date, request_channel: str, reason: str
+) -> CertificateEdition:
+    """Issue a duplicate of a lost or damaged certificate at the expert's request: the same number,
+    dates and values, a PDF marked «Дубликат» (rendered after the commit), handed over and recorded
+    like the original (certificate_handover). The previous edition is replaced; the signed record
+    does not change. Runs in a plain (not durable) transaction, like certificate_correct."""
+    require_role(by, Role.CERTIFICATE_OFFICER, message=_("Дубликат выдаёт специалист по сертификатам."))
+    reason = text_required(reason, field="reason", label=_("Причина выдачи дубликата"))
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
+        _edition_check(locked)
+        _request_check(request_date=request_date, request_channel=request_channel, issued_on=locked.issued_on)
+        edition = _edition_issue(
+            locked,
+            by=by,
+            kind=CertificateEdition.Kind.DUPLICATE,
+            basis=CertificateEdition.Basis.EXPERT_REQUEST,
+            reason=reason,
+            request_date=request_date,
+            request_channel=request_channel,
+        )
+        CertificateHistory.objects.create(
+            certificate=locked,
+            kind=CertificateHistory.Kind.DUPLICATE,
+            on=calendar.today(),
+            detail=_("Экземпляр № %(n)d") % {"n": edition.number},
+        )
+        audit_record(
+            case=locked,
+            actor=by,
+            verb="certificate_duplicate_issue",
+            action="event",
+            reason=reason,
+            data={"edition": edition.number, "request_date": request_date.isoformat(), "channel": request_channel},
+        )
+        _edition_notify(locked, subject=_("Выдан дубликат сертификата № %(n)s") % {"n": locked.number})
+    return edition
 
 
 # --- Annulment ------------------------------------------------------------------------------------

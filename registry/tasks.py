@@ -47,23 +47,34 @@ def attestation_decision_sweep() -> int:
 @shared_task(bind=True, max_retries=10, default_retry_delay=30)
 def certificate_render_pdf(self, certificate_id: int) -> None:  # type: ignore[no-untyped-def]
     from registry.models import Certificate
-    from registry.services import certificate_render
+    from registry.services import certificate_editions_render_replaced, certificate_render
 
     certificate = Certificate.objects.filter(pk=certificate_id).first()
     if certificate is None:
         return
     try:
         certificate_render(certificate=certificate)
+        certificate_editions_render_replaced(certificate=certificate)
     except OSError as exc:
         raise self.retry(exc=exc) from exc
 
 
 @shared_task
 def certificate_pdf_sweep() -> int:
-    """Safety net: render the PDF of every certificate that has none (a lost task)."""
-    from registry.models import AttestationDecision, Certificate
+    """Safety net: render the PDF of every certificate that has none (a lost task), of its current
+    edition after a correction or a duplicate too, and the stamped copy of every replaced edition."""
+    from django.db.models import Q
 
-    ids = list(Certificate.objects.filter(pdf="", decision__isnull=False).values_list("pk", flat=True)[:200])
+    from registry.models import AttestationDecision, Certificate, CertificateEdition
+
+    unstamped = CertificateEdition.objects.filter(replaced_at__isnull=False, replaced_pdf="")
+    ids = list(
+        Certificate.objects.filter(
+            Q(pdf="", decision__isnull=False) | Q(pdf="", editions__number__gt=1) | Q(editions__in=unstamped)
+        )
+        .values_list("pk", flat=True)
+        .distinct()[:200]
+    )
     for certificate_id in ids:
         certificate_render_pdf.delay(certificate_id)
     decisions = list(AttestationDecision.objects.filter(pdf="", status="signed").values_list("pk", flat=True)[:200])

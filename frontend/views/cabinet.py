@@ -245,6 +245,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if attestation is not None and attestation.status != AttestationDecision.Status.SIGNED:
         attestation = None  # the candidate sees the decision once it is signed
     notice = selectors.notice_for(application)
+    certificate = getattr(attestation, "certificate", None) if attestation else None
     return render(
         request,
         "frontend/cabinet/application.html",
@@ -260,7 +261,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "credential": getattr(application, "exam_credential", None),
             "test_result": testing_selectors.final_result(application),
             "attestation": attestation,
-            "certificate": getattr(attestation, "certificate", None) if attestation else None,
+            "certificate": certificate,
+            "editions": registry_selectors.certificate_editions(certificate) if certificate is not None else [],
         },
     )
 

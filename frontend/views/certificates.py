@@ -22,8 +22,15 @@ from frontend.views.common import (
     perform,
     staff_required,
 )
-from registry import services
-from registry.forms import AnnulmentRequestForm, CertificateIssueForm, HandoverForm, NoteForm
+from registry import selectors, services
+from registry.forms import (
+    AnnulmentRequestForm,
+    CertificateCorrectForm,
+    CertificateDuplicateForm,
+    CertificateIssueForm,
+    HandoverForm,
+    NoteForm,
+)
 from registry.models import Annulment, AttestationDecision, Certificate
 
 STAFF = (Role.SIGNATORY, Role.CERTIFICATE_OFFICER, Role.AUDITOR)
@@ -199,6 +206,11 @@ def certificate_staff(request: HttpRequest, pk: int) -> HttpResponseBase:
                 "reason", "requested_by", "decided_by", "expertise_finding"
             ),
             "pending": pending,
+            "editions": selectors.certificate_editions(certificate),
+            "can_correct": services.certificate_can_correct(certificate=certificate, user=user),
+            "can_duplicate": services.certificate_can_issue_duplicate(certificate=certificate, user=user),
+            "correct_form": CertificateCorrectForm.for_certificate(certificate),
+            "duplicate_form": CertificateDuplicateForm(prefix="duplicate"),
             "is_officer": has_role(user, Role.CERTIFICATE_OFFICER),
             "can_decide": pending is not None and services.annulment_can_confirm(annulment=pending, user=user),
             "handover_form": HandoverForm(),
@@ -232,18 +244,28 @@ def _annulment_basis_file(
 
 @staff_required(*STAFF)
 def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The current PDF, or with ``?edition=n`` that edition's: a replaced one's copy stamped
+    «заменён», or with ``&as_issued=1`` its file as issued (kept for the audit)."""
     certificate = _certificate(pk)
-    if not certificate.pdf:
+    number = request.GET.get("edition", "")
+    file, filename = certificate.pdf, f"certificate-{certificate.number}.pdf"
+    if number:
+        edition = (
+            certificate.editions.filter(number=int(number)).first() if number.isascii() and number.isdigit() else None
+        )
+        if edition is None:
+            raise Http404
+        file = edition.pdf if "as_issued" in request.GET or not edition.replaced_pdf else edition.replaced_pdf
+        filename = f"certificate-{certificate.number}-{edition.number}.pdf"
+    if not file:
         raise Http404
-    return FileResponse(
-        certificate.pdf.open("rb"), filename=f"certificate-{certificate.number}.pdf", content_type="application/pdf"
-    )
+    return FileResponse(file.open("rb"), filename=filename, content_type="application/pdf")
 
 
 @staff_required(Role.CERTIFICATE_OFFICER)
 @require_POST
 def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Publish, record the hand-over, or ask to annul."""
+    """Publish, record the hand-over, issue a corrected edition or a duplicate, or ask to annul."""
     certificate = _certificate(pk)
     user = request_user(request)
     if action == "publish":
@@ -286,6 +308,37 @@ def certificate_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             ),
             success=_("Аннулирование направлено на подтверждение подписанту."),
             form=annul,
+        )
+    elif action == "correct":
+        correct = CertificateCorrectForm(request.POST, prefix="correct")
+        perform(
+            request,
+            lambda: services.certificate_correct(
+                certificate=certificate,
+                by=user,
+                changes=correct.changes(),
+                reason=correct.cleaned_data["reason"],
+                basis=correct.cleaned_data["basis"],
+                basis_reference=correct.cleaned_data["basis_reference"],
+                request_date=correct.cleaned_data["request_date"],
+                request_channel=correct.cleaned_data["request_channel"],
+            ),
+            success=_("Выдан исправленный экземпляр сертификата."),
+            form=correct,
+        )
+    elif action == "duplicate":
+        duplicate = CertificateDuplicateForm(request.POST, prefix="duplicate")
+        perform(
+            request,
+            lambda: services.certificate_duplicate_issue(
+                certificate=certificate,
+                by=user,
+                request_date=duplicate.cleaned_data["request_date"],
+                request_channel=duplicate.cleaned_data["request_channel"],
+                reason=duplicate.cleaned_data["reason"],
+            ),
+            success=_("Выдан дубликат сертификата."),
+            form=duplicate,
         )
     else:
         raise Http404

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0009_expertise_finding'),
+        ('registry', '0010_certificate_editions'),
     ]
 
     operations = [
