@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from appeals import services as appeals
 from exam.admission import services
 from exam.models import Application, Decision
-from tests.conftest import complaint_data, registered_application
+from tests.conftest import certify, complaint_data, pass_the_test, registered_application
 from tests.e2e.test_admission import sign_in
 
 
@@ -74,3 +74,45 @@ def test_a_refusal_of_admission_cancelled_on_complaint_returns_to_review_and_is_
     sign_in(page, alice.email)
     page.goto(f"/cabinet/applications/{application.pk}/")
     expect(page.locator("main")).to_contain_text("Допущен к аттестационному испытанию")
+
+
+def test_a_certificate_corrected_on_a_complaint_of_subject_g_the_registry_entry_shows_the_corrected_name(
+    new_page, exam_setup, alice, sergey, olga, hanna
+):
+    certificate = certify(pass_the_test(exam_setup["credential"], correct=38), sergey, olga)
+    complaint = appeals.complaint_file(
+        data=complaint_data(subject="g", decision_complained="Фамилия в сертификате указана с ошибкой"),
+        channel="portal",
+        complainant=alice,
+    )
+
+    # The deputy minister upholds the complaint: errors to correct within 5 working days (p.87, p.89).
+    handler = new_page()
+    sign_in(handler, hanna.email)
+    handler.goto(f"/staff/complaints/{complaint.pk}/")
+    handler.check("#decide input[value=uphold]")
+    handler.select_option("#decide select[name=remedy]", "correct_errors")
+    handler.fill("#decide textarea[name=text]", "Фамилия эксперта в сертификате указана неверно (п. 78 «ж»).")
+    handler.click("#decide button[type=submit]")
+    expect(handler.locator(".alert.success")).to_contain_text("Решение по жалобе принято")
+    expect(handler.locator("#remedy-carry-out")).to_have_count(0)  # not the handler's to correct
+
+    # The certificate officer corrects the certificate from the complaint, filled with what it reads.
+    officer = new_page()
+    sign_in(officer, olga.email)
+    officer.goto(f"/staff/complaints/{complaint.pk}/")
+    form = officer.locator("#remedy-carry-out [data-correct-document=certificate]")
+    expect(form.locator("input[name=last_name]")).to_have_value("Алексеева")
+    form.locator("input[name=last_name]").fill("Алексеева-Смирнова")
+    form.locator("input[name=confirm]").check()
+    form.locator("button[type=submit]").click()
+    expect(officer.locator(".alert.success")).to_contain_text("Мера по жалобе исполнена")
+    expect(officer.locator("[data-remedy-done]")).to_be_visible()
+
+    # The registry entry shows the corrected name; the history says a corrected edition was issued.
+    public = new_page()
+    public.goto(f"/registry/certificates/{certificate.number}/")
+    expect(public.locator("[data-name]")).to_have_text("Алексеева-Смирнова Алиса Петровна")
+    expect(public.locator("[data-history=corrected]")).to_contain_text("Выдан исправленный экземпляр")
+    edition = certificate.editions.get(kind="corrected")
+    assert edition.basis == "complaint" and complaint.number in edition.basis_reference
