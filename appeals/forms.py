@@ -3,13 +3,19 @@ values and check the rules of the procedure)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import AppealVote, Complaint
 from core import dates
+from core.forms import LetterCorrectionForm
 from core.idempotency import OnceForm
+from core.models import LetterEdition
 from core.text import TextField
+from registry.forms import CertificateCorrectForm
+from registry.services import CORRECTABLE_FIELDS
 
 
 class AppealForm(OnceForm):
@@ -121,3 +127,42 @@ class ComplaintRemedyCarryOutForm(forms.Form):
     """The remedy carried out by its service (a cancellation cannot be taken back): confirmed."""
 
     confirm = forms.BooleanField(label=_("Подтверждаю: решение отменяется по удовлетворённой жалобе"), required=True)
+
+
+class _ErrorCorrectionForm(forms.Form):
+    """The correction of errors carried out on an upheld complaint (p.78(g), p.88(a)): the document
+    (appeals.services.CorrectedDocument) and its values as they should read, confirmed; the reason
+    and the basis are the complaint's. The fields are those of the document's own correction form."""
+
+    CORRECTED: tuple[str, ...] = ()
+
+    document = forms.CharField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label=_("Подтверждаю: выдаётся исправленный экземпляр документа по удовлетворённой жалобе"), required=True
+    )
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.CORRECTED}
+
+
+class ComplaintCertificateCorrectionForm(_ErrorCorrectionForm):
+    """The holder's names and areas of activity on the certificate (registry.services.certificate_correct)."""
+
+    CORRECTED = CORRECTABLE_FIELDS
+    last_name = CertificateCorrectForm.base_fields["last_name"]
+    first_name = CertificateCorrectForm.base_fields["first_name"]
+    patronymic = CertificateCorrectForm.base_fields["patronymic"]
+    areas = CertificateCorrectForm.base_fields["areas"]
+    field_order = ["document", *CORRECTABLE_FIELDS, "confirm"]
+
+
+class ComplaintLetterCorrectionForm(_ErrorCorrectionForm):
+    """The addressee's particulars printed on a letter (core.letters.letter_correct)."""
+
+    CORRECTED = LetterEdition.PARTICULARS
+    last_name = LetterCorrectionForm.base_fields["last_name"]
+    first_name = LetterCorrectionForm.base_fields["first_name"]
+    patronymic = LetterCorrectionForm.base_fields["patronymic"]
+    postal_address = LetterCorrectionForm.base_fields["postal_address"]
+    email = LetterCorrectionForm.base_fields["email"]
+    field_order = ["document", *LetterEdition.PARTICULARS, "confirm"]

@@ -100,7 +100,8 @@ def complaints_visible_q(user: User) -> Q | None:
     if not user.is_staff:
         return Q(complainant=user)
     roles = user_roles(user)
-    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR, Role.CERTIFICATE_OFFICER}:
+    # A signatory sees them too: a letter corrected on an upheld complaint is theirs to sign.
+    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR, Role.CERTIFICATE_OFFICER, Role.SIGNATORY}:
         return Q()
     return None
 
@@ -273,6 +274,31 @@ def complaint_remedy_deadline(complaint: Complaint) -> Deadline | None:
 def appeals_for(user: User) -> QuerySet[Appeal]:
     q = appeals_visible_q(user)
     return Appeal.objects.filter(q) if q is not None else Appeal.objects.none()
+
+
+def complaint_correction_documents(complaint: Complaint) -> dict[str, Any]:
+    """The documents issued on the complainant's case that a correction of errors (p.78(g)) may
+    correct, by the keys of appeals.services.CorrectedDocument: the certificate of the related
+    application's person (the latest), the admission notice or refusal letter in force, and the
+    signed decision on attestation. Only those that exist; whether each may be corrected now, and by
+    whom, its correcting service says."""
+    from exam.admission.selectors import notice_for
+    from registry.models import AttestationDecision, Certificate
+    from registry.selectors import decision_for_application
+
+    application = complaint.related_application
+    if application is None:
+        return {}
+    documents: dict[str, Any] = {
+        "certificate": Certificate.objects.filter(decision__application__person_key=application.person_key)
+        .order_by("-issued_on", "-pk")
+        .first(),
+        "notice": notice_for(application),
+    }
+    decision = decision_for_application(application)
+    if decision is not None and decision.status == AttestationDecision.Status.SIGNED:
+        documents["attestation_decision"] = decision
+    return {key: document for key, document in documents.items() if document is not None}
 
 
 def complaints_for(user: User) -> QuerySet[Complaint]:

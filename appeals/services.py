@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment
 from appeals.selectors import (
@@ -23,6 +25,7 @@ from appeals.selectors import (
     appeal_window_closes,
     complaint_answer_document,
     complaint_application_for,
+    complaint_correction_documents,
     complaint_registered_late,
     complaint_registration_due,
     complaint_remedy_open,
@@ -543,16 +546,51 @@ REMEDY_ROLES: dict[str, Role] = {
     R.OTHER: Role.CERTIFICATE_OFFICER,
     R.CANCEL_DECISION: Role.CERTIFICATE_OFFICER,
 }
-# Carried out by complaint_remedy_carry_out through the service of the step they undo.
-REMEDIES_CARRIED_OUT = (R.CANCEL_NOT_ACCEPTED, R.CANCEL_ADMISSION_REFUSAL, R.CANCEL_ATTESTATION_REFUSAL)
+# Carried out by complaint_remedy_carry_out through the service of the step they undo, or of the
+# document they correct (p.78(g): a corrected edition, _errors_correct).
+REMEDIES_CARRIED_OUT = (
+    R.CANCEL_NOT_ACCEPTED,
+    R.CANCEL_ADMISSION_REFUSAL,
+    R.CANCEL_ATTESTATION_REFUSAL,
+    R.CORRECT_ERRORS,
+)
 # Done when registry.services.certificate_issue issues the certificate (appeals.receivers).
 REMEDIES_ON_CERTIFICATE = (R.ISSUE_CERTIFICATE,)
-# Closed by the certificate officer's note of what was done (complaint_remedy_done): "other", the
-# legacy "cancel_decision", and for now the correction of errors (until the registry's service of
-# correcting a certificate is connected through complaint_remedies_complete, as the issue is).
-REMEDIES_BY_NOTE = (R.CORRECT_ERRORS, R.OTHER, R.CANCEL_DECISION)
+# Closed by the certificate officer's note of what was done (complaint_remedy_done): "other" and the
+# legacy "cancel_decision", which have no service of their own.
+REMEDIES_BY_NOTE = (R.OTHER, R.CANCEL_DECISION)
 # The remedies that act on the complainant's application: it must be known when the complaint is decided.
 REMEDIES_ON_APPLICATION = (*REMEDIES_CARRIED_OUT, *REMEDIES_ON_CERTIFICATE)
+
+
+class CorrectedDocument(models.TextChoices):
+    """What a correction of errors on a complaint corrects (appeals.selectors.complaint_correction_documents)."""
+
+    CERTIFICATE = "certificate", gettext_lazy("Сертификат эксперта")
+    NOTICE = "notice", gettext_lazy("Уведомление о допуске или об отказе в допуске")
+    ATTESTATION_DECISION = "attestation_decision", gettext_lazy("Решение по результатам аттестационного испытания")
+
+
+# Who may correct each document: the one who may sign or issue it (its correcting service checks
+# the rest, e.g. the signatory's position for a letter, p.49-50).
+CORRECTION_ROLES = (Role.CERTIFICATE_OFFICER, Role.SIGNATORY)
+
+
+def remedy_roles(remedy: str) -> tuple[Role, ...]:
+    """The roles that carry ``remedy`` out: the role of its term (REMEDY_ROLES), or for a correction
+    of errors whoever may issue a corrected edition of one of the documents."""
+    if remedy == R.CORRECT_ERRORS:
+        return CORRECTION_ROLES
+    return (REMEDY_ROLES[remedy],) if remedy in REMEDY_ROLES else ()
+
+
+@dataclass(frozen=True)
+class ErrorCorrection:
+    """What a correction of errors corrects: the document (CorrectedDocument) and its values as they
+    should read (the fields its correcting service accepts)."""
+
+    document: str
+    changes: Mapping[str, Any]
 
 
 def _remedy_check(complaint: Complaint, *, remedies: tuple[str, ...]) -> None:
@@ -585,6 +623,10 @@ def _remedy_target(complaint: Complaint) -> Application | AttestationDecision:
             raise DomainError(_("Решения по результатам испытания нет."), code="no_decision", status=409)
         attestation_refusal_cancel_check(decision)
         return decision
+    elif complaint.remedy == R.CORRECT_ERRORS and not complaint_correction_documents(complaint):
+        raise DomainError(
+            _("По заявлению не выдано документов, которые можно исправить."), code="no_document", status=409
+        )
     return application
 
 
@@ -593,12 +635,29 @@ def _remedy_carry_out_check(complaint: Complaint) -> None:
     _remedy_target(complaint)
 
 
+def complaint_correctable_documents(*, complaint: Complaint, user: User) -> dict[str, Any]:
+    """The documents of the complainant's case (complaint_correction_documents) that this user may
+    correct now, by the predicates of their correcting services (the changes aside)."""
+    from exam.admission.services import notice_can_correct
+    from registry.services import attestation_decision_can_correct, certificate_can_correct
+
+    can: dict[str, Callable[[Any], bool]] = {
+        CorrectedDocument.CERTIFICATE: lambda d: certificate_can_correct(certificate=d, user=user),
+        CorrectedDocument.NOTICE: lambda d: notice_can_correct(notice=d, user=user),
+        CorrectedDocument.ATTESTATION_DECISION: lambda d: attestation_decision_can_correct(decision=d, user=user),
+    }
+    return {key: doc for key, doc in complaint_correction_documents(complaint).items() if can[key](doc)}
+
+
 def complaint_can_carry_out_remedy(*, complaint: Complaint, user: User) -> bool:
-    """Whether complaint_remedy_carry_out would carry the remedy out: the role of the remedy
-    (REMEDY_ROLES), an upheld complaint with a cancellation still to do, and its target in the state
-    the cancelling service accepts."""
-    role = REMEDY_ROLES.get(complaint.remedy)
-    return role is not None and has_role(user, role) and allowed(lambda: _remedy_carry_out_check(complaint))
+    """Whether complaint_remedy_carry_out would carry the remedy out (what to correct aside): the
+    role of the remedy (remedy_roles), an upheld complaint with a cancellation or a correction still
+    to do, its target in the state the cancelling service accepts, and for a correction a document
+    this user may correct (complaint_correctable_documents)."""
+    roles = remedy_roles(complaint.remedy)
+    if not any(has_role(user, role) for role in roles) or not allowed(lambda: _remedy_carry_out_check(complaint)):
+        return False
+    return complaint.remedy != R.CORRECT_ERRORS or bool(complaint_correctable_documents(complaint=complaint, user=user))
 
 
 def complaint_can_record_remedy(*, complaint: Complaint, user: User) -> bool:
@@ -625,14 +684,19 @@ def _remedy_completed(
     )
 
 
-def complaint_remedy_carry_out(*, complaint: Complaint, by: User) -> Complaint:
-    """The remedy of an upheld complaint that cancels a step (p.88-89) is carried out by the service
-    of that step, in one transaction with the complaint's: the refusal to accept cancelled and the
-    application registered as of its arrival (p.19, p.26), the refusal of admission cancelled and the
-    file back to review with a new term from the complaint's decision, the refusal of attestation
-    cancelled and a new decision drafted (p.58-59). Only then is the remedy done: its term (p.89,
-    COMPLAINT_REMEDY_WORKING_DAYS; the Regulation gives none of its own for a cancellation) ends and
-    the audit names the service. The complaint's row is locked: a second click finds it done."""
+def complaint_remedy_carry_out(
+    *, complaint: Complaint, by: User, correction: ErrorCorrection | None = None
+) -> Complaint:
+    """The remedy of an upheld complaint that cancels a step or corrects a document (p.88-89) is
+    carried out by the service of that step, in one transaction with the complaint's: the refusal to
+    accept cancelled and the application registered as of its arrival (p.19, p.26), the refusal of
+    admission cancelled and the file back to review with a new term from the complaint's decision,
+    the refusal of attestation cancelled and a new decision drafted (p.58-59), or errors corrected
+    (p.78(g)): a corrected edition of the ``correction``'s document issued by its service
+    (_errors_correct) on the basis of the complaint, its number and date as the reference; that
+    service checks who may sign or issue the document. Only then is the remedy done: its term (p.89,
+    COMPLAINT_REMEDY_WORKING_DAYS; 5 working days for a correction, p.87) ends and the audit names
+    the service. The complaint's row is locked: a second click finds it done."""
     from exam.admission.services import application_admission_refusal_cancel, application_refusal_to_accept_cancel
     from registry.services import attestation_refusal_cancel
 
@@ -640,8 +704,12 @@ def complaint_remedy_carry_out(*, complaint: Complaint, by: User) -> Complaint:
         locked = (
             Complaint.objects.select_for_update(of=("self",)).select_related("related_application").get(pk=complaint.pk)
         )
-        role = REMEDY_ROLES.get(locked.remedy, Role.COMPLAINT_HANDLER)
-        require_role(by, role, message=_("Эту меру исполняет: %(role)s.") % {"role": ROLE_LABELS[role]})
+        roles = remedy_roles(locked.remedy) or (Role.COMPLAINT_HANDLER,)
+        require_role(
+            by,
+            *roles,
+            message=_("Эту меру исполняет: %(role)s.") % {"role": ", ".join(str(ROLE_LABELS[r]) for r in roles)},
+        )
         _remedy_check(locked, remedies=REMEDIES_CARRIED_OUT)
         target = _remedy_target(locked)
         assert locked.decided_at is not None
@@ -652,7 +720,9 @@ def complaint_remedy_carry_out(*, complaint: Complaint, by: User) -> Complaint:
             "text": locked.decision_text[:500],
         }
         data: dict[str, Any]
-        if isinstance(target, AttestationDecision):
+        if locked.remedy == R.CORRECT_ERRORS:
+            service, data = _errors_correct(locked, by=by, correction=correction, reason=reason)
+        elif isinstance(target, AttestationDecision):
             new = attestation_refusal_cancel(decision=target, by=by, reason=reason, term_from=decided_on)
             service, data = (
                 "attestation_refusal_cancel",
@@ -671,14 +741,55 @@ def complaint_remedy_carry_out(*, complaint: Complaint, by: User) -> Complaint:
     return locked
 
 
+def _errors_correct(
+    locked: Complaint, *, by: User, correction: ErrorCorrection | None, reason: str
+) -> tuple[str, dict[str, Any]]:
+    """p.78(g), p.88(a): the corrected edition of the chosen document, by its own service, on the
+    basis of the complaint (its number and registration date). Returns the service's name and what
+    it issued, for the audit."""
+    from core.letters import Correction
+    from core.models import LetterEdition
+    from exam.admission.services import notice_correct
+    from registry.models import CertificateEdition
+    from registry.services import attestation_decision_correct, certificate_correct
+
+    documents = complaint_correction_documents(locked)
+    if correction is None or correction.document not in documents:
+        raise DomainError(_("Выберите документ, который исправляется."), fields={"document": [_("Неверное значение.")]})
+    document, changes = documents[correction.document], dict(correction.changes)
+    reference = _("жалоба № %(n)s от %(date)s") % {
+        "n": locked.number,
+        "date": locked.registered_on.strftime("%d.%m.%Y"),
+    }
+    if correction.document == CorrectedDocument.CERTIFICATE:
+        edition = certificate_correct(
+            certificate=document,
+            by=by,
+            changes=changes,
+            reason=reason,
+            basis=CertificateEdition.Basis.COMPLAINT,
+            basis_reference=reference,
+        )
+        return "certificate_correct", {"certificate": document.number, "edition": edition.number}
+    letter_correction = Correction(
+        changes=changes, reason=reason, basis=LetterEdition.Basis.COMPLAINT, basis_reference=reference
+    )
+    if correction.document == CorrectedDocument.NOTICE:
+        service, letter = "notice_correct", notice_correct(notice=document, by=by, **letter_correction)
+    else:
+        letter = attestation_decision_correct(decision=document, by=by, **letter_correction)
+        service = "attestation_decision_correct"
+    return service, {"letter_edition": letter.pk, "outgoing_number": letter.outgoing_number}
+
+
 def complaint_remedies_complete(
     *, application: Application, remedy: str, by: User | None, service: str, data: dict[str, Any]
 ) -> list[Complaint]:
     """The lower-layer ``service`` that carries out ``remedy`` has completed on the person's case (a
     certificate issued, p.89): every upheld complaint on that person's applications with this remedy
     still to do counts it done, in the service's transaction. Connected to the registry's signals in
-    AppealsConfig.ready (certificate_issued; the registry's correction of a certificate is to be
-    connected the same way for CORRECT_ERRORS)."""
+    AppealsConfig.ready (certificate_issued). A correction of errors is carried out from the
+    complaint by complaint_remedy_carry_out, which knows the complaint it corrects on."""
     done = []
     pending = Complaint.objects.filter(
         status=Complaint.Status.UPHELD, remedy=remedy, related_application__person_key=application.person_key
@@ -943,8 +1054,9 @@ def complaint_answer_dispatch(*, complaint: Complaint, by: User, channel: str, r
 
 def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Complaint:
     """The certificate officer records what was done for a remedy that has no service of its own
-    (REMEDIES_BY_NOTE: other measures, and for now the correction of errors), closing its term
-    (p.89). The remedies carried out by a service are done by it, never by a note."""
+    (REMEDIES_BY_NOTE: other measures, the legacy "cancel decision"), closing its term (p.89). The
+    remedies carried out by a service (the correction of errors among them) are done by it, never by
+    a note."""
     require_role(by, Role.CERTIFICATE_OFFICER, message=_("Исполнение отмечает специалист по сертификатам."))
     note = text_required(note, field="note", label=_("Что сделано"))
     with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -15,8 +16,10 @@ from appeals.forms import (
     AppealDecisionForm,
     AppealForm,
     ComplaintAnswerDispatchForm,
+    ComplaintCertificateCorrectionForm,
     ComplaintDecisionForm,
     ComplaintForm,
+    ComplaintLetterCorrectionForm,
     ComplaintRemedyCarryOutForm,
     ComplaintRemedyDoneForm,
     PaperComplaintForm,
@@ -34,6 +37,7 @@ from exam.testing.selectors import attempt_review_counts
 from frontend.views.common import (
     apply_error,
     candidate_required,
+    letter_particulars_initial,
     perform,
     second_factor_redirect,
     staff_required,
@@ -262,7 +266,8 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # --- Complaints -------------------------------------------------------------------------------------
 
-COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR, Role.CERTIFICATE_OFFICER)
+# The signatory signs a letter corrected on an upheld complaint (appeals.selectors.complaints_visible_q).
+COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR, Role.CERTIFICATE_OFFICER, Role.SIGNATORY)
 
 
 @staff_required(*COMPLAINT_STAFF)
@@ -297,6 +302,25 @@ def complaint_paper(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": True})
 
 
+def _correction_forms(complaint: Complaint, user: Any) -> list[tuple[str, forms.Form]]:
+    """For a correction of errors: a form for each document of the case this user may correct,
+    filled with what the document now reads (the certificate's names and areas, the particulars the
+    letter's current edition prints)."""
+    rows: list[tuple[str, forms.Form]] = []
+    for key, document in services.complaint_correctable_documents(complaint=complaint, user=user).items():
+        form: forms.Form
+        if key == services.CorrectedDocument.CERTIFICATE:
+            initial = {name: getattr(document, name) for name in ("last_name", "first_name", "patronymic")}
+            form = ComplaintCertificateCorrectionForm(
+                initial={**initial, "areas": list(document.areas.all()), "document": key}, auto_id=f"{key}_%s"
+            )
+        else:
+            initial = letter_particulars_initial(document, source=complaint.related_application)
+            form = ComplaintLetterCorrectionForm(initial={**initial, "document": key}, auto_id=f"{key}_%s")
+        rows.append((str(services.CorrectedDocument(key).label), form))
+    return rows
+
+
 @staff_required(*COMPLAINT_STAFF)
 def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint(request, pk)
@@ -325,6 +349,7 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
     last_position = selectors.complaint_handler_position_last(user)
     if last_position:
         initial["handler_position"] = last_position
+    can_carry_out = services.complaint_can_carry_out_remedy(complaint=complaint, user=user)
     return render(
         request,
         "frontend/appeals/complaint_staff.html",
@@ -336,13 +361,16 @@ def complaint_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "repeat_of": repeat_of,
             "can_decide": services.complaint_can_decide(complaint=complaint, user=user),
             "remedy_deadline": selectors.complaint_remedy_deadline(complaint),
-            "remedy_role": ROLE_LABELS.get(services.REMEDY_ROLES[complaint.remedy]) if complaint.remedy else "",
+            "remedy_role": ", ".join(str(ROLE_LABELS[role]) for role in services.remedy_roles(complaint.remedy)),
             "remedy_on_certificate": complaint.remedy in services.REMEDIES_ON_CERTIFICATE,
             "remedy_decision": decision_for_application(complaint.related_application)
             if complaint.remedy == Complaint.Remedy.CANCEL_ATTESTATION_REFUSAL and complaint.related_application
             else None,
-            "can_carry_out": services.complaint_can_carry_out_remedy(complaint=complaint, user=user),
+            "can_carry_out": can_carry_out,
             "carry_out_form": ComplaintRemedyCarryOutForm(),
+            "correction_forms": _correction_forms(complaint, user)
+            if can_carry_out and complaint.remedy == Complaint.Remedy.CORRECT_ERRORS
+            else [],
             "remedy_open": services.complaint_can_record_remedy(complaint=complaint, user=user),
             "form": ComplaintDecisionForm(initial=initial),
             "registration_due": selectors.complaint_registration_due(complaint),
@@ -381,16 +409,40 @@ def complaint_remedy_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("frontend:complaint_staff", pk=pk)
 
 
-@staff_required(*dict.fromkeys(services.REMEDY_ROLES.values()))
+@staff_required(*dict.fromkeys([*services.REMEDY_ROLES.values(), *services.CORRECTION_ROLES]))
 @require_POST
 def complaint_remedy_carry_out(request: HttpRequest, pk: int) -> HttpResponse:
-    """The remedy of an upheld complaint carried out by its service (the role is the service's check)."""
+    """The remedy of an upheld complaint carried out by its service (the role is the service's
+    check); a correction of errors with the document chosen and its values as they should read."""
     complaint = _complaint(request, pk)
+    user = request_user(request)
+    form: ComplaintRemedyCarryOutForm | ComplaintCertificateCorrectionForm | ComplaintLetterCorrectionForm
+    if complaint.remedy == Complaint.Remedy.CORRECT_ERRORS:
+        certificate = request.POST.get("document") == services.CorrectedDocument.CERTIFICATE
+        correction = (ComplaintCertificateCorrectionForm if certificate else ComplaintLetterCorrectionForm)(
+            request.POST
+        )
+        form = correction
+
+        def action() -> object:
+            return services.complaint_remedy_carry_out(
+                complaint=complaint,
+                by=user,
+                correction=services.ErrorCorrection(
+                    document=correction.cleaned_data["document"], changes=correction.changes()
+                ),
+            )
+    else:
+        form = ComplaintRemedyCarryOutForm(request.POST)
+
+        def action() -> object:
+            return services.complaint_remedy_carry_out(complaint=complaint, by=user)
+
     perform(
         request,
-        lambda: services.complaint_remedy_carry_out(complaint=complaint, by=request_user(request)),
+        action,
         success=_("Мера по жалобе исполнена: %(remedy)s.") % {"remedy": complaint.get_remedy_display()},
-        form=ComplaintRemedyCarryOutForm(request.POST),
+        form=form,
     )
     return redirect("frontend:complaint_staff", pk=pk)
 

@@ -177,15 +177,20 @@ def letter_editions_rows(letter: models.Model | None, *, user: object) -> list[t
     ]
 
 
-def letter_correction_form(letter: models.Model, *, source: object) -> forms.Form:
-    """The correction form of a letter, filled with the particulars its current edition prints
-    (``source``: the application, for a letter not corrected yet)."""
+def letter_particulars_initial(letter: models.Model, *, source: object) -> dict[str, Any]:
+    """The particulars the current edition of a letter prints (``source``: the application, for a
+    letter not corrected yet): what its correction forms are filled with."""
     from dataclasses import asdict
 
-    from core.forms import LetterCorrectionForm
     from core.letters import addressee_of
     from core.selectors import letter_edition_current
 
     edition = letter_edition_current(letter)
-    initial = edition.particulars if edition is not None else asdict(addressee_of(source))
-    return LetterCorrectionForm(initial=initial, auto_id="letter_%s")
+    return dict(edition.particulars) if edition is not None else asdict(addressee_of(source))
+
+
+def letter_correction_form(letter: models.Model, *, source: object) -> forms.Form:
+    """The correction form of a letter, filled with the particulars its current edition prints."""
+    from core.forms import LetterCorrectionForm
+
+    return LetterCorrectionForm(initial=letter_particulars_initial(letter, source=source), auto_id="letter_%s")

@@ -9,11 +9,11 @@ from appeals import services
 from appeals.models import Complaint
 from core import calendar
 from core.errors import DomainError
-from core.models import AuditEvent, Deadline
+from core.models import AuditEvent, Deadline, LetterEdition
 from exam.admission import services as admission
 from exam.admission.selectors import DEADLINE_DECISION
 from exam.models import Application, Decision
-from registry.models import AttestationDecision
+from registry.models import AttestationDecision, CertificateEdition
 from registry.services import attestation_decision_draft, attestation_decision_sign
 from tests.conftest import (
     certify,
@@ -27,6 +27,7 @@ from tests.conftest import (
     run_concurrently,
     sign_and_submit,
 )
+from tests.exam.test_services_notices import decide
 
 POSITION = "Заместитель Министра труда и социальной защиты Российской Федерации"
 
@@ -139,16 +140,23 @@ def test_the_certificate_remedy_is_done_when_the_certificate_is_issued(exam_setu
     assert done.data["certificate"] == certificate.number
 
 
-def test_a_remedy_that_cannot_apply_to_the_application_is_not_chosen(alice, hanna):
+@pytest.mark.parametrize(
+    ("remedy", "subject"),
+    [
+        ("cancel_admission_refusal", "e"),
+        ("correct_errors", "g"),  # nothing issued yet: no document to correct
+    ],
+)
+def test_a_remedy_that_cannot_apply_to_the_application_is_not_chosen(alice, hanna, remedy, subject):
     registered_application(alice)  # registered, not refused
-    complaint = services.complaint_file(data=complaint_data(subject="e"), channel="portal", complainant=alice)
+    complaint = services.complaint_file(data=complaint_data(subject=subject), channel="portal", complainant=alice)
     with pytest.raises(DomainError) as err:
         services.complaint_decide(
             complaint=complaint,
             by=hanna,
             handler_position=POSITION,
             outcome="uphold",
-            remedy="cancel_admission_refusal",
+            remedy=remedy,
             text="Да.",
         )
     assert err.value.code == "remedy_not_applicable" and "remedy" in err.value.fields
@@ -199,3 +207,114 @@ def test_a_double_click_carries_the_remedy_out_once():
     assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], DomainError), errors
     assert AuditEvent.objects.filter(verb="reopen_review", case_id=application.pk).count() == 1
     assert AuditEvent.objects.filter(verb="complaint_remedy_done", case_id=complaint.pk).count() == 1
+
+
+# --- Correction of errors (p.78(g), p.88(a)): a corrected edition by the document's own service --------
+
+
+def corrected_on(complaint, by, document, **changes):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.complaint_remedy_carry_out(
+            complaint=complaint, by=by, correction=services.ErrorCorrection(document=document, changes=changes)
+        )
+
+
+def test_a_certificate_is_corrected_on_a_complaint_of_subject_g_and_only_then_the_remedy_is_done(
+    exam_setup, alice, sergey, hanna, olga
+):
+    certificate = certify(pass_the_test(exam_setup["credential"], correct=40), sergey, olga)
+    complaint = upheld(alice, hanna, "correct_errors", subject="g")
+    assert remedy_term(complaint).due_on == calendar.add_working_days(calendar.today(), 5)  # p.87, p.89
+    assert services.complaint_can_carry_out_remedy(complaint=complaint, user=olga)
+    corrected_on(complaint, olga, "certificate", last_name="Алексеева-Петрова")
+    certificate.refresh_from_db()
+    assert certificate.last_name == "Алексеева-Петрова" and certificate.number
+    edition = CertificateEdition.objects.get(certificate=certificate, kind="corrected")
+    assert edition.basis == CertificateEdition.Basis.COMPLAINT
+    assert complaint.number in edition.basis_reference and complaint.registered_on.strftime("%d.%m.%Y") in (
+        edition.basis_reference
+    )
+    assert edition.changes["last_name"] == {"old": "Алексеева", "new": "Алексеева-Петрова"}
+    assert remedy_term(complaint).completed_at is not None
+    done = AuditEvent.objects.get(verb="complaint_remedy_done", case_id=complaint.pk)
+    assert done.actor == olga and done.data["service"] == "certificate_correct"
+    assert done.data["certificate"] == certificate.number and done.data["edition"] == edition.number
+    assert not services.complaint_can_carry_out_remedy(complaint=complaint, user=olga)
+
+
+def test_a_letter_is_corrected_on_the_complaint_by_the_signatory(alice, victor, sergey, hanna):
+    application = registered_application(alice)
+    notice = decide(application, victor, sergey)
+    complaint = upheld(alice, hanna, "correct_errors", subject="g")
+    corrected_on(complaint, sergey, "notice", last_name="Алексеева-Петрова")
+    edition = LetterEdition.objects.get()
+    assert edition.letter == notice and edition.basis == LetterEdition.Basis.COMPLAINT
+    assert complaint.number in edition.basis_reference
+    assert edition.changes == {"last_name": ["Алексеева", "Алексеева-Петрова"]}
+    assert remedy_term(complaint).completed_at is not None
+    done = AuditEvent.objects.get(verb="complaint_remedy_done", case_id=complaint.pk)
+    assert done.data["service"] == "notice_correct" and done.data["outgoing_number"] == edition.outgoing_number
+
+
+def test_a_correction_by_a_wrong_role_is_refused_and_nothing_changes(exam_setup, alice, sergey, hanna, olga, rita):
+    certificate = certify(pass_the_test(exam_setup["credential"], correct=40), sergey, olga)
+    complaint = upheld(alice, hanna, "correct_errors", subject="g")
+    attempts = [
+        (rita, "certificate"),  # not a role that corrects documents
+        (sergey, "certificate"),  # a signatory does not issue certificates
+        (olga, "attestation_decision"),  # a certificate officer does not sign letters
+    ]
+    for wrong, document in attempts:
+        with pytest.raises(DomainError) as err:
+            corrected_on(complaint, wrong, document, last_name="Алексеева-Петрова")
+        assert err.value.status == 403
+    with pytest.raises(DomainError) as err:  # what to correct must be said
+        services.complaint_remedy_carry_out(complaint=complaint, by=olga)
+    assert "document" in err.value.fields
+    certificate.refresh_from_db()
+    assert certificate.last_name == "Алексеева" and not CertificateEdition.objects.filter(kind="corrected").exists()
+    assert not LetterEdition.objects.exists()
+    assert remedy_term(complaint).completed_at is None
+    assert not AuditEvent.objects.filter(verb="complaint_remedy_done", case_id=complaint.pk).exists()
+
+
+def test_a_note_does_not_close_the_correction_of_errors(exam_setup, alice, sergey, hanna, olga):
+    certify(pass_the_test(exam_setup["credential"], correct=40), sergey, olga)
+    complaint = upheld(alice, hanna, "correct_errors", subject="g")
+    assert not services.complaint_can_record_remedy(complaint=complaint, user=olga)
+    with pytest.raises(DomainError) as err:
+        services.complaint_remedy_done(complaint=complaint, by=olga, note="Исправлено.")
+    assert err.value.code == "no_remedy"
+    assert remedy_term(complaint).completed_at is None
+
+
+def test_the_complaint_page_offers_the_correction_filled_with_the_current_values(
+    exam_setup, alice, sergey, hanna, olga, rita
+):
+    certificate = certify(pass_the_test(exam_setup["credential"], correct=40), sergey, olga)
+    complaint = upheld(alice, hanna, "correct_errors", subject="g")
+    url = reverse("frontend:complaint_staff", args=[complaint.pk])
+    page = client_for(olga).get(url).content.decode()
+    assert 'data-correct-document="certificate"' in page and 'value="Алексеева"' in page
+    assert 'data-correct-document="attestation_decision"' not in page  # the signatory's, not hers
+    signatory_page = client_for(sergey).get(url).content.decode()
+    assert 'data-correct-document="attestation_decision"' in signatory_page
+    assert 'data-correct-document="certificate"' not in signatory_page
+    assert 'id="remedy-carry-out"' not in client_for(rita).get(url).content.decode()
+    assert 'id="remedy-note"' not in page
+    carry_out = reverse("frontend:complaint_remedy_carry_out", args=[complaint.pk])
+    form = {
+        "document": "certificate",
+        "last_name": "Алексеева-Петрова",
+        "first_name": "Алиса",
+        "patronymic": "Петровна",
+        "areas": [a.pk for a in certificate.areas.all()],
+    }
+    client_for(olga).post(carry_out, form)  # not confirmed: nothing happens
+    assert remedy_term(complaint).completed_at is None
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client_for(olga).post(carry_out, {**form, "confirm": "on"})
+    certificate.refresh_from_db()
+    assert certificate.last_name == "Алексеева-Петрова" and remedy_term(complaint).completed_at is not None
+    page = client_for(olga).get(url).content.decode()
+    assert "data-remedy-done" in page and 'id="remedy-carry-out"' not in page

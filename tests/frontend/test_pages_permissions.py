@@ -256,6 +256,19 @@ def test_complaint_predicates_agree_with_deciding_dispatching_and_the_remedy(rit
     assert appeals_services.complaint_can_record_remedy(complaint=complaint, user=olga)
 
 
+def uphold(complaint: Any, hanna: Any, *, remedy: str) -> None:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        appeals_services.complaint_decide(
+            complaint=complaint,
+            by=hanna,
+            outcome="uphold",
+            remedy=remedy,
+            text="Доводы жалобы подтвердились.",
+            handler_position=POSITION,
+        )
+    complaint.refresh_from_db()
+
+
 def test_the_remedy_predicate_agrees_with_carrying_it_out(alice, victor, sergey, rita, hanna, olga):
     payload = complete_payload()
     payload["additional_education"][0]["assessment_hours"] = 71
@@ -274,16 +287,7 @@ def test_the_remedy_predicate_agrees_with_carrying_it_out(alice, victor, sergey,
     assert_agree(
         lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
     )
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        appeals_services.complaint_decide(
-            complaint=complaint,
-            by=hanna,
-            outcome="uphold",
-            remedy="cancel_admission_refusal",
-            text="Отказ на основаниях, не предусмотренных Регламентом.",
-            handler_position=POSITION,
-        )
-    complaint.refresh_from_db()
+    uphold(complaint, hanna, remedy="cancel_admission_refusal")
     assert_agree(
         lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
     )
@@ -397,3 +401,34 @@ def test_letter_correction_predicates_agree_with_correcting_and_the_paper_dispat
         lambda u: letter_edition_dispatch(edition=edition, by=u, channel="in_person", reference=""),
         staff,
     )
+
+
+def test_the_correction_remedy_predicate_agrees_with_correcting_on_the_complaint(
+    certificate, alice, rita, hanna, olga, sergey, victor
+):
+    complaint = appeals_services.complaint_file(data=complaint_data(subject="g"), channel="portal", complainant=alice)
+    uphold(complaint, hanna, remedy="correct_errors")
+    dina = director()  # signs admission notices, not the decision on attestation
+    staff = [rita, hanna, olga, sergey, victor, dina]
+
+    def carry_out(u: Any) -> object:
+        """Accepted when any document of the case is corrected by this user."""
+        for document in appeals_services.CorrectedDocument.values:
+            correction = appeals_services.ErrorCorrection(document=document, changes={"last_name": "Алексеева-Петрова"})
+            try:
+                return appeals_services.complaint_remedy_carry_out(complaint=complaint, by=u, correction=correction)
+            except DomainError:
+                continue
+        raise DomainError("Ни один документ не исправлен.")
+
+    assert_agree(
+        lambda u: appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=u), carry_out, staff
+    )
+    assert appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=olga)
+    assert appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=sergey)
+    assert set(appeals_services.complaint_correctable_documents(complaint=complaint, user=olga)) == {"certificate"}
+    url = reverse("frontend:complaint_staff", args=[complaint.pk])
+    for user in staff:
+        page = client_for(user).get(url)
+        offered = page.status_code == 200 and 'id="remedy-carry-out"' in page.content.decode()
+        assert offered == appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=user), user.email
