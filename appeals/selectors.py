@@ -100,9 +100,12 @@ def complaints_visible_q(user: User) -> Q | None:
     if not user.is_staff:
         return Q(complainant=user)
     roles = user_roles(user)
-    # A signatory sees them too: a letter corrected on an upheld complaint is theirs to sign.
-    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR, Role.CERTIFICATE_OFFICER, Role.SIGNATORY}:
+    if roles & {Role.COMPLAINT_HANDLER, Role.AUDITOR, Role.REGISTRAR, Role.CERTIFICATE_OFFICER}:
         return Q()
+    if Role.SIGNATORY in roles:
+        # A signatory signs the letters corrected on an upheld complaint (p.78(g)): those complaints
+        # only, not every complainant's file.
+        return Q(status=Complaint.Status.UPHELD, remedy=Complaint.Remedy.CORRECT_ERRORS)
     return None
 
 

@@ -318,3 +318,17 @@ def test_the_complaint_page_offers_the_correction_filled_with_the_current_values
     assert certificate.last_name == "Алексеева-Петрова" and remedy_term(complaint).completed_at is not None
     page = client_for(olga).get(url).content.decode()
     assert "data-remedy-done" in page and 'id="remedy-carry-out"' not in page
+
+
+def test_a_signatory_sees_only_the_complaints_whose_letters_are_theirs_to_correct(alice, victor, sergey, hanna):
+    from appeals.selectors import complaint_get
+    from core.errors import NotFound
+
+    application = registered_application(alice)
+    decide(application, victor, sergey)
+    registered = services.complaint_file(data=complaint_data(subject="e"), channel="portal", complainant=alice)
+    to_correct = upheld(alice, hanna, "correct_errors", subject="g")
+    assert complaint_get(user=sergey, pk=to_correct.pk) == to_correct
+    with pytest.raises(NotFound):
+        complaint_get(user=sergey, pk=registered.pk)
+    assert client_for(sergey).get(reverse("frontend:complaint_staff", args=[registered.pk])).status_code == 404
