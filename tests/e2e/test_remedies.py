@@ -128,3 +128,11 @@ def test_a_certificate_corrected_on_a_complaint_of_subject_g_the_registry_entry_
     expect(public.locator("[data-history=corrected]")).to_contain_text("Выдан исправленный экземпляр")
     edition = certificate.editions.get(kind="corrected")
     assert edition.basis == "complaint" and complaint.number in edition.basis_reference
+
+    # The record the QR code leads to is signed again and valid; the first edition is marked replaced.
+    public.goto(certificate.public_url())
+    expect(public.locator("#verdict")).to_have_attribute("data-status", "valid")
+    expect(public.locator("main")).to_contain_text("Алексеева-Смирнова")
+    officer.goto(f"/staff/certificates/{certificate.pk}/")
+    expect(officer.locator("#editions [data-edition='1'][data-replaced]")).to_contain_text("заменён")
+    expect(officer.locator("#editions [data-edition='2']")).to_contain_text("действующий")
