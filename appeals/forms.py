@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import AppealVote, Complaint
+from appeals.services import CorrectedDocument
 from core import dates
 from core.forms import LetterCorrectionForm
 from core.idempotency import OnceForm
@@ -136,7 +137,7 @@ class _ErrorCorrectionForm(forms.Form):
 
     CORRECTED: tuple[str, ...] = ()
 
-    document = forms.CharField(widget=forms.HiddenInput)
+    document = forms.ChoiceField(choices=CorrectedDocument.choices, widget=forms.HiddenInput)
     confirm = forms.BooleanField(
         label=_("Подтверждаю: выдаётся исправленный экземпляр документа по удовлетворённой жалобе"), required=True
     )
