@@ -250,6 +250,10 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     def __str__(self) -> str:
         return f"{_('Жалоба')} {self.number}"
 
+    @property
+    def is_upheld(self) -> bool:
+        return self.status == self.Status.UPHELD
+
     def staff_url(self) -> str:
         return reverse("frontend:complaint_staff", args=[self.pk])
 

@@ -328,6 +328,10 @@ class CertificateEdition(models.Model):
     def is_current(self) -> bool:
         return self.replaced_at is None
 
+    @property
+    def is_duplicate(self) -> bool:
+        return self.kind == self.Kind.DUPLICATE
+
 
 class Annulment(FSMModelMixin, models.Model):
     """Annulment of a certificate: requested by a certificate officer with a reason from the list

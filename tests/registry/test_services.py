@@ -285,3 +285,17 @@ def test_the_basis_document_is_stored_with_the_annulment(certificate, olga):
             basis_file=upload("скан.pdf", b"not a document"),
         )
     assert "basis_file" in err.value.fields
+
+
+def test_the_decision_letter_says_attested_or_refused_as_its_kind(exam_setup, alice, sergey):
+    from registry.documents import render_decision_pdf
+    from tests.registry.test_editions import pdf_text
+
+    passed = attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"], correct=38))
+    text = pdf_text(render_decision_pdf(decision=passed))
+    assert "Решение об аттестации на право" in text and "удовлетворительный" in text
+    assert "неудовлетворительный" not in text
+    failed = AttestationDecision(application=passed.application, kind=AttestationDecision.Kind.REFUSED, score=35)
+    failed.test_date = passed.test_date
+    text = pdf_text(render_decision_pdf(decision=failed))
+    assert "Решение об отказе в аттестации" in text and "неудовлетворительный" in text
