@@ -464,6 +464,33 @@ OUTGOING_NUMBER_FORMAT = _number_format("OUTGOING_NUMBER_FORMAT", default="ИС�
 if "{seq" not in OUTGOING_NUMBER_FORMAT or len(OUTGOING_NUMBER_FORMAT.format(year=2026, seq=10**6)) > 40:
     raise ImproperlyConfigured("OUTGOING_NUMBER_FORMAT must contain {seq} and give numbers of at most 40 characters")
 
+# Qualified electronic signatures (core/qes; seed 003 p.16(4), 27.1; 63-FZ art. 11). OpenSSL does the
+# cryptography with Debian's GOST engine (libengine-gost-openssl, installed by .ci/system-deps).
+QES_OPENSSL = env.str("QES_OPENSSL", default="openssl")
+# A certificate that states extended key usages must allow one of these to sign documents.
+QES_EXTENDED_KEY_USAGES = env.list(
+    "QES_EXTENDED_KEY_USAGES",
+    default=[
+        "1.3.6.1.5.5.7.3.4",  # e-mail protection: signed documents
+        "1.3.6.1.5.5.7.3.2",  # client authentication (every Russian qualified certificate has it)
+        "2.5.29.37.0",  # any purpose
+        "1.2.643.2.2.34.6",  # user of the certification centre (CryptoPro)
+    ],
+)
+# A qualified certificate names the class of the signature tool (FSB order No. 795): КС1-КС3, КВ1-КВ2, КА1.
+QES_CERTIFICATE_POLICIES = env.list("QES_CERTIFICATE_POLICIES", default=[f"1.2.643.100.113.{n}" for n in range(1, 7)])
+# How the ministry's documents are signed: a factory given the official, returning a signer
+# (core.qes.signer.DocumentSigner) or None when the official has no certificate configured.
+QES_SIGNER = env.str("QES_SIGNER", default="core.qes.signer.key_file_signer")
+# Every document an official signs must carry their qualified signature; off, a document of an
+# official without a configured certificate is issued unsigned (tests of other procedures, demos).
+QES_SIGNING_REQUIRED = env.bool("QES_SIGNING_REQUIRED", default=False)
+# The staff dashboard warns this many days before an official's certificate, a trusted authority's
+# certificate or the registry's signing key expires.
+QES_EXPIRY_WARNING_DAYS = env.int("QES_EXPIRY_WARNING_DAYS", default=30)
+if QES_EXPIRY_WARNING_DAYS < 1:
+    raise ImproperlyConfigured("QES_EXPIRY_WARNING_DAYS must be 1 or more")
+
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

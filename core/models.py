@@ -395,3 +395,14 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The qualified-signature models live beside their code (core/qes) and belong to this app.
+from core.qes.models import (  # noqa: E402, F401
+    RevocationList,
+    RevokedCertificate,
+    SigningCertificate,
+    TrustedAuthority,
+    TrustedCertificate,
+    TrustedList,
+)

@@ -57,6 +57,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             problems.append(f"Redis is not reachable: {exc}")
     if not os.path.exists(CHROMIUM):
         problems.append(f"Chromium is missing at {CHROMIUM}")
+    from core.qes.openssl import gost_available
+
+    if not gost_available():
+        problems.append("OpenSSL's GOST engine is missing (apt-get install libengine-gost-openssl)")
     if problems:
         pytest.exit("CI requires real services: " + "; ".join(problems), returncode=3)
 
@@ -148,6 +152,22 @@ def make_user(
         # get_or_create: transactional tests flush the groups the migration created.
         user.groups.set([Group.objects.get_or_create(name=r)[0] for r in roles])
     return user
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The test PKI (tests/pki.py), made once by OpenSSL with the GOST engine."""
+    from tests.pki import build
+
+    return build(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def trusted(pki: Any, db: Any) -> Any:
+    """The test trusted list and the accredited authority's revocation list, loaded."""
+    from core.qes.services import trusted_list_load
+
+    return trusted_list_load(xml=pki.trusted_list_xml, crls=[pki.crl], by=None)
 
 
 @pytest.fixture
