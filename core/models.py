@@ -401,6 +401,7 @@ class IdempotencyKey(models.Model):
 from core.qes.models import (  # noqa: E402, F401
     RevocationList,
     RevokedCertificate,
+    SignedDocument,
     SigningCertificate,
     TrustedAuthority,
     TrustedCertificate,

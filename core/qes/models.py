@@ -160,3 +160,25 @@ class SigningCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} ({self.serial})"
+
+
+class SignedDocument(models.Model):
+    """A document the ministry issued through the product, as its official signed it: the PDF's
+    digest and storage name, the detached signature (DER) and whose certificate made it, and when.
+    The moment is the ministry's own record, so a later check of the document asks whether the
+    certificate was valid then, not today. Anyone holding the PDF may fetch its signature by digest."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=200, db_index=True)
+    title = models.CharField(_("Документ"), max_length=500)
+    signature = models.BinaryField()
+    certificate = models.ForeignKey(SigningCertificate, on_delete=models.PROTECT, related_name="documents")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(_("Подписан"))
+
+    class Meta:
+        verbose_name = _("подписанный документ")
+        verbose_name_plural = _("подписанные документы")
+
+    def __str__(self) -> str:
+        return self.title
