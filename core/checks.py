@@ -50,3 +50,21 @@ def complaint_handlers_are_deputy_ministers(app_configs: Any = None, **_kwargs: 
         hint="Set each complaint handler's position (deputy minister) in the admin.",
         id="core.W002",
     )
+
+
+@register()
+def gost_engine_available(app_configs: Any = None, **_kwargs: Any) -> list[CheckMessage]:
+    """Qualified signatures (core/qes) are checked and made by OpenSSL with Debian's GOST engine."""
+    from django.core.checks import Error
+
+    from core.qes.openssl import gost_available
+
+    if gost_available():
+        return []
+    return [
+        Error(
+            "OpenSSL's GOST engine does not load: qualified signatures can be neither checked nor made",
+            hint="apt-get install libengine-gost-openssl (.ci/system-deps installs it); QES_OPENSSL names openssl",
+            id="core.E001",
+        )
+    ]

@@ -44,16 +44,22 @@ def run(args: list[str], files: Mapping[str, bytes], *, stdin: bytes = b"") -> t
             )
         except FileNotFoundError as exc:
             raise OpenSSLUnavailable(f"{settings.QES_OPENSSL}: not found") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise OpenSSLUnavailable(f"openssl {args[0]}: no answer in {TIMEOUT_SECONDS} s") from exc
         out = paths["out"].read_bytes() if paths["out"].exists() else b""
         return done.returncode, out
 
 
-@cache
 def gost_available() -> bool:
-    """The GOST engine loads (``openssl engine gost -t``): checked once per process."""
+    """The GOST engine loads (``openssl engine gost -t``): checked once per process and binary."""
+    return _gost_available(settings.QES_OPENSSL)
+
+
+@cache
+def _gost_available(binary: str) -> bool:
     try:
         done = subprocess.run(  # noqa: S603 (a fixed command)
-            [settings.QES_OPENSSL, "engine", "gost", "-t"],
+            [binary, "engine", "gost", "-t"],
             env=_environment(),
             capture_output=True,
             timeout=TIMEOUT_SECONDS,

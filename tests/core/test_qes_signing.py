@@ -76,3 +76,11 @@ def test_certificates_expiring_within_the_warning_period_are_listed(pki: Any, tr
     ]
     assert expiring_soon(now=official_expiry - timedelta(days=31)) == []
     assert timezone.now() < official_expiry
+
+
+def test_a_missing_gost_engine_is_a_system_check_error(settings: Any) -> None:
+    from core.checks import gost_engine_available
+
+    assert gost_engine_available() == []
+    settings.QES_OPENSSL = "/nonexistent/openssl"
+    assert [m.id for m in gost_engine_available()] == ["core.E001"]
