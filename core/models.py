@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.vocabulary import audit_verb_label, state_label
+
 
 class PersonName:
     """Full and short forms of a Russian name kept as last name, first name and patronymic."""
@@ -124,7 +126,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["case_type", "case_id", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.verb} {self.case_label}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.verb_label} {self.case_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -133,6 +135,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("the audit trail is append-only")
+
+    @property
+    def verb_label(self) -> str:
+        """What was done, as people read it (core.vocabulary)."""
+        return audit_verb_label(self.verb)
+
+    @property
+    def from_label(self) -> str:
+        return state_label(self.case_type.model_class(), self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return state_label(self.case_type.model_class(), self.to_state)
 
 
 class Notification(models.Model):
