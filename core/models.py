@@ -157,6 +157,10 @@ class Notification(models.Model):
     subject = models.CharField(_("Тема сообщения"), max_length=255)
     body = models.TextField(_("Текст"))
     link = models.CharField(_("Ссылка"), max_length=500, blank=True)
+    # The subject and body in the other languages of the site, rendered when the message was sent
+    # ({"en": {"subject": ..., "body": ...}}); the fields above hold the Russian text (and are what an
+    # older message has only).
+    texts = models.JSONField(_("Тексты на других языках"), default=dict, blank=True)
     created_at = models.DateTimeField(_("Создано"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("Прочитано"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("Отправлено по почте"), null=True, blank=True)
@@ -168,6 +172,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def _shown(self, part: str) -> str:
+        from django.utils.translation import get_language
+
+        text = (self.texts.get(get_language() or "") or {}).get(part) if isinstance(self.texts, dict) else None
+        return str(text) if text else str(getattr(self, part))
+
+    @property
+    def shown_subject(self) -> str:
+        """The subject in the language of the page (Russian for a message stored before the other
+        languages were)."""
+        return self._shown("subject")
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown("body")
 
 
 class Deadline(models.Model):
