@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The site's own address in e-mails and QR codes when SITE_URL is not set and no request tells it
+# (core.site): where `make run` serves (a server on every interface is reached at 127.0.0.1).
+SITE_URL_DEFAULT ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run test lint typecheck check contract messages system-deps clean
 
@@ -32,7 +35,7 @@ run: $(VENV)/.installed system-deps
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo "Serving on http://$(HOST):$(PORT)  (demo accounts: README.md)"
-	@set -e; \
+	@set -e; export SITE_URL_DEFAULT="$(SITE_URL_DEFAULT)"; \
 	if [ -n "$$REDIS_URL" ]; then \
 	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & worker=$$!; \
 	  $(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \

@@ -136,15 +136,17 @@ def appeal_file(
         )
         notification_send(
             recipient=candidate,
-            subject=_("Апелляция зарегистрирована: № %(n)s") % {"n": appeal.number},
-            body=_("Апелляция будет рассмотрена комиссией не позднее %(date)s.")
-            % {"date": appeal.due_on.strftime("%d.%m.%Y")},
+            subject=lambda: _("Апелляция зарегистрирована: № %(n)s") % {"n": appeal.number},
+            body=lambda: (
+                _("Апелляция будет рассмотрена комиссией не позднее %(date)s.")
+                % {"date": appeal.due_on.strftime("%d.%m.%Y")}
+            ),
             link=appeal.cabinet_url(),
         )
         for member in users_with_role(Role.APPEALS_MEMBER):
             notification_send(
                 recipient=member,
-                subject=_("Новая апелляция: № %(n)s") % {"n": appeal.number},
+                subject=lambda: _("Новая апелляция: № %(n)s") % {"n": appeal.number},
                 body=reasons[:500],
                 link=appeal.staff_url(),
             )
@@ -307,14 +309,18 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
         deadline_close(case=locked, kind=DEADLINE_APPEAL)
         notification_send(
             recipient=locked.candidate,
-            subject=_("Решение по апелляции № %(n)s: %(outcome)s")
-            % {"n": locked.number, "outcome": locked.get_status_display()},
-            body=ngettext(
-                "%(reasons)s\nРезультат: %(score)d правильный ответ.",
-                "%(reasons)s\nРезультат: %(score)d правильных ответов.",
-                locked.score_after or 0,
-            )
-            % {"reasons": reasons, "score": locked.score_after},
+            subject=lambda: (
+                _("Решение по апелляции № %(n)s: %(outcome)s")
+                % {"n": locked.number, "outcome": locked.get_status_display()}
+            ),
+            body=lambda: (
+                ngettext(
+                    "%(reasons)s\nРезультат: %(score)d правильный ответ.",
+                    "%(reasons)s\nРезультат: %(score)d правильных ответов.",
+                    locked.score_after or 0,
+                )
+                % {"reasons": reasons, "score": locked.score_after}
+            ),
             link=locked.cabinet_url(),
         )
     return locked
@@ -464,16 +470,18 @@ def complaint_file(
         if complainant is not None:
             notification_send(
                 recipient=complainant,
-                subject=_("Жалоба зарегистрирована: № %(n)s") % {"n": complaint.number},
-                body=_("Срок рассмотрения — до %(date)s (п. 87 Регламента).")
-                % {"date": complaint.due_on.strftime("%d.%m.%Y")},
+                subject=lambda: _("Жалоба зарегистрирована: № %(n)s") % {"n": complaint.number},
+                body=lambda: (
+                    _("Срок рассмотрения — до %(date)s (п. 87 Регламента).")
+                    % {"date": complaint.due_on.strftime("%d.%m.%Y")}
+                ),
                 link=complaint.cabinet_url(),
             )
         for handler in users_with_role(Role.COMPLAINT_HANDLER):
             notification_send(
                 recipient=handler,
-                subject=_("Новая жалоба: № %(n)s") % {"n": complaint.number},
-                body=str(complaint.get_subject_display()),
+                subject=lambda: _("Новая жалоба: № %(n)s") % {"n": complaint.number},
+                body=lambda: str(complaint.get_subject_display()),
                 link=complaint.staff_url(),
             )
     return complaint
@@ -970,8 +978,8 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
         if locked.complainant is not None:
             notification_send(
                 recipient=locked.complainant,
-                subject=_("Ответ на жалобу № %(n)s") % {"n": locked.number},
-                body=f"{locked.get_status_display()}. {locked.decision_text[:500]}",
+                subject=lambda: _("Ответ на жалобу № %(n)s") % {"n": locked.number},
+                body=lambda: f"{locked.get_status_display()}. {locked.decision_text[:500]}",
                 link=locked.cabinet_url(),
             )
             _answer_dispatched(

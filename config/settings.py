@@ -51,7 +51,13 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The site's address in absolute links (core.site): SITE_URL when set; otherwise the address a request
+# was served on; otherwise SITE_URL_DEFAULT (`make run` sets it to http://HOST:PORT).
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+SITE_URL_DEFAULT = env.str("SITE_URL_DEFAULT", default="http://127.0.0.1:8000").rstrip("/")
+for _name in ("SITE_URL", "SITE_URL_DEFAULT"):
+    if vars()[_name] and not vars()[_name].startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{_name} must start with http:// or https://")
 
 INSTALLED_APPS = [
     "core.apps.AdminConfig",  # django.contrib.admin on the product's sign-in (TOTP)
@@ -80,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.site.SiteUrlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontend.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -306,6 +313,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail -------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+if EMAIL_CONFIG.get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "core.mail.ConsoleEmailBackend"  # subjects and bodies printed readable
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="attestation@mintrud.example")
 

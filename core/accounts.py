@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.errors import DomainError
 from core.models import User
 from core.services import audit_record
+from core.site import absolute_url
 from core.text import text_required
 
 _CONFIRM_SALT = "core.email-confirmation"
@@ -53,7 +54,7 @@ def email_confirmation_token(user: User) -> str:
 
 
 def email_confirmation_url(user: User) -> str:
-    return settings.SITE_URL + reverse("frontend:confirm_email", args=[email_confirmation_token(user)])
+    return absolute_url(reverse("frontend:confirm_email", args=[email_confirmation_token(user)]))
 
 
 def account_confirm_email(*, token: str) -> User:

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent, CalendarDay, Deadline, Notification, OutgoingLetter, User
 from core.text import TextField
@@ -84,8 +85,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail can be read, never changed (see also the database triggers)."""
 
-    list_display = ["at", "actor_label", "action", "verb", "case_label", "from_state", "to_state"]
+    list_display = ["at", "actor_label", "action", "operation", "case_label", "from_what", "to_what"]
     list_filter = ["action", "verb"]
+
+    @admin.display(description=_("Операция"), ordering="verb")
+    def operation(self, event: AuditEvent) -> str:
+        return event.verb_label
+
+    @admin.display(description=_("Из состояния"))
+    def from_what(self, event: AuditEvent) -> str:
+        return event.from_label
+
+    @admin.display(description=_("В состояние"))
+    def to_what(self, event: AuditEvent) -> str:
+        return event.to_label
+
     search_fields = ["actor_label", "case_label", "reason"]
 
 

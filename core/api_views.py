@@ -29,6 +29,10 @@ class MeSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # In the language the request asks for (Accept-Language), as the cabinet shows them.
+    subject = serializers.CharField(source="shown_subject", read_only=True)
+    body = serializers.CharField(source="shown_body", read_only=True)
+
     class Meta:
         model = Notification
         fields = ["id", "subject", "body", "link", "created_at", "read_at"]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError, allowed
 from core.models import DispatchChannel, Dispatched, User
 from core.roles import Role, has_role, require_role
-from core.services import audit_record, deadline_close
+from core.services import MessageText, audit_record, deadline_close
 
 # Russian Post's item identifiers: 14 digits for a domestic item, or the UPU S10 form of 13
 # characters (two letters, eight digits and a check digit, the country code) for an international one.
@@ -104,8 +104,8 @@ def dispatch_to_cabinet(
     letter: Dispatched,
     case: models.Model,
     recipient: User,
-    subject: str,
-    body: str,
+    subject: MessageText,
+    body: MessageText,
     link: str,
     deadline_kind: str | None,
     verb: str,

@@ -198,16 +198,22 @@ def orphan_files_clean_up() -> dict[str, Any]:
     log.info("orphan files: %s", summary)
     if not report.deleted and not report.failed:
         return summary
-    lines = [_("Удалены файлы, на которые не ссылается ни одна запись (старше суток):")]
-    lines += [f"— {name}" for name in report.deleted[:200]]
-    if report.failed:
-        lines.append(_("Не удалось удалить:"))
-        lines += [f"— {name}" for name in report.failed[:200]]
-    subject = _("Файлы без владельца: удалено %(n)d, не удалось удалить %(f)d") % {
-        "n": len(report.deleted),
-        "f": len(report.failed),
-    }
+
+    def body() -> str:
+        lines = [_("Удалены файлы, на которые не ссылается ни одна запись (старше суток):")]
+        lines += [f"— {name}" for name in report.deleted[:200]]
+        if report.failed:
+            lines.append(_("Не удалось удалить:"))
+            lines += [f"— {name}" for name in report.failed[:200]]
+        return "\n".join(lines)
+
+    def subject() -> str:
+        return _("Файлы без владельца: удалено %(n)d, не удалось удалить %(f)d") % {
+            "n": len(report.deleted),
+            "f": len(report.failed),
+        }
+
     with transaction.atomic():
         for superuser in User.objects.filter(is_superuser=True, is_active=True):
-            notification_send(recipient=superuser, subject=subject, body="\n".join(lines))
+            notification_send(recipient=superuser, subject=subject, body=body)
     return summary

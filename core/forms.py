@@ -28,6 +28,9 @@ class RegistrationForm(forms.Form):
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
+        # The rules the password is checked against, shown before they are broken (lazy: the
+        # language of the page).
+        help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
         label=_("Пароль ещё раз"),

@@ -255,12 +255,14 @@ def letter_correct(
                 letter=edition,
                 case=case,
                 recipient=recipient,
-                subject=_("Исправленный экземпляр: %(kind)s") % {"kind": edition.get_kind_display()},
-                body=_(
-                    "Направлен исправленный экземпляр документа (исх. № %(n)s) взамен ранее направленного "
-                    "(исх. № %(old)s). Документ доступен в личном кабинете."
-                )
-                % {"n": edition.outgoing_number, "old": before.outgoing_number},
+                subject=lambda: _("Исправленный экземпляр: %(kind)s") % {"kind": edition.get_kind_display()},
+                body=lambda: (
+                    _(
+                        "Направлен исправленный экземпляр документа (исх. № %(n)s) взамен ранее направленного "
+                        "(исх. № %(old)s). Документ доступен в личном кабинете."
+                    )
+                    % {"n": edition.outgoing_number, "old": before.outgoing_number}
+                ),
                 link=link,
                 deadline_kind=None,
                 verb="letter_edition_dispatch",

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.vocabulary import audit_verb_label, state_label
+
 
 class PersonName:
     """Full and short forms of a Russian name kept as last name, first name and patronymic."""
@@ -124,7 +126,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["case_type", "case_id", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.verb} {self.case_label}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.verb_label} {self.case_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -134,6 +136,19 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("the audit trail is append-only")
 
+    @property
+    def verb_label(self) -> str:
+        """What was done, as people read it (core.vocabulary)."""
+        return audit_verb_label(self.verb)
+
+    @property
+    def from_label(self) -> str:
+        return state_label(self.case_type.model_class(), self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return state_label(self.case_type.model_class(), self.to_state)
+
 
 class Notification(models.Model):
     """A message to a user: shown in the cabinet and sent by e-mail through a Celery task."""
@@ -142,6 +157,10 @@ class Notification(models.Model):
     subject = models.CharField(_("Тема сообщения"), max_length=255)
     body = models.TextField(_("Текст"))
     link = models.CharField(_("Ссылка"), max_length=500, blank=True)
+    # The subject and body in the other languages of the site, rendered when the message was sent
+    # ({"en": {"subject": ..., "body": ...}}); the fields above hold the Russian text (and are what an
+    # older message has only).
+    texts = models.JSONField(_("Тексты на других языках"), default=dict, blank=True)
     created_at = models.DateTimeField(_("Создано"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("Прочитано"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("Отправлено по почте"), null=True, blank=True)
@@ -153,6 +172,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def _shown(self, part: str) -> str:
+        from django.utils.translation import get_language
+
+        text = (self.texts.get(get_language() or "") or {}).get(part) if isinstance(self.texts, dict) else None
+        return str(text) if text else str(getattr(self, part))
+
+    @property
+    def shown_subject(self) -> str:
+        """The subject in the language of the page (Russian for a message stored before the other
+        languages were)."""
+        return self._shown("subject")
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown("body")
 
 
 class Deadline(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django_fsm import can_proceed
 
@@ -109,14 +110,34 @@ def case_transition(
 # --- Notifications -------------------------------------------------------------------------------
 
 
-def notification_send(*, recipient: User, subject: str, body: str, link: str = "") -> Notification:
-    """Put a message in the recipient's cabinet and e-mail it after the transaction commits."""
+# A text of a message: a string as it is (a person's words), or a function that builds it with
+# gettext, called once for each language of the site.
+MessageText = str | Callable[[], str]
+
+
+def _rendered(text: MessageText, language: str) -> str:
+    if not callable(text):
+        return text
+    with translation.override(language):
+        return str(text())
+
+
+def notification_send(*, recipient: User, subject: MessageText, body: MessageText, link: str = "") -> Notification:
+    """Put a message in the recipient's cabinet and e-mail it after the transaction commits. The
+    subject and body built by functions are stored in every language of the site: the cabinet shows
+    the message in the language of the page, the e-mail goes in Russian."""
     from core.tasks import enqueue, notification_email
 
-    # The subject is an e-mail header: one line (a name stored before the text rule may hold a line
-    # break, which the mail library refuses), within its column.
-    subject = one_line(subject)[:255]
-    note = Notification.objects.create(recipient=recipient, subject=subject, body=body, link=link)
+    def parts(language: str) -> dict[str, str]:
+        # The subject is an e-mail header: one line (a name stored before the text rule may hold a
+        # line break, which the mail library refuses), within its column.
+        return {"subject": one_line(_rendered(subject, language))[:255], "body": _rendered(body, language)}
+
+    russian = parts(settings.LANGUAGE_CODE)
+    others = {code: parts(code) for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE}
+    texts = {code: text for code, text in others.items() if text != russian}
+    subject = russian["subject"]
+    note = Notification.objects.create(recipient=recipient, link=link, texts=texts, **russian)
     transaction.on_commit(lambda: enqueue(notification_email, note.pk))
     transaction.on_commit(lambda: _push_unread(recipient.pk, subject))
     return note
@@ -236,13 +257,47 @@ def deadline_responsible(*, deadline: Deadline) -> list[User]:
     return list(users_with_role(deadline.role))
 
 
+def _digest_texts(
+    items: list[tuple[str, Deadline]], *, today: date, overdue: int
+) -> tuple[Callable[[], str], Callable[[], str]]:
+    """The subject and body of a day's reminder, built in the language they are rendered in."""
+    from django.utils.translation import gettext as _
+
+    from core.selectors import OVERDUE
+
+    def subject() -> str:
+        return _("Сроки на %(day)s: просрочено %(overdue)d, истекает %(soon)d") % {
+            "day": today.strftime("%d.%m.%Y"),
+            "overdue": overdue,
+            "soon": len(items) - overdue,
+        }
+
+    def body() -> str:
+        lines = []
+        for mark, deadline in items:
+            case = deadline.case
+            label = str(case) if case is not None else f"#{deadline.case_id}"
+            state = _("просрочен") if mark == OVERDUE else _("истекает")
+            lines.append(
+                _("— %(case)s: «%(kind)s», срок %(due)s (%(state)s)")
+                % {
+                    "case": label,
+                    "kind": deadline_kind_label(deadline.kind),
+                    "due": deadline.due_on.strftime("%d.%m.%Y"),
+                    "state": state,
+                }
+            )
+        return "\n".join(lines)
+
+    return subject, body
+
+
 def deadline_remind_all() -> int:
     """The daily reminder to the responsible staff: each person gets one message (cabinet and
     e-mail) listing every open term of theirs that is overdue or due soon, overdue first, and at
     most one a day, however many times the task runs. Also keeps each term's mark up to date.
     Returns how many people were reminded."""
     from django.urls import reverse
-    from django.utils.translation import gettext as _
 
     from core.models import ReminderDigest
     from core.selectors import OVERDUE, deadline_list_open, deadline_mark
@@ -262,31 +317,13 @@ def deadline_remind_all() -> int:
     for user, items in lists.values():
         items.sort(key=lambda item: (item[0] != OVERDUE, item[1].due_on, item[1].pk))
         overdue = sum(1 for mark, _d in items if mark == OVERDUE)
-        lines = []
-        for mark, deadline in items:
-            case = deadline.case
-            label = str(case) if case is not None else f"#{deadline.case_id}"
-            state = _("просрочен") if mark == OVERDUE else _("истекает")
-            lines.append(
-                _("— %(case)s: «%(kind)s», срок %(due)s (%(state)s)")
-                % {
-                    "case": label,
-                    "kind": deadline_kind_label(deadline.kind),
-                    "due": deadline.due_on.strftime("%d.%m.%Y"),
-                    "state": state,
-                }
-            )
-        subject = _("Сроки на %(day)s: просрочено %(overdue)d, истекает %(soon)d") % {
-            "day": today.strftime("%d.%m.%Y"),
-            "overdue": overdue,
-            "soon": len(items) - overdue,
-        }
+        subject, body = _digest_texts(items, today=today, overdue=overdue)
         with transaction.atomic():
             digest, created = ReminderDigest.objects.get_or_create(recipient=user, day=today)
             if not created:
                 continue
             digest.notification = notification_send(
-                recipient=user, subject=subject, body="\n".join(lines), link=reverse("frontend:staff_dashboard")
+                recipient=user, subject=subject, body=body, link=reverse("frontend:staff_dashboard")
             )
             digest.save(update_fields=["notification"])
             Deadline.objects.filter(pk__in=[d.pk for _m, d in items]).update(flagged_at=timezone.now())

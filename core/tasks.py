@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from core.models import Notification
+from core.site import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def notification_email(self, notification_id: int) -> None:  # type: ignore[no-u
     note = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
     if note is None or note.emailed_at is not None:
         return
-    link = f"\n\n{settings.SITE_URL}{note.link}" if note.link else ""
+    link = f"\n\n{absolute_url(note.link)}" if note.link else ""
     send_mail(
         subject=note.subject,
         message=f"{note.body}{link}",

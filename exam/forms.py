@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core import dates
 from core.api import JSONObjectField, YesNoField, validate_form_json
@@ -137,7 +138,9 @@ def validate_application_payload(data: Any) -> tuple[dict[str, Any], dict[str, l
             errors[section] = [str(_("Ожидается список."))]
             continue
         if len(rows) > MAX_ENTRIES:
-            errors[section] = [str(_("Не более %(n)d записей.") % {"n": MAX_ENTRIES})]
+            errors[section] = [
+                ngettext("Не более %(n)d записи.", "Не более %(n)d записей.", MAX_ENTRIES) % {"n": MAX_ENTRIES}
+            ]
             continue
         cleaned[section] = []
         for index, row in enumerate(rows):

@@ -18,6 +18,7 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", public.home, name="home"),
+    path("favicon.ico", public.favicon, name="favicon"),
     path("questions/", exam_room.public_questions, name="public_questions"),
     path("practice/", exam_room.practice, name="practice"),
     # The public registry of experts (p.63)
@@ -53,7 +54,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        accounts.PasswordResetConfirm.as_view(
             template_name="frontend/auth/password_reset_confirm.html",
             success_url=reverse_lazy("frontend:login"),
         ),

@@ -9,12 +9,12 @@ from datetime import date
 from urllib.parse import urlencode
 
 import segno
-from django.conf import settings
 from django.utils import timezone
 
 from core.canonical import canonical_json
 from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
+from core.site import absolute_url, site_url
 from registry import signing
 from registry.models import AttestationDecision, Certificate, CertificateEdition
 from registry.selectors import certificate_record
@@ -50,7 +50,7 @@ def qr_url(certificate: Certificate) -> str:
     record = certificate_record(certificate)
     payload = signing.b64encode(canonical_json(record))
     query = urlencode({"d": payload, "s": certificate.signature, "k": certificate.key_id})
-    return f"{settings.SITE_URL}{certificate.public_url()}?{query}"
+    return f"{site_url()}{certificate.public_url()}?{query}"
 
 
 def render_certificate_pdf(*, certificate: Certificate, edition: CertificateEdition | None = None) -> bytes:
@@ -63,7 +63,7 @@ def render_certificate_pdf(*, certificate: Certificate, edition: CertificateEdit
             "edition": edition if edition is not None and edition.kind != CertificateEdition.Kind.ORIGINAL else None,
             "areas": [a for a in certificate.areas_text.split("; ") if a],
             "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=2),
-            "verify_url": f"{settings.SITE_URL}{certificate.public_url()}",
+            "verify_url": absolute_url(certificate.public_url()),
         },
     )
 
@@ -97,6 +97,6 @@ def render_replaced_edition_pdf(*, edition: CertificateEdition, successor: Certi
             "edition": edition if edition.kind != CertificateEdition.Kind.ORIGINAL else None,
             "replaced_by": successor,
             "qr": None,
-            "verify_url": f"{settings.SITE_URL}{edition.certificate.public_url()}",
+            "verify_url": absolute_url(edition.certificate.public_url()),
         },
     )

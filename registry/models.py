@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -24,6 +25,8 @@ class AreaOfActivity(models.Model):
 
     code = models.CharField(_("Код"), max_length=20, unique=True)
     title = models.CharField(_("Область деятельности"), max_length=300)
+    # The title on the English pages; the certificate and the registry record keep the Russian one.
+    title_en = models.CharField(_("Область деятельности (по-английски)"), max_length=300, blank=True)
     active = models.BooleanField(_("Используется"), default=True)
 
     class Meta:
@@ -32,7 +35,21 @@ class AreaOfActivity(models.Model):
         verbose_name_plural = _("области деятельности")
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the language of the page."""
+        return self.title_en if self.title_en and get_language() == "en" else self.title
+
+    @staticmethod
+    def shown_titles(titles: list[str]) -> list[str]:
+        """Stored titles (a certificate's areas, its record) in the language of the page; a title
+        no longer in the list stays as stored."""
+        if get_language() != "en":
+            return list(titles)
+        english = dict(AreaOfActivity.objects.exclude(title_en="").values_list("title", "title_en"))
+        return [english.get(title, title) for title in titles]
 
 
 class AnnulmentReason(models.Model):

@@ -34,6 +34,7 @@ from core.letters import Correction, letter_correct, letter_correct_check
 from core.models import Deadline, LetterEdition, OutgoingLetter, User
 from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
+    MessageText,
     audit_record,
     case_transition,
     counter_next,
@@ -201,9 +202,10 @@ def attestation_decision_draft(
         for signatory in users_with_role(Role.SIGNATORY):
             notification_send(
                 recipient=signatory,
-                subject=_("Решение по результатам испытания на подпись: %(name)s")
-                % {"name": locked.application.short_name},
-                body=str(decision.get_kind_display()),
+                subject=lambda: (
+                    _("Решение по результатам испытания на подпись: %(name)s") % {"name": locked.application.short_name}
+                ),
+                body=lambda: str(decision.get_kind_display()),
                 link=decision.staff_url(),
             )
     return decision
@@ -255,20 +257,22 @@ def attestation_refusal_cancel(
             days = settings.ATTESTATION_DECISION_WORKING_DAYS
             notification_send(
                 recipient=candidate,
-                subject=_("Решение об отказе в аттестации отменено"),
-                body=ngettext(
-                    "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
-                    "принято в течение %(days)d рабочего дня, не позднее %(date)s.",
-                    "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
-                    "принято в течение %(days)d рабочих дней, не позднее %(date)s.",
-                    days,
-                )
-                % {
-                    "out": locked.outgoing_number or "—",
-                    "reason": reason,
-                    "days": days,
-                    "date": calendar.add_working_days(term_from, days).strftime("%d.%m.%Y"),
-                },
+                subject=lambda: _("Решение об отказе в аттестации отменено"),
+                body=lambda: (
+                    ngettext(
+                        "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
+                        "принято в течение %(days)d рабочего дня, не позднее %(date)s.",
+                        "Решение об отказе в аттестации (исх. № %(out)s) отменено: %(reason)s\nНовое решение будет "
+                        "принято в течение %(days)d рабочих дней, не позднее %(date)s.",
+                        days,
+                    )
+                    % {
+                        "out": locked.outgoing_number or "—",
+                        "reason": reason,
+                        "days": days,
+                        "date": calendar.add_working_days(term_from, days).strftime("%d.%m.%Y"),
+                    }
+                ),
                 link=locked.application.cabinet_url(),
             )
     return new
@@ -425,11 +429,13 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
                 letter=locked,
                 case=locked,
                 recipient=candidate,
-                subject=str(locked.get_kind_display()),
-                body=_(
-                    "Результат аттестационного испытания: %(score)d из %(total)d. Документ доступен в личном кабинете."
-                )
-                % {"score": locked.score, "total": locked.question_count},
+                subject=lambda: str(locked.get_kind_display()),
+                body=lambda: (
+                    _(
+                        "Результат аттестационного испытания: %(score)d из %(total)d. Документ доступен в личном кабинете."
+                    )
+                    % {"score": locked.score, "total": locked.question_count}
+                ),
                 link=locked.application.cabinet_url(),
                 deadline_kind=None,
                 verb="attestation_decision_dispatch",
@@ -629,9 +635,11 @@ def certificate_issue(
         if application.candidate is not None:
             notification_send(
                 recipient=application.candidate,
-                subject=_("Выдан сертификат эксперта № %(n)s") % {"n": certificate.number},
-                body=_("Сертификат действителен до %(date)s. Сведения доступны в личном кабинете.")
-                % {"date": certificate.expires_on.strftime("%d.%m.%Y")},
+                subject=lambda: _("Выдан сертификат эксперта № %(n)s") % {"n": certificate.number},
+                body=lambda: (
+                    _("Сертификат действителен до %(date)s. Сведения доступны в личном кабинете.")
+                    % {"date": certificate.expires_on.strftime("%d.%m.%Y")}
+                ),
                 link=application.cabinet_url(),
             )
         if publish:
@@ -959,12 +967,12 @@ def certificate_editions_render_replaced(*, certificate: Certificate) -> None:
             )
 
 
-def _edition_notify(certificate: Certificate, *, subject: str) -> None:
+def _edition_notify(certificate: Certificate, *, subject: MessageText) -> None:
     if certificate.candidate is not None:
         notification_send(
             recipient=certificate.candidate,
             subject=subject,
-            body=_("Новый экземпляр сертификата доступен в личном кабинете; прежний экземпляр заменён."),
+            body=lambda: _("Новый экземпляр сертификата доступен в личном кабинете; прежний экземпляр заменён."),
             link=certificate.decision.application.cabinet_url() if certificate.decision is not None else "",
         )
 
@@ -1057,7 +1065,9 @@ def certificate_correct(
             reason=reason,
             data={"edition": edition.number, "basis": basis, "reference": basis_reference, "changes": diff},
         )
-        _edition_notify(locked, subject=_("Выдан исправленный экземпляр сертификата № %(n)s") % {"n": locked.number})
+        _edition_notify(
+            locked, subject=lambda: _("Выдан исправленный экземпляр сертификата № %(n)s") % {"n": locked.number}
+        )
     return edition
 
 
@@ -1097,7 +1107,7 @@ def certificate_duplicate_issue(
             reason=reason,
             data={"edition": edition.number, "request_date": request_date.isoformat(), "channel": request_channel},
         )
-        _edition_notify(locked, subject=_("Выдан дубликат сертификата № %(n)s") % {"n": locked.number})
+        _edition_notify(locked, subject=lambda: _("Выдан дубликат сертификата № %(n)s") % {"n": locked.number})
     return edition
 
 
@@ -1218,7 +1228,7 @@ def annulment_request(
         for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
-                subject=_("Аннулирование сертификата № %(n)s на подтверждение") % {"n": locked.number},
+                subject=lambda: _("Аннулирование сертификата № %(n)s на подтверждение") % {"n": locked.number},
                 body=f"{reason.title}. {basis}",
                 link=locked.staff_url(),
             )
@@ -1278,7 +1288,7 @@ def annulment_confirm(*, annulment: Annulment, by: User, note: str = "") -> Annu
         if certificate.candidate is not None:
             notification_send(
                 recipient=certificate.candidate,
-                subject=_("Сертификат эксперта № %(n)s аннулирован") % {"n": certificate.number},
+                subject=lambda: _("Сертификат эксперта № %(n)s аннулирован") % {"n": certificate.number},
                 body=f"{locked.reason.title}. {locked.basis}",
                 link="",
             )

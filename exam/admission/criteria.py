@@ -121,7 +121,7 @@ def evaluate(
         met=best >= min_hours,
         summary=_("Наибольший объём по одной программе: %(best)d ч (требуется не менее %(h)d ч)")
         % {"best": best, "h": min_hours},
-        evidence=[f"{name}: {hours} ч" for name, hours in programmes],
+        evidence=[name + ": " + _("%(n)s ч") % {"n": hours} for name, hours in programmes],
     )
 
     rows = list(experience)

@@ -208,7 +208,8 @@ class AdditionalEducation(models.Model):
         verbose_name = _("дополнительное профессиональное образование")
 
     def __str__(self) -> str:
-        return f"{self.programme} ({self.assessment_hours} ч)"
+        hours = _("%(n)s ч") % {"n": self.assessment_hours}
+        return f"{self.programme} ({hours})"
 
 
 class Experience(models.Model):

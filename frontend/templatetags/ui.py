@@ -25,6 +25,14 @@ def deadline_kind(kind: str) -> str:
 
 
 @register.filter
+def areas(areas_text: str) -> str:
+    """A certificate's areas of activity (stored in Russian) in the language of the page."""
+    from registry.models import AreaOfActivity
+
+    return "; ".join(AreaOfActivity.shown_titles([a for a in (areas_text or "").split("; ") if a]))
+
+
+@register.filter
 def role_label(role: str) -> str:
     """A role's name as people read it (a term's responsible role, core.roles)."""
     from core.roles import ROLE_LABELS, Role

@@ -5,7 +5,9 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -73,6 +75,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
         login(request, user)
         return redirect(next_url or ("frontend:staff_dashboard" if user.is_staff else "frontend:cabinet"))
     return render(request, "frontend/auth/login.html", {"form": form, "next": next_url})
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """The new password set from the e-mailed link: the sign-in page then says so."""
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Пароль изменён. Войдите с новым паролем."))
+        return response
 
 
 def login_otp(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms as djforms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -303,9 +304,8 @@ def exam_password(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    if not request_user(request).is_authenticated:
-        return redirect("frontend:login")
     items = list(notification_list(user=request_user(request))[:100])
     for note in items:
         notification_mark_read(notification=note)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -21,3 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "pass_score": settings.EXAM_PASS_SCORE,
         },
     )
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bots ask for /favicon.ico whatever the page links: the static icon."""
+    return redirect(static("frontend/favicon.ico"), permanent=True)

@@ -82,7 +82,7 @@ def _entry_context(certificate: Certificate, verification: selectors.Verificatio
         "verification": verification,
         "status": verification.status,
         "today": calendar.today(),
-        "areas": [a for a in certificate.areas_text.split("; ") if a],
+        "areas": AreaOfActivity.shown_titles([a for a in certificate.areas_text.split("; ") if a]),
         "history": certificate.history.exclude(kind=CertificateHistory.Kind.HANDED_OVER),
     }
 

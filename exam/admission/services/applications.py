@@ -26,6 +26,7 @@ from core.idempotency import claim_once
 from core.models import User
 from core.roles import Role, has_role, require_role
 from core.services import (
+    MessageText,
     audit_record,
     case_transition,
     counter_next,
@@ -379,12 +380,14 @@ def _accept_or_refuse(
         if application.candidate:
             notification_send(
                 recipient=application.candidate,
-                subject=_("Отказ в приёме документов к рассмотрению"),
-                body=_(
-                    "Заявление не принято к рассмотрению: комплект документов неполный (п. 19 Регламента).\n"
-                    "Не хватает:\n%(items)s\n\nИсправьте заявление и подайте его снова."
-                )
-                % {"items": "\n".join(f"— {m}" for m in missing)},
+                subject=lambda: _("Отказ в приёме документов к рассмотрению"),
+                body=lambda: (
+                    _(
+                        "Заявление не принято к рассмотрению: комплект документов неполный (п. 19 Регламента).\n"
+                        "Не хватает:\n%(items)s\n\nИсправьте заявление и подайте его снова."
+                    )
+                    % {"items": "\n".join(f"— {m}" for m in missing)}
+                ),
                 link=application.cabinet_url(),
             )
         return
@@ -400,7 +403,7 @@ def _register(
     name: str = "register",
     reason: str = "",
     terms_from_arrival: bool = False,
-    receipt_note: str = "",
+    receipt_note: MessageText = "",
 ) -> None:
     """Register the application on its submission (p.25-27, p.41), in the caller's transaction on the
     locked row: the number from the counter, the registration date the submission's arrival (p.26),
@@ -476,22 +479,28 @@ def _register(
         working_days=settings.REVIEW_DEADLINE_WORKING_DAYS,
     )
     if application.candidate:
-        documents = "\n".join(f"— {a.original_name} ({a.get_kind_display()})" for a in application.attachments.all())
+        attachments = list(application.attachments.all())
+
+        def documents() -> str:
+            return "\n".join(f"— {a.original_name} ({a.get_kind_display()})" for a in attachments)
+
         notification_send(
             recipient=application.candidate,
-            subject=_("Заявление зарегистрировано: № %(n)s") % {"n": application.registration_number},
-            body=receipt_note
-            + _(
-                "Электронная расписка (п. 41 Регламента).\n"
-                "Регистрационный номер: %(n)s\nДата и время поступления: %(at)s\n"
-                "Дата регистрации: %(date)s\nПредставленные документы:\n%(docs)s"
-            )
-            % {
-                "n": application.registration_number,
-                "at": timezone.localtime(received_at).strftime("%d.%m.%Y %H:%M"),
-                "date": registration_date.strftime("%d.%m.%Y"),
-                "docs": documents or "—",
-            },
+            subject=lambda: _("Заявление зарегистрировано: № %(n)s") % {"n": application.registration_number},
+            body=lambda: (
+                (receipt_note() if callable(receipt_note) else receipt_note)
+                + _(
+                    "Электронная расписка (п. 41 Регламента).\n"
+                    "Регистрационный номер: %(n)s\nДата и время поступления: %(at)s\n"
+                    "Дата регистрации: %(date)s\nПредставленные документы:\n%(docs)s"
+                )
+                % {
+                    "n": application.registration_number,
+                    "at": timezone.localtime(received_at).strftime("%d.%m.%Y %H:%M"),
+                    "date": registration_date.strftime("%d.%m.%Y"),
+                    "docs": documents() or "—",
+                }
+            ),
             link=application.cabinet_url(),
         )
 
@@ -587,10 +596,14 @@ def application_refusal_to_accept_cancel(*, application: Application, by: User, 
         locked = _lock(application)
         person_lock(locked.person_key)
         submission = refusal_to_accept_cancel_check(locked)
-        note = _(
-            "Отказ в приёме документов от %(date)s отменён: %(reason)s\nЗаявление зарегистрировано днём его "
-            "поступления.\n\n"
-        ) % {"date": calendar.moscow_date(submission.received_at).strftime("%d.%m.%Y"), "reason": reason}
+        received_on = calendar.moscow_date(submission.received_at).strftime("%d.%m.%Y")
+
+        def note() -> str:
+            return _(
+                "Отказ в приёме документов от %(date)s отменён: %(reason)s\nЗаявление зарегистрировано днём его "
+                "поступления.\n\n"
+            ) % {"date": received_on, "reason": reason}
+
         _register(
             locked,
             submission,

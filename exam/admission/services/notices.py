@@ -76,9 +76,11 @@ def notice_issue(*, decision: Decision) -> Notice:
                 letter=notice,
                 case=application,
                 recipient=application.candidate,
-                subject=str(notice.get_kind_display()),
-                body=_("По заявлению № %(n)s принято решение. Документ доступен в личном кабинете.")
-                % {"n": application.registration_number},
+                subject=lambda: str(notice.get_kind_display()),
+                body=lambda: (
+                    _("По заявлению № %(n)s принято решение. Документ доступен в личном кабинете.")
+                    % {"n": application.registration_number}
+                ),
                 link=application.cabinet_url(),
                 deadline_kind=DEADLINE_NOTICE,
                 verb="notice_dispatch",

@@ -210,8 +210,10 @@ def decision_draft(
         for signatory in users_with_role(Role.SIGNATORY, exclude=by):
             notification_send(
                 recipient=signatory,
-                subject=_("Проект решения на подпись: %(app)s") % {"app": locked},
-                body=_("%(kind)s. Подготовил: %(who)s.") % {"kind": decision.get_kind_display(), "who": by.full_name},
+                subject=lambda: _("Проект решения на подпись: %(app)s") % {"app": locked},
+                body=lambda: (
+                    _("%(kind)s. Подготовил: %(who)s.") % {"kind": decision.get_kind_display(), "who": by.full_name}
+                ),
                 link=locked.staff_url(),
             )
     return decision
@@ -349,7 +351,7 @@ def decision_return(*, decision: Decision, by: User, reason: str, ip: str | None
         )
         notification_send(
             recipient=locked.drafted_by,
-            subject=_("Проект решения возвращён: %(app)s") % {"app": application},
+            subject=lambda: _("Проект решения возвращён: %(app)s") % {"app": application},
             body=reason,
             link=application.staff_url(),
         )
@@ -492,20 +494,22 @@ def application_admission_refusal_cancel(
             days = settings.REVIEW_DEADLINE_WORKING_DAYS
             notification_send(
                 recipient=locked.candidate,
-                subject=_("Отказ в допуске отменён: заявление № %(n)s") % {"n": locked.registration_number},
-                body=ngettext(
-                    "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
-                    "рассматривается; решение будет принято в течение %(days)d рабочего дня, не позднее %(date)s.",
-                    "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
-                    "рассматривается; решение будет принято в течение %(days)d рабочих дней, не позднее %(date)s.",
-                    days,
-                )
-                % {
-                    "out": refusal.outgoing_number or "—",
-                    "reason": reason,
-                    "days": days,
-                    "date": deadline.due_on.strftime("%d.%m.%Y"),
-                },
+                subject=lambda: _("Отказ в допуске отменён: заявление № %(n)s") % {"n": locked.registration_number},
+                body=lambda: (
+                    ngettext(
+                        "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
+                        "рассматривается; решение будет принято в течение %(days)d рабочего дня, не позднее %(date)s.",
+                        "Отказ в аттестационном испытании (исх. № %(out)s) отменён: %(reason)s\nЗаявление снова "
+                        "рассматривается; решение будет принято в течение %(days)d рабочих дней, не позднее %(date)s.",
+                        days,
+                    )
+                    % {
+                        "out": refusal.outgoing_number or "—",
+                        "reason": reason,
+                        "days": days,
+                        "date": deadline.due_on.strftime("%d.%m.%Y"),
+                    }
+                ),
                 link=locked.cabinet_url(),
             )
     return refusal
