@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0010_letter_editions'),
+        ('core', '0011_qualified_signatures'),
     ]
 
     operations = [
