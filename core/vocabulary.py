@@ -85,6 +85,10 @@ AUDIT_VERBS: dict[str, _StrPromise] = {
     "complaint_answer": _("Ответ на жалобу"),
     "complaint_answer_dispatch": _("Отправка ответа на жалобу"),
     "complaint_remedy_done": _("Исполнение мер по жалобе"),
+    # Qualified electronic signatures (core/qes)
+    "trusted_list_load": _("Загрузка перечня аккредитованных удостоверяющих центров"),
+    "revocation_list_load": _("Загрузка списка отзыва сертификатов"),
+    "signing_certificate_add": _("Назначение сертификата ключа подписи должностного лица"),
     # Staff opening a file or a document (personal data)
     "file_view": _("Просмотр дела"),
     "file_view_api": _("Просмотр дела через API"),
