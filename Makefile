@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check contract messages system-deps clean
+.PHONY: run test lint typecheck check contract messages system-deps axe-core clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -27,6 +27,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 system-deps:
 	@.ci/system-deps
 
+# axe-core, pinned, from the npm registry (.ci/axe-core): the browser tests' accessibility checks.
+# Without npm a local run skips those checks visibly; in CI (REQUIRE_SERVICES=1) it is a failure.
+axe-core: system-deps
+	@.ci/axe-core || [ "$${REQUIRE_SERVICES:-0}" != 1 ]
+
 run: $(VENV)/.installed system-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -42,7 +47,7 @@ run: $(VENV)/.installed system-deps
 	trap 'kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --proxy-headers
 
-test: $(VENV)/.installed-dev system-deps
+test: $(VENV)/.installed-dev system-deps axe-core
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

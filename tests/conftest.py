@@ -57,6 +57,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             problems.append(f"Redis is not reachable: {exc}")
     if not os.path.exists(CHROMIUM):
         problems.append(f"Chromium is missing at {CHROMIUM}")
+    from tests.e2e.axe import AXE_JS
+
+    if not AXE_JS.exists():
+        problems.append(f"axe-core is missing at {AXE_JS} (make axe-core)")
     if problems:
         pytest.exit("CI requires real services: " + "; ".join(problems), returncode=3)
 
