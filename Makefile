@@ -10,7 +10,7 @@ PORT ?= 8000
 # (core.site): where `make run` serves (a server on every interface is reached at 127.0.0.1).
 SITE_URL_DEFAULT ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run test lint typecheck check contract messages system-deps clean
+.PHONY: run test lint typecheck check contract messages system-deps axe-core clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -30,6 +30,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 system-deps:
 	@.ci/system-deps
 
+# axe-core, pinned, from the npm registry (.ci/axe-core): the browser tests' accessibility checks.
+# Without npm a local run skips those checks visibly; in CI (REQUIRE_SERVICES=1) it is a failure.
+axe-core: system-deps
+	@.ci/axe-core || [ "$${REQUIRE_SERVICES:-0}" != 1 ]
+
 run: $(VENV)/.installed system-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -45,7 +50,7 @@ run: $(VENV)/.installed system-deps
 	trap 'kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --proxy-headers
 
-test: $(VENV)/.installed-dev system-deps
+test: $(VENV)/.installed-dev system-deps axe-core
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -61,6 +61,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     if not gost_available():
         problems.append("OpenSSL's GOST engine is missing (apt-get install libengine-gost-openssl)")
+    from tests.e2e.axe import AXE_JS
+
+    if not AXE_JS.exists():
+        problems.append(f"axe-core is missing at {AXE_JS} (make axe-core)")
     if problems:
         pytest.exit("CI requires real services: " + "; ".join(problems), returncode=3)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# "Выберите все правильные ответы." (or the same in brackets) at the end of a question's text.
+_CHOOSE_ALL = re.compile(
+    r"\s*\(?\s*выберите\s+все\s+правильные\s+(?:ответы|варианты(?:\s+ответа)?)\s*\.?\s*\)?\s*\.?\s*$", re.I
+)
 
 
 class Topic(models.Model):
@@ -81,6 +88,12 @@ class QuestionVersion(models.Model):
     @property
     def is_multiple(self) -> bool:
         return len(self.correct) > 1
+
+    @property
+    def prompt(self) -> str:
+        """The text as a page shows it: without a trailing "choose all the correct answers" that an
+        author wrote into it, since the pages say that themselves beside every multiple-answer question."""
+        return _CHOOSE_ALL.sub("", self.text).rstrip() or self.text
 
 
 class BlueprintItem(models.Model):

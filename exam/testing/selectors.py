@@ -47,8 +47,8 @@ def attempt_state(attempt: Attempt) -> dict[str, Any]:
         items.append(
             {
                 "position": item.position,
-                "text": version.text,
-                "multiple": len(version.correct) > 1,
+                "text": version.prompt,
+                "multiple": version.is_multiple,
                 "options": [{"id": index, "text": version.options[index]} for index in item.option_order],
                 "answer": item.answer,
                 "flagged": item.flagged,

@@ -10,13 +10,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.http import client_ip
-from exam.models import ExamCredential, Question
+from exam.models import Attempt, ExamCredential, Question
 from exam.testing import selectors as testing_selectors
 from exam.testing.services import attempts as service
 from exam.testing.session import exam_pass_clear, exam_pass_set, exam_session_close, exam_session_get, exam_session_open
@@ -110,13 +112,29 @@ def exam_room(request: HttpRequest) -> HttpResponse:
             _("Тестирование продолжено в этом окне. Сеанс на другом устройстве закрыт; это записано в журнал."),
         )
     return render(
-        request, "frontend/exam/room.html", {"credential": credential, "attempt": attempt, "i18n": _room_strings()}
+        request,
+        "frontend/exam/room.html",
+        {"credential": credential, "attempt": attempt, "i18n": _room_strings(attempt)},
     )
 
 
-def _room_strings() -> dict[str, str]:
+def _timer_milestones(attempt: Attempt) -> dict[str, str]:
+    """What the timer's live region says, by minutes left: every 5 minutes, then each of the last 5
+    (never the whole duration, which is on the screen at the start)."""
+    longest = max(settings.EXAM_DURATION.total_seconds(), attempt.remaining_seconds(timezone.now())) // 60
+    minutes = [m for m in range(1, int(longest)) if m < 5 or m % 5 == 0]
+    return {
+        str(m): ngettext("Осталась %(count)d минута", "Осталось %(count)d минут", m) % {"count": m} for m in minutes
+    }
+
+
+def _room_strings(attempt: Attempt) -> dict[str, object]:
     """The exam-room script's messages, translated on the server."""
     return {
+        "milestones": _timer_milestones(attempt),
+        "cellAnswered": _("отвечен"),
+        "cellUnanswered": _("без ответа"),
+        "cellFlagged": _("отмечен"),
         "question": _("Вопрос"),
         "of": _("из"),
         "saving": _("Сохраняется…"),

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ensure_reference_lists
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES, ensure_reference_lists
 
 HERE = Path(__file__).parent
 
@@ -35,8 +35,10 @@ def new_page(browser: Any, live_server: Any) -> Any:
 
     ensure_reference_lists()  # an earlier transactional test emptied the tables of the data migrations
 
-    def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, locale="ru-RU", timezone_id="Europe/Moscow")
+    def make(**options: Any) -> Any:
+        """``options`` for the context, e.g. ``viewport={"width": 390, "height": 844}`` for a phone."""
+        options = {"locale": "ru-RU", "timezone_id": "Europe/Moscow", **options}
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(15000)
         contexts.append(context)
         return context.new_page()
@@ -44,3 +46,22 @@ def new_page(browser: Any, live_server: Any) -> Any:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def axe_check() -> Any:
+    """``axe_check(page)``: axe-core on the page as it is now; fails on any WCAG 2.1 AA violation and
+    on any colour-contrast item axe cannot decide that tests/e2e/axe.py does not explain."""
+    from tests.e2e.axe import AXE_JS, axe_problems, axe_run
+
+    if not AXE_JS.exists():
+        message = f"axe-core is missing at {AXE_JS} (make axe-core)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + "; required in CI")
+        pytest.skip(message)
+
+    def check(page: Any) -> None:
+        problems = axe_problems(axe_run(page))
+        assert not problems, f"axe-core on {page.url}:\n" + "\n".join(problems)
+
+    return check

@@ -93,21 +93,37 @@
     banner.hidden = false;
   }
 
+  // The navigation grid: one button per question, made once and updated in place (a button that
+  // has the focus is never replaced). Its state is in the text a screen reader reads ("Вопрос 3,
+  // отвечен, отмечен") and in aria-current, not only in the colour.
+  var cells = [];
   function renderGrid() {
     var grid = el("grid");
-    grid.innerHTML = "";
+    if (cells.length !== items.length) {
+      grid.innerHTML = "";
+      cells = items.map(function (item, index) {
+        var cell = document.createElement("button");
+        cell.type = "button";
+        cell.textContent = String(item.position);
+        cell.setAttribute("data-position", String(item.position));
+        cell.addEventListener("click", function () { show(index, true); });
+        grid.appendChild(cell);
+        return cell;
+      });
+    }
     items.forEach(function (item, index) {
-      var cell = document.createElement("button");
-      cell.type = "button";
+      var cell = cells[index];
       cell.className = "cell" + (answered(item) ? " answered" : "") + (item.flagged ? " flagged" : "") + (index === current ? " current" : "");
-      cell.textContent = String(item.position);
-      cell.setAttribute("data-position", String(item.position));
-      cell.addEventListener("click", function () { show(index); });
-      grid.appendChild(cell);
+      var label = T.question + " " + item.position + ", " + (answered(item) ? T.cellAnswered : T.cellUnanswered) + (item.flagged ? ", " + T.cellFlagged : "");
+      cell.setAttribute("aria-label", label);
+      if (index === current) { cell.setAttribute("aria-current", "step"); } else { cell.removeAttribute("aria-current"); }
     });
   }
 
-  function show(index) {
+  // ``focus``: the candidate moved to another question (Далее, Назад, the grid, the start): the
+  // focus goes to the question's group, whose name (the legend: number and text) is announced, and
+  // the next Tab reaches its first option.
+  function show(index, focus) {
     current = Math.max(0, Math.min(items.length - 1, index));
     var item = items[current];
     el("q-number").textContent = T.question + " " + item.position + " " + T.of + " " + items.length;
@@ -134,6 +150,7 @@
     el("prev").disabled = current === 0;
     el("next").disabled = current === items.length - 1;
     renderGrid();
+    if (focus) { el("question").focus(); }
   }
 
   // --- answering --------------------------------------------------------------------------------
@@ -259,6 +276,19 @@
     if (data.status && data.status !== "in_progress") { onFinished(); }
   }
 
+  // The visible timer changes every second and is not a live region; a hidden one says the time
+  // left when it passes a milestone (every 5 minutes, then each of the last 5: T.milestones, minutes
+  // -> words), once, the latest one passed since the previous tick. Nothing is said on load.
+  var milestones = Object.keys(T.milestones || {}).map(Number).sort(function (a, b) { return b - a; });
+  var lastSeconds = null;
+  function announceMilestone(seconds) {
+    if (lastSeconds !== null) {
+      var passed = milestones.filter(function (m) { return seconds <= m * 60 && m * 60 < lastSeconds; });
+      if (passed.length) { el("timer-announce").textContent = T.milestones[String(passed[passed.length - 1])]; }
+    }
+    lastSeconds = seconds;
+  }
+
   function tick() {
     if (finished) { return; }
     var remaining = Math.max(0, deadline - (Date.now() + offset));
@@ -266,6 +296,7 @@
     var text = String(Math.floor(seconds / 60)).padStart(2, "0") + ":" + String(seconds % 60).padStart(2, "0");
     el("timer").textContent = text;
     el("timer").parentNode.className = "timer" + (seconds <= 300 ? " low" : "");
+    if (deadline) { announceMilestone(seconds); }
     if (deadline && remaining <= 0) { onFinished(); }
   }
 
@@ -351,8 +382,8 @@
   window.addEventListener("offline", function () { setOnline(false); report("offline"); });
 
   // --- start ------------------------------------------------------------------------------------
-  el("prev").addEventListener("click", function () { show(current - 1); });
-  el("next").addEventListener("click", function () { show(current + 1); });
+  el("prev").addEventListener("click", function () { show(current - 1, true); });
+  el("next").addEventListener("click", function () { show(current + 1, true); });
   el("flag").addEventListener("change", function () { var item = items[current]; item.flagged = el("flag").checked; queue(item); });
   el("submit").addEventListener("click", submit);
   el("confirm-yes").addEventListener("click", doSubmit);
@@ -371,7 +402,7 @@
     });
     saveStore();
     var firstOpen = items.findIndex(function (item) { return !answered(item); });
-    show(firstOpen === -1 ? 0 : firstOpen);
+    show(firstOpen === -1 ? 0 : firstOpen, !document.activeElement || document.activeElement === document.body);
     setSaveStatus();
     flush();
     setInterval(tick, 250);
