@@ -32,7 +32,7 @@ class DocumentCheck:
 
 def official_check(certificate: CertificateInfo) -> tuple[bool, str]:
     """The signer is an official of the ministry: the certificate is one configured for signing."""
-    rows = SigningCertificate.objects.filter(serial=certificate.serial).select_related("user")
+    rows = SigningCertificate.objects.filter(serial=certificate.serial)
     if any(bytes(row.der) == certificate.der for row in rows):
         return True, _("Сертификат «%(owner)s» зарегистрирован в Минтруде России для подписания документов.") % {
             "owner": certificate.owner

@@ -263,9 +263,9 @@ def signing_certificate_add(
 
 def expiring_soon(*, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
     """What expires within QES_EXPIRY_WARNING_DAYS (seed 000: an expired authority stopped FGIS
-        SOUT): (kind, name, expiry) for the officials' certificates in use, the certificates of the
-        accredited authorities in the newest trusted list, and the registry's signing key (the day it must
-    be replaced by, REGISTRY_SIGNING_KEY_EXPIRES: an Ed25519 key has no expiry of its own)."""
+    SOUT): (kind, name, expiry) for the officials' certificates in use, the certificates of the
+    accredited authorities in the newest trusted list, and the registry's signing key (the day it
+    must be replaced by, REGISTRY_SIGNING_KEY_EXPIRES: an Ed25519 key has no expiry of its own)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=settings.QES_EXPIRY_WARNING_DAYS)
     found: list[tuple[str, str, datetime]] = []
