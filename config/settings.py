@@ -7,7 +7,7 @@ local-memory cache and a file-system Celery broker under ``var/``. A bad value f
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -340,6 +340,8 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "signature_code": env.str("API_THROTTLE_SIGNATURE_CODE", default="5/min"),
+        # The public check of a document's signature (page and API, core.qes): OpenSSL runs each time.
+        "signature_verify": env.str("API_THROTTLE_SIGNATURE_VERIFY", default="20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -442,6 +444,13 @@ CERTIFICATE_NUMBER_FORMAT = _number_format("CERTIFICATE_NUMBER_FORMAT", default=
 if "{seq" not in CERTIFICATE_NUMBER_FORMAT or "/" in CERTIFICATE_NUMBER_FORMAT:
     raise ImproperlyConfigured("CERTIFICATE_NUMBER_FORMAT must contain {seq} and no slash (it is part of URLs)")
 REGISTRY_SIGNING_KEY = env.str("REGISTRY_SIGNING_KEY", default="")  # base64url of an Ed25519 seed
+# The day the ministry must have rotated the registry's signing key by (its policy of key lifetime:
+# an Ed25519 key itself never expires); the staff dashboard warns QES_EXPIRY_WARNING_DAYS before.
+_registry_key_expires = env.str("REGISTRY_SIGNING_KEY_EXPIRES", default="")
+try:
+    REGISTRY_SIGNING_KEY_EXPIRES = date.fromisoformat(_registry_key_expires) if _registry_key_expires else None
+except ValueError:
+    raise ImproperlyConfigured("REGISTRY_SIGNING_KEY_EXPIRES must be a date, YYYY-MM-DD") from None
 # After a new key is first used, the previous one stays valid this long (processes not yet restarted).
 REGISTRY_KEY_ROTATION_OVERLAP_MINUTES = env.int("REGISTRY_KEY_ROTATION_OVERLAP_MINUTES", default=60)
 if REGISTRY_KEY_ROTATION_OVERLAP_MINUTES < 0:
@@ -499,6 +508,14 @@ QES_SIGNING_REQUIRED = env.bool("QES_SIGNING_REQUIRED", default=False)
 QES_EXPIRY_WARNING_DAYS = env.int("QES_EXPIRY_WARNING_DAYS", default=30)
 if QES_EXPIRY_WARNING_DAYS < 1:
     raise ImproperlyConfigured("QES_EXPIRY_WARNING_DAYS must be 1 or more")
+# The public verification of a document (page and API): the largest document and signature taken
+# (its rate limit per client: API_THROTTLE_SIGNATURE_VERIFY, each check runs OpenSSL).
+QES_VERIFY_DOCUMENT_MAX_BYTES = env.int("QES_VERIFY_DOCUMENT_MAX_MB", default=20) * 1024 * 1024
+QES_VERIFY_SIGNATURE_MAX_BYTES = 1024 * 1024
+# The trusted list the Ministry of Digital Development publishes is tens of megabytes.
+QES_TRUSTED_LIST_MAX_BYTES = env.int("QES_TRUSTED_LIST_MAX_MB", default=100) * 1024 * 1024
+if min(QES_VERIFY_DOCUMENT_MAX_BYTES, QES_TRUSTED_LIST_MAX_BYTES) < 1024 * 1024:
+    raise ImproperlyConfigured("QES_VERIFY_DOCUMENT_MAX_MB and QES_TRUSTED_LIST_MAX_MB must be 1 or more")
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

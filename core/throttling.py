@@ -47,26 +47,32 @@ def window_count(key: str, *, seconds: int) -> int | None:
         return 1
 
 
+def rate_allows(*, scope: str, ident: str) -> tuple[bool, float]:
+    """Count one more request of ``ident`` under the rate of ``scope`` (REST_FRAMEWORK's
+    DEFAULT_THROTTLE_RATES): (allowed, seconds until the next window). Pages use it as the API does."""
+    parser = WindowScopedRateThrottle()  # its rates: tests rebind them on this class
+    parser.scope = scope
+    num_requests, duration = parser.parse_rate(parser.get_rate())
+    if num_requests is None or duration is None:
+        return True, 0.0
+    now = parser.timer()
+    window = int(now // duration)
+    count = window_count(f"throttle_{scope}_{ident}:{window}", seconds=duration + 1)
+    return count is None or count <= num_requests, (window + 1) * duration - now
+
+
 class WindowScopedRateThrottle(ScopedRateThrottle):
     """ScopedRateThrottle's rates and scopes (``throttle_scope`` of the view, per client address),
     counted by window_count."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
+        scope = getattr(view, self.scope_attr, None)
+        if not scope:
             return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        if self.rate is None or self.num_requests is None or self.duration is None:
-            return True
-        ident = self.get_cache_key(request, view)
-        if ident is None:
-            return True
-        now = self.timer()
-        window = int(now // self.duration)
-        count = window_count(f"{ident}:{window}", seconds=self.duration + 1)
-        self.retry_after = (window + 1) * self.duration - now
-        return count is None or count <= self.num_requests
+        user = request.user
+        ident = str(user.pk) if user and user.is_authenticated else self.get_ident(request)
+        allowed, self.retry_after = rate_allows(scope=scope, ident=ident)
+        return allowed
 
     def wait(self) -> float | None:
         return max(self.retry_after, 0.0)

@@ -29,18 +29,7 @@ class CheckedFile:
 def check_upload(stream: IO[bytes], *, name: str) -> CheckedFile:
     """Read the upload within the size limit and accept it only if its bytes are a PDF, JPEG or PNG
     that opens. A renamed executable, a truncated file or an oversized one is refused."""
-    limit = settings.ATTACHMENT_MAX_BYTES
-    content = stream.read(limit + 1)
-    if len(content) > limit:
-        raise DomainError(
-            _("Файл «%(name)s» больше %(mb)d МБ.") % {"name": name, "mb": limit // (1024 * 1024)},
-            code="file_too_large",
-            fields={"file": [_("Файл слишком большой.")]},
-        )
-    if not content:
-        raise DomainError(
-            _("Файл «%(name)s» пустой.") % {"name": name}, code="file_empty", fields={"file": [_("Файл пустой.")]}
-        )
+    content = read_upload(stream, name=name, limit=settings.ATTACHMENT_MAX_BYTES)
     kind = filetype.guess(content)
     mime = kind.mime if kind else ""
     if mime not in ALLOWED or not _opens(content, mime):
@@ -52,6 +41,23 @@ def check_upload(stream: IO[bytes], *, name: str) -> CheckedFile:
     return CheckedFile(
         content=content, content_type=mime, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
     )
+
+
+def read_upload(stream: IO[bytes], *, name: str, limit: int, field: str = "file") -> bytes:
+    """The bytes of an upload of any kind, refused when empty or over ``limit`` bytes (the error
+    names the form's ``field``): no more than limit + 1 bytes are read (``limit``: whole megabytes, as the message says)."""
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise DomainError(
+            _("Файл «%(name)s» больше %(mb)d МБ.") % {"name": name, "mb": max(limit // (1024 * 1024), 1)},
+            code="file_too_large",
+            fields={field: [_("Файл слишком большой.")]},
+        )
+    if not content:
+        raise DomainError(
+            _("Файл «%(name)s» пустой.") % {"name": name}, code="file_empty", fields={field: [_("Файл пустой.")]}
+        )
+    return content
 
 
 def _opens(content: bytes, mime: str) -> bool:

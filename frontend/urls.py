@@ -11,6 +11,7 @@ from frontend.views import (
     oversight,
     public,
     registry_pages,
+    signatures,
     staff,
 )
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("registry/open-data/", registry_pages.open_data, name="registry_open_data"),
     path("registry/certificates/<str:number>/", registry_pages.registry_entry, name="registry_entry"),
     path("registry/v/<str:token>/", registry_pages.registry_verify, name="registry_verify"),
+    path("signatures/verify/", public.signature_verify, name="signature_verify"),
     # The exam room (testing-system credentials of the admission notice)
     path("exam/", exam_room.exam_login, name="exam_login"),
     path("exam/room/", exam_room.exam_room, name="exam_room"),
@@ -104,6 +106,7 @@ urlpatterns = [
     path("staff/paper/new/", staff.paper_new, name="staff_paper_new"),
     path("staff/sittings/", staff.sittings, name="staff_sittings"),
     path("staff/audit/", staff.audit, name="staff_audit"),
+    path("staff/signatures/", signatures.signatures, name="staff_signatures"),
     path("staff/applications/<int:pk>/", staff.application_file, name="staff_application"),
     path("staff/applications/<int:pk>/take/", staff.application_take, name="staff_application_take"),
     path("staff/applications/<int:pk>/decision/", staff.decision_draft, name="staff_decision_draft"),

@@ -228,6 +228,26 @@ def audrey(db: Any) -> Any:
     return make_user("audrey@mintrud.test", last="Аудитова", first="Одри", roles=("auditor",))
 
 
+@contextmanager
+def throttle_rates(settings: Any, **rates: str) -> Iterator[None]:
+    """The public API's rate limits (core.throttling) set to ``rates`` by scope for a test."""
+    from rest_framework.settings import api_settings
+
+    from core.throttling import WindowScopedRateThrottle
+
+    saved = WindowScopedRateThrottle.THROTTLE_RATES  # bound when the class was defined: restored, not re-read
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
+    }
+    api_settings.reload()
+    WindowScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    try:
+        yield
+    finally:
+        WindowScopedRateThrottle.THROTTLE_RATES = saved
+
+
 def client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)

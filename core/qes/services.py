@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
@@ -30,6 +30,7 @@ from core.qes.models import (
     TrustedCertificate,
     TrustedList,
 )
+from core.roles import Role, require_role
 from core.services import audit_record
 
 ROOT = "АккредитованныеУдостоверяющиеЦентры"
@@ -84,9 +85,20 @@ def _parse(xml: bytes) -> Element:
     return root
 
 
+def _require_loader(by: User | None) -> None:
+    if by is not None:
+        require_role(
+            by,
+            Role.CERTIFICATE_OFFICER,
+            message=_("Перечни удостоверяющих центров и списки отзыва загружает специалист по сертификатам и реестру."),
+        )
+
+
 def trusted_list_load(*, xml: bytes, crls: list[bytes], by: User | None) -> LoadReport:
     """Load a version of the trusted list with the revocation lists of its authorities. The same
-    file loaded twice is one version; a revocation list must verify under a certificate of the list."""
+    file loaded twice is one version; a revocation list must verify under a certificate of the list.
+    Staff load it as the certificate officer (``by`` None: the command line)."""
+    _require_loader(by)
     root = _parse(xml)
     sha256 = hashlib.sha256(xml).hexdigest()
     version_text = _text(root, "Версия")
@@ -166,6 +178,7 @@ def _authorities(root: Element, trusted_list: TrustedList) -> tuple[int, int]:
 def revocation_list_load(*, data: bytes, by: User | None) -> RevocationList:
     """Load a revocation list of an accredited authority: it must verify under one of the
     authority's certificates in a loaded trusted list. Loading the same list again changes nothing."""
+    _require_loader(by)
     info = crl_load(data)
     sha256 = hashlib.sha256(info.der).hexdigest()
     issuers = TrustedCertificate.objects.filter(subject_hash=info.issuer_hash).order_by("-pk")
@@ -251,7 +264,8 @@ def signing_certificate_add(
 def expiring_soon(*, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
     """What expires within QES_EXPIRY_WARNING_DAYS (seed 000: an expired authority stopped FGIS
     SOUT): (kind, name, expiry) for the officials' certificates in use, the certificates of the
-    accredited authorities in the newest trusted list, and the registry's signing keys."""
+    accredited authorities in the newest trusted list, and the registry's signing key (the day it
+    must be replaced by, REGISTRY_SIGNING_KEY_EXPIRES: an Ed25519 key has no expiry of its own)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=settings.QES_EXPIRY_WARNING_DAYS)
     found: list[tuple[str, str, datetime]] = []
@@ -263,4 +277,8 @@ def expiring_soon(*, now: datetime | None = None) -> list[tuple[str, str, dateti
             authority__trusted_list=newest, not_after__lte=horizon, not_after__gte=now
         ):
             found.append((_("Сертификат удостоверяющего центра"), cert.subject, cert.not_after))
+    if settings.REGISTRY_SIGNING_KEY_EXPIRES is not None:
+        expires = timezone.make_aware(datetime.combine(settings.REGISTRY_SIGNING_KEY_EXPIRES, time.min))
+        if expires <= horizon:
+            found.append((_("Ключ подписи записей реестра"), _("срок смены ключа"), expires))
     return sorted(found, key=lambda item: item[2])

@@ -28,6 +28,7 @@ from core.qes.cms import SIGNATURE_ALGORITHMS, CertificateInfo, FormatError, Sig
 from core.qes.trust import Anchor, Trust
 
 ISSUER, VALIDITY, INTEGRITY, USAGE, SIGNER = "issuer", "validity", "integrity", "usage", "signer"
+OFFICIAL = "official"  # the signer of a ministry's document is its official (the public verification)
 
 # What each check is called and the rule it applies, in the order of the protocol.
 CHECKS = {
@@ -50,6 +51,10 @@ CHECKS = {
     SIGNER: (
         gettext_lazy("Подпись принадлежит заявителю"),
         gettext_lazy("пп. 1 п. 16 Административного регламента"),
+    ),
+    OFFICIAL: (
+        gettext_lazy("Подпись принадлежит должностному лицу Минтруда России"),
+        gettext_lazy("сведения Минтруда России о сертификатах ключей подписи его должностных лиц"),
     ),
 }
 
@@ -145,15 +150,17 @@ def verify(
     trust: Trust,
     at: datetime | None = None,
     signer: SignerCheck | None = None,
+    signer_code: str = SIGNER,
 ) -> Protocol:
     """Check the detached ``signature`` over ``content``; ``signer`` says whether the certificate
-    is the expected person's (without it the protocol has no such line)."""
+    is the expected person's (without it the protocol has no such line), a check named
+    ``signer_code``: SIGNER (the applicant) or OFFICIAL (an official of the ministry)."""
     at = at or timezone.now()
     try:
         parsed = signature_load(signature)
     except FormatError as exc:
         not_done = _("Проверка не проводилась: подпись не прочитана.")
-        codes = [ISSUER, VALIDITY, INTEGRITY, USAGE] + ([SIGNER] if signer else [])
+        codes = [ISSUER, VALIDITY, INTEGRITY, USAGE] + ([signer_code] if signer else [])
         return Protocol(
             at=at, checks=[Check(code, False, exc.message if code == INTEGRITY else not_done) for code in codes]
         )
@@ -167,7 +174,7 @@ def verify(
     ]
     if signer is not None:
         ok, detail = signer(cert)
-        checks.append(Check(SIGNER, ok, detail))
+        checks.append(Check(signer_code, ok, detail))
     return Protocol(
         at=at,
         checks=checks,

@@ -19,6 +19,7 @@ from core.forms import LetterDispatchForm
 from core.http import client_ip, request_user
 from core.letters import letter_edition_dispatch
 from core.models import AuditEvent, LetterEdition
+from core.qes.selectors import expiry_warnings
 from core.roles import Role, has_role
 from core.selectors import deadline_counts, deadline_list_open
 from core.services import audit_file_viewed
@@ -66,6 +67,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "counts": deadline_counts(user=user),
             "deadlines": deadline_list_open(roles=frozenset(r for r in Role if has_role(user, r)))[:20],
+            # Seed 000: the ministry's own authority expired and stopped FGIS SOUT; every member of
+            # staff sees what is about to expire, so that somebody renews it in time.
+            "expiring": expiry_warnings(),
+            "can_manage_signatures": has_role(user, Role.CERTIFICATE_OFFICER),
         },
     )
 

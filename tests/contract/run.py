@@ -99,6 +99,7 @@ def _server_env(database_url: str, redis_url: str) -> dict[str, str]:
         API_THROTTLE_USER="100000/min",
         API_THROTTLE_SIGNATURE_CODE="100000/min",
         API_THROTTLE_REGISTRY="100000/min",
+        API_THROTTLE_SIGNATURE_VERIFY="100000/min",
         EXAM_LOGIN_FAILURE_LIMIT="100000",
         VAR_DIR=str(REPORTS / "var"),
     )

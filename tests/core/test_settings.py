@@ -49,3 +49,12 @@ def test_a_number_format_with_another_field_stops_the_start(name, tmp_path, sett
         IMPORT_SETTINGS, var_dir=tmp_path, settings=settings, SECRET_KEY="s" * 50, **{name: "{seq}-{month}"}
     )
     assert result.returncode != 0 and f"{name} must use only {{year}} and {{seq}}" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "ok"), [("2027-03-01", True), ("01.03.2027", False)])
+def test_the_registry_key_expiry_must_be_a_date(tmp_path, settings, value, ok):
+    result = _python(
+        IMPORT_SETTINGS, var_dir=tmp_path, settings=settings, SECRET_KEY="s" * 50, REGISTRY_SIGNING_KEY_EXPIRES=value
+    )
+    assert (result.returncode == 0) is ok, result.stderr
+    assert ok or "REGISTRY_SIGNING_KEY_EXPIRES must be a date" in result.stderr

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from registry import signing
 from registry.models import AnnulmentReason, AreaOfActivity, Certificate, Surname
-from tests.conftest import published_certificate
+from tests.conftest import published_certificate, throttle_rates
 
 
 @pytest.fixture
@@ -193,20 +193,8 @@ def test_the_changes_feed_returns_entries_changed_since_a_moment_page_by_page(re
 
 @pytest.fixture
 def registry_rate_3_per_min(settings):
-    from rest_framework.settings import api_settings
-
-    from registry.api.views import PublicApi
-
-    throttle = PublicApi.throttle_classes[0]
-    saved = throttle.THROTTLE_RATES  # bound when the class was defined: restored, not re-read
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "registry": "3/min"},
-    }
-    api_settings.reload()
-    throttle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    yield settings
-    throttle.THROTTLE_RATES = saved
+    with throttle_rates(settings, registry="3/min"):
+        yield settings
 
 
 def test_the_public_api_is_throttled_per_client(registry, registry_rate_3_per_min):
