@@ -13,7 +13,7 @@ from core.qes.openssl import CONFIG
 from core.qes.services import signing_certificate_add
 from exam.admission import services
 from tests.conftest import make_sitting, registered_application
-from tests.e2e.test_admission import sign_in
+from tests.e2e.test_admission import sign_decision, sign_in
 
 
 def openssl_verify(content: Path, signature: Path, *, authority: Path) -> subprocess.CompletedProcess[bytes]:
@@ -36,12 +36,7 @@ def test_the_admitted_candidate_downloads_the_notice_and_its_signature_and_opens
     )
 
     # The signatory signs in the product, with the key of their qualified certificate.
-    signatory = new_page()
-    sign_in(signatory, sergey.email)
-    signatory.goto(f"/staff/applications/{application.pk}/")
-    signatory.once("dialog", lambda dialog: dialog.accept())
-    signatory.click("#decisions button:has-text('Подписать')")
-    expect(signatory.locator(".alert.success")).to_contain_text("Решение подписано")
+    sign_decision(new_page, sergey, application)
 
     # The candidate downloads the notice and, beside it, its detached signature.
     page = new_page()
