@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from appeals.models import Complaint
 from core.pdf import render_pdf
+from core.qes.documents import Stamp
 
 
-def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str) -> bytes:
+def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str, stamp: Stamp | None = None) -> bytes:
     return render_pdf(
         "appeals/pdf/complaint_answer.html",
         {
@@ -18,5 +19,6 @@ def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str)
             "decided_at": timezone.localtime(complaint.decided_at or signed_at),
             "signed_at": timezone.localtime(signed_at),
             "digest": digest,
+            "qes_stamp": stamp,
         },
     )

@@ -37,6 +37,7 @@ from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
+from core.qes.documents import document_record, document_sign, signing_refusal
 from core.roles import ROLE_LABELS, Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
@@ -511,6 +512,7 @@ def complaint_can_decide(*, complaint: Complaint, user: User) -> bool:
 
     def check() -> None:
         _require_deputy_minister(user)
+        signing_refusal(user)
         transition_check(case=complaint, name="refuse")
 
     return has_role(user, Role.COMPLAINT_HANDLER) and allowed(check)
@@ -847,6 +849,7 @@ def complaint_decide(
 
     require_role(by, Role.COMPLAINT_HANDLER, message=_("Жалобы рассматривает уполномоченное должностное лицо."))
     _require_deputy_minister(by)
+    signing_refusal(by)  # the answer is signed with the handler's qualified key (p.95)
     text = text_required(text, field="text", label=_("Основания принятого решения"))
     handler_position = text_required(
         handler_position, field="handler_position", label=_("Должность подписывающего ответ")
@@ -960,7 +963,12 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
     signed_at = timezone.now()
     document = complaint_answer_document(complaint)
     digest = document_digest(document)
-    pdf = render_answer_pdf(complaint=complaint, signed_at=signed_at, digest=digest)
+    # p.95: signed with the key of the handler who decided, the stamp printed on it.
+    issued = document_sign(
+        official=complaint.handler,
+        render=lambda stamp: render_answer_pdf(complaint=complaint, signed_at=signed_at, digest=digest, stamp=stamp),
+    )
+    pdf = issued.content
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(of=("self",)).select_related("complainant").get(pk=complaint.pk)
         if locked.answer_signed_at is not None:
@@ -968,6 +976,11 @@ def complaint_answer(*, complaint: Complaint) -> Complaint:
         file_store(file=locked.answer_pdf, name=f"answer-{locked.number}.pdf", content=pdf)
         locked.answer_signed_at, locked.answer_digest, locked.answer_document = signed_at, digest, document
         locked.save(update_fields=["answer_pdf", "answer_signed_at", "answer_digest", "answer_document"])
+        document_record(
+            issued=issued,
+            file_name=locked.answer_pdf.name,
+            title=_("Ответ на жалобу № %(n)s, исх. № %(o)s") % {"n": locked.number, "o": locked.outgoing_number},
+        )
         audit_record(
             case=locked,
             actor=locked.handler,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError, allowed
 from core.models import DispatchChannel, Dispatched, User
+from core.qes.documents import signature_of_content
 from core.roles import Role, has_role, require_role
 from core.services import MessageText, audit_record, deadline_close
 
@@ -180,4 +181,7 @@ def document_email(
             content = fh.read()
     message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     message.attach(filename, content, "application/pdf")
+    signed = signature_of_content(content)
+    if signed is not None:  # the official's detached signature of exactly these bytes
+        message.attach(f"{filename}.sig", bytes(signed.signature), "application/pkcs7-signature")
     message.send()

@@ -37,6 +37,7 @@ from core.dispatch import (
 from core.errors import DomainError
 from core.files import file_store
 from core.models import Dispatched, LetterEdition, OutgoingLetter, PersonName, User
+from core.qes.documents import Stamp, document_record, document_sign
 from core.selectors import letter_editions
 from core.services import audit_record, outgoing_number_assign
 from core.text import TextError, clean_text, field_refusal, name_validator, text_required
@@ -157,7 +158,7 @@ def letter_correct(
     kind: OutgoingLetter.Kind,
     by: User,
     original: LetterPrint,
-    render: Callable[[LetterPrint], bytes],
+    render: Callable[[LetterPrint, Stamp | None], bytes],
     check: Callable[[L], None],
     recipient: User | None,
     link: str,
@@ -210,23 +211,31 @@ def letter_correct(
             issued_by=by,
         )
         outgoing_number_assign(letter=edition, kind=kind, signed_at=now)
-        pdf = render(
-            LetterPrint(
-                addressee=addressee,
-                outgoing_number=edition.outgoing_number,
-                issued_at=now,
-                signer=by,
-                signed_at=now,
-                edition=edition,
-                replaces=before,
-            )
+        printed = LetterPrint(
+            addressee=addressee,
+            outgoing_number=edition.outgoing_number,
+            issued_at=now,
+            signer=by,
+            signed_at=now,
+            edition=edition,
+            replaces=before,
         )
+        # The edition is signed with the key of the one who corrected it; the copy marked as replaced
+        # is the ministry's record, not a document issued to anyone: it is not signed.
+        issued = document_sign(official=by, render=lambda stamp: render(printed, stamp))
+        pdf = issued.content
         name = f"{kind}-{locked.pk}"
         file_store(file=edition.pdf, name=f"{name}-{edition.number}.pdf", content=pdf)
         file_store(
             file=edition.previous_pdf,
             name=f"{name}-{edition.number - 1}-replaced.pdf",
-            content=render(replace(before, replaced_by=edition)),
+            content=render(replace(before, replaced_by=edition), None),
+        )
+        document_record(
+            issued=issued,
+            file_name=edition.pdf.name,
+            title=_("Исправленный экземпляр: %(kind)s, исх. № %(n)s")
+            % {"kind": edition.get_kind_display(), "n": edition.outgoing_number},
         )
         edition.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         edition.save(update_fields=["pdf", "pdf_sha256", "previous_pdf"])

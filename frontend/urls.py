@@ -7,6 +7,7 @@ from frontend.views import (
     bank,
     cabinet,
     certificates,
+    documents,
     exam_room,
     oversight,
     public,
@@ -28,6 +29,8 @@ urlpatterns = [
     path("registry/certificates/<str:number>/", registry_pages.registry_entry, name="registry_entry"),
     path("registry/v/<str:token>/", registry_pages.registry_verify, name="registry_verify"),
     path("signatures/verify/", public.signature_verify, name="signature_verify"),
+    # The detached signature of a document the ministry issued, by the PDF's digest (issue 12)
+    path("documents/<str:sha256>.sig", documents.document_signature, name="document_signature"),
     # The exam room (testing-system credentials of the admission notice)
     path("exam/", exam_room.exam_login, name="exam_login"),
     path("exam/room/", exam_room.exam_room, name="exam_room"),

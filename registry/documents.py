@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.canonical import canonical_json
 from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
+from core.qes.documents import Stamp
 from core.site import absolute_url, site_url
 from registry import signing
 from registry.models import AttestationDecision, Certificate, CertificateEdition
@@ -31,15 +32,18 @@ def decision_print(*, decision: AttestationDecision) -> LetterPrint:
     )
 
 
-def render_decision_pdf(*, decision: AttestationDecision, letter: LetterPrint | None = None) -> bytes:
+def render_decision_pdf(
+    *, decision: AttestationDecision, letter: LetterPrint | None = None, stamp: Stamp | None = None
+) -> bytes:
     """The decision on attestation (p.59, p.64); ``letter``: a corrected edition, or one marked as
-    replaced (core.letters)."""
+    replaced (core.letters); ``stamp``: its qualified signature's."""
     return render_pdf(
         "registry/pdf/decision.html",
         {
             "decision": decision,
             "application": decision.application,
             "letter": letter or decision_print(decision=decision),
+            "qes_stamp": stamp,
         },
     )
 
@@ -53,8 +57,11 @@ def qr_url(certificate: Certificate) -> str:
     return f"{site_url()}{certificate.public_url()}?{query}"
 
 
-def render_certificate_pdf(*, certificate: Certificate, edition: CertificateEdition | None = None) -> bytes:
-    """The certificate as it stands; a corrected edition or a duplicate is marked as such."""
+def render_certificate_pdf(
+    *, certificate: Certificate, edition: CertificateEdition | None = None, stamp: Stamp | None = None
+) -> bytes:
+    """The certificate as it stands; a corrected edition or a duplicate is marked as such; ``stamp``:
+    the qualified signature's of the officer who issued the edition."""
     url = qr_url(certificate)
     return render_pdf(
         "registry/pdf/certificate.html",
@@ -64,6 +71,7 @@ def render_certificate_pdf(*, certificate: Certificate, edition: CertificateEdit
             "areas": [a for a in certificate.areas_text.split("; ") if a],
             "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=2),
             "verify_url": absolute_url(certificate.public_url()),
+            "qes_stamp": stamp,
         },
     )
 

@@ -32,6 +32,7 @@ from core.errors import DomainError, allowed
 from core.files import file_store
 from core.letters import Correction, letter_correct, letter_correct_check
 from core.models import Deadline, LetterEdition, OutgoingLetter, User
+from core.qes.documents import document_record, document_sign, signing_refusal
 from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     MessageText,
@@ -311,17 +312,19 @@ def _require_current(decision: AttestationDecision) -> None:
 # --- What the pages may offer: the checks the services run, as predicates -------------------------
 
 
-def _sign_check(decision: AttestationDecision) -> None:
+def _sign_check(decision: AttestationDecision, *, by: User) -> None:
     _require_current(decision)
     transition_check(case=decision, name="sign")
+    signing_refusal(by)  # the decision's PDF is signed with the signatory's qualified key
 
 
 def attestation_decision_can_sign(*, decision: AttestationDecision, user: User) -> bool:
-    """Whether attestation_decision_sign would accept: a signatory, a draft still current (p.58)."""
-    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision))
+    """Whether attestation_decision_sign would accept: a signatory, a draft still current (p.58),
+    whose qualified certificate is configured when signatures are required."""
+    return has_role(user, Role.SIGNATORY) and allowed(lambda: _sign_check(decision, by=user))
 
 
-def _issue_check(decision: AttestationDecision) -> None:
+def _issue_check(decision: AttestationDecision, *, by: User) -> None:
     if decision.status != AttestationDecision.Status.SIGNED or decision.kind != AttestationDecision.Kind.ATTESTED:
         raise DomainError(
             _("Сертификат выдаётся по подписанному решению об аттестации."), code="not_attested", status=409
@@ -329,12 +332,13 @@ def _issue_check(decision: AttestationDecision) -> None:
     if Certificate.objects.filter(decision=decision).exists():
         raise DomainError(_("Сертификат по этому решению уже выдан."), code="already_issued", status=409)
     _require_current(decision)
+    signing_refusal(by)  # the certificate's PDF is signed with the officer's qualified key
 
 
 def certificate_can_issue(*, decision: AttestationDecision, user: User) -> bool:
     """Whether certificate_issue would issue on the decision (the areas aside): a certificate officer,
     a signed decision of attestation, still current, with no certificate yet."""
-    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _issue_check(decision))
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _issue_check(decision, by=user))
 
 
 def _dispatch_check(decision: AttestationDecision) -> None:
@@ -399,7 +403,7 @@ def attestation_decision_sign(*, decision: AttestationDecision, by: User) -> Att
             .select_related("application")
             .get(pk=decision.pk)
         )
-        _sign_check(locked)
+        _sign_check(locked, by=by)
         locked.signed_by = by
         locked.signed_at = timezone.now()
         outgoing_number_assign(letter=locked, kind=OutgoingLetter.Kind.ATTESTATION_DECISION, signed_at=locked.signed_at)
@@ -525,6 +529,7 @@ def _correct_check(decision: AttestationDecision, *, by: User) -> None:
     if decision.status != AttestationDecision.Status.SIGNED or not decision.pdf or decision.superseded:
         raise DomainError(_("Исправляется подписанное и действующее решение."), code="not_correctable", status=409)
     letter_correct_check(decision)
+    signing_refusal(by)
 
 
 def attestation_decision_can_correct(*, decision: AttestationDecision, user: User) -> bool:
@@ -551,7 +556,7 @@ def attestation_decision_correct(
         by=by,
         **correction,
         original=decision_print(decision=decision),
-        render=lambda letter: render_decision_pdf(decision=decision, letter=letter),
+        render=lambda letter, stamp: render_decision_pdf(decision=decision, letter=letter, stamp=stamp),
         check=lambda locked: _correct_check(locked, by=by),
         recipient=application.candidate,
         link=application.cabinet_url(),
@@ -592,7 +597,7 @@ def certificate_issue(
             .select_related("application")
             .get(pk=decision.pk)
         )
-        _issue_check(locked)
+        _issue_check(locked, by=by)
         application = locked.application
         issued_on = calendar.today()
         certificate = Certificate.objects.create(
@@ -666,12 +671,20 @@ def decision_render(*, decision: AttestationDecision) -> AttestationDecision:
 
     if decision.pdf or decision.status != AttestationDecision.Status.SIGNED:
         return decision
-    pdf = render_decision_pdf(decision=decision)
+    # Signed with the key of the signatory who signed the decision (p.59), the stamp printed on it.
+    issued = document_sign(
+        official=decision.signed_by, render=lambda stamp: render_decision_pdf(decision=decision, stamp=stamp)
+    )
     with transaction.atomic():
         locked = AttestationDecision.objects.select_for_update().get(pk=decision.pk)
         if not locked.pdf:
-            file_store(file=locked.pdf, name=f"decision-{locked.pk}.pdf", content=pdf)
+            file_store(file=locked.pdf, name=f"decision-{locked.pk}.pdf", content=issued.content)
             locked.save(update_fields=["pdf"])
+            document_record(
+                issued=issued,
+                file_name=locked.pdf.name,
+                title=_("%(kind)s, исх. № %(n)s") % {"kind": locked.get_kind_display(), "n": locked.outgoing_number},
+            )
     return locked
 
 
@@ -684,7 +697,12 @@ def certificate_render(*, certificate: Certificate) -> Certificate:
     if certificate.pdf:
         return certificate
     edition = certificate.editions.filter(replaced_at__isnull=True).first()
-    pdf = render_certificate_pdf(certificate=certificate, edition=edition)
+    # Signed with the key of the certificate officer who issued the edition (p.60-61).
+    issued = document_sign(
+        official=edition.issued_by if edition is not None else None,
+        render=lambda stamp: render_certificate_pdf(certificate=certificate, edition=edition, stamp=stamp),
+    )
+    pdf = issued.content
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         current = locked.editions.select_for_update().filter(replaced_at__isnull=True).first()
@@ -695,6 +713,11 @@ def certificate_render(*, certificate: Certificate) -> Certificate:
             if current is not None:
                 current.pdf.name = locked.pdf.name  # one file: the certificate's current PDF is the edition's
                 current.save(update_fields=["pdf"])
+            document_record(
+                issued=issued,
+                file_name=locked.pdf.name,
+                title=_("Сертификат эксперта № %(n)s") % {"n": locked.number},
+            )
             audit_record(
                 case=locked,
                 actor=None,
@@ -810,15 +833,16 @@ def _edition_current(certificate: Certificate) -> CertificateEdition:
     return edition if edition is not None else _edition_original(certificate, by=None)
 
 
-def _edition_check(certificate: Certificate) -> None:
+def _edition_check(certificate: Certificate, *, by: User) -> None:
     if certificate.annulled_on is not None:
         raise DomainError(
             _("Сертификат аннулирован: исправленный экземпляр и дубликат не выдаются."), code="annulled", status=409
         )
+    signing_refusal(by)  # the edition's PDF is signed with the officer's qualified key
 
 
 def _can_issue_edition(certificate: Certificate, user: User) -> bool:
-    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _edition_check(certificate))
+    return has_role(user, Role.CERTIFICATE_OFFICER) and allowed(lambda: _edition_check(certificate, by=user))
 
 
 def certificate_can_correct(*, certificate: Certificate, user: User) -> bool:
@@ -1013,7 +1037,7 @@ def certificate_correct(
     reason = text_required(reason, field="reason", label=_("Причина исправления"))
     with transaction.atomic():
         locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
-        _edition_check(locked)
+        _edition_check(locked, by=by)
         _basis_check(
             basis=basis,
             basis_reference=basis_reference,
@@ -1082,7 +1106,7 @@ def certificate_duplicate_issue(
     reason = text_required(reason, field="reason", label=_("Причина выдачи дубликата"))
     with transaction.atomic():
         locked = Certificate.objects.select_for_update(of=("self",)).select_related("decision").get(pk=certificate.pk)
-        _edition_check(locked)
+        _edition_check(locked, by=by)
         _request_check(request_date=request_date, request_channel=request_channel, issued_on=locked.issued_on)
         edition = _edition_issue(
             locked,

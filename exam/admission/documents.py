@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
+from core.qes.documents import Stamp
 from exam.models import Decision
 
 
@@ -41,13 +42,17 @@ def notice_context(
 
 
 def render_notice_pdf(
-    *, decision: Decision, issued_at: datetime, password: str | None = None, letter: LetterPrint | None = None
+    *,
+    decision: Decision,
+    issued_at: datetime,
+    password: str | None = None,
+    letter: LetterPrint | None = None,
+    stamp: Stamp | None = None,
 ) -> bytes:
     """The admission notice (p.53) or the refusal letter (p.50, p.21); ``letter``: a corrected
-    edition, or one marked as replaced (core.letters)."""
+    edition, or one marked as replaced (core.letters); ``stamp``: its qualified signature's."""
     template = (
         "exam/pdf/admission_notice.html" if decision.kind == Decision.Kind.ADMISSION else "exam/pdf/refusal_letter.html"
     )
-    return render_pdf(
-        template, notice_context(decision=decision, issued_at=issued_at, password=password, letter=letter)
-    )
+    context = notice_context(decision=decision, issued_at=issued_at, password=password, letter=letter)
+    return render_pdf(template, {**context, "qes_stamp": stamp})

@@ -41,3 +41,25 @@ def role_label(role: str) -> str:
         return str(ROLE_LABELS[Role(role)])
     except ValueError:
         return ""
+
+
+@register.inclusion_tag("frontend/includes/signature_link.html")
+def signature_link(source: Any, original: Any = None) -> dict[str, str]:
+    """The ".sig" link beside a PDF link, when the PDF is signed (signature_url)."""
+    return {"url": signature_url(source, original)}
+
+
+@register.simple_tag
+def signature_url(source: Any, original: Any = None) -> str:
+    """The URL of the detached signature (.sig) of a PDF the ministry signed, "" if unsigned:
+    ``source`` a stored file, or a letter with corrected editions and its ``original`` file (the
+    current edition's, as letter_pdf_response serves it)."""
+    from django.db.models.fields.files import FieldFile
+    from django.urls import reverse
+
+    from core.qes.documents import signed_document_of_file
+    from core.selectors import letter_pdf
+
+    file = source if isinstance(source, FieldFile) or source is None else letter_pdf(source, original=original)
+    signed = signed_document_of_file(file)
+    return reverse("frontend:document_signature", args=[signed.sha256]) if signed is not None else ""

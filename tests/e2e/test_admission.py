@@ -19,6 +19,16 @@ def sign_in(page, email, password=PASSWORD):
     page.click("button[type=submit]")
 
 
+def sign_decision(new_page, signatory, application):
+    """The signatory opens the file and signs the drafted decision."""
+    page = new_page()
+    sign_in(page, signatory.email)
+    page.goto(f"/staff/applications/{application.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#decisions button:has-text('Подписать')")
+    expect(page.locator(".alert.success")).to_contain_text("Решение подписано")
+
+
 def last_mail_matching(pattern):
     for message in reversed(mail.outbox):
         found = re.search(pattern, message.body)
@@ -157,12 +167,7 @@ def test_refusal_for_71_hours_of_training(new_page, live_server, alice, victor, 
     reviewer.click("text=Направить на подпись")
     expect(reviewer.locator(".alert.success")).to_contain_text("направлен на подпись")
 
-    signatory = new_page()
-    sign_in(signatory, sergey.email)
-    signatory.goto(f"/staff/applications/{application.pk}/")
-    signatory.once("dialog", lambda dialog: dialog.accept())
-    signatory.click("#decisions button:has-text('Подписать')")
-    expect(signatory.locator(".alert.success")).to_contain_text("Решение подписано")
+    sign_decision(new_page, sergey, application)
 
     page = new_page()
     sign_in(page, alice.email)

@@ -432,3 +432,42 @@ def test_the_correction_remedy_predicate_agrees_with_correcting_on_the_complaint
         page = client_for(user).get(url)
         offered = page.status_code == 200 and 'id="remedy-carry-out"' in page.content.decode()
         assert offered == appeals_services.complaint_can_carry_out_remedy(complaint=complaint, user=user), user.email
+
+
+def test_with_signatures_required_the_pages_offer_signing_only_to_officials_with_a_certificate(
+    settings, pki, trusted, exam_setup, sergey, stepan, olga, rita, hanna
+):
+    """QES_SIGNING_REQUIRED: the predicates refuse an official whose qualified certificate is not
+    configured exactly when the signing services do (core.qes.documents.signing_refusal)."""
+    from core.qes.services import signing_certificate_add
+
+    settings.QES_SIGNING_REQUIRED = True
+    signing_certificate_add(user=sergey, certificate=pki.official.pem, key_file=str(pki.official.key))
+    decision = registry_services.attestation_decision_draft(attempt=pass_the_test(exam_setup["credential"]))
+    assert_agree(
+        lambda u: registry_services.attestation_decision_can_sign(decision=decision, user=u),
+        lambda u: registry_services.attestation_decision_sign(decision=decision, by=u),
+        [sergey, stepan, rita],
+    )
+    assert registry_services.attestation_decision_can_sign(decision=decision, user=sergey)
+    assert not registry_services.attestation_decision_can_sign(decision=decision, user=stepan)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        registry_services.attestation_decision_sign(decision=decision, by=sergey)
+    decision.refresh_from_db()
+    areas = list(AreaOfActivity.objects.filter(code__in=["01"]))
+    assert not registry_services.certificate_can_issue(decision=decision, user=olga)
+    assert not accepts(lambda: registry_services.certificate_issue(decision=decision, by=olga, areas=areas))
+    complaint = appeals_services.complaint_file(
+        data=complaint_data(email=""), channel="mail", registered_by=rita, received_at=timezone.now()
+    )
+    assert not appeals_services.complaint_can_decide(complaint=complaint, user=hanna)
+    assert not accepts(
+        lambda: appeals_services.complaint_decide(
+            complaint=complaint,
+            by=hanna,
+            outcome="refuse",
+            refusal_ground="unfounded",
+            text="Нет.",
+            handler_position=POSITION,
+        )
+    )

@@ -29,6 +29,7 @@ from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.letters import Correction, letter_correct, letter_correct_check
 from core.models import LetterEdition, OutgoingLetter, User
+from core.qes.documents import document_record, document_sign, signing_refusal
 from core.roles import Role, has_role, require_role
 from core.services import audit_record, deadline_open
 from exam.admission.documents import notice_print, render_notice_pdf
@@ -52,7 +53,12 @@ def notice_issue(*, decision: Decision) -> Notice:
         raise DomainError(_("Решение ещё не подписано."), code="decision_not_signed", status=409)
     kind = Notice.Kind.ADMISSION_NOTICE if decision.kind == Decision.Kind.ADMISSION else Notice.Kind.REFUSAL_LETTER
     issued_at = timezone.now()
-    pdf = render_notice_pdf(decision=decision, issued_at=issued_at)
+    # Signed with the key of the signatory who signed the decision (p.49-50), the stamp printed on it.
+    issued = document_sign(
+        official=decision.signed_by,
+        render=lambda stamp: render_notice_pdf(decision=decision, issued_at=issued_at, stamp=stamp),
+    )
+    pdf = issued.content
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=decision.application_id)
         existing = Notice.objects.filter(decision=decision).first()
@@ -62,6 +68,7 @@ def notice_issue(*, decision: Decision) -> Notice:
         file_store(file=notice.pdf, name=f"{kind}-{application.pk}.pdf", content=pdf)
         notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         notice.save()
+        document_record(issued=issued, file_name=notice.pdf.name, title=_notice_title(notice, application))
         audit_record(
             case=application,
             actor=None,
@@ -88,6 +95,13 @@ def notice_issue(*, decision: Decision) -> Notice:
     return notice
 
 
+def _notice_title(notice: Notice, application: Application) -> str:
+    return _("%(kind)s по заявлению № %(n)s") % {
+        "kind": notice.get_kind_display(),
+        "n": application.registration_number,
+    }
+
+
 def notice_emailable(notice: Notice) -> bool:
     application = notice.application
     return notice.dispatched_at is None and application.candidate_id is None and bool(application.email)
@@ -110,7 +124,16 @@ def notice_email(*, notice: Notice) -> Notice:
             # Only while the admission stands, and only once the letter is claimed: a retry or a
             # second task never replaces the password of a copy already sent.
             password = _password_set(credential, by=None, data={"sent_to": "email"})
-            return render_notice_pdf(decision=locked.decision, issued_at=locked.issued_at, password=password)
+            # This copy differs from the stored one by the password: it is signed again (by the
+            # signatory of the decision) and its signature recorded, so the attached .sig matches it.
+            issued = document_sign(
+                official=locked.decision.signed_by,
+                render=lambda stamp: render_notice_pdf(
+                    decision=locked.decision, issued_at=locked.issued_at, password=password, stamp=stamp
+                ),
+            )
+            document_record(issued=issued, file_name="", title=_notice_title(locked, application))
+            return issued.content
         with locked.pdf.open("rb") as fh:
             return fh.read()
 
@@ -163,6 +186,7 @@ def _correct_check(notice: Notice, *, by: User) -> None:
     require_role(by, Role.SIGNATORY, message=_("Исправленное письмо подписывает подписант."))
     signatory_position_check(by, notice.decision)
     letter_correct_check(notice)
+    signing_refusal(by)
 
 
 def notice_can_correct(*, notice: Notice, user: User) -> bool:
@@ -188,7 +212,9 @@ def notice_correct(*, notice: Notice, by: User, **correction: Unpack[Correction]
             by=by,
             **correction,
             original=notice_print(decision=decision, issued_at=notice.issued_at),
-            render=lambda letter: render_notice_pdf(decision=decision, issued_at=letter.issued_at, letter=letter),
+            render=lambda letter, stamp: render_notice_pdf(
+                decision=decision, issued_at=letter.issued_at, letter=letter, stamp=stamp
+            ),
             check=lambda locked: _correct_check(locked, by=by),
             recipient=application.candidate,
             link=application.cabinet_url(),

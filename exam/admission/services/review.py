@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from core import calendar, dates
 from core.errors import DomainError, NotFound, allowed
 from core.models import Deadline, OutgoingLetter, User
+from core.qes.documents import signing_refusal
 from core.roles import Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
@@ -95,6 +96,7 @@ def _sign_check(decision: Decision, *, by: User) -> None:
             _("Проект решения не может подписать тот, кто его подготовил."), code="drafter_cannot_sign", status=403
         )
     signatory_position_check(by, decision)
+    signing_refusal(by)  # the notice or letter is signed with the signatory's qualified key
     if decision.kind == Decision.Kind.ADMISSION:
         assert decision.sitting is not None
         if decision.sitting.starts_at <= timezone.now():

@@ -40,6 +40,16 @@ POSITIONS = {
     "complaints@mintrud.demo": User.Position.DEPUTY_MINISTER,
 }
 CANDIDATES = [("candidate@mintrud.demo", "Иванов", "Иван", "Иванович")]
+# The officials who sign the ministry's documents in the product, each with a demo qualified
+# certificate (core.qes.demo): notices and refusal letters, decisions on attestation, certificates,
+# complaint answers and, for the appeals commission's chair, appeal decisions.
+SIGNING_OFFICIALS = [
+    "signatory@mintrud.demo",
+    "signatory2@mintrud.demo",
+    "certificates@mintrud.demo",
+    "complaints@mintrud.demo",
+    "appeals@mintrud.demo",
+]
 
 
 class Command(BaseCommand):
@@ -84,7 +94,27 @@ class Command(BaseCommand):
 
         # A demo database made before the sample grew (the practice set) gets the new questions.
         call_command("load_sample_bank", "--unless-own", stdout=self.stdout)
+        self._signatures()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password of every demo account: {DEMO_PASSWORD}"))
+
+    def _signatures(self) -> None:
+        from django.conf import settings
+
+        from core.qes.demo import demo_signatures_load
+
+        officials = list(User.objects.filter(email__in=SIGNING_OFFICIALS).order_by("email"))
+        report = demo_signatures_load(folder=settings.VAR_DIR / "qes-demo", officials=officials)
+        if report is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    "OpenSSL's GOST engine (libengine-gost-openssl) is not installed: demo documents are not signed."
+                )
+            )
+            return
+        self.stdout.write(
+            f"Qualified signatures: demo PKI in {report.folder} (accredited CA: demo-accredited-ca.pem); "
+            f"officials who sign: {', '.join(report.officials)}"
+        )
 
     def _sittings(self) -> None:
         from exam.models import Sitting
