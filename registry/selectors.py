@@ -639,6 +639,33 @@ def last_change() -> datetime | None:
     return latest
 
 
+# How long before its expiry a certificate holder is offered a new attestation.
+CERTIFICATE_RENEWAL_DAYS = 180
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    certificate: Certificate
+    renewal_open: bool
+
+
+def certificate_held_by(*, user: Any) -> HeldCertificate | None:
+    """The valid certificate of an account holder, if any, and whether a new application makes
+    sense already (its expiry is near): the cabinet does not offer a new attestation to an expert
+    as if they had none."""
+    today = calendar.today()
+    certificate = (
+        Certificate.objects.filter(status_q(Certificate.Status.VALID, today), candidate=user)
+        .order_by("-expires_on")
+        .first()
+    )
+    if certificate is None:
+        return None
+    return HeldCertificate(
+        certificate=certificate, renewal_open=certificate.expires_on - today <= timedelta(days=CERTIFICATE_RENEWAL_DAYS)
+    )
+
+
 def decision_for_application(application: Any) -> AttestationDecision | None:
     return (
         AttestationDecision.objects.filter(application=application, superseded=False)

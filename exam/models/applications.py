@@ -306,6 +306,15 @@ class AttachmentManager(models.Manager["Attachment"]):
     def get_queryset(self) -> models.QuerySet[Attachment]:
         return super().get_queryset().filter(detached_at__isnull=True)
 
+    def in_paragraph_order(self) -> models.QuerySet[Attachment]:
+        """In the order p.15 lists them: (b) higher education, (c) qualification, (d) experience.
+        (The signed document keeps its own order by code, so that old signatures still verify.)"""
+        order = models.Case(
+            *(models.When(kind=kind, then=models.Value(i)) for i, kind in enumerate(Attachment.Kind.values)),
+            default=models.Value(len(Attachment.Kind.values)),
+        )
+        return self.get_queryset().order_by(order, "id")
+
 
 class Attachment(models.Model):
     """A document of p.15(b)-(d): PDF, JPEG or PNG, checked by content."""

@@ -115,6 +115,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "frontend/staff/application.html",
         {
+            "attachments": application.attachments.in_paragraph_order(),
             "notice_editions": letter_editions_rows(notice, user=user),
             "notice_correction_form": correction_form,
             "corrections": selectors.entry_correction_list(application),

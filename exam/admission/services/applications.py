@@ -476,7 +476,9 @@ def _register(
         working_days=settings.REVIEW_DEADLINE_WORKING_DAYS,
     )
     if application.candidate:
-        documents = "\n".join(f"— {a.original_name} ({a.get_kind_display()})" for a in application.attachments.all())
+        documents = "\n".join(
+            f"— {a.original_name} ({a.get_kind_display()})" for a in application.attachments.in_paragraph_order()
+        )
         notification_send(
             recipient=application.candidate,
             subject=_("Заявление зарегистрировано: № %(n)s") % {"n": application.registration_number},

@@ -1,0 +1,88 @@
+"""What a candidate notices on their pages (issue 13): the form's primary action, the documents in
+the order of p.15, the public links kept after sign-in, an expert not offered a new attestation or
+an appeal as if nothing had happened."""
+
+import re
+
+from django.urls import reverse
+
+from exam.admission import services
+from exam.models import Attachment
+from tests.conftest import client_for, fill_application, upload
+
+
+def _draft(alice):
+    application = services.application_start(candidate=alice)
+    fill_application(application, alice, attachments=False)
+    return application
+
+
+def test_submit_is_the_primary_action_of_the_form(alice):
+    application = _draft(alice)
+    page = client_for(alice).get(reverse("frontend:cabinet_application_edit", args=[application.pk])).content.decode()
+    actions = re.search(r'<div class="actions">(.*?)</div>', page, re.S).group(1)
+    first_button = re.search(r"<button[^>]*>", actions).group(0)
+    assert 'value="sign"' in first_button and "secondary" not in first_button
+    assert 'value="stay" class="secondary"' in actions
+
+
+def test_a_saved_draft_does_not_ask_to_save_the_draft_first(alice):
+    application = _draft(alice)
+    page = client_for(alice).get(reverse("frontend:cabinet_application_edit", args=[application.pk])).content.decode()
+    assert "Сохраните черновик" not in page
+
+
+def test_long_entry_fields_take_a_whole_row(alice):
+    application = _draft(alice)
+    page = client_for(alice).get(reverse("frontend:cabinet_application_edit", args=[application.pk])).content.decode()
+    institution = re.search(r'<div class="field([^"]*)">\s*<label for="id_higher_education-0-institution"', page)
+    assert institution is not None and "wide" in institution.group(1)
+
+
+def test_documents_are_listed_in_the_order_of_paragraph_15(alice):
+    application = _draft(alice)
+    for kind in ("experience", "qualification", "higher_education"):  # uploaded in the reverse order
+        services.attachment_add(application=application, by=alice, kind=kind, upload=upload(f"{kind}.pdf"))
+    page = client_for(alice).get(reverse("frontend:cabinet_application_edit", args=[application.pk])).content.decode()
+    documents = page[page.index('id="documents"') :]
+    positions = [documents.index(f"{kind}.pdf") for kind in Attachment.Kind.values]
+    assert positions == sorted(positions)
+    assert [a.kind for a in application.attachments.in_paragraph_order()] == [
+        "higher_education",
+        "qualification",
+        "experience",
+    ]
+
+
+def test_a_signed_in_candidate_keeps_the_public_links(alice):
+    page = client_for(alice).get(reverse("frontend:cabinet")).content.decode()
+    nav = page[page.index('class="wrap nav"') : page.index("</nav>")]
+    for name in ("registry", "public_questions", "practice"):
+        assert f'href="{reverse(f"frontend:{name}")}"' in nav
+
+
+def test_an_expert_is_not_offered_a_new_application_as_if_nothing_happened(certificate, alice):
+    page = client_for(alice).get(reverse("frontend:cabinet")).content.decode()
+    assert f"сертификат эксперта № {certificate.number}" in page
+    assert "Заполнить заявление" not in page
+    assert reverse("frontend:cabinet_application_new") not in page
+
+
+def test_a_candidate_without_certificate_can_apply(alice):
+    page = client_for(alice).get(reverse("frontend:cabinet")).content.decode()
+    assert "Заполнить заявление" in page
+
+
+def test_a_passed_candidate_is_not_offered_an_appeal(certificate, alice):
+    application = certificate.decision.application
+    page = client_for(alice).get(reverse("frontend:cabinet_application", args=[application.pk])).content.decode()
+    assert "Испытание пройдено" in page
+    assert "Подать апелляцию" not in page
+
+
+def test_a_failed_candidate_is_offered_an_appeal(exam_setup, alice):
+    from tests.conftest import pass_the_test
+
+    attempt = pass_the_test(exam_setup["credential"], correct=20)
+    page = client_for(alice).get(attempt.application.cabinet_url()).content.decode()
+    assert "Подать апелляцию" in page
