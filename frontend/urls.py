@@ -64,6 +64,11 @@ urlpatterns = [
     path("cabinet/notifications/", cabinet.notifications, name="notifications"),
     path("cabinet/attempts/<int:attempt_id>/appeal/", appeals_pages.appeal_new, name="appeal_new"),
     path("cabinet/appeals/<int:pk>/", appeals_pages.cabinet_appeal, name="cabinet_appeal"),
+    path(
+        "cabinet/appeals/<int:pk>/decision.pdf",
+        appeals_pages.cabinet_appeal_decision_pdf,
+        name="cabinet_appeal_decision_pdf",
+    ),
     path("cabinet/complaints/new/", appeals_pages.complaint_new, name="complaint_new"),
     path(
         "cabinet/appeals/<int:pk>/attachments/<int:attachment_id>/",
@@ -92,6 +97,7 @@ urlpatterns = [
         cabinet.attachment_delete,
         name="cabinet_attachment_delete",
     ),
+    path("cabinet/applications/<int:pk>/receipt.pdf", cabinet.receipt_pdf, name="cabinet_receipt_pdf"),
     path("cabinet/applications/<int:pk>/notice.pdf", cabinet.notice_pdf, name="cabinet_notice_pdf"),
     path("cabinet/applications/<int:pk>/exam-password/", cabinet.exam_password, name="cabinet_exam_password"),
     path("cabinet/applications/<int:pk>/<str:document>.pdf", cabinet.attestation_pdf, name="cabinet_attestation_pdf"),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.letters import LetterPrint, addressee_of
 from core.pdf import render_pdf
-from exam.models import Decision
+from exam.models import Application, Decision, Submission
 
 
 def notice_print(*, decision: Decision, issued_at: datetime) -> LetterPrint:
@@ -50,4 +50,33 @@ def render_notice_pdf(
     )
     return render_pdf(
         template, notice_context(decision=decision, issued_at=issued_at, password=password, letter=letter)
+    )
+
+
+def render_receipt_pdf(*, application: Application) -> bytes:
+    """The receipt of a registered application (p.41): its number, the time of receipt, the date of
+    registration, the documents in the order of p.15 and the term of the decision (p.12(a))."""
+    from exam.admission.selectors import DEADLINE_DECISION, application_deadlines
+
+    assert application.registered_at is not None and application.received_at is not None
+    deadlines = {d.kind: d for d in application_deadlines(application)}
+    review = deadlines.get(DEADLINE_DECISION)
+    return render_pdf(
+        "exam/pdf/registration_receipt.html",
+        {
+            "application": application,
+            "letter": LetterPrint(
+                addressee=addressee_of(application),
+                outgoing_number=None,
+                issued_at=timezone.localtime(application.registered_at),
+                signer=None,
+                signed_at=None,
+            ),
+            "received_at": timezone.localtime(application.received_at),
+            "attachments": application.attachments.in_paragraph_order(),
+            "submission": application.submissions.filter(outcome=Submission.Outcome.ACCEPTED).order_by("-pk").first(),
+            "review_due": review.due_on if review else None,
+            "registered_by": application.registered_by,  # staff only: the portal registers by itself
+            "printed_at": timezone.localtime(),
+        },
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
+from appeals.documents import render_appeal_decision_pdf
 from appeals.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -114,6 +115,19 @@ def cabinet_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = _appeal(request, pk)
     review = attempt_review_counts(appeal.attempt) if appeal.status == Appeal.Status.UPHELD else None
     return render(request, "frontend/appeals/cabinet_appeal.html", {"appeal": appeal, "review": review})
+
+
+@candidate_required
+def cabinet_appeal_decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The commission's decision on the candidate's own appeal, with its reasons, as a PDF."""
+    appeal = _appeal(request, pk)
+    if appeal.decided_at is None:
+        raise Http404
+    return HttpResponse(
+        render_appeal_decision_pdf(appeal=appeal),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="appeal-{appeal.number}.pdf"'},
+    )
 
 
 @candidate_required

@@ -21,6 +21,7 @@ from core.selectors import letter_editions, notification_list
 from core.services import notification_mark_read
 from exam import forms
 from exam.admission import selectors, services
+from exam.admission.documents import render_receipt_pdf
 from exam.models import Application, Attachment, Attempt, Decision
 from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required, letter_pdf_response
@@ -278,6 +279,19 @@ def _appeal_open(attempt: Attempt | None) -> bool:
     if attempt is None or attempt.passed or attempt.appeals.exists():
         return False
     return calendar.moscow_date(timezone.now()) <= appeal_window_closes(attempt)
+
+
+@candidate_required
+def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The receipt of p.41 of the candidate's registered application, as a PDF."""
+    application = _own(request, pk)
+    if not application.registration_number:
+        raise Http404
+    return HttpResponse(
+        render_receipt_pdf(application=application),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{application.pk}.pdf"'},
+    )
 
 
 @candidate_required

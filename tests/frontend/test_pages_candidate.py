@@ -86,3 +86,56 @@ def test_a_failed_candidate_is_offered_an_appeal(exam_setup, alice):
     attempt = pass_the_test(exam_setup["credential"], correct=20)
     page = client_for(alice).get(attempt.application.cabinet_url()).content.decode()
     assert "Подать апелляцию" in page
+
+
+# --- Documents the candidate keeps ------------------------------------------------------------------
+
+
+def _pdf_text(content: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+
+
+def test_the_registration_receipt_downloads_as_a_pdf(alice, oscar):
+    from tests.conftest import registered_application
+
+    application = registered_application(alice)
+    url = reverse("frontend:cabinet_receipt_pdf", args=[application.pk])
+    assert url in client_for(alice).get(application.cabinet_url()).content.decode()
+    response = client_for(alice).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content)
+    assert "Расписка в получении" in text and application.registration_number in text
+    assert text.index("higher_education.pdf") < text.index("qualification.pdf") < text.index("experience.pdf")
+    assert client_for(oscar).get(url).status_code == 404
+
+
+def test_a_draft_has_no_receipt(alice):
+    application = _draft(alice)
+    assert client_for(alice).get(reverse("frontend:cabinet_receipt_pdf", args=[application.pk])).status_code == 404
+
+
+def test_the_appeal_decision_downloads_as_a_pdf_with_its_reasons(exam_setup, alice, oscar, sergey, commission):
+    from appeals import services as appeals_services
+    from registry.services import attestation_decision_draft, attestation_decision_sign
+    from tests.conftest import pass_the_test
+
+    attempt = pass_the_test(exam_setup["credential"], correct=35)
+    attestation_decision_sign(decision=attestation_decision_draft(attempt=attempt), by=sergey)
+    appeal = appeals_services.appeal_file(candidate=alice, attempt=attempt, reasons="Вопрос 3 некорректен.")
+    url = reverse("frontend:cabinet_appeal_decision_pdf", args=[appeal.pk])
+    assert client_for(alice).get(url).status_code == 404  # not decided yet
+    chair = commission[0]
+    appeals_services.appeal_open(appeal=appeal, by=chair)
+    for member in commission:
+        appeals_services.appeal_vote(appeal=appeal, member=member, outcome="reject")
+    appeals_services.appeal_decide(appeal=appeal, by=chair, reasons="Доводы не подтвердились: вопрос корректен.")
+    assert url in client_for(alice).get(appeal.cabinet_url()).content.decode()
+    response = client_for(alice).get(url)
+    assert response.status_code == 200
+    text = _pdf_text(response.content)
+    assert "Апелляция отклонена" in text and "Доводы не подтвердились: вопрос корректен." in text
+    assert client_for(oscar).get(url).status_code == 404
