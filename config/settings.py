@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.notification_email_pending",
         "schedule": timedelta(minutes=5),
     },
+    "exam-reminders": {
+        # The reminder of a sitting, the day before it from 09:00 Moscow time (each goes out once).
+        "task": "exam.tasks.exam_reminders_send_due",
+        "schedule": crontab(minute=5),
+    },
     "notice-issue-pending": {
         "task": "exam.tasks.notice_issue_pending",
         "schedule": timedelta(minutes=10),

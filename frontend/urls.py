@@ -98,6 +98,7 @@ urlpatterns = [
         name="cabinet_attachment_delete",
     ),
     path("cabinet/applications/<int:pk>/receipt.pdf", cabinet.receipt_pdf, name="cabinet_receipt_pdf"),
+    path("cabinet/applications/<int:pk>/sitting.ics", cabinet.sitting_ics, name="cabinet_sitting_ics"),
     path("cabinet/applications/<int:pk>/notice.pdf", cabinet.notice_pdf, name="cabinet_notice_pdf"),
     path("cabinet/applications/<int:pk>/exam-password/", cabinet.exam_password, name="cabinet_exam_password"),
     path("cabinet/applications/<int:pk>/<str:document>.pdf", cabinet.attestation_pdf, name="cabinet_attestation_pdf"),

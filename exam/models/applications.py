@@ -582,6 +582,8 @@ class ExamCredential(models.Model):
     )
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # The reminder e-mailed the day before the sitting (exam.admission.services.exam_reminder_send): once.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

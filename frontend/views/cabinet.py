@@ -21,7 +21,8 @@ from core.selectors import letter_editions, notification_list
 from core.services import notification_mark_read
 from exam import forms
 from exam.admission import selectors, services
-from exam.admission.documents import render_receipt_pdf
+from exam.admission.documents import exam_system_url, render_receipt_pdf
+from exam.admission.documents import sitting_ics as sitting_ics_document
 from exam.models import Application, Attachment, Attempt, Decision
 from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required, letter_pdf_response
@@ -265,6 +266,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "notice_editions": [(e, None) for e in letter_editions(notice)] if notice is not None else [],
             "attestation_editions": [(e, None) for e in letter_editions(attestation)] if attestation else [],
             "credential": getattr(application, "exam_credential", None),
+            "exam_system_url": exam_system_url(),
             "test_result": test_result,
             "appeal_open": _appeal_open(test_result),
             "attestation": attestation,
@@ -291,6 +293,20 @@ def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         render_receipt_pdf(application=application),
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="receipt-{application.pk}.pdf"'},
+    )
+
+
+@candidate_required
+def sitting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sitting of the candidate's admission notice as a calendar entry (.ics)."""
+    application = _own(request, pk)
+    credential = getattr(application, "exam_credential", None)
+    if credential is None or credential.sitting is None or application.status != Application.Status.ADMITTED:
+        raise Http404
+    return HttpResponse(
+        sitting_ics_document(credential=credential),
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sitting-{credential.sitting.pk}.ics"'},
     )
 
 
