@@ -666,6 +666,11 @@ def certificate_held_by(*, user: Any) -> HeldCertificate | None:
     )
 
 
+def attestation_drafts_to_sign() -> QuerySet[AttestationDecision]:
+    """Decisions on attestation drafted and waiting for a signatory (p.59)."""
+    return AttestationDecision.objects.filter(status=AttestationDecision.Status.DRAFT, superseded=False)
+
+
 def decision_for_application(application: Any) -> AttestationDecision | None:
     return (
         AttestationDecision.objects.filter(application=application, superseded=False)

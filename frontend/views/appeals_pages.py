@@ -39,9 +39,11 @@ from frontend.views.common import (
     apply_error,
     candidate_required,
     letter_particulars_initial,
+    page_of,
     perform,
     second_factor_redirect,
     staff_required,
+    status_filter,
 )
 from registry.selectors import decision_for_application
 
@@ -202,10 +204,17 @@ COMMISSION = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR, Role.AUDITOR)
 
 @staff_required(*COMMISSION)
 def appeal_list(request: HttpRequest) -> HttpResponse:
+    appeals, status = status_filter(
+        request, selectors.appeals_for(request_user(request)).select_related("candidate"), Appeal.Status
+    )
     return render(
         request,
         "frontend/appeals/appeal_list.html",
-        {"appeals": selectors.appeals_for(request_user(request)).select_related("candidate").order_by("due_on")},
+        {
+            "page": page_of(request, appeals.order_by("due_on", "pk")),
+            "status": status,
+            "statuses": Appeal.Status.choices,
+        },
     )
 
 
@@ -286,10 +295,15 @@ COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR, Role.CE
 
 @staff_required(*COMPLAINT_STAFF)
 def complaint_list(request: HttpRequest) -> HttpResponse:
+    complaints, status = status_filter(request, selectors.complaints_for(request_user(request)), Complaint.Status)
     return render(
         request,
         "frontend/appeals/complaint_list.html",
-        {"complaints": selectors.complaints_for(request_user(request)).order_by("status", "due_on")},
+        {
+            "page": page_of(request, complaints.order_by("status", "due_on", "pk")),
+            "status": status,
+            "statuses": Complaint.Status.choices,
+        },
     )
 
 

@@ -32,11 +32,13 @@ def test_a_saved_draft_does_not_ask_to_save_the_draft_first(alice):
     assert "Сохраните черновик" not in page
 
 
-def test_long_entry_fields_take_a_whole_row(alice):
+def test_long_entry_fields_take_a_whole_row_and_wrap(alice):
     application = _draft(alice)
     page = client_for(alice).get(reverse("frontend:cabinet_application_edit", args=[application.pk])).content.decode()
     institution = re.search(r'<div class="field([^"]*)">\s*<label for="id_higher_education-0-institution"', page)
     assert institution is not None and "wide" in institution.group(1)
+    area = re.search(r'<textarea[^>]*name="higher_education-0-institution"[^>]*>', page)
+    assert area is not None and "data-single-line" in area.group(0)
 
 
 def test_documents_are_listed_in_the_order_of_paragraph_15(alice):
@@ -139,3 +141,56 @@ def test_the_appeal_decision_downloads_as_a_pdf_with_its_reasons(exam_setup, ali
     text = _pdf_text(response.content)
     assert "Апелляция отклонена" in text and "Доводы не подтвердились: вопрос корректен." in text
     assert client_for(oscar).get(url).status_code == 404
+
+
+# --- Staff pages ------------------------------------------------------------------------------------
+
+
+def test_the_signatory_dashboard_counts_the_drafts_waiting_for_their_signature(alice, victor, sergey, eva):
+    from tests.conftest import make_sitting, registered_application
+
+    application = registered_application(alice)
+    services.application_start_review(application=application, by=victor)
+    services.decision_draft(application=application, by=victor, kind="admission", sitting=make_sitting(eva))
+    page = client_for(sergey).get(reverse("frontend:staff_dashboard")).content.decode()
+    stat = re.search(r'data-count="to_sign_admission"[^>]*><b>(\d+)</b>([^<]*)<', page)
+    assert stat is not None and stat.group(1) == "1" and "ждёт вашей подписи" in stat.group(2)
+    # The reviewer is not a signatory: no such count.
+    assert "to_sign_admission" not in client_for(victor).get(reverse("frontend:staff_dashboard")).content.decode()
+
+
+def test_the_drafter_does_not_count_their_own_draft(alice, double, sergey, eva):
+    from tests.conftest import make_sitting, registered_application
+
+    application = registered_application(alice)
+    services.application_start_review(application=application, by=double)
+    services.decision_draft(application=application, by=double, kind="admission", sitting=make_sitting(eva))
+    page = client_for(double).get(reverse("frontend:staff_dashboard")).content.decode()
+    assert re.search(r'data-count="to_sign_admission"[^>]*><b>0</b>', page)
+
+
+def test_the_certificate_list_pages_and_filters_by_status(olga):
+    from datetime import date
+
+    from tests.conftest import published_certificate
+
+    for n in range(55):
+        published_certificate(f"77-{n:04d}", "Экспертов", "Эдуард")
+    published_certificate("77-9999", "Аннулов", "Антон", annulled_on=date(2025, 6, 1))
+    client = client_for(olga)
+    first = client.get(reverse("frontend:certificate_list")).content.decode()
+    assert "Страница 1 из 2" in first and 'href="?page=2"' in first
+    annulled = client.get(reverse("frontend:certificate_list"), {"status": "annulled"}).content.decode()
+    assert "77-9999" in annulled and "77-0001" not in annulled
+
+
+def test_the_complaint_list_filters_by_status_and_keeps_the_filter_when_paging(alice, hanna):
+    from appeals import services as appeals_services
+    from tests.conftest import complaint_data
+
+    appeals_services.complaint_file(data=complaint_data(), channel="portal", complainant=alice)
+    page = client_for(hanna).get(reverse("frontend:complaint_list"), {"status": "registered"}).content.decode()
+    assert '<option value="registered" selected>' in page
+    assert "Алексеева" in page
+    none = client_for(hanna).get(reverse("frontend:complaint_list"), {"status": "upheld"}).content.decode()
+    assert "Алексеева" not in none
