@@ -18,6 +18,7 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", public.home, name="home"),
+    path("service/", public.service, name="service"),
     path("questions/", exam_room.public_questions, name="public_questions"),
     path("practice/", exam_room.practice, name="practice"),
     # The public registry of experts (p.63)
@@ -82,6 +83,9 @@ urlpatterns = [
         name="cabinet_complaint_attachment",
     ),
     path("complaints/<int:pk>/answer.pdf", appeals_pages.complaint_answer_pdf, name="complaint_answer_pdf"),
+    # A complaint without a cabinet account (p.79), filed once its e-mail address is confirmed
+    path("complaints/new/", appeals_pages.complaint_public, name="complaint_public"),
+    path("complaints/confirm/<str:token>/", appeals_pages.complaint_confirm, name="complaint_confirm"),
     path("cabinet/applications/new/", cabinet.application_new, name="cabinet_application_new"),
     path("cabinet/applications/<int:pk>/", cabinet.application_detail, name="cabinet_application"),
     path("cabinet/applications/<int:pk>/edit/", cabinet.application_edit, name="cabinet_application_edit"),

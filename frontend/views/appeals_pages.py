@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from appeals.forms import (
     ComplaintRemedyCarryOutForm,
     ComplaintRemedyDoneForm,
     PaperComplaintForm,
+    PublicComplaintForm,
     VoteForm,
 )
 from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachment
@@ -166,6 +168,54 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     # The complainant's cases, each at its stage: which decision or action the complaint is about.
     cases = application_stage_pairs(user.applications.exclude(status=Application.Status.DRAFT).order_by("-created_at"))
     return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False, "cases": cases})
+
+
+def complaint_public(request: HttpRequest) -> HttpResponse:
+    """The complaint of p.79 without a cabinet account: held until the sender confirms the e-mail
+    address by the link sent to it (appeals.services.complaint_confirmation_request). A signed-in
+    candidate files from the cabinet."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        return redirect("frontend:complaint_new")
+    form = PublicComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirmation = services.complaint_confirmation_request(data=form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            return render(request, "frontend/appeals/complaint_sent.html", {"email": confirmation.email})
+    login_url = f"{reverse('frontend:login')}?next={reverse('frontend:complaint_new')}"
+    return render(
+        request,
+        "frontend/appeals/complaint_new.html",
+        {"form": form, "paper": False, "public": True, "login_url": login_url},
+    )
+
+
+def complaint_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: shows the held complaint and files it on the sender's confirmation (a POST,
+    so that a mail program that opens links does not file it)."""
+    try:
+        confirmation = services.complaint_confirmation_get(token=token)
+    except DomainError as exc:
+        return render(
+            request, "frontend/appeals/complaint_confirm.html", {"error": exc.message}, status=exc.status or 400
+        )
+    complaint = confirmation.complaint
+    if request.method == "POST" and complaint is None:
+        try:
+            complaint = services.complaint_confirm(token=token)
+        except DomainError as exc:
+            return render(
+                request, "frontend/appeals/complaint_confirm.html", {"error": exc.message}, status=exc.status or 400
+            )
+    held_subject = str(confirmation.data.get("subject") or "")
+    subject = Complaint.Subject(held_subject).label if held_subject in Complaint.Subject.values else ""
+    return render(
+        request,
+        "frontend/appeals/complaint_confirm.html",
+        {"confirmation": confirmation, "complaint": complaint, "subject": subject},
+    )
 
 
 @candidate_required
