@@ -85,3 +85,21 @@ def test_the_report_shows_bar_values_and_axes_without_hovering(new_page, exam_se
     expect(value).to_be_visible()
     expect(page.locator("#score-chart .y-axis")).to_contain_text("1")
     expect(page.locator("#score-chart figcaption")).to_be_visible()
+
+
+def test_attaching_a_file_warns_of_unsaved_changes_in_the_form(new_page, alice, tmp_path):
+    application = services.application_start(candidate=alice)
+    fill_application(application, alice, attachments=False)
+    page = new_page()
+    sign_in(page, alice.email)
+    page.goto(f"/cabinet/applications/{application.pk}/edit/")
+    page.fill("[name='a-phone']", "+7 495 000-00-00")
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.set_input_files("#att-file", str(pdf))
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.click("#att-submit")
+    assert messages and "не сохранены" in messages[0]
+    expect(page.locator("[name='a-phone']")).to_have_value("+7 495 000-00-00")  # still on the page, kept
+    assert not application.attachments.exists()

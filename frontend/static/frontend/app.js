@@ -47,6 +47,18 @@
     }
   });
 
+  // A form that leaves the page (a file upload) warns when another form of the page has unsaved changes.
+  document.querySelectorAll("form[data-unsaved-form]").forEach(function (form) {
+    var other = document.getElementById(form.getAttribute("data-unsaved-form"));
+    if (!other) { return; }
+    var dirty = false;
+    other.addEventListener("input", function () { dirty = true; });
+    other.addEventListener("submit", function () { dirty = false; });
+    form.addEventListener("submit", function (event) {
+      if (dirty && !window.confirm(form.getAttribute("data-unsaved"))) { event.preventDefault(); }
+    });
+  });
+
   // One-line text shown wrapped (core.text.TextField wrap): no line breaks typed or pasted into it,
   // and its height follows its content where CSS field-sizing is not supported.
   function fitSingleLine(area) {
