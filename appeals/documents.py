@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from appeals.models import Complaint
+from appeals.models import Appeal, Complaint
 from core.pdf import render_pdf
 from core.qes.documents import Stamp
 
@@ -20,5 +20,36 @@ def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str,
             "signed_at": timezone.localtime(signed_at),
             "digest": digest,
             "qes_stamp": stamp,
+        },
+    )
+
+
+def render_appeal_decision_pdf(*, appeal: Appeal) -> bytes:
+    """The commission's decision on an appeal with its reasons, as the candidate keeps it: the result
+    before and after, and how many questions were re-scored or voided (not which: that would tell
+    the key, see frontend.views.appeals_pages.cabinet_appeal)."""
+    from core.letters import LetterPrint, addressee_of
+    from exam.testing.selectors import attempt_review_counts
+
+    assert appeal.decided_at is not None
+    attempt = appeal.attempt
+    return render_pdf(
+        "appeals/pdf/appeal_decision.html",
+        {
+            "appeal": appeal,
+            "application": appeal.application,
+            "letter": LetterPrint(
+                addressee=addressee_of(appeal.application),
+                outgoing_number=appeal.number,
+                issued_at=timezone.localtime(appeal.decided_at),
+                signer=appeal.decided_by,
+                signed_at=timezone.localtime(appeal.decided_at),
+            ),
+            "received_at": timezone.localtime(appeal.received_at),
+            "decided_at": timezone.localtime(appeal.decided_at),
+            "finished_at": timezone.localtime(attempt.finished_at) if attempt.finished_at else None,
+            "question_count": attempt.question_count,
+            "passed": attempt.passed,
+            "review": attempt_review_counts(attempt) if appeal.status == Appeal.Status.UPHELD else None,
         },
     )

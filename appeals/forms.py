@@ -67,6 +67,20 @@ class ComplaintForm(OnceForm):
     representative_name = TextField(label=_("Ф. И. О. представителя"), max_length=300, required=False)
 
 
+class PublicComplaintForm(ComplaintForm):
+    """The complaint of p.79 without a cabinet account: the e-mail address is required (the
+    confirmation link goes to it, and the answer may); a representative files with the power of
+    attorney (p.83) from a cabinet or on paper."""
+
+    email = forms.EmailField(
+        label=_("Электронная почта"),
+        max_length=254,
+        help_text=_("На этот адрес придёт ссылка: жалоба подаётся, когда вы её откроете и подтвердите."),
+    )
+    by_representative = None  # type: ignore[assignment]  # removed from the form (Django's way)
+    representative_name = None  # type: ignore[assignment]
+
+
 class PaperComplaintForm(ComplaintForm):
     channel = forms.ChoiceField(
         label=_("Способ поступления"),

@@ -288,3 +288,29 @@ class ComplaintAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ComplaintConfirmation(models.Model):
+    """A complaint sent from the public form without a cabinet account (p.79 asks for contacts, not
+    an account), held until its sender follows the link e-mailed to the address it gives: a check
+    against complaints filed in another person's name and against floods. Confirmed, it is filed
+    like any other (appeals.services.complaint_file) and names the complaint; unconfirmed, it
+    expires. Only the SHA-256 of the link's secret is kept."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    data = models.JSONField()  # the form's cleaned fields, as complaint_file takes them
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    complaint = models.OneToOneField(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="confirmation"
+    )
+
+    class Meta:
+        verbose_name = _("подтверждение жалобы")
+        verbose_name_plural = _("подтверждения жалоб")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"

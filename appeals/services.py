@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment
+from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment, ComplaintConfirmation
 from appeals.selectors import (
     DEADLINE_APPEAL,
     DEADLINE_COMPLAINT,
@@ -349,9 +350,11 @@ def complaint_file(
     evidence: list[UploadedFile] | None = None,
     power_of_attorney: list[UploadedFile] | None = None,
     token: str = "",
+    verified_email: str = "",
 ) -> Complaint:
-    """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet or
-    registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
+    """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet, from
+    the public form once its sender confirmed the e-mail address (``verified_email``, see
+    complaint_confirmation_request), or registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
     Registered now; p.86 allows until the next working day after receipt, and a later registration
     is kept as a missed term of its own. Decided within 15 working days of registration, or 5 for
     subjects (d) and (g) (p.87). Linked to the complainant's latest application when it can be
@@ -359,8 +362,9 @@ def complaint_file(
     (``token``, core.idempotency) gets the complaint the first sending registered."""
     if channel not in Complaint.Channel.values:
         raise DomainError(_("Неверный способ подачи."), fields={"channel": [_("Неверное значение.")]})
-    if channel == Complaint.Channel.PORTAL and complainant is None:
-        raise DomainError(_("Войдите, чтобы подать жалобу."), status=401)
+    anonymous = channel == Complaint.Channel.PORTAL and complainant is None
+    if anonymous and not _email_is(data.get("email"), verified_email):
+        raise DomainError(_("Войдите или подтвердите адрес электронной почты, чтобы подать жалобу."), status=401)
     if channel != Complaint.Channel.PORTAL and (registered_by is None or not has_role(registered_by, Role.REGISTRAR)):
         raise DomainError(_("Бумажную жалобу регистрирует регистратор."), code="forbidden", status=403)
     subject = str(data.get("subject") or "")
@@ -1085,3 +1089,83 @@ def complaint_remedy_done(*, complaint: Complaint, by: User, note: str) -> Compl
         _remedy_check(locked, remedies=REMEDIES_BY_NOTE)
         _remedy_completed(locked, by=by, service="note", data={}, note=note)
     return locked
+
+
+# --- A complaint without a cabinet account (p.79: contacts, not an account) -------------------------
+
+
+def _email_is(given: object, verified: str) -> bool:
+    """Whether the complaint's address is the one its sender confirmed (case aside)."""
+    return bool(verified) and str(given or "").strip().lower() == verified.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def complaint_confirmation_request(*, data: Mapping[str, Any], ip: str | None = None) -> ComplaintConfirmation:
+    """Hold a complaint sent from the public form and e-mail its sender a link to confirm the address
+    the answer is to go to. Nothing is registered, and no term runs, until the link is followed
+    (complaint_confirm). Against floods: COMPLAINT_CONFIRMATIONS_PER_EMAIL_HOUR requests an hour
+    for one address and COMPLAINT_CONFIRMATIONS_PER_IP_HOUR for one network address."""
+    from appeals.tasks import complaint_confirmation_email
+    from core.tasks import enqueue
+
+    email = str(data.get("email") or "").strip()
+    if not email:
+        raise DomainError(
+            _("Укажите адрес электронной почты: на него придёт ссылка для подтверждения жалобы."),
+            fields={"email": [_("Обязательное поле.")]},
+        )
+    if str(data.get("subject") or "") not in Complaint.Subject.values:
+        raise DomainError(_("Выберите предмет жалобы (п. 78)."), fields={"subject": [_("Обязательное поле.")]})
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    recent = ComplaintConfirmation.objects.filter(created_at__gt=hour_ago)
+    if recent.filter(email__iexact=email).count() >= settings.COMPLAINT_CONFIRMATIONS_PER_EMAIL_HOUR or (
+        ip and recent.filter(ip=ip).count() >= settings.COMPLAINT_CONFIRMATIONS_PER_IP_HOUR
+    ):
+        raise DomainError(
+            _("Слишком много запросов подтверждения. Попробуйте через час или подайте жалобу из личного кабинета."),
+            code="throttled",
+            status=429,
+        )
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        confirmation = ComplaintConfirmation.objects.create(
+            token_hash=_token_hash(token),
+            email=email,
+            data={key: value for key, value in data.items() if key != "form_token"},
+            ip=ip or None,
+            created_at=now,
+            expires_at=now + settings.COMPLAINT_CONFIRMATION_MAX_AGE,
+        )
+        transaction.on_commit(lambda: enqueue(complaint_confirmation_email, confirmation.pk, token))
+    return confirmation
+
+
+def complaint_confirmation_get(*, token: str) -> ComplaintConfirmation:
+    """The held complaint of a confirmation link, or a DomainError: unknown or expired."""
+    confirmation = ComplaintConfirmation.objects.filter(token_hash=_token_hash(token or "")).first()
+    if confirmation is None:
+        raise DomainError(_("Ссылка недействительна."), code="token_invalid", status=404)
+    if confirmation.complaint_id is None and confirmation.expires_at <= timezone.now():
+        raise DomainError(_("Ссылка устарела: жалоба не подана. Отправьте её снова."), code="token_expired", status=410)
+    return confirmation
+
+
+def complaint_confirm(*, token: str) -> Complaint:
+    """Follow the e-mailed link: the address is its sender's, and the held complaint is filed as it
+    was written, through complaint_file, with the same terms (p.86-87) as one from the cabinet.
+    Exactly once: a second click (or a link checker) gets the complaint the first one filed."""
+    confirmation = complaint_confirmation_get(token=token)
+    with transaction.atomic():
+        locked = ComplaintConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+        if locked.complaint is not None:
+            return locked.complaint
+        complaint = complaint_file(data=locked.data, channel=Complaint.Channel.PORTAL, verified_email=locked.email)
+        locked.complaint = complaint
+        locked.confirmed_at = timezone.now()
+        locked.save(update_fields=["complaint", "confirmed_at"])
+        audit_record(case=complaint, actor=None, verb="complaint_email_confirmed", action="event")
+    return complaint

@@ -37,3 +37,41 @@ def complaint_answer_sweep() -> int:
     for complaint_id in ids:
         complaint_answer_send.delay(complaint_id)
     return len(ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def complaint_confirmation_email(confirmation_id: int, token: str) -> None:
+    """E-mail the link that confirms a complaint sent without a cabinet account (the secret travels
+    in the task only: the row keeps its hash)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from appeals.models import ComplaintConfirmation
+
+    confirmation = ComplaintConfirmation.objects.filter(pk=confirmation_id).first()
+    if confirmation is None or confirmation.complaint_id is not None or confirmation.expires_at <= timezone.now():
+        return
+    link = settings.SITE_URL + reverse("frontend:complaint_confirm", args=[token])
+    hours = int(settings.COMPLAINT_CONFIRMATION_MAX_AGE.total_seconds() // 3600)
+    send_mail(
+        subject=_("Подтвердите подачу жалобы"),
+        message=_(
+            "На сайте аттестации экспертов СОУТ Минтруда России составлена жалоба с этим адресом для ответа.\n"
+            "Чтобы подать её, откройте ссылку и подтвердите подачу:\n%(link)s"
+        )
+        % {"link": link}
+        + "\n\n"
+        + ngettext("Ссылка действует %(hours)d час.", "Ссылка действует %(hours)d часов.", hours) % {"hours": hours}
+        + " "
+        + _(
+            "Жалоба регистрируется после подтверждения; срок её рассмотрения считается со дня регистрации "
+            "(п. 86-87 Регламента). Если вы не составляли жалобу, ничего не делайте: без подтверждения она "
+            "не будет подана."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[confirmation.email],
+    )

@@ -59,6 +59,17 @@ for _name in ("SITE_URL", "SITE_URL_DEFAULT"):
     if vars()[_name] and not vars()[_name].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{_name} must start with http:// or https://")
 
+# The ministry's contacts the service page gives (p.5 of the Regulation), as the Regulation states them.
+MINISTRY_POSTAL_ADDRESS = env.str(
+    "MINISTRY_POSTAL_ADDRESS", default="Российская Федерация, 127994, ГСП-4, г. Москва, ул. Ильинка, д. 21"
+)
+MINISTRY_EMAIL = env.str("MINISTRY_EMAIL", default="info@rosmintrud.ru")
+MINISTRY_PHONE = env.str("MINISTRY_PHONE", default="8 (495) 926-99-01")
+MINISTRY_WEBSITE = env.str("MINISTRY_WEBSITE", default="https://mintrud.gov.ru")
+for _contact in ("MINISTRY_POSTAL_ADDRESS", "MINISTRY_EMAIL", "MINISTRY_PHONE"):
+    if not globals()[_contact].strip():
+        raise ImproperlyConfigured(f"{_contact} must not be empty: the service page gives it (p.5)")
+
 INSTALLED_APPS = [
     "core.apps.AdminConfig",  # django.contrib.admin on the product's sign-in (TOTP)
     "django.contrib.auth",
@@ -230,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     "notification-email-pending": {
         "task": "core.tasks.notification_email_pending",
         "schedule": timedelta(minutes=5),
+    },
+    "exam-reminders": {
+        # The reminder of a sitting, the day before it from 09:00 Moscow time (each goes out once).
+        "task": "exam.tasks.exam_reminders_send_due",
+        "schedule": crontab(minute=5),
     },
     "notice-issue-pending": {
         "task": "exam.tasks.notice_issue_pending",
@@ -476,6 +492,11 @@ COMPLAINT_NUMBER_FORMAT = _number_format("COMPLAINT_NUMBER_FORMAT", default="Ж-
 COMPLAINT_LONG_WORKING_DAYS = env.int("COMPLAINT_LONG_WORKING_DAYS", default=15)  # p.87: (a)(b)(c)(e)(f)
 COMPLAINT_SHORT_WORKING_DAYS = env.int("COMPLAINT_SHORT_WORKING_DAYS", default=5)  # p.87: (d)(g)
 COMPLAINT_REMEDY_WORKING_DAYS = env.int("COMPLAINT_REMEDY_WORKING_DAYS", default=5)  # p.89
+# A complaint from the public form waits this long for its sender to confirm the e-mail address, and
+# one address (or one network address) may ask this many confirmations an hour.
+COMPLAINT_CONFIRMATION_MAX_AGE = timedelta(hours=env.int("COMPLAINT_CONFIRMATION_HOURS", default=48))
+COMPLAINT_CONFIRMATIONS_PER_EMAIL_HOUR = env.int("COMPLAINT_CONFIRMATIONS_PER_EMAIL_HOUR", default=3)
+COMPLAINT_CONFIRMATIONS_PER_IP_HOUR = env.int("COMPLAINT_CONFIRMATIONS_PER_IP_HOUR", default=10)
 # The outgoing number of every letter the ministry sends (notices, refusal letters, decisions on
 # attestation, complaint answers): one series for all kinds; with {year} it restarts each year.
 OUTGOING_NUMBER_FORMAT = _number_format("OUTGOING_NUMBER_FORMAT", default="ИСХ-{year}-{seq:05d}")

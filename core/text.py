@@ -146,10 +146,16 @@ class TextField(forms.CharField):
     """A form field of free text under clean_text: bounded (``max_length`` is required), NFC,
     stripped; single-line unless ``multiline`` (then a textarea of ``rows`` by default)."""
 
-    def __init__(self, *, max_length: int, multiline: bool = False, rows: int = 3, **kwargs: Any) -> None:
+    def __init__(
+        self, *, max_length: int, multiline: bool = False, rows: int = 3, wrap: bool = False, **kwargs: Any
+    ) -> None:
         self.multiline = multiline
         if multiline:
             kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        elif wrap:
+            # Still one line of text, shown wrapped so that a long value (an institution's full
+            # name) is read whole at any width; app.js keeps line breaks out of it.
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 1, "data-single-line": ""}))
         super().__init__(max_length=max_length, strip=False, **kwargs)
 
     def to_python(self, value: Any) -> str:

@@ -85,6 +85,8 @@ AUDIT_VERBS: dict[str, _StrPromise] = {
     "complaint_answer": _("Ответ на жалобу"),
     "complaint_answer_dispatch": _("Отправка ответа на жалобу"),
     "complaint_remedy_done": _("Исполнение мер по жалобе"),
+    "exam_reminder_send": _("Напоминание об испытании"),
+    "complaint_email_confirmed": _("Подтверждение адреса электронной почты жалобы"),
     # Qualified electronic signatures (core/qes)
     "trusted_list_load": _("Загрузка перечня аккредитованных удостоверяющих центров"),
     "revocation_list_load": _("Загрузка списка отзыва сертификатов"),

@@ -37,7 +37,12 @@ def _date_field(label: Any, *, required: bool) -> forms.DateField:
     return dates.date_field(label, dates.document_date_problem, required=required)
 
 
+LONG_TEXT = 200
+
+
 def _text(label: Any, *, max_length: int, required: bool = True, **kwargs: Any) -> TextField:
+    # A long value (a name of an institution, an address) wraps instead of being cut (core.text.TextField).
+    kwargs.setdefault("wrap", max_length >= LONG_TEXT)
     return TextField(label=label, max_length=max_length, required=required, **kwargs)
 
 

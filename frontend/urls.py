@@ -21,6 +21,7 @@ app_name = "frontend"
 urlpatterns = [
     path("", public.home, name="home"),
     path("favicon.ico", public.favicon, name="favicon"),
+    path("service/", public.service, name="service"),
     path("questions/", exam_room.public_questions, name="public_questions"),
     path("practice/", exam_room.practice, name="practice"),
     # The public registry of experts (p.63)
@@ -70,6 +71,11 @@ urlpatterns = [
     path("cabinet/notifications/", cabinet.notifications, name="notifications"),
     path("cabinet/attempts/<int:attempt_id>/appeal/", appeals_pages.appeal_new, name="appeal_new"),
     path("cabinet/appeals/<int:pk>/", appeals_pages.cabinet_appeal, name="cabinet_appeal"),
+    path(
+        "cabinet/appeals/<int:pk>/decision.pdf",
+        appeals_pages.cabinet_appeal_decision_pdf,
+        name="cabinet_appeal_decision_pdf",
+    ),
     path("cabinet/complaints/new/", appeals_pages.complaint_new, name="complaint_new"),
     path(
         "cabinet/appeals/<int:pk>/attachments/<int:attachment_id>/",
@@ -83,6 +89,9 @@ urlpatterns = [
         name="cabinet_complaint_attachment",
     ),
     path("complaints/<int:pk>/answer.pdf", appeals_pages.complaint_answer_pdf, name="complaint_answer_pdf"),
+    # A complaint without a cabinet account (p.79), filed once its e-mail address is confirmed
+    path("complaints/new/", appeals_pages.complaint_public, name="complaint_public"),
+    path("complaints/confirm/<str:token>/", appeals_pages.complaint_confirm, name="complaint_confirm"),
     path("cabinet/applications/new/", cabinet.application_new, name="cabinet_application_new"),
     path("cabinet/applications/<int:pk>/", cabinet.application_detail, name="cabinet_application"),
     path("cabinet/applications/<int:pk>/edit/", cabinet.application_edit, name="cabinet_application_edit"),
@@ -98,6 +107,8 @@ urlpatterns = [
         cabinet.attachment_delete,
         name="cabinet_attachment_delete",
     ),
+    path("cabinet/applications/<int:pk>/receipt.pdf", cabinet.receipt_pdf, name="cabinet_receipt_pdf"),
+    path("cabinet/applications/<int:pk>/sitting.ics", cabinet.sitting_ics, name="cabinet_sitting_ics"),
     path("cabinet/applications/<int:pk>/notice.pdf", cabinet.notice_pdf, name="cabinet_notice_pdf"),
     path("cabinet/applications/<int:pk>/exam-password/", cabinet.exam_password, name="cabinet_exam_password"),
     path("cabinet/applications/<int:pk>/<str:document>.pdf", cabinet.attestation_pdf, name="cabinet_attestation_pdf"),

@@ -20,6 +20,17 @@ from core.selectors import deadline_list_open
 from core.services import deadline_kind_label
 
 
+@dataclass(frozen=True)
+class Share:
+    """A share of a whole: a page shows it as a percentage, the XLSX stores the number (0.5) with a
+    percent format, so that a spreadsheet can compute with it."""
+
+    ratio: float
+
+    def __str__(self) -> str:
+        return f"{self.ratio:.0%}"
+
+
 @dataclass
 class Report:
     start: date
@@ -83,7 +94,7 @@ def period_report(*, start: date, end: date) -> Report:
             [
                 (_("Завершено попыток"), total),
                 (_("Испытание пройдено"), passed),
-                (_("Доля успешных"), f"{passed / total:.0%}" if total else "—"),
+                (_("Доля успешных"), Share(passed / total) if total else "—"),
             ],
         )
     )
@@ -136,29 +147,75 @@ def period_report(*, start: date, end: date) -> Report:
 
 
 def report_xlsx(report: Report) -> bytes:
+    """The report as a workbook: numbers stored as numbers (shares with a percent format), and the
+    charts of the page (the score distribution, the terms met) as Excel charts."""
     from openpyxl import Workbook
+    from openpyxl.chart import Reference
+    from openpyxl.chart.label import DataLabelList
 
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "report"
-    sheet.append([_("Отчёт за период"), report.start.isoformat(), report.end.isoformat()])
+    sheet.append([_("Отчёт за период"), report.start, report.end])
+    for cell in sheet[1][1:]:
+        cell.number_format = "DD.MM.YYYY"
     for title, rows in report.sections:
         sheet.append([])
         sheet.append([title])
         for label, value in rows:
-            sheet.append([str(label), value])
+            if isinstance(value, Share):
+                sheet.append([str(label), value.ratio])
+                sheet.cell(row=sheet.max_row, column=2).number_format = "0%"
+            else:
+                sheet.append([str(label), value])
     sheet.append([])
     sheet.append([_("Соблюдение сроков"), _("в срок"), _("всего"), _("доля")])
+    terms_first = sheet.max_row + 1
     for label, on_time, total in report.on_time:
-        sheet.append([label, on_time, total, round(on_time / total, 3) if total else None])
+        sheet.append([label, on_time, total, on_time / total if total else None])
+        sheet.cell(row=sheet.max_row, column=4).number_format = "0%"
+    sheet.column_dimensions["A"].width = 60
+    if report.on_time:
+        chart = _bar_chart(title=_("Соблюдение сроков"), x_title="", y_title=_("доля"))
+        chart.type = "bar"
+        chart.add_data(
+            Reference(sheet, min_col=4, min_row=terms_first - 1, max_row=sheet.max_row), titles_from_data=True
+        )
+        chart.set_categories(Reference(sheet, min_col=1, min_row=terms_first, max_row=sheet.max_row))
+        chart.y_axis.number_format = "0%"
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
+        sheet.add_chart(chart, f"F{terms_first}")
     scores = workbook.create_sheet("scores")
     scores.append([_("Правильных ответов"), _("Попыток")])
     for score, count in enumerate(report.scores):
         scores.append([score, count])
+    chart = _bar_chart(
+        title=_("Распределение результатов испытания"), x_title=_("Правильных ответов"), y_title=_("Попыток")
+    )
+    chart.add_data(Reference(scores, min_col=2, min_row=1, max_row=scores.max_row), titles_from_data=True)
+    chart.set_categories(Reference(scores, min_col=1, min_row=2, max_row=scores.max_row))
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
+    scores.add_chart(chart, "D2")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _bar_chart(*, title: str, x_title: str, y_title: str) -> Any:
+    from openpyxl.chart import BarChart
+
+    chart = BarChart()
+    chart.title = title
+    chart.x_axis.title = x_title or None
+    chart.y_axis.title = y_title
+    chart.legend = None
+    # openpyxl hides both axes unless told (its default ``delete`` is true in recent versions).
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.width, chart.height = 24, 10
+    return chart
 
 
 OPEN_CASES_SHOWN = 500

@@ -27,6 +27,7 @@ from exam.admission.stages import Stage
 from exam.models import Application
 from registry import signing
 from registry.models import Annulment, AttestationDecision, Certificate, CertificateEdition, Surname
+from registry.translit import is_latin, latin_pattern, latin_to_cyrillic
 
 if TYPE_CHECKING:
     from exam.models import Attempt
@@ -544,6 +545,26 @@ def surname_matches(words: list[str], *, per_word: int = 12) -> list[SurnameMatc
     return kept
 
 
+def _surname_readings(words: list[str]) -> list[SurnameMatch]:
+    """The surnames the words may mean, as typed and, for words in Latin letters, as their Cyrillic
+    reading by the passport table (registry.translit): "Ilin" finds Ильин, "Iudina" Юдина."""
+    matches = surname_matches(words)
+    cyrillic = [latin_to_cyrillic(word) if is_latin(word) else word for word in words]
+    if cyrillic != words:
+        matches += surname_matches(cyrillic)
+        matches.sort(key=lambda m: (m.typos, m.index, -m.similarity, m.surname))
+    return matches
+
+
+def _name_word_q(word: str) -> Q:
+    """A word of the name other than the surname begins a word of the full name; a Latin word may be
+    any Cyrillic spelling the passport table gives it ("Olga" is Ольга)."""
+    q = Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
+    if is_latin(word):
+        q |= Q(search_name__regex=f"(^| ){latin_pattern(word)}")
+    return q
+
+
 def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -> list[Certificate]:
     """Each word of the query may be the surname: matched with a typo against the dictionary of
     surnames (surname_matches), the other words must then begin a word of the name (first name,
@@ -553,14 +574,14 @@ def _name_search(qs: QuerySet[Certificate], key: str, offset: int, limit: int) -
     words = key.split()
     rows: list[Certificate] = []
     used: set[str] = set()
-    for match in surname_matches(words):
+    for match in _surname_readings(words):
         if match.surname in used:  # one reading of each surname: the closest
             continue
         used.add(match.surname)
         same = qs.filter(search_last=match.surname)
         for index, word in enumerate(words):
             if index != match.index:
-                same = same.filter(Q(search_name__startswith=word) | Q(search_name__contains=f" {word}"))
+                same = same.filter(_name_word_q(word))
         if offset:
             count = same.count()
             if count <= offset:
@@ -637,6 +658,38 @@ def feed_lag_seconds() -> int:
 def last_change() -> datetime | None:
     latest = published().order_by("-updated_at").values_list("updated_at", flat=True).first()
     return latest
+
+
+# How long before its expiry a certificate holder is offered a new attestation.
+CERTIFICATE_RENEWAL_DAYS = 180
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    certificate: Certificate
+    renewal_open: bool
+
+
+def certificate_held_by(*, user: Any) -> HeldCertificate | None:
+    """The valid certificate of an account holder, if any, and whether a new application makes
+    sense already (its expiry is near): the cabinet does not offer a new attestation to an expert
+    as if they had none."""
+    today = calendar.today()
+    certificate = (
+        Certificate.objects.filter(status_q(Certificate.Status.VALID, today), candidate=user)
+        .order_by("-expires_on")
+        .first()
+    )
+    if certificate is None:
+        return None
+    return HeldCertificate(
+        certificate=certificate, renewal_open=certificate.expires_on - today <= timedelta(days=CERTIFICATE_RENEWAL_DAYS)
+    )
+
+
+def attestation_drafts_to_sign() -> QuerySet[AttestationDecision]:
+    """Decisions on attestation drafted and waiting for a signatory (p.59)."""
+    return AttestationDecision.objects.filter(status=AttestationDecision.Status.DRAFT, superseded=False)
 
 
 def decision_for_application(application: Any) -> AttestationDecision | None:

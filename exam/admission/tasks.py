@@ -70,3 +70,11 @@ def notice_issue_pending() -> int:
         notice_issue.delay(decision_id)
         count += 1
     return count
+
+
+@shared_task(name="exam.tasks.exam_reminders_send_due")
+def exam_reminders_send_due() -> int:
+    """The reminder of the sitting the day before it (hourly; each reminder goes out once)."""
+    from exam.admission.services import exam_reminders_send_due as send_due
+
+    return send_due()

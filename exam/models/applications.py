@@ -307,6 +307,15 @@ class AttachmentManager(models.Manager["Attachment"]):
     def get_queryset(self) -> models.QuerySet[Attachment]:
         return super().get_queryset().filter(detached_at__isnull=True)
 
+    def in_paragraph_order(self) -> models.QuerySet[Attachment]:
+        """In the order p.15 lists them: (b) higher education, (c) qualification, (d) experience.
+        (The signed document keeps its own order by code, so that old signatures still verify.)"""
+        order = models.Case(
+            *(models.When(kind=kind, then=models.Value(i)) for i, kind in enumerate(Attachment.Kind.values)),
+            default=models.Value(len(Attachment.Kind.values)),
+        )
+        return self.get_queryset().order_by(order, "id")
+
 
 class Attachment(models.Model):
     """A document of p.15(b)-(d): PDF, JPEG or PNG, checked by content."""
@@ -574,6 +583,8 @@ class ExamCredential(models.Model):
     )
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # The reminder e-mailed the day before the sitting (exam.admission.services.exam_reminder_send): once.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

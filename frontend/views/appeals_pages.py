@@ -8,10 +8,12 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
+from appeals.documents import render_appeal_decision_pdf
 from appeals.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -23,6 +25,7 @@ from appeals.forms import (
     ComplaintRemedyCarryOutForm,
     ComplaintRemedyDoneForm,
     PaperComplaintForm,
+    PublicComplaintForm,
     VoteForm,
 )
 from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachment
@@ -38,9 +41,11 @@ from frontend.views.common import (
     apply_error,
     candidate_required,
     letter_particulars_initial,
+    page_of,
     perform,
     second_factor_redirect,
     staff_required,
+    status_filter,
 )
 from registry.selectors import decision_for_application
 
@@ -117,6 +122,19 @@ def cabinet_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @candidate_required
+def cabinet_appeal_decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The commission's decision on the candidate's own appeal, with its reasons, as a PDF."""
+    appeal = _appeal(request, pk)
+    if appeal.decided_at is None:
+        raise Http404
+    return HttpResponse(
+        render_appeal_decision_pdf(appeal=appeal),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="appeal-{appeal.number}.pdf"'},
+    )
+
+
+@candidate_required
 def cabinet_appeal_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """The candidate's own file attached to the appeal (another's appeal is 404)."""
     return _attachment_response(_appeal_attachment(_appeal(request, pk), attachment_id))
@@ -150,6 +168,54 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     # The complainant's cases, each at its stage: which decision or action the complaint is about.
     cases = application_stage_pairs(user.applications.exclude(status=Application.Status.DRAFT).order_by("-created_at"))
     return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False, "cases": cases})
+
+
+def complaint_public(request: HttpRequest) -> HttpResponse:
+    """The complaint of p.79 without a cabinet account: held until the sender confirms the e-mail
+    address by the link sent to it (appeals.services.complaint_confirmation_request). A signed-in
+    candidate files from the cabinet."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        return redirect("frontend:complaint_new")
+    form = PublicComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirmation = services.complaint_confirmation_request(data=form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            return render(request, "frontend/appeals/complaint_sent.html", {"email": confirmation.email})
+    login_url = f"{reverse('frontend:login')}?next={reverse('frontend:complaint_new')}"
+    return render(
+        request,
+        "frontend/appeals/complaint_new.html",
+        {"form": form, "paper": False, "public": True, "login_url": login_url},
+    )
+
+
+def complaint_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: shows the held complaint and files it on the sender's confirmation (a POST,
+    so that a mail program that opens links does not file it)."""
+    try:
+        confirmation = services.complaint_confirmation_get(token=token)
+    except DomainError as exc:
+        return render(
+            request, "frontend/appeals/complaint_confirm.html", {"error": exc.message}, status=exc.status or 400
+        )
+    complaint = confirmation.complaint
+    if request.method == "POST" and complaint is None:
+        try:
+            complaint = services.complaint_confirm(token=token)
+        except DomainError as exc:
+            return render(
+                request, "frontend/appeals/complaint_confirm.html", {"error": exc.message}, status=exc.status or 400
+            )
+    held_subject = str(confirmation.data.get("subject") or "")
+    subject = Complaint.Subject(held_subject).label if held_subject in Complaint.Subject.values else ""
+    return render(
+        request,
+        "frontend/appeals/complaint_confirm.html",
+        {"confirmation": confirmation, "complaint": complaint, "subject": subject},
+    )
 
 
 @candidate_required
@@ -188,10 +254,17 @@ COMMISSION = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR, Role.AUDITOR)
 
 @staff_required(*COMMISSION)
 def appeal_list(request: HttpRequest) -> HttpResponse:
+    appeals, status = status_filter(
+        request, selectors.appeals_for(request_user(request)).select_related("candidate"), Appeal.Status
+    )
     return render(
         request,
         "frontend/appeals/appeal_list.html",
-        {"appeals": selectors.appeals_for(request_user(request)).select_related("candidate").order_by("due_on")},
+        {
+            "page": page_of(request, appeals.order_by("due_on", "pk")),
+            "status": status,
+            "statuses": Appeal.Status.choices,
+        },
     )
 
 
@@ -272,10 +345,15 @@ COMPLAINT_STAFF = (Role.COMPLAINT_HANDLER, Role.REGISTRAR, Role.AUDITOR, Role.CE
 
 @staff_required(*COMPLAINT_STAFF)
 def complaint_list(request: HttpRequest) -> HttpResponse:
+    complaints, status = status_filter(request, selectors.complaints_for(request_user(request)), Complaint.Status)
     return render(
         request,
         "frontend/appeals/complaint_list.html",
-        {"complaints": selectors.complaints_for(request_user(request)).order_by("status", "due_on")},
+        {
+            "page": page_of(request, complaints.order_by("status", "due_on", "pk")),
+            "status": status,
+            "statuses": Complaint.Status.choices,
+        },
     )
 
 

@@ -14,13 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from appeals.selectors import appeal_window_closes
+from core import calendar
 from core.errors import DomainError
 from core.http import client_ip, request_user
 from core.selectors import letter_editions, notification_list
 from core.services import notification_mark_read
 from exam import forms
 from exam.admission import selectors, services
-from exam.models import Application, Attachment, Decision
+from exam.admission.documents import exam_system_url, render_receipt_pdf
+from exam.admission.documents import sitting_ics as sitting_ics_document
+from exam.models import Application, Attachment, Attempt, Decision
 from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required, letter_pdf_response
 from registry import selectors as registry_selectors
@@ -57,6 +61,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
             "appeals": user.appeals.order_by("-received_at"),
             "complaints": user.complaints.order_by("-received_at"),
             "notifications": notification_list(user=user)[:5],
+            "held": registry_selectors.certificate_held_by(user=user),
         },
     )
 
@@ -125,7 +130,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "applicant": applicant,
             "sections": [(name, label, formsets[name]) for name, label in SECTIONS],
             "attachment_kinds": Attachment.Kind.choices,
-            "attachments": application.attachments.all(),
+            "attachments": application.attachments.in_paragraph_order(),
             "max_mb": _max_mb(),
         },
     )
@@ -247,11 +252,13 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         attestation = None  # the candidate sees the decision once it is signed
     notice = selectors.notice_for(application)
     certificate = getattr(attestation, "certificate", None) if attestation else None
+    test_result = testing_selectors.final_result(application)
     return render(
         request,
         "frontend/cabinet/application.html",
         {
             "application": application,
+            "attachments": application.attachments.in_paragraph_order(),
             "stage": selectors.application_stage(application),
             "timeline": selectors.application_timeline(application),
             "submissions": application.submissions.all(),
@@ -260,11 +267,47 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "notice_editions": [(e, None) for e in letter_editions(notice)] if notice is not None else [],
             "attestation_editions": [(e, None) for e in letter_editions(attestation)] if attestation else [],
             "credential": getattr(application, "exam_credential", None),
-            "test_result": testing_selectors.final_result(application),
+            "exam_system_url": exam_system_url(),
+            "test_result": test_result,
+            "appeal_open": _appeal_open(test_result),
             "attestation": attestation,
             "certificate": certificate,
             "editions": registry_selectors.certificate_editions(certificate) if certificate is not None else [],
         },
+    )
+
+
+def _appeal_open(attempt: Attempt | None) -> bool:
+    """An appeal is offered against a result that is not a pass, while the window of p.12(v) is open."""
+    if attempt is None or attempt.passed or attempt.appeals.exists():
+        return False
+    return calendar.moscow_date(timezone.now()) <= appeal_window_closes(attempt)
+
+
+@candidate_required
+def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The receipt of p.41 of the candidate's registered application, as a PDF."""
+    application = _own(request, pk)
+    if not application.registration_number:
+        raise Http404
+    return HttpResponse(
+        render_receipt_pdf(application=application),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{application.pk}.pdf"'},
+    )
+
+
+@candidate_required
+def sitting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sitting of the candidate's admission notice as a calendar entry (.ics)."""
+    application = _own(request, pk)
+    credential = getattr(application, "exam_credential", None)
+    if credential is None or credential.sitting is None or application.status != Application.Status.ADMITTED:
+        raise Http404
+    return HttpResponse(
+        sitting_ics_document(credential=credential),
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sitting-{credential.sitting.pk}.ics"'},
     )
 
 

@@ -19,6 +19,7 @@ from frontend.views.common import (
     letter_dispatch_post,
     letter_editions_rows,
     letter_pdf_response,
+    page_of,
     perform,
     staff_required,
 )
@@ -42,9 +43,7 @@ def attestation_queue(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/certificates/queue.html",
         {
-            "to_sign": AttestationDecision.objects.filter(
-                status=AttestationDecision.Status.DRAFT, superseded=False
-            ).select_related("application"),
+            "to_sign": selectors.attestation_drafts_to_sign().select_related("application"),
             "to_issue": AttestationDecision.objects.filter(
                 status=AttestationDecision.Status.SIGNED,
                 kind=AttestationDecision.Kind.ATTESTED,
@@ -173,7 +172,19 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         certificates = certificates.filter(Q(number__icontains=query) | Q(last_name__icontains=query))
-    return render(request, "frontend/certificates/list.html", {"certificates": certificates[:200], "q": query})
+    status = request.GET.get("status", "")
+    if status in Certificate.Status.values:
+        certificates = certificates.filter(selectors.status_q(status))
+    return render(
+        request,
+        "frontend/certificates/list.html",
+        {
+            "page": page_of(request, certificates),
+            "q": query,
+            "status": status,
+            "statuses": Certificate.Status.choices,
+        },
+    )
 
 
 def _certificate(pk: int) -> Certificate:

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
@@ -194,3 +195,20 @@ def letter_correction_form(letter: models.Model, *, source: object) -> forms.For
     from core.forms import LetterCorrectionForm
 
     return LetterCorrectionForm(initial=letter_particulars_initial(letter, source=source), auto_id="letter_%s")
+
+
+PER_PAGE = 50
+
+
+def page_of(request: HttpRequest, items: Any, per_page: int = PER_PAGE) -> Page:
+    """One page of a long list (``?page=``; a wrong number gives the nearest page), for
+    frontend/includes/pager.html, which keeps the list's filters in its links."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def status_filter(request: HttpRequest, items: models.QuerySet[Any], choices: Any) -> tuple[models.QuerySet[Any], str]:
+    """A list narrowed to one state (``?status=``) when it names one of ``choices``."""
+    status = request.GET.get("status", "")
+    if status in choices.values:
+        return items.filter(status=status), status
+    return items, ""

@@ -59,5 +59,7 @@ def report(request: HttpRequest) -> HttpResponse:
     bars = [(score, count, int(100 * count / peak) if peak else 0) for score, count in enumerate(data.scores)]
     on_time = [(label, ok, total, int(100 * ok / total) if total else 0) for label, ok, total in data.on_time]
     return render(
-        request, "frontend/staff/report.html", {"report": data, "bars": bars, "on_time": on_time, "error": error}
+        request,
+        "frontend/staff/report.html",
+        {"report": data, "bars": bars, "peak": peak, "on_time": on_time, "error": error},
     )

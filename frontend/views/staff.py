@@ -38,6 +38,7 @@ from frontend.views.common import (
     perform,
     staff_required,
 )
+from registry import selectors as registry_selectors
 
 S = Application.Status
 
@@ -58,6 +59,18 @@ def _notice(request: HttpRequest, pk: int) -> tuple[Application, Notice]:
     return application, notice
 
 
+def _drafts_to_sign(user: Any) -> dict[str, int] | None:
+    """What waits for this signatory's signature: the admission notices and refusal letters they may
+    sign (not their own drafts, p.49-50) and the decisions on attestation (p.59)."""
+    if not has_role(user, Role.SIGNATORY):
+        return None
+    admission = sum(
+        services.decision_can_sign(decision=d, user=user)
+        for d in selectors.signing_queue(user=user).exclude(drafted_by=user)
+    )
+    return {"admission": admission, "attestation": registry_selectors.attestation_drafts_to_sign().count()}
+
+
 @staff_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
@@ -65,6 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/staff/dashboard.html",
         {
+            "to_sign": _drafts_to_sign(user),
             "counts": deadline_counts(user=user),
             "deadlines": deadline_list_open(roles=frozenset(r for r in Role if has_role(user, r)))[:20],
             # Seed 000: the ministry's own authority expired and stopped FGIS SOUT; every member of
@@ -120,6 +134,7 @@ def application_file(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "frontend/staff/application.html",
         {
+            "attachments": application.attachments.in_paragraph_order(),
             "notice_editions": letter_editions_rows(notice, user=user),
             "notice_correction_form": correction_form,
             "corrections": selectors.entry_correction_list(application),

@@ -12,7 +12,7 @@ from core import calendar
 from core.models import Deadline
 from core.services import deadline_close
 from exam.admission import services as exam
-from oversight.reports import period_report
+from oversight.reports import Share, period_report, report_xlsx
 from tests.conftest import (
     client_for,
     complaint_data,
@@ -94,8 +94,9 @@ def test_the_report_counts_each_figure_of_the_period(period_of_work):
     assert sections["Аттестационное испытание"] == {
         "Завершено попыток": 2,
         "Испытание пройдено": 1,
-        "Доля успешных": "50%",
+        "Доля успешных": Share(0.5),
     }
+    assert str(Share(0.5)) == "50%"
     assert report.scores[38] == 1 and report.scores[30] == 1 and sum(report.scores) == 2
     assert sections["Сертификаты и реестр"] == {"Выдано сертификатов": 1, "Аннулировано": 1}
     outcomes = sections["Апелляции и жалобы"]
@@ -200,3 +201,31 @@ def test_the_oversight_page_lists_the_remedies_due_and_overdue_until_their_servi
 
     appeals.complaint_remedy_done(complaint=running, by=olga, note="Проверка проведена.")
     assert [r.complaint for r in complaint_remedies_due()] == [late]
+
+
+def test_the_xlsx_stores_numbers_as_numbers_and_carries_the_charts(period_of_work):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    today = calendar.today()
+    workbook = load_workbook(BytesIO(report_xlsx(period_report(start=today.replace(day=1), end=today))))
+    sheet = workbook["report"]
+    rows = {row[0].value: row[1] for row in sheet.iter_rows() if row and row[0].value}
+    share = rows["Доля успешных"]
+    assert share.value == 0.5 and share.number_format == "0%"
+    assert rows["Завершено попыток"].value == 2
+    for title, cell in rows.items():
+        assert not (isinstance(cell.value, str) and cell.value.endswith("%")), title
+    scores = workbook["scores"]
+    assert [scores.cell(row=r, column=2).value for r in (32, 40)] == [1, 1]  # 30 and 38 right answers
+
+    # openpyxl reads charts back only from their XML: check the parts are there, with axes and values.
+    import zipfile
+
+    report = period_report(start=today.replace(day=1), end=today)
+    archive = zipfile.ZipFile(BytesIO(report_xlsx(report)))
+    charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+    assert len(charts) == (2 if report.on_time else 1)
+    xml = "".join(archive.read(name).decode() for name in charts)
+    assert '<delete val="0" />' in xml and '<showVal val="1" />' in xml and "Правильных ответов" in xml

@@ -15,6 +15,8 @@ from exam.admission.services.applications import (
 from exam.admission.services.notices import (
     exam_password_can_issue,
     exam_password_issue,
+    exam_reminder_send,
+    exam_reminders_send_due,
     notice_can_correct,
     notice_can_dispatch,
     notice_correct,
@@ -61,6 +63,8 @@ __all__ = [
     "entry_correct",
     "exam_password_can_issue",
     "exam_password_issue",
+    "exam_reminder_send",
+    "exam_reminders_send_due",
     "notice_can_correct",
     "notice_can_dispatch",
     "notice_correct",

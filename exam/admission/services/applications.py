@@ -479,7 +479,7 @@ def _register(
         working_days=settings.REVIEW_DEADLINE_WORKING_DAYS,
     )
     if application.candidate:
-        attachments = list(application.attachments.all())
+        attachments = list(application.attachments.in_paragraph_order())
 
         def documents() -> str:
             return "\n".join(f"— {a.original_name} ({a.get_kind_display()})" for a in attachments)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TypeVar, Unpack
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from core.letters import Correction, letter_correct, letter_correct_check
 from core.models import LetterEdition, OutgoingLetter, User
 from core.qes.documents import document_record, document_sign, signing_refusal
 from core.roles import Role, has_role, require_role
-from core.services import audit_record, deadline_open
+from core.services import audit_record, deadline_open, notification_send
 from exam.admission.documents import notice_print, render_notice_pdf
 from exam.admission.selectors import DEADLINE_NOTICE, DEADLINE_ORIGINALS_RETURN
 from exam.models import Application, Channel, Decision, ExamCredential, Notice, OriginalsReturn, Submission
@@ -343,3 +343,74 @@ def _password_set(
             ip=ip,
         )
     return password
+
+
+# The reminder goes out from this hour (Moscow) of the day before the sitting, not at midnight.
+REMINDER_HOUR = 9
+
+
+def exam_reminder_due_at(sitting_start: datetime) -> datetime:
+    """When the reminder of a sitting is due: REMINDER_HOUR o'clock the day before it, Moscow time."""
+    day_before = calendar.moscow_date(sitting_start) - timedelta(days=1)
+    return datetime.combine(day_before, time(REMINDER_HOUR), tzinfo=calendar.MOSCOW)
+
+
+def exam_reminder_send(*, credential: ExamCredential) -> bool:
+    """Remind an admitted candidate of the sitting the day before it (p.53: date, time, place and
+    the testing system), in the cabinet and by e-mail (core.services.notification_send). Exactly
+    once: the credential's row is locked and marked in the same transaction. False when there is
+    nothing to send (sent already, the sitting past, no cabinet account, not due yet)."""
+    from exam.admission.documents import exam_system_url
+
+    now = timezone.now()
+    with transaction.atomic():
+        locked = (
+            ExamCredential.objects.select_for_update(of=("self",))
+            .select_related("sitting", "application__candidate")
+            .filter(pk=credential.pk)
+            .first()
+        )
+        if locked is None or locked.reminder_sent_at is not None or locked.sitting is None:
+            return False
+        sitting, application = locked.sitting, locked.application
+        if application.candidate is None or application.status != Application.Status.ADMITTED:
+            return False
+        if not exam_reminder_due_at(sitting.starts_at) <= now < sitting.starts_at:
+            return False
+        locked.reminder_sent_at = now
+        locked.save(update_fields=["reminder_sent_at"])
+        start = timezone.localtime(sitting.starts_at, calendar.MOSCOW)
+        notification_send(
+            recipient=application.candidate,
+            subject=_("Напоминание: аттестационное испытание %(date)s") % {"date": f"{start:%d.%m.%Y}"},
+            body=_(
+                "Аттестационное испытание по заявлению № %(number)s начнётся %(date)s в %(time)s (МСК). "
+                "Место: %(place)s. Система тестирования: %(url)s, логин %(login)s. "
+                "Вход открыт %(minutes)s мин. с начала. Пароль выдаётся в личном кабинете."
+            )
+            % {
+                "number": application.registration_number,
+                "date": f"{start:%d.%m.%Y}",
+                "time": f"{start:%H:%M}",
+                "place": sitting.place_label,
+                "url": exam_system_url(),
+                "login": locked.login,
+                "minutes": sitting.entry_window_minutes,
+            },
+            link=application.cabinet_url(),
+        )
+        audit_record(case=application, actor=None, verb="exam_reminder_send")
+    return True
+
+
+def exam_reminders_send_due() -> int:
+    """Send every reminder due now (the beat runs it hourly); how many went out."""
+    now = timezone.now()
+    due = ExamCredential.objects.filter(
+        reminder_sent_at__isnull=True,
+        sitting__starts_at__gt=now,
+        sitting__starts_at__lte=now + timedelta(days=2),
+        application__status=Application.Status.ADMITTED,
+        application__candidate__isnull=False,
+    ).values_list("pk", flat=True)
+    return sum(exam_reminder_send(credential=credential) for credential in ExamCredential.objects.filter(pk__in=due))

@@ -47,6 +47,38 @@
     }
   });
 
+  // A form that leaves the page (a file upload) warns when another form of the page has unsaved changes.
+  document.querySelectorAll("form[data-unsaved-form]").forEach(function (form) {
+    var other = document.getElementById(form.getAttribute("data-unsaved-form"));
+    if (!other) { return; }
+    var dirty = false;
+    other.addEventListener("input", function () { dirty = true; });
+    other.addEventListener("submit", function () { dirty = false; });
+    form.addEventListener("submit", function (event) {
+      if (dirty && !window.confirm(form.getAttribute("data-unsaved"))) { event.preventDefault(); }
+    });
+  });
+
+  // One-line text shown wrapped (core.text.TextField wrap): no line breaks typed or pasted into it,
+  // and its height follows its content where CSS field-sizing is not supported.
+  function fitSingleLine(area) {
+    var flat = area.value.replace(/[\r\n]+/g, " ");
+    if (flat !== area.value) { area.value = flat; }
+    if (!(window.CSS && CSS.supports("field-sizing", "content"))) {
+      area.style.height = "auto";
+      area.style.height = area.scrollHeight + 2 + "px";
+    }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("textarea[data-single-line]")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-single-line]")) { fitSingleLine(event.target); }
+  });
+  document.querySelectorAll("textarea[data-single-line]").forEach(fitSingleLine);
+
   // Live unread count over WebSocket.
   if (document.body.getAttribute("data-ws") === "1" && "WebSocket" in window) {
     var badge = document.getElementById("unread-count");
