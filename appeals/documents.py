@@ -24,7 +24,7 @@ def render_answer_pdf(*, complaint: Complaint, signed_at: datetime, digest: str,
     )
 
 
-def render_appeal_decision_pdf(*, appeal: Appeal) -> bytes:
+def render_appeal_decision_pdf(*, appeal: Appeal, stamp: Stamp | None = None) -> bytes:
     """The commission's decision on an appeal with its reasons, as the candidate keeps it: the result
     before and after, and how many questions were re-scored or voided (not which: that would tell
     the key, see frontend.views.appeals_pages.cabinet_appeal)."""
@@ -51,5 +51,6 @@ def render_appeal_decision_pdf(*, appeal: Appeal) -> bytes:
             "question_count": attempt.question_count,
             "passed": attempt.passed,
             "review": attempt_review_counts(attempt) if appeal.status == Appeal.Status.UPHELD else None,
+            "qes_stamp": stamp,
         },
     )

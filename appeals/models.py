@@ -36,6 +36,8 @@ class Appeal(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_reasons = models.TextField(_("Мотивы решения"), blank=True)
+    # The decision as the candidate keeps it, made once and signed by the chair (appeal_decision_pdf).
+    decision_pdf = models.FileField(upload_to="appeals/", max_length=200, blank=True)
     score_before = models.PositiveSmallIntegerField(null=True, blank=True)
     score_after = models.PositiveSmallIntegerField(null=True, blank=True)
 

@@ -38,7 +38,7 @@ from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
-from core.qes.documents import document_record, document_sign, signing_refusal
+from core.qes.documents import document_record, document_sign, signing_allowed, signing_refusal
 from core.roles import ROLE_LABELS, Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
@@ -181,7 +181,7 @@ def _decide_check(appeal: Appeal) -> None:
 def appeal_can_decide(*, appeal: Appeal, user: User) -> bool:
     """Whether the chair may close the vote now, the quorum aside (appeal_decide says when it is
     not met yet): the chair, while the commission votes."""
-    return has_role(user, Role.APPEALS_CHAIR) and allowed(lambda: _decide_check(appeal))
+    return has_role(user, Role.APPEALS_CHAIR) and signing_allowed(user) and allowed(lambda: _decide_check(appeal))
 
 
 def appeal_open(*, appeal: Appeal, by: User) -> Appeal:
@@ -247,6 +247,7 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
     from exam.testing.services.attempts import attempt_rescore
 
     require_role(by, Role.APPEALS_CHAIR, message=_("Решение по апелляции оформляет председатель комиссии."))
+    signing_refusal(by)  # the chair signs the decision (appeal_decision_pdf)
     reasons = text_required(reasons, field="reasons", label=_("Мотивы решения"))
     with transaction.atomic(durable=True):
         locked = Appeal.objects.select_for_update().select_related("attempt", "candidate").get(pk=appeal.pk)
@@ -324,6 +325,34 @@ def appeal_decide(*, appeal: Appeal, by: User, reasons: str) -> Appeal:
                 % {"reasons": reasons, "score": locked.score_after}
             ),
             link=locked.cabinet_url(),
+        )
+    return appeal_decision_pdf(appeal=locked)
+
+
+def appeal_decision_pdf(*, appeal: Appeal) -> Appeal:
+    """The commission's decision with its reasons as the candidate keeps it (p.65): made once, with
+    the qualified signature of the chair who decided it (core.qes.documents), and stored, so that
+    every download and its .sig are the same bytes. appeal_decide makes it; a download makes it if
+    that failed (a render or signing fault after the decision committed)."""
+    from appeals.documents import render_appeal_decision_pdf
+
+    if appeal.decision_pdf:
+        return appeal
+    if appeal.decided_at is None:
+        raise DomainError(_("Решение по апелляции ещё не принято."), code="appeal_not_decided", status=409)
+    issued = document_sign(
+        official=appeal.decided_by, render=lambda stamp: render_appeal_decision_pdf(appeal=appeal, stamp=stamp)
+    )
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if locked.decision_pdf:  # a concurrent download made it first
+            return locked
+        file_store(file=locked.decision_pdf, name=f"appeal-decision-{locked.pk}.pdf", content=issued.content)
+        locked.save(update_fields=["decision_pdf"])
+        document_record(
+            issued=issued,
+            file_name=locked.decision_pdf.name,
+            title=_("Решение по апелляции № %(n)s") % {"n": locked.number},
         )
     return locked
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
-from appeals.documents import render_appeal_decision_pdf
 from appeals.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -127,8 +126,11 @@ def cabinet_appeal_decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = _appeal(request, pk)
     if appeal.decided_at is None:
         raise Http404
+    appeal = services.appeal_decision_pdf(appeal=appeal)
+    with appeal.decision_pdf.open("rb") as fh:
+        content = fh.read()
     return HttpResponse(
-        render_appeal_decision_pdf(appeal=appeal),
+        content,
         content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="appeal-{appeal.number}.pdf"'},
     )

@@ -2,8 +2,10 @@
 the order of p.15, the public links kept after sign-in, an expert not offered a new attestation or
 an appeal as if nothing had happened."""
 
+import hashlib
 import re
 
+from django.test import Client
 from django.urls import reverse
 
 from exam.admission import services
@@ -194,3 +196,39 @@ def test_the_complaint_list_filters_by_status_and_keeps_the_filter_when_paging(a
     assert "Алексеева" in page
     none = client_for(hanna).get(reverse("frontend:complaint_list"), {"status": "upheld"}).content.decode()
     assert "Алексеева" not in none
+
+
+def test_the_appeal_decision_is_signed_by_the_chair_and_its_signature_downloads(
+    exam_setup, alice, sergey, commission, pki, trusted, tmp_path
+):
+    """Issue 12: the appeal decision is a document the ministry issues: the chair's qualified
+    signature, the stamp, the same bytes on every download, and the .sig beside it."""
+    from appeals import services as appeals_services
+    from core.qes import verifier
+    from core.qes.models import SignedDocument
+    from core.qes.services import signing_certificate_add
+    from core.qes.trust import TrustedListTrust
+    from registry.services import attestation_decision_draft, attestation_decision_sign
+    from tests.conftest import pass_the_test
+
+    chair = commission[0]
+    signing_certificate_add(user=chair, certificate=pki.official.pem, key_file=str(pki.official.key))
+    attempt = pass_the_test(exam_setup["credential"], correct=35)
+    attestation_decision_sign(decision=attestation_decision_draft(attempt=attempt), by=sergey)
+    appeal = appeals_services.appeal_file(candidate=alice, attempt=attempt, reasons="Вопрос 3 некорректен.")
+    appeals_services.appeal_open(appeal=appeal, by=chair)
+    for member in commission:
+        appeals_services.appeal_vote(appeal=appeal, member=member, outcome="reject")
+    appeals_services.appeal_decide(appeal=appeal, by=chair, reasons="Доводы не подтвердились.")
+
+    url = reverse("frontend:cabinet_appeal_decision_pdf", args=[appeal.pk])
+    first, second = client_for(alice).get(url).content, client_for(alice).get(url).content
+    assert first == second
+    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in " ".join(_pdf_text(first).upper().split())
+    signed = SignedDocument.objects.get(sha256=hashlib.sha256(first).hexdigest())
+    assert signed.signed_by == chair
+    page = client_for(alice).get(appeal.cabinet_url()).content.decode()
+    sig_url = reverse("frontend:document_signature", args=[signed.sha256])
+    assert sig_url in page
+    signature = Client().get(sig_url).content
+    assert verifier.verify(content=first, signature=signature, trust=TrustedListTrust(), at=signed.signed_at).ok
