@@ -115,7 +115,6 @@ def test_the_dashboard_warns_before_an_officials_certificate_expires(official_ce
     assert "Сертификат должностного лица: Сергеев Сергей Сергеевич" in page and said in page
 
 
-@pytest.mark.xfail(reason="the Russian plural forms come with the catalogs (make messages)", strict=False)
 def test_the_dashboard_counts_22_days_in_agreement(official_certificate, victor):
     with time_machine.travel(official_certificate.not_after - timedelta(days=22), tick=False):
         assert "истекает через 22 дня" in dashboard(victor)
