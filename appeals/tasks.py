@@ -51,11 +51,12 @@ def complaint_confirmation_email(confirmation_id: int, token: str) -> None:
     from django.utils.translation import ngettext
 
     from appeals.models import ComplaintConfirmation
+    from core.site import absolute_url
 
     confirmation = ComplaintConfirmation.objects.filter(pk=confirmation_id).first()
     if confirmation is None or confirmation.complaint_id is not None or confirmation.expires_at <= timezone.now():
         return
-    link = settings.SITE_URL + reverse("frontend:complaint_confirm", args=[token])
+    link = absolute_url(reverse("frontend:complaint_confirm", args=[token]))
     hours = int(settings.COMPLAINT_CONFIRMATION_MAX_AGE.total_seconds() // 3600)
     send_mail(
         subject=_("Подтвердите подачу жалобы"),
