@@ -16,8 +16,10 @@ from django.utils.translation import ngettext
 
 from core import dates
 from core.api import JSONObjectField, YesNoField, validate_form_json
+from core.errors import DomainError
 from core.idempotency import OnceForm
 from core.text import TextField, name_validator
+from core.uploads import SIGNATURE_MAX_BYTES, check_signature_upload
 from exam.models import Attachment, AttemptEvent, AttemptInterruption, Channel, Decision, EntryCorrection
 
 MAX_ENTRIES = 20
@@ -254,6 +256,37 @@ class SignatureCodeForm(forms.Form):
         validators=[RegexValidator(r"^\d{6}$", _("Код состоит из 6 цифр."))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+
+# The file types signing tools save a detached signature as.
+SIGNATURE_FILE_TYPES = ".sig,.p7s,.sgn,.pem,.p7b,.txt"
+
+
+class QualifiedSignatureUploadForm(forms.Form):
+    """The page's upload of a detached qualified electronic signature file (DER, PEM or Base64)."""
+
+    signature = forms.FileField(
+        label=_("Файл подписи (.sig или .p7s)"),
+        widget=forms.FileInput(attrs={"accept": SIGNATURE_FILE_TYPES}),
+    )
+
+    def clean_signature(self) -> bytes:
+        upload = self.cleaned_data["signature"]
+        try:
+            return check_signature_upload(upload, name=(upload.name or "signature")[:255])
+        except DomainError as exc:  # too large, empty
+            raise forms.ValidationError(exc.message) from exc
+
+
+class QualifiedSignatureForm(forms.Form):
+    """The API's qualified signature: the detached signature file as Base64 or PEM text."""
+
+    signature = forms.CharField(
+        label=_("Открепленная подпись (Base64 или PEM)"), max_length=SIGNATURE_MAX_BYTES * 2, strip=True
+    )
+
+    def clean_signature(self) -> bytes:
+        return str(self.cleaned_data["signature"]).encode("ascii", errors="replace")
 
 
 class SittingForm(OnceForm):

@@ -96,6 +96,11 @@ urlpatterns = [
     path("cabinet/applications/<int:pk>/", cabinet.application_detail, name="cabinet_application"),
     path("cabinet/applications/<int:pk>/edit/", cabinet.application_edit, name="cabinet_application_edit"),
     path("cabinet/applications/<int:pk>/sign/", cabinet.application_sign, name="cabinet_application_sign"),
+    path(
+        "cabinet/applications/<int:pk>/sign/document/",
+        cabinet.application_signing_document,
+        name="cabinet_application_signing_document",
+    ),
     path("cabinet/applications/<int:pk>/attachments/", cabinet.attachment_add, name="cabinet_attachment_add"),
     path(
         "cabinet/applications/<int:pk>/attachments/<int:attachment_id>/",
