@@ -161,3 +161,25 @@ def test_the_api_hides_alices_application_from_oscar(draft, oscar, pki):
         f"/api/v1/applications/{draft.pk}/submit-qualified/", {"signature": "AAAA"}, content_type="application/json"
     )
     assert response.status_code == 404
+
+
+def test_staff_download_the_signed_document_and_the_signature_and_it_is_logged(
+    alice, victor, oscar, draft, pki, trusted
+):
+    from core.qes import verifier
+    from core.qes.trust import TrustedListTrust
+
+    client = client_for(alice)
+    signature = pki.signer.sign(download(client, draft))
+    post_signature(client, draft, signature)
+    submission = draft.submissions.get()
+    staff = client_for(victor)
+    url = reverse("frontend:staff_submission_signed_file", args=[draft.pk, submission.pk, "document"])
+
+    document = staff.get(url).content
+    sig = staff.get(reverse("frontend:staff_submission_signed_file", args=[draft.pk, submission.pk, "signature"]))
+
+    assert sig.content == signature
+    assert verifier.verify(content=document, signature=sig.content, trust=TrustedListTrust()).ok
+    assert AuditEvent.objects.filter(case_id=draft.pk, verb="signature_view", actor=victor).count() == 2
+    assert client_for(oscar).get(url).status_code in (302, 403, 404)
