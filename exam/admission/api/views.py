@@ -173,7 +173,7 @@ def _submit(request: Request, pk: int, *, form: type[Form], submit: Callable[...
 
 class ApplicationSigningDocumentApi(APIView):
     @extend_schema(
-        responses={(200, "application/json"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
         summary="Документ для подписи квалифицированной электронной подписью (точные байты)",
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
