@@ -281,8 +281,12 @@ class QualifiedSignatureUploadForm(forms.Form):
 class QualifiedSignatureForm(forms.Form):
     """The API's qualified signature: the detached signature file as Base64 or PEM text."""
 
+    # Not free text (tests/core/test_text.py): Base64 data, or PEM with its BEGIN/END lines.
     signature = forms.CharField(
-        label=_("Открепленная подпись (Base64 или PEM)"), max_length=SIGNATURE_MAX_BYTES * 2, strip=True
+        label=_("Открепленная подпись (Base64 или PEM)"),
+        max_length=SIGNATURE_MAX_BYTES * 2,
+        strip=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9+/=\s-]+$", _("Подпись передаётся в кодировке Base64 или PEM."))],
     )
 
     def clean_signature(self) -> bytes:
