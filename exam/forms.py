@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,7 +20,7 @@ from core.api import JSONObjectField, YesNoField, validate_form_json
 from core.errors import DomainError
 from core.idempotency import OnceForm
 from core.text import TextField, name_validator
-from core.uploads import SIGNATURE_MAX_BYTES, check_signature_upload
+from core.uploads import read_upload
 from exam.models import Attachment, AttemptEvent, AttemptInterruption, Channel, Decision, EntryCorrection
 
 MAX_ENTRIES = 20
@@ -273,7 +274,12 @@ class QualifiedSignatureUploadForm(forms.Form):
     def clean_signature(self) -> bytes:
         upload = self.cleaned_data["signature"]
         try:
-            return check_signature_upload(upload, name=(upload.name or "signature")[:255])
+            return read_upload(
+                upload,
+                name=(upload.name or "signature")[:255],
+                limit=settings.QES_VERIFY_SIGNATURE_MAX_BYTES,
+                field="signature",
+            )
         except DomainError as exc:  # too large, empty
             raise forms.ValidationError(exc.message) from exc
 
@@ -284,7 +290,7 @@ class QualifiedSignatureForm(forms.Form):
     # Not free text (tests/core/test_text.py): Base64 data, or PEM with its BEGIN/END lines.
     signature = forms.CharField(
         label=_("Открепленная подпись (Base64 или PEM)"),
-        max_length=SIGNATURE_MAX_BYTES * 2,
+        max_length=settings.QES_VERIFY_SIGNATURE_MAX_BYTES * 2,
         strip=True,
         validators=[RegexValidator(r"^[A-Za-z0-9+/=\s-]+$", _("Подпись передаётся в кодировке Base64 или PEM."))],
     )

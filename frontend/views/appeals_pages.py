@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -34,7 +35,7 @@ from core.http import client_ip, request_user
 from core.qes.verifier import Protocol
 from core.roles import ROLE_LABELS, Role
 from core.services import audit_file_viewed
-from core.uploads import check_signature_upload
+from core.uploads import read_upload
 from exam.admission.selectors import application_stage, application_stage_pairs
 from exam.forms import SIGNATURE_FILE_TYPES
 from exam.models import Application, Attempt
@@ -175,7 +176,14 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 evidence=evidence,
                 power_of_attorney=attorney,
                 token=form.cleaned_data["form_token"],
-                signature=check_signature_upload(upload, name=upload.name or "signature") if upload else None,
+                signature=read_upload(
+                    upload,
+                    name=upload.name or "signature",
+                    limit=settings.QES_VERIFY_SIGNATURE_MAX_BYTES,
+                    field="signature",
+                )
+                if upload
+                else None,
             )
         except DomainError as exc:
             apply_error(form, exc)

@@ -136,7 +136,7 @@ def test_the_page_registers_a_complaint_with_a_valid_signature_and_staff_see_the
     complaint = Complaint.objects.get()
     assert response.status_code == 302 and complaint.verification.ok
     staff = client_for(hanna).get(reverse("frontend:complaint_staff", args=[complaint.pk])).content.decode()
-    assert 'data-protocol="valid"' in staff and "Алексеева Алиса Петровна" in staff
+    assert 'data-verdict="valid"' in staff and "Алексеева Алиса Петровна" in staff
 
 
 def test_the_page_shows_the_failed_checks_and_keeps_what_was_entered(alice, pki, trusted):
@@ -148,7 +148,7 @@ def test_the_page_shows_the_failed_checks_and_keeps_what_was_entered(alice, pki,
 
     assert not Complaint.objects.exists()
     assert "Жалоба не зарегистрирована: электронная подпись не прошла проверку" in page
-    assert 'data-check="signer" data-ok="0"' in page and "пп. 1 п. 16" in page
+    assert 'data-check="signer" data-ok="false"' in page and "пп. 1 п. 16" in page
     assert complaint_data()["arguments"] in page  # nothing entered is lost
     assert "otkaz.pdf" in page  # the files to choose again are named
     # signed again with the person's own certificate, the same form registers it

@@ -70,7 +70,7 @@ def test_a_downloaded_and_signed_document_registers_the_application(alice, victo
     assert draft.status == Application.Status.REGISTERED
     assert f"регистрационный номер {draft.registration_number}" in page
     staff = client_for(victor).get(reverse("frontend:staff_application", args=[draft.pk])).content.decode()
-    assert 'data-protocol="valid"' in staff
+    assert 'data-verdict="valid"' in staff
     assert "Алексеева Алиса Петровна" in staff and 'data-signature="valid"' in staff
     assert "п. 3 ст. 11 Федерального закона от 06.04.2011 № 63-ФЗ" in staff
     assert AuditEvent.objects.filter(case_id=draft.pk, verb="file_view", actor=victor).exists()
@@ -90,7 +90,7 @@ def test_a_changed_attachment_is_refused_and_the_cabinet_names_the_integrity_che
     draft.refresh_from_db()
     assert draft.status == Application.Status.NOT_ACCEPTED
     assert "электронная подпись не прошла проверку" in page
-    assert "п. 3 ст. 11" in page and 'data-check="integrity" data-ok="0"' in page
+    assert "п. 3 ст. 11" in page and 'data-check="integrity" data-ok="false"' in page
 
 
 def test_a_file_that_is_not_a_signature_shows_a_form_error(alice, draft, trusted):
