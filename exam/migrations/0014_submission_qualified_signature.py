@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exam', '0012_decision_cancelled_on_complaint'),
+        ('exam', '0013_exam_credential_reminder_sent_at'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0006_remedies_carried_out_by_services'),
+        ('appeals', '0007_complaint_confirmation'),
     ]
 
     operations = [
