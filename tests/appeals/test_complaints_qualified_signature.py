@@ -163,3 +163,12 @@ def test_the_page_files_an_unsigned_complaint_as_before(alice):
 
     assert post(client, {**data, "action": "file"}).status_code == 302
     assert not bytes(Complaint.objects.get().signature)
+
+
+def test_the_forms_default_button_files_the_complaint_and_the_signature_part_follows(alice):
+    page = client_for(alice).get(reverse("frontend:complaint_new")).content.decode()
+
+    form = page[page.index('id="complaint-form"') :]
+    first = form[form.index('type="submit"') - 200 : form.index('type="submit"') + 60]
+    assert 'value="file"' in first  # Enter in a field files the complaint, it does not download
+    assert form.index("Подать жалобу") < form.index("Скачать документ для подписи")
