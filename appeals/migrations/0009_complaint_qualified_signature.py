@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0007_complaint_confirmation'),
+        ('appeals', '0008_appeal_decision_pdf'),
     ]
 
     operations = [
