@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import PersonName
+from core.qes.verifier import Protocol
 
 
 class Appeal(FSMModelMixin, models.Model):
@@ -205,6 +206,12 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
     # p.83: a representative attaches a notarised power of attorney.
     by_representative = models.BooleanField(_("Подаётся представителем"), default=False)
     representative_name = models.CharField(_("Представитель"), max_length=300, blank=True)
+    # p.82: a complaint filed with a qualified electronic signature: the detached signature file as
+    # it came, the canonical content it signs (appeals.selectors.complaint_document) and the
+    # verification protocol (core.qes.verifier.Protocol.as_json). Empty for the others.
+    signature = models.BinaryField(_("Файл электронной подписи"), blank=True, default=b"", editable=False)
+    signed_document = models.JSONField(_("Подписанное содержание жалобы"), default=dict, blank=True)
+    signature_protocol = models.JSONField(_("Протокол проверки электронной подписи"), default=dict, blank=True)
     # p.91(c): the normalised full name, to find a repeat by the same person from any channel.
     person_key = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
     received_at = models.DateTimeField(_("Поступила"))
@@ -251,6 +258,11 @@ class Complaint(FSMModelMixin, PersonName, models.Model):
 
     def __str__(self) -> str:
         return f"{_('Жалоба')} {self.number}"
+
+    @property
+    def verification(self) -> Protocol | None:
+        """The verification protocol of the complaint's qualified signature (p.82), if it had one."""
+        return Protocol.from_json(self.signature_protocol) if self.signature_protocol else None
 
     @property
     def is_upheld(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from core import calendar
 from core.errors import NotFound
 from core.models import Deadline, User
 from core.roles import Role, user_roles
+from core.uploads import CheckedFile
 from exam.admission.stages import Stage
 from exam.models import Application, Attempt
 
@@ -245,6 +246,40 @@ def complaint_answer_document(complaint: Complaint) -> dict[str, Any]:
         "silence_ground": complaint.silence_ground,
         "remedy": complaint.remedy,
         "remedy_due_on": complaint.remedy_due_on.isoformat() if complaint.remedy_due_on else None,
+    }
+
+
+# What a complaint says (p.79), in the order of the form: the content its complainant signs (p.82).
+COMPLAINT_SIGNED_FIELDS = (
+    "subject",
+    "official",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "residence",
+    "postal_address",
+    "email",
+    "phone",
+    "decision_complained",
+    "arguments",
+    "representative_name",
+)
+
+
+def complaint_document(
+    *, data: Mapping[str, Any], attachments: Sequence[tuple[str, str, CheckedFile]]
+) -> dict[str, Any]:
+    """The canonical content of a complaint as it is signed with a qualified electronic signature
+    (p.82): the entered fields and each attached file ((kind, name, checked file)) by its SHA-256.
+    Computed from what is entered, before anything is saved, and again from what is submitted."""
+    return {
+        "form": "Жалоба на решения и действия (бездействие) должностных лиц",
+        **{field: str(data.get(field) or "") for field in COMPLAINT_SIGNED_FIELDS},
+        "by_representative": bool(data.get("by_representative")),
+        "attachments": [
+            {"kind": kind, "name": name, "size": checked.size, "sha256": checked.sha256}
+            for kind, name, checked in attachments
+        ],
     }
 
 

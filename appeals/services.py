@@ -27,6 +27,7 @@ from appeals.selectors import (
     complaint_answer_document,
     complaint_application_for,
     complaint_correction_documents,
+    complaint_document,
     complaint_registered_late,
     complaint_registration_due,
     complaint_remedy_open,
@@ -34,11 +35,14 @@ from appeals.selectors import (
     person_key,
 )
 from core import calendar, dates
+from core.canonical import canonical_json
 from core.errors import DomainError, NotFound, allowed
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
+from core.qes import verifier
 from core.qes.documents import document_record, document_sign, signing_allowed, signing_refusal
+from core.qes.trust import TrustedListTrust
 from core.roles import ROLE_LABELS, Role, has_role, require_role, users_with_role
 from core.services import (
     audit_record,
@@ -52,7 +56,7 @@ from core.services import (
     transition_check,
 )
 from core.text import text_required
-from core.uploads import check_upload
+from core.uploads import CheckedFile, check_upload
 from exam.models import Application, Attempt
 from registry.models import AttestationDecision
 
@@ -61,17 +65,21 @@ MAX_FILES = 10
 VOTING_ROLES = (Role.APPEALS_MEMBER, Role.APPEALS_CHAIR)
 
 
-def _store(files: list[UploadedFile], make: Any) -> None:
-    """Check every file, then store each with its row: a refused file leaves none of the others on
-    disk, and a transaction that rolls back later takes its files with it (core.files)."""
+def _checked(files: list[UploadedFile]) -> list[tuple[str, CheckedFile]]:
+    """Each file with its name, checked by content and size (core.uploads), at most MAX_FILES."""
     if len(files) > MAX_FILES:
         raise DomainError(
             ngettext("Не более %(n)d файла.", "Не более %(n)d файлов.", MAX_FILES) % {"n": MAX_FILES},
             fields={"files": [_("Слишком много файлов.")]},
         )
     names = [(upload.name or "document")[:255] for upload in files]
-    checked = [check_upload(upload, name=name) for upload, name in zip(files, names, strict=True)]
-    for name, item in zip(names, checked, strict=True):
+    return [(name, check_upload(upload, name=name)) for upload, name in zip(files, names, strict=True)]
+
+
+def _store(checked: list[tuple[str, CheckedFile]], make: Any) -> None:
+    """Store each checked file with its row (checked first: a refused file leaves none of the others
+    on disk), and a transaction that rolls back later takes its files with it (core.files)."""
+    for name, item in checked:
         record = make(original_name=name, content_type=item.content_type, size=item.size, sha256=item.sha256)
         extension = item.content_type.rsplit("/", 1)[-1]
         file_store(file=record.file, name=f"{item.sha256[:16]}.{extension}", content=item.content)
@@ -127,7 +135,7 @@ def appeal_file(
             score_before=attempt.score,
         )
         claim.bind(appeal)
-        _store(files or [], lambda **kw: AppealAttachment(appeal=appeal, **kw))
+        _store(_checked(files or []), lambda **kw: AppealAttachment(appeal=appeal, **kw))
         audit_record(case=appeal, actor=candidate, verb="appeal_file", to_state=appeal.status, reason=reasons[:500])
         deadline_open(
             case=appeal,
@@ -380,10 +388,15 @@ def complaint_file(
     power_of_attorney: list[UploadedFile] | None = None,
     token: str = "",
     verified_email: str = "",
+    signature: bytes | None = None,
 ) -> Complaint:
     """A complaint with the content of p.79 on a subject of p.78, from the candidate's cabinet, from
     the public form once its sender confirmed the e-mail address (``verified_email``, see
-    complaint_confirmation_request), or registered by staff from paper. A representative attaches a notarised power of attorney (p.83).
+    complaint_confirmation_request), or registered by staff from paper. A representative attaches a
+    notarised power of attorney (p.83). From the cabinet it may carry a qualified electronic
+    signature (p.82): a detached signature over the canonical content of what is submitted
+    (complaint_signing_document), verified on receipt by the one verifier; a failed check registers
+    nothing and names the checks (the person signs again), a valid one is kept with its protocol.
     Registered now; p.86 allows until the next working day after receipt, and a later registration
     is kept as a missed term of its own. Decided within 15 working days of registration, or 5 for
     subjects (d) and (g) (p.87). Linked to the complainant's latest application when it can be
@@ -419,7 +432,15 @@ def complaint_file(
             _("Жалоба представителя подаётся с нотариальной доверенностью (п. 83)."),
             fields={"power_of_attorney": [_("Приложите доверенность.")]},
         )
+    evidence_files, attorney_files = _checked(evidence or []), _checked(power_of_attorney or [])
     now = timezone.now()
+    signed: dict[str, Any] = {}
+    if signature is not None:
+        if channel != Complaint.Channel.PORTAL:
+            raise DomainError(_("Электронная подпись прилагается к жалобе, поданной через личный кабинет."))
+        signed = _complaint_signature_verify(
+            data=data, evidence=evidence_files, power_of_attorney=attorney_files, signature=signature, at=now
+        )
     received_at = received_at or now
     # p.86: staff date a paper complaint by its arrival, as a paper application (PAPER_RECEIVED_MAX_DAYS).
     dates.date_argument(received_at, field="received_at", problem=dates.paper_receipt_problem)
@@ -464,13 +485,11 @@ def complaint_file(
                 patronymic=clean.get("patronymic", ""),
             ),
             **clean,
+            **signed,
         )
         claim.bind(complaint)
-        _store(evidence or [], lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
-        _store(
-            power_of_attorney or [],
-            lambda **kw: ComplaintAttachment(complaint=complaint, kind="power_of_attorney", **kw),
-        )
+        _store(evidence_files, lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
+        _store(attorney_files, lambda **kw: ComplaintAttachment(complaint=complaint, kind="power_of_attorney", **kw))
         late = complaint_registered_late(complaint)
         audit_record(
             case=complaint,
@@ -484,6 +503,7 @@ def complaint_file(
                 "registration_due_on": complaint_registration_due(complaint).isoformat(),
                 "registered_late": late,
                 "related_application": complaint.related_application_id,
+                "signature": "qes" if signed else "",
             },
         )
         # p.86 as a term of its own, met or missed at this moment (the oversight report counts it).
@@ -519,6 +539,60 @@ def complaint_file(
                 link=complaint.staff_url(),
             )
     return complaint
+
+
+def _complaint_attachments(
+    evidence: list[tuple[str, CheckedFile]], power_of_attorney: list[tuple[str, CheckedFile]]
+) -> list[tuple[str, str, CheckedFile]]:
+    return [("evidence", name, item) for name, item in evidence] + [
+        ("power_of_attorney", name, item) for name, item in power_of_attorney
+    ]
+
+
+def complaint_signing_document(
+    *, data: Mapping[str, Any], evidence: list[UploadedFile], power_of_attorney: list[UploadedFile]
+) -> bytes:
+    """The exact bytes a complainant signs with a qualified electronic signature (p.82): the
+    canonical content of the entered complaint, each attached file by its SHA-256. Saves nothing."""
+    attachments = _complaint_attachments(_checked(evidence), _checked(power_of_attorney))
+    return canonical_json(complaint_document(data=data, attachments=attachments))
+
+
+def _complaint_signature_verify(
+    *,
+    data: Mapping[str, Any],
+    evidence: list[tuple[str, CheckedFile]],
+    power_of_attorney: list[tuple[str, CheckedFile]],
+    signature: bytes,
+    at: datetime,
+) -> dict[str, Any]:
+    """Verify the complaint's qualified signature over the content submitted; the signer is the
+    complainant, or the representative who files it (p.83). What to keep on the complaint, or a
+    DomainError naming each failed check (its protocol in ``details``)."""
+    document = complaint_document(data=data, attachments=_complaint_attachments(evidence, power_of_attorney))
+    names = (
+        {"last_name": str(data.get("representative_name") or ""), "first_name": "", "patronymic": ""}
+        if data.get("by_representative")
+        else {field: str(data.get(field) or "") for field in ("last_name", "first_name", "patronymic")}
+    )
+    protocol = verifier.verify(
+        content=canonical_json(document),
+        signature=signature,
+        trust=TrustedListTrust(),
+        at=at,
+        signer=verifier.person_check(snils="", **names),
+    )
+    if not protocol.ok:
+        raise DomainError(
+            _(
+                "Жалоба не зарегистрирована: электронная подпись не прошла проверку (ст. 11 Федерального закона "
+                "от 06.04.2011 № 63-ФЗ). Устраните причину и подпишите жалобу снова."
+            ),
+            code="signature_invalid",
+            fields={"signature": [f"{check.title} ({check.basis}): {check.detail}" for check in protocol.failed]},
+            details={"protocol": protocol.as_json()},
+        )
+    return {"signature": signature, "signed_document": document, "signature_protocol": protocol.as_json()}
 
 
 COMPLAINT_OUTCOMES = ("uphold", "refuse", "unanswered")

@@ -98,6 +98,7 @@ AUDIT_VERBS: dict[str, _StrPromise] = {
     "timeline_view_api": _("Просмотр хода дела через API"),
     "criteria_view_api": _("Просмотр критериев допуска через API"),
     "attachment_view": _("Просмотр документа"),
+    "signature_view": _("Скачивание подписанного документа или файла подписи"),
     "attachment_download": _("Скачивание документа"),
     "notice_view": _("Просмотр уведомления"),
     "exam_password_api": _("Просмотр пароля системы тестирования через API"),

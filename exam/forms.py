@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import dates
 from core.api import JSONObjectField, YesNoField, validate_form_json
+from core.errors import DomainError
 from core.idempotency import OnceForm
 from core.text import TextField, name_validator
+from core.uploads import read_upload
 from exam.models import Attachment, AttemptEvent, AttemptInterruption, Channel, Decision, EntryCorrection
 
 MAX_ENTRIES = 20
@@ -254,6 +257,46 @@ class SignatureCodeForm(forms.Form):
         validators=[RegexValidator(r"^\d{6}$", _("Код состоит из 6 цифр."))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+
+# The file types signing tools save a detached signature as.
+SIGNATURE_FILE_TYPES = ".sig,.p7s,.sgn,.pem,.p7b,.txt"
+
+
+class QualifiedSignatureUploadForm(forms.Form):
+    """The page's upload of a detached qualified electronic signature file (DER, PEM or Base64)."""
+
+    signature = forms.FileField(
+        label=_("Файл подписи (.sig или .p7s)"),
+        widget=forms.FileInput(attrs={"accept": SIGNATURE_FILE_TYPES}),
+    )
+
+    def clean_signature(self) -> bytes:
+        upload = self.cleaned_data["signature"]
+        try:
+            return read_upload(
+                upload,
+                name=(upload.name or "signature")[:255],
+                limit=settings.QES_VERIFY_SIGNATURE_MAX_BYTES,
+                field="signature",
+            )
+        except DomainError as exc:  # too large, empty
+            raise forms.ValidationError(exc.message) from exc
+
+
+class QualifiedSignatureForm(forms.Form):
+    """The API's qualified signature: the detached signature file as Base64 or PEM text."""
+
+    # Not free text (tests/core/test_text.py): Base64 data, or PEM with its BEGIN/END lines.
+    signature = forms.CharField(
+        label=_("Открепленная подпись (Base64 или PEM)"),
+        max_length=settings.QES_VERIFY_SIGNATURE_MAX_BYTES * 2,
+        strip=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9+/=\s-]+$", _("Подпись передаётся в кодировке Base64 или PEM."))],
+    )
+
+    def clean_signature(self) -> bytes:
+        return str(self.cleaned_data["signature"]).encode("ascii", errors="replace")
 
 
 class SittingForm(OnceForm):

@@ -25,6 +25,16 @@ urlpatterns = [
     ),
     path("applications/<int:pk>/signature-code/", views.SignatureCodeApi.as_view(), name="signature-code"),
     path("applications/<int:pk>/submit/", views.ApplicationSubmitApi.as_view(), name="submit"),
+    path(
+        "applications/<int:pk>/signing-document/",
+        views.ApplicationSigningDocumentApi.as_view(),
+        name="signing-document",
+    ),
+    path(
+        "applications/<int:pk>/submit-qualified/",
+        views.ApplicationSubmitQualifiedApi.as_view(),
+        name="submit-qualified",
+    ),
     path("applications/<int:pk>/timeline/", views.ApplicationTimelineApi.as_view(), name="timeline"),
     path("applications/<int:pk>/criteria/", views.ApplicationCriteriaApi.as_view(), name="criteria"),
     path("applications/<int:pk>/start-review/", views.ApplicationStartReviewApi.as_view(), name="start-review"),

@@ -96,6 +96,11 @@ urlpatterns = [
     path("cabinet/applications/<int:pk>/", cabinet.application_detail, name="cabinet_application"),
     path("cabinet/applications/<int:pk>/edit/", cabinet.application_edit, name="cabinet_application_edit"),
     path("cabinet/applications/<int:pk>/sign/", cabinet.application_sign, name="cabinet_application_sign"),
+    path(
+        "cabinet/applications/<int:pk>/sign/document/",
+        cabinet.application_signing_document,
+        name="cabinet_application_signing_document",
+    ),
     path("cabinet/applications/<int:pk>/attachments/", cabinet.attachment_add, name="cabinet_attachment_add"),
     path(
         "cabinet/applications/<int:pk>/attachments/<int:attachment_id>/",
@@ -122,6 +127,11 @@ urlpatterns = [
     path("staff/audit/", staff.audit, name="staff_audit"),
     path("staff/signatures/", signatures.signatures, name="staff_signatures"),
     path("staff/applications/<int:pk>/", staff.application_file, name="staff_application"),
+    path(
+        "staff/applications/<int:pk>/submissions/<int:submission_id>/<str:what>/",
+        staff.submission_signed_file,
+        name="staff_submission_signed_file",
+    ),
     path("staff/applications/<int:pk>/take/", staff.application_take, name="staff_application_take"),
     path("staff/applications/<int:pk>/decision/", staff.decision_draft, name="staff_decision_draft"),
     path("staff/applications/<int:pk>/notice.pdf", staff.notice_pdf, name="staff_notice_pdf"),

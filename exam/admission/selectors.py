@@ -163,8 +163,15 @@ def application_document(application: Application) -> dict[str, Any]:
     }
 
 
+def document_bytes(document: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed: the canonical JSON of the document (core.canonical). The
+    candidate downloads them to sign with a qualified electronic signature; the e-mailed code
+    signs their SHA-256."""
+    return canonical_json(document)
+
+
 def document_digest(document: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(document)).hexdigest()
+    return hashlib.sha256(document_bytes(document)).hexdigest()
 
 
 def application_missing_items(application: Application, *, paper_documents: Iterable[str] = ()) -> list[str]:

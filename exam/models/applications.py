@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import Dispatched, PersonName
+from core.qes.verifier import Protocol
 
 
 class Channel(models.TextChoices):
@@ -402,6 +403,13 @@ class Submission(models.Model):
     signature_mac = models.CharField(max_length=64, blank=True)
     document = models.JSONField(_("Подписанный документ"), default=dict)
     paper_documents = models.JSONField(_("Представленные бумажные документы"), default=list, blank=True)
+    # A qualified electronic signature instead of the code (signature_method QES): the detached
+    # signature file as it came, over the canonical bytes of ``document``, and the verification
+    # protocol of the moment of receipt (core.qes.verifier.Protocol.as_json), kept whatever its outcome.
+    signature = models.BinaryField(_("Файл электронной подписи"), blank=True, default=b"", editable=False)
+    protocol = models.JSONField(_("Протокол проверки электронной подписи"), default=dict, blank=True)
+
+    QES = "qes"
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -412,6 +420,16 @@ class Submission(models.Model):
     @property
     def is_signed(self) -> bool:
         return bool(self.digest)
+
+    @property
+    def is_qualified(self) -> bool:
+        """Signed with a qualified electronic signature (p.19, seed 003 p.27.1), not the e-mailed code."""
+        return self.signature_method == self.QES
+
+    @property
+    def verification(self) -> Protocol | None:
+        """The verification protocol of the qualified signature, as recorded on receipt."""
+        return Protocol.from_json(self.protocol) if self.protocol else None
 
 
 class Sitting(models.Model):

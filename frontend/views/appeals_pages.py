@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -31,9 +32,12 @@ from appeals.models import Appeal, AppealAttachment, Complaint, ComplaintAttachm
 from core.accounts import second_factor_pending
 from core.errors import DomainError
 from core.http import client_ip, request_user
+from core.qes.verifier import Protocol
 from core.roles import ROLE_LABELS, Role
 from core.services import audit_file_viewed
+from core.uploads import read_upload
 from exam.admission.selectors import application_stage, application_stage_pairs
+from exam.forms import SIGNATURE_FILE_TYPES
 from exam.models import Application, Attempt
 from exam.testing.selectors import attempt_review_counts
 from frontend.views.common import (
@@ -152,24 +156,56 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         "email": user.email,
     }
     form = ComplaintForm(request.POST or None, initial=initial)
+    protocol = None
+    evidence, attorney = request.FILES.getlist("evidence"), request.FILES.getlist("power_of_attorney")
     if request.method == "POST" and form.is_valid():
         try:
+            if request.POST.get("action") == "document":
+                # p.82: what to sign, from the form as filled in; nothing is saved, the page stays.
+                content = services.complaint_signing_document(
+                    data=form.cleaned_data, evidence=evidence, power_of_attorney=attorney
+                )
+                response = HttpResponse(content, content_type="application/json; charset=utf-8")
+                response["Content-Disposition"] = 'attachment; filename="zhaloba.json"'
+                return response
+            upload = request.FILES.get("signature")
             complaint = services.complaint_file(
                 data=form.cleaned_data,
                 channel=Complaint.Channel.PORTAL,
                 complainant=user,
-                evidence=request.FILES.getlist("evidence"),
-                power_of_attorney=request.FILES.getlist("power_of_attorney"),
+                evidence=evidence,
+                power_of_attorney=attorney,
                 token=form.cleaned_data["form_token"],
+                signature=read_upload(
+                    upload,
+                    name=upload.name or "signature",
+                    limit=settings.QES_VERIFY_SIGNATURE_MAX_BYTES,
+                    field="signature",
+                )
+                if upload
+                else None,
             )
         except DomainError as exc:
             apply_error(form, exc)
+            if "protocol" in exc.details:
+                protocol = Protocol.from_json(exc.details["protocol"])
         else:
             messages.success(request, _("Жалоба зарегистрирована: № %(n)s.") % {"n": complaint.number})
             return redirect("frontend:cabinet_complaint", pk=complaint.pk)
     # The complainant's cases, each at its stage: which decision or action the complaint is about.
     cases = application_stage_pairs(user.applications.exclude(status=Application.Status.DRAFT).order_by("-created_at"))
-    return render(request, "frontend/appeals/complaint_new.html", {"form": form, "paper": False, "cases": cases})
+    return render(
+        request,
+        "frontend/appeals/complaint_new.html",
+        {
+            "form": form,
+            "paper": False,
+            "cases": cases,
+            "protocol": protocol,
+            "files_to_choose_again": [upload.name for upload in [*evidence, *attorney]] if form.is_bound else [],
+            "signature_file_types": SIGNATURE_FILE_TYPES,
+        },
+    )
 
 
 def complaint_public(request: HttpRequest) -> HttpResponse:

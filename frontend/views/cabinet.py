@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as djforms
@@ -24,7 +25,7 @@ from exam import forms
 from exam.admission import selectors, services
 from exam.admission.documents import exam_system_url, render_receipt_pdf
 from exam.admission.documents import sitting_ics as sitting_ics_document
-from exam.models import Application, Attachment, Attempt, Decision
+from exam.models import Application, Attachment, Attempt, Decision, Submission
 from exam.testing import selectors as testing_selectors
 from frontend.views.common import apply_error, candidate_required, letter_pdf_response
 from registry import selectors as registry_selectors
@@ -195,6 +196,10 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
     if not application.is_editable:
         return redirect("frontend:cabinet_application", pk=application.pk)
     code_form = forms.SignatureCodeForm(request.POST if request.POST.get("action") == "submit" else None)
+    qes_form = forms.QualifiedSignatureUploadForm(
+        request.POST if request.POST.get("action") == "qes" else None,
+        request.FILES if request.POST.get("action") == "qes" else None,
+    )
     if request.method == "POST" and request.POST.get("action") == "send":
         try:
             services.signature_request(application=application, by=request_user(request))
@@ -203,31 +208,28 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.info(request, _("Код отправлен на %(email)s.") % {"email": request_user(request).email})
         return redirect("frontend:cabinet_application_sign", pk=application.pk)
-    if request.method == "POST" and code_form.is_valid():
+    # The e-mailed code (p.39) or a qualified electronic signature: the same submission otherwise.
+    submits: list[tuple[djforms.Form, Callable[..., Submission], str]] = [
+        (code_form, services.application_submit, "code"),
+        (qes_form, services.application_submit_qualified, "signature"),
+    ]
+    for form, submit, field in submits:
+        if request.method != "POST" or not form.is_valid():
+            continue
         try:
-            submission = services.application_submit(
+            submission = submit(
                 application=application,
                 by=request_user(request),
-                code=code_form.cleaned_data["code"],
                 ip=client_ip(request),
+                **{field: form.cleaned_data[field]},
             )
         except DomainError as exc:
             if not _own(request, pk).is_editable:  # a second click while the first one was submitting it
                 messages.info(request, _("Заявление уже подано."))
                 return redirect("frontend:cabinet_application", pk=application.pk)
-            apply_error(code_form, exc)
+            apply_error(form, exc)
         else:
-            if submission.outcome == submission.Outcome.ACCEPTED:
-                application.refresh_from_db()
-                messages.success(
-                    request,
-                    _("Заявление зарегистрировано, регистрационный номер %(n)s.")
-                    % {"n": application.registration_number},
-                )
-            else:
-                messages.error(
-                    request, _("В приёме документов отказано: комплект неполный. Исправьте заявление и подайте снова.")
-                )
+            _submitted_message(request, application, submission)
             return redirect("frontend:cabinet_application", pk=application.pk)
     challenge = application.challenges.filter(used_at__isnull=True).first()
     return render(
@@ -238,9 +240,44 @@ def application_sign(request: HttpRequest, pk: int) -> HttpResponse:
             "missing": selectors.application_missing_items(application),
             "digest": selectors.document_digest(selectors.application_document(application)),
             "code_form": code_form,
+            "qes_form": qes_form,
             "code_sent": challenge is not None and challenge.expires_at > timezone.now(),
         },
     )
+
+
+def _submitted_message(request: HttpRequest, application: Application, submission: Submission) -> None:
+    if submission.outcome == submission.Outcome.ACCEPTED:
+        application.refresh_from_db()
+        messages.success(
+            request,
+            _("Заявление зарегистрировано, регистрационный номер %(n)s.") % {"n": application.registration_number},
+        )
+    elif submission.verification is not None and not submission.verification.ok:
+        messages.error(
+            request,
+            _(
+                "В приёме документов отказано: электронная подпись не прошла проверку. Заявление сохранено: "
+                "устраните причину и подпишите его снова."
+            ),
+        )
+    else:
+        messages.error(
+            request, _("В приёме документов отказано: комплект неполный. Исправьте заявление и подайте снова.")
+        )
+
+
+@candidate_required
+def application_signing_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The exact bytes a qualified electronic signature signs: the canonical document of the current
+    draft, each attachment named by its SHA-256 (p.39; seed 003 p.27.1)."""
+    application = _own(request, pk)
+    if not application.is_editable:
+        raise Http404
+    content = selectors.document_bytes(selectors.application_document(application))
+    response = HttpResponse(content, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="zayavlenie-{application.pk}.json"'
+    return response
 
 
 @candidate_required

@@ -26,7 +26,7 @@ from core.services import audit_file_viewed
 from exam import forms
 from exam.admission import selectors, services
 from exam.admission.documents import render_notice_pdf
-from exam.models import Application, Decision, Notice, Sitting
+from exam.models import Application, Decision, Notice, Sitting, Submission
 from exam.testing.services.sittings import sitting_create
 from frontend.views.common import (
     apply_error,
@@ -186,6 +186,27 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
     return FileResponse(
         attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
     )
+
+
+@staff_required()
+def submission_signed_file(request: HttpRequest, pk: int, submission_id: int, what: str) -> HttpResponse:
+    """What a qualified signature signed (the canonical document, ``document``) and the signature as
+    it came (``signature``), to check by hand (``manage.py signature_verify``, OpenSSL). Logged."""
+    application = _file(request, pk)
+    submission = application.submissions.filter(pk=submission_id, signature_method=Submission.QES).first()
+    if submission is None or what not in ("document", "signature"):
+        raise Http404
+    audit_file_viewed(case=application, viewer=request_user(request), what="signature_view", ip=client_ip(request))
+    name = f"zayavlenie-{application.pk}-{submission.pk}"
+    if what == "document":
+        response = HttpResponse(
+            selectors.document_bytes(submission.document), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    else:
+        response = HttpResponse(bytes(submission.signature), content_type="application/pkcs7-signature")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json.sig"'
+    return response
 
 
 @staff_required()

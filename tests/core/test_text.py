@@ -189,6 +189,7 @@ NOT_FREE_TEXT = {
     ("RegistrationForm", "password2"),
     ("LoginForm", "password"),
     ("ExamLoginForm", "password"),
+    ("QualifiedSignatureForm", "signature"),  # Base64 or PEM data, by its own pattern
 }
 
 

@@ -31,6 +31,7 @@ ExperienceInput = serializer_for_form(forms.ExperienceForm, name="ExperienceInpu
 DecisionInput = serializer_for_form(forms.DecisionForm, name="DecisionInput")
 ReasonInput = serializer_for_form(forms.ReasonForm, name="ReasonInput")
 SignatureCodeInput = serializer_for_form(forms.SignatureCodeForm, name="SignatureCodeInput")
+QualifiedSignatureInput = serializer_for_form(forms.QualifiedSignatureForm, name="QualifiedSignatureInput")
 
 
 class ApplicationDraftInput(ApplicantInput):  # type: ignore[misc,valid-type]
@@ -76,7 +77,17 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class SubmissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Submission
-        fields = ["id", "channel", "received_at", "outcome", "missing", "signed_at", "signature_method", "digest"]
+        fields = [
+            "id",
+            "channel",
+            "received_at",
+            "outcome",
+            "missing",
+            "signed_at",
+            "signature_method",
+            "digest",
+            "protocol",
+        ]
 
 
 class StagesInBulk(serializers.ListSerializer):

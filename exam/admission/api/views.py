@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.http import FileResponse
+from django.forms import Form
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -156,13 +158,53 @@ class ApplicationSubmitApi(APIView):
         request=s.SignatureCodeInput, responses={200: s.ApplicationSerializer, **ERRORS}, summary="Подписать и подать"
     )
     def post(self, request: Request, pk: int) -> Response:
+        return _submit(request, pk, form=forms.SignatureCodeForm, submit=services.application_submit, field="code")
+
+
+def _submit(request: Request, pk: int, *, form: type[Form], submit: Callable[..., object], field: str) -> Response:
+    """Sign and submit the application (the e-mailed code or a qualified signature, ``field`` of
+    ``form``); a refusal to accept is an answer too: the application not accepted, with its reasons."""
+    application = _application(request, pk)
+    data = form_or_400(form, request.data)
+    submit(application=application, by=request_user(request), ip=client_ip(request), **{field: data[field]})
+    application.refresh_from_db()
+    return Response(s.ApplicationSerializer(application).data)
+
+
+class ApplicationSigningDocumentApi(APIView):
+    @extend_schema(
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
+        summary="Документ для подписи квалифицированной электронной подписью (точные байты)",
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
         application = _application(request, pk)
-        data = form_or_400(forms.SignatureCodeForm, request.data)
-        services.application_submit(
-            application=application, by=request_user(request), code=data["code"], ip=client_ip(request)
+        if not application.is_editable or application.candidate_id != request_user(request).pk:
+            raise NotFound(_("Заявление не найдено."))
+        content = selectors.document_bytes(selectors.application_document(application))
+        response = HttpResponse(content, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="zayavlenie-{application.pk}.json"'
+        return response
+
+
+class ApplicationSubmitQualifiedApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.QualifiedSignatureInput,
+        responses={200: s.ApplicationSerializer, **ERRORS},
+        summary="Подать заявление, подписанное квалифицированной электронной подписью (п. 19, 39)",
+        description="Открепленная подпись CAdES-BES (Base64 или PEM) над документом для подписи. "
+        "Отказ в приёме (подпись не прошла проверку или комплект неполный) — ответ 200 с состоянием "
+        "not_accepted, причинами и протоколом проверки в подаче.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _submit(
+            request,
+            pk,
+            form=forms.QualifiedSignatureForm,
+            submit=services.application_submit_qualified,
+            field="signature",
         )
-        application.refresh_from_db()
-        return Response(s.ApplicationSerializer(application).data)
 
 
 class ApplicationTimelineApi(APIView):

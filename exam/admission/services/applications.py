@@ -24,6 +24,9 @@ from core.errors import DomainError, NotFound
 from core.files import file_store
 from core.idempotency import claim_once
 from core.models import User
+from core.qes import verifier
+from core.qes.cms import FormatError, signature_load
+from core.qes.trust import TrustedListTrust
 from core.roles import Role, has_role, require_role
 from core.services import (
     MessageText,
@@ -45,6 +48,7 @@ from exam.admission.selectors import (
     application_missing_items,
     application_registered_late,
     application_registration_due,
+    document_bytes,
     document_digest,
 )
 from exam.admission.services.persons import person_key_assign, person_lock
@@ -357,41 +361,137 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
     return submission
 
 
+def application_submit_qualified(
+    *, application: Application, by: User, signature: bytes, ip: str | None = None
+) -> Submission:
+    """Submit the application signed with a qualified electronic signature instead of the e-mailed
+    code: a detached CAdES-BES signature over the canonical document of the current draft, its
+    attachments named by their SHA-256 (``selectors.document_bytes``). The one verifier checks it at
+    the moment of receipt against art. 11 of 63-FZ and p.16(1) of seed 003 (the signer is the
+    applicant), and the protocol is kept with the submission whatever its outcome. Every check
+    passed: the application is accepted or refused as a simple-signature one is (p.19, p.25-27); a
+    failed check refuses acceptance (p.19; seed 003 p.16(4), p.27.1) naming the failed checks with
+    the points of art. 11, and the draft stays as it was, so the candidate can sign it again."""
+    own = Application.objects.filter(pk=application.pk, candidate=by).first()
+    if own is None:
+        raise NotFound(_("Заявление не найдено."))
+    try:
+        signature_load(signature)
+    except FormatError as exc:  # not a signature at all (a wrong file chosen): nothing was submitted
+        raise DomainError(exc.message, code=exc.code, fields={"signature": [exc.message]}) from exc
+    with transaction.atomic(durable=True):
+        locked = _own_editable(application, by)
+        person_lock(locked.person_key)
+        _refuse_if_case_in_progress(locked.person_key, exclude=locked)
+        document = application_document(locked)
+        now = timezone.now()
+        protocol = verifier.verify(
+            content=document_bytes(document),
+            signature=signature,
+            trust=TrustedListTrust(),
+            at=now,
+            signer=_applicant_check(document),
+        )
+        submission = Submission(
+            application=locked,
+            channel=Channel.PORTAL,
+            received_at=now,
+            submitted_by=by,
+            signer=by,
+            signer_email=by.email,
+            signed_at=now,
+            signature_method=Submission.QES,
+            digest=document_digest(document),
+            document=document,
+            signature=signature,
+            protocol=protocol.as_json(),
+        )
+        _accept_or_refuse(
+            locked, submission, by=by, missing=application_missing_items(locked), ip=ip, protocol=protocol
+        )
+    return submission
+
+
+def _applicant_check(document: dict[str, Any]) -> verifier.SignerCheck:
+    """p.16(1) of seed 003: the certificate is the applicant's, by the names the signed document gives."""
+    names = document.get("applicant", {})
+    return verifier.person_check(
+        snils="",
+        last_name=names.get("last_name", ""),
+        first_name=names.get("first_name", ""),
+        patronymic=names.get("patronymic") or "",
+    )
+
+
 def _accept_or_refuse(
-    application: Application, submission: Submission, *, by: User, missing: list[str], ip: str | None
+    application: Application,
+    submission: Submission,
+    *,
+    by: User,
+    missing: list[str],
+    ip: str | None,
+    protocol: verifier.Protocol | None = None,
 ) -> None:
-    """Register a complete set (p.25-27) or refuse to accept an incomplete one (p.19)."""
+    """Register a complete set (p.25-27) or refuse to accept an incomplete one, or one whose
+    qualified signature failed a check of its ``protocol`` (p.19)."""
     received_at = submission.received_at
     application.received_at = received_at
-    if missing:
+    failed = protocol if protocol is not None and not protocol.ok else None
+    if missing or failed:
+        reasons = (
+            [_("Электронная подпись недействительна: %(grounds)s") % {"grounds": failed.grounds()}] if failed else []
+        )
+        reasons += missing
         submission.outcome = Submission.Outcome.NOT_ACCEPTED
         submission.missing = missing
         submission.save()
-        application.not_accepted_reasons = missing
+        application.not_accepted_reasons = reasons
+        data: dict[str, Any] = {"submission": submission.pk, "digest": submission.digest}
+        if protocol is not None:
+            data["failed_checks"] = [check.code for check in protocol.failed]
         case_transition(
             case=application,
             name="refuse_acceptance",
             by=by,
-            reason="; ".join(missing),
+            reason="; ".join(reasons),
             fields=("received_at", "not_accepted_reasons"),
-            data={"submission": submission.pk, "digest": submission.digest},
+            data=data,
             ip=ip,
         )
         if application.candidate:
             notification_send(
                 recipient=application.candidate,
                 subject=lambda: _("Отказ в приёме документов к рассмотрению"),
-                body=lambda: (
-                    _(
-                        "Заявление не принято к рассмотрению: комплект документов неполный (п. 19 Регламента).\n"
-                        "Не хватает:\n%(items)s\n\nИсправьте заявление и подайте его снова."
-                    )
-                    % {"items": "\n".join(f"— {m}" for m in missing)}
-                ),
+                body=lambda: _refusal_body(failed=failed, missing=missing),
                 link=application.cabinet_url(),
             )
         return
     _register(application, submission, by=by, ip=ip)
+
+
+def _refusal_body(*, failed: verifier.Protocol | None, missing: list[str]) -> str:
+    """The notice of a refusal to accept (p.19): an invalid qualified signature names the failed
+    checks with the points of art. 11 of 63-FZ (seed 003 p.27.1); an incomplete set what it lacks."""
+    parts = []
+    if failed is not None:
+        parts.append(
+            _(
+                "Заявление не принято к рассмотрению: по результатам проверки квалифицированной электронной "
+                "подписи не соблюдены условия признания её действительности (п. 19 Регламента, ст. 11 "
+                "Федерального закона от 06.04.2011 № 63-ФЗ):\n%(grounds)s\n\nСведения и документы заявления "
+                "сохранены. Устраните причины и подпишите заявление снова."
+            )
+            % {"grounds": failed.grounds()}
+        )
+    if missing:
+        parts.append(
+            _(
+                "Заявление не принято к рассмотрению: комплект документов неполный (п. 19 Регламента).\n"
+                "Не хватает:\n%(items)s\n\nИсправьте заявление и подайте его снова."
+            )
+            % {"items": "\n".join(f"— {m}" for m in missing)}
+        )
+    return "\n\n".join(parts)
 
 
 def _register(
@@ -624,6 +724,7 @@ def application_refusal_to_accept_cancel(*, application: Application, by: User, 
 class SignatureCheck:
     valid: bool
     problems: list[str]
+    protocol: verifier.Protocol | None = None  # the qualified signature checked again
 
 
 def signature_mac(submission: Submission) -> str:
@@ -650,11 +751,22 @@ def signature_mac(submission: Submission) -> str:
 def signature_verify(*, submission: Submission) -> SignatureCheck:
     """Check a signed submission against what is stored now: the signature record (signer, time and
     digest under their HMAC), the digest of the signed document, and each attachment's bytes against
-    the SHA-256 the document names."""
+    the SHA-256 the document names. A qualified signature is verified again over the stored
+    document, as of the moment of receipt, by the one verifier (with the trusted lists as loaded now)."""
     if not submission.is_signed:
         return SignatureCheck(valid=False, problems=[_("Подача не подписана электронной подписью.")])
     problems: list[str] = []
-    if not submission.signature_mac:
+    protocol = None
+    if submission.is_qualified:
+        protocol = verifier.verify(
+            content=document_bytes(submission.document),
+            signature=bytes(submission.signature),
+            trust=TrustedListTrust(),
+            at=submission.received_at,
+            signer=_applicant_check(submission.document),
+        )
+        problems += [f"{check.title}: {check.detail}" for check in protocol.failed]
+    elif not submission.signature_mac:
         problems.append(
             _("Запись о подписи не заверена (создана до введения кода проверки): подписавший и время не подтверждены.")
         )
@@ -673,4 +785,4 @@ def signature_verify(*, submission: Submission) -> SignatureCheck:
             actual = hashlib.sha256(fh.read()).hexdigest()
         if actual != item["sha256"]:
             problems.append(_("Файл «%(name)s» изменён после подписания.") % {"name": item["name"]})
-    return SignatureCheck(valid=not problems, problems=problems)
+    return SignatureCheck(valid=not problems, problems=problems, protocol=protocol)
