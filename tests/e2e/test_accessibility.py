@@ -38,6 +38,9 @@ def test_every_public_page(new_page, certificate, axe_check):
         "/accounts/login/",
         "/accounts/password-reset/",
         "/accounts/password-reset/sent/",
+        "/service/",
+        "/signatures/verify/",
+        "/complaints/new/",
     ):
         visit(page, axe_check, url)
     visit(page, axe_check, "/no-such-page/", expect_status=404)
@@ -53,6 +56,17 @@ def test_every_public_page(new_page, certificate, axe_check):
     page.goto("/exam/")
     page.click("#exam-submit")
     expect(page.locator(".alert.error")).to_be_visible()
+    axe_check(page)
+    # A signature check's protocol (a file that is no signature: every check failed, with its reason).
+    page.goto("/signatures/verify/")
+    page.set_input_files(
+        "input[name=document]", files=[{"name": "doc.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
+    )
+    page.set_input_files(
+        "input[name=signature]", files=[{"name": "doc.sig", "mimeType": "application/octet-stream", "buffer": b"no"}]
+    )
+    page.click("main button[type=submit]")
+    expect(page.locator("[data-check]").first).to_be_visible()
     axe_check(page)
     page.goto("/practice/")
     page.locator("main fieldset input[type=radio], main fieldset input[type=checkbox]").first.check()
