@@ -1,0 +1,53 @@
+"""Prometheus metrics of a node at /metrics: for the monitoring's addresses only; the answer saves
+counted in memory, the requests, the outbox and the attempts past their deadline."""
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.exam.test_api_exam import put_answer, room, started  # noqa: F401  (room is a fixture)
+
+
+def scrape(**extra) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = Client(**extra).get("/metrics")
+    assert response.status_code == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def saves(metrics, outcome: str) -> float:
+    return metrics.get(("sout_answer_saves_total", (("outcome", outcome),)), 0.0)
+
+
+@pytest.mark.django_db
+def test_the_answer_save_counter_grows_with_each_save(room):  # noqa: F811
+    started(room)
+    item = room.get("/api/v1/exam/attempt/").json()["items"][0]
+    before = scrape()
+    assert put_answer(room, 1, [item["options"][0]["id"]], 1).status_code == 200
+    assert put_answer(room, 1, [item["options"][1]["id"]], 1).status_code == 200  # the same seq: not applied
+    after = scrape()
+    assert saves(after, "applied") == saves(before, "applied") + 1
+    assert saves(after, "not_applied") == saves(before, "not_applied") + 1
+    count = ("sout_answer_save_duration_seconds_count", ())
+    assert after[count] == before.get(count, 0) + 2
+    assert after[("sout_attempts_overdue", ())] == 0
+    assert ("sout_outbox_backlog", (("kind", "notification_email"),)) in after
+    answers = ("sout_http_requests_total", (("method", "PUT"), ("status", "200"), ("view", "exam-api:exam-answer")))
+    assert after[answers] == before.get(answers, 0) + 2
+
+
+@pytest.mark.django_db
+def test_metrics_from_another_address_are_not_found():
+    assert Client(REMOTE_ADDR="10.20.30.40").get("/metrics").status_code == 404
+    assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_allowed_addresses_are_a_setting(settings):
+    settings.METRICS_ALLOWED_ADDRESSES = ["10.20.30.0/24"]
+    assert Client(REMOTE_ADDR="10.20.30.40").get("/metrics").status_code == 200
+    assert Client().get("/metrics").status_code == 404
