@@ -26,7 +26,7 @@ def json_lines(caplog):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter(conf["fmt"], rename_fields=conf["rename_fields"]))
+    handler.setFormatter(JsonFormatter(conf["fmt"], rename_fields=conf["rename_fields"], timestamp=True))
     root = logging.getLogger()
     root.addHandler(handler)
     caplog.set_level(logging.INFO, logger="sout.request")
@@ -89,5 +89,5 @@ def test_log_format_json_prints_json_lines_and_the_default_is_human(tmp_path, se
 
     line = json.loads(run(LOG_FORMAT="json"))
     assert line["message"] == "Проверка" and line["level"] == "WARNING" and line["logger"] == "sout.test"
-    assert "request_id" in line and "time" in line
+    assert "request_id" in line and line["timestamp"].endswith("+00:00")
     assert run() == "Проверка"

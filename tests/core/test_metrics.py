@@ -1,7 +1,10 @@
 """Prometheus metrics of a node at /metrics: for the monitoring's addresses only; the answer saves
 counted in memory, the requests, the outbox and the attempts past their deadline."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -51,3 +54,25 @@ def test_the_allowed_addresses_are_a_setting(settings):
     settings.METRICS_ALLOWED_ADDRESSES = ["10.20.30.0/24"]
     assert Client(REMOTE_ADDR="10.20.30.40").get("/metrics").status_code == 200
     assert Client().get("/metrics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_attempt_past_its_deadline_shows_until_finalised_and_its_lag_is_counted(
+    room,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from exam.testing.services.attempts import attempt_finalize_due
+
+    attempt = started(room)
+    lag = ("sout_attempt_finalisation_lag_seconds_count", ())
+    before = scrape()
+    with time_machine.travel(attempt.deadline_at + timedelta(seconds=7), tick=False):
+        waiting = scrape()
+        assert waiting[("sout_attempts_overdue", ())] == 1
+        assert waiting[("sout_attempts_overdue_oldest_seconds", ())] == 7
+        with django_capture_on_commit_callbacks(execute=True):
+            assert attempt_finalize_due() == 1
+        after = scrape()
+    assert after[("sout_attempts_overdue", ())] == 0
+    assert after[lag] == before.get(lag, 0) + 1
+    assert after[("sout_attempt_finalisation_lag_seconds_bucket", (("le", "10.0"),))] >= 1
