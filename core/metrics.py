@@ -43,9 +43,10 @@ request_seconds = Histogram(
     ["view"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-answer_saves_total = Counter(
-    "sout_answer_saves_total", "Answer saves of the exam room", ["outcome"]
-)  # applied, not_applied (an older or equal seq), refused (a 4xx)
+answer_saves_total = Counter("sout_answer_saves_total", "Answer saves of the exam room", ["outcome"])
+# The save's three outcomes, bound once (the hot path of a sitting): applied, not applied (an older
+# or equal seq), refused (a 4xx).
+answer_saved = {outcome: answer_saves_total.labels(outcome) for outcome in ("applied", "not_applied", "refused")}
 answer_save_seconds = Histogram(
     "sout_answer_save_duration_seconds",
     "Time of an answer save, from the parsed body to the answer",

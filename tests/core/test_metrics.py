@@ -32,11 +32,13 @@ def test_the_answer_save_counter_grows_with_each_save(room):  # noqa: F811
     before = scrape()
     assert put_answer(room, 1, [item["options"][0]["id"]], 1).status_code == 200
     assert put_answer(room, 1, [item["options"][1]["id"]], 1).status_code == 200  # the same seq: not applied
+    assert put_answer(room, 1, [-5], 2).status_code == 400  # an option that is not there: refused
     after = scrape()
     assert saves(after, "applied") == saves(before, "applied") + 1
     assert saves(after, "not_applied") == saves(before, "not_applied") + 1
+    assert saves(after, "refused") == saves(before, "refused") + 1
     count = ("sout_answer_save_duration_seconds_count", ())
-    assert after[count] == before.get(count, 0) + 2
+    assert after[count] == before.get(count, 0) + 3
     assert after[("sout_attempts_overdue", ())] == 0
     assert ("sout_outbox_backlog", (("kind", "notification_email"),)) in after
     answers = ("sout_http_requests_total", (("method", "PUT"), ("status", "200"), ("view", "exam-api:exam-answer")))

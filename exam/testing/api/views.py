@@ -143,11 +143,11 @@ def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, An
     try:
         saved = _answer_apply(request, position, data)
     except DomainError:
-        metrics.answer_saves_total.labels("refused").inc()
+        metrics.answer_saved["refused"].inc()
         raise
     finally:
         metrics.answer_save_seconds.observe(time.perf_counter() - started)
-    metrics.answer_saves_total.labels("applied" if saved["applied"] else "not_applied").inc()
+    metrics.answer_saved["applied" if saved["applied"] else "not_applied"].inc()
     return saved
 
 
