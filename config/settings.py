@@ -6,6 +6,7 @@ local-memory cache and a file-system Celery broker under ``var/``. A bad value f
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "health_check",  # the health endpoint's page (core.health) and `manage.py health_check`
     "core",
     "exam",
     "registry",
@@ -95,6 +97,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (core.logs), and its time counts whole.
+    "core.logs.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.site.SiteUrlMiddleware",
@@ -109,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After a write, this person's reads stay on the primary (only with a read replica).
+    "core.db.ReplicaPinMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -170,6 +177,30 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "CHARSET": "UTF8",
     }
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+# A streaming replica of the primary (core.db): the public reads that may lag run on it while it
+# lags at most REPLICA_MAX_LAG_SECONDS (measured every REPLICA_CHECK_SECONDS in each process);
+# otherwise, and without it, on the primary. The test settings always declare the alias as a mirror
+# of the test database (whatever DATABASE_REPLICA_URL says), off until a test turns it on.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_READS = bool(DATABASE_REPLICA_URL) and not TESTING
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=3.0)
+if REPLICA_MAX_LAG_SECONDS < 0 or REPLICA_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured("REPLICA_MAX_LAG_SECONDS and REPLICA_CHECK_SECONDS must be 0 or more")
+_replica_url = env.str("DATABASE_URL") if TESTING and DATABASE_IS_POSTGRES else DATABASE_REPLICA_URL
+if _replica_url:
+    DATABASES["replica"] = env.db_url_config(_replica_url)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a PostgreSQL URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = 0
+    DATABASES["replica"]["OPTIONS"] = {
+        # A replica that does not answer costs a read at most this long before the primary answers.
+        "connect_timeout": 2,
+        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + 4), "timeout": 2.0},
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker -------------------------------------------------
@@ -280,8 +311,17 @@ LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:home"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+# Production is the site served over HTTPS (SITE_URL https://...): secure cookies, HTTP redirected
+# to HTTPS (behind the balancer, which says so in X-Forwarded-Proto, as uvicorn --proxy-headers
+# reads it), HSTS; the health checks and the metrics answer over plain HTTP on the node itself.
+_HTTPS = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 # Repeated failed logins lock the account (by user name) for a while.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -538,16 +578,48 @@ QES_TRUSTED_LIST_MAX_BYTES = env.int("QES_TRUSTED_LIST_MAX_MB", default=100) * 1
 if min(QES_VERIFY_DOCUMENT_MAX_BYTES, QES_TRUSTED_LIST_MAX_BYTES) < 1024 * 1024:
     raise ImproperlyConfigured("QES_VERIFY_DOCUMENT_MAX_MB and QES_TRUSTED_LIST_MAX_MB must be 1 or more")
 
+# --- Operations of several nodes (README "Several nodes") ---------------------------------------------
+# /metrics answers these addresses or networks only (core.metrics); anyone else gets a 404.
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+try:
+    for _address in METRICS_ALLOWED_ADDRESSES:
+        ipaddress.ip_network(_address, strict=False)
+except ValueError:
+    raise ImproperlyConfigured("METRICS_ALLOWED_ADDRESSES must list IP addresses or networks") from None
+
 # --- Logging ------------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line (python-json-logger) with the request id (core.logs) and
+# one access line per request; otherwise the human lines of `make run`.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # "timestamp": ISO 8601 in UTC, the same on every node
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING" if TESTING else "INFO"},
+        # The access line: in JSON (the server's own access log is not); in the human format
+        # uvicorn prints its own.
+        "sout.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import health, metrics
 from core.api_views import api_not_found
 from frontend import views as frontend_views
 
@@ -12,6 +13,10 @@ urlpatterns = [
     # tried in order).
     path("api/v1/", include("exam.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The node's health for the balancer (core.health) and its metrics for monitoring (core.metrics).
+    path("health/", health.NodeHealthView.as_view(), name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

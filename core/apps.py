@@ -18,11 +18,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Платформа")
 
     def ready(self) -> None:
-        from celery.signals import before_task_publish, task_postrun, task_prerun
         from django.contrib import admin
         from django.db.models.signals import post_delete, post_save
 
-        from core import calendar, checks, site  # noqa: F401  (checks registers the database checks)
+        from core import calendar, checks, logs, metrics, site  # noqa: F401  (checks registers the database checks)
         from core.admin import admin_text_rule
         from core.models import CalendarDay
 
@@ -33,8 +32,8 @@ class CoreConfig(AppConfig):
         def _clear(**_kwargs: object) -> None:
             calendar.clear_cache()
 
-        before_task_publish.connect(site.task_publish, weak=False, dispatch_uid="site-url-publish")
-        task_prerun.connect(site.task_start, weak=False, dispatch_uid="site-url-start")
-        task_postrun.connect(site.task_end, weak=False, dispatch_uid="site-url-end")
+        site.served_on.connect()
+        logs.request_id.connect()
+        metrics.scrape_register(metrics.core_scrape)
         post_save.connect(_clear, sender=CalendarDay, weak=False, dispatch_uid="calendar-clear-save")
         post_delete.connect(_clear, sender=CalendarDay, weak=False, dispatch_uid="calendar-clear-delete")

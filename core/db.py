@@ -1,25 +1,46 @@
-"""Statements prepared on the PostgreSQL server, for the few queries that run a hundred times a
-second (the answer save, the registry's dictionary of surnames).
+"""The database beyond the ORM.
 
-Django's psycopg cursors bind parameters on the client, so the server parses and plans every
-statement anew; a prepared statement is planned once per connection, and the pooled connections
-(DB_POOL_*) live long."""
+* Statements prepared on the PostgreSQL server, for the few queries that run a hundred times a
+  second (the answer save, the registry's dictionary of surnames). Django's psycopg cursors bind
+  parameters on the client, so the server parses and plans every statement anew; a prepared
+  statement is planned once per connection, and the pooled connections (DB_POOL_*) live long.
+* The read replica (``DATABASE_REPLICA_URL``): the public reads that may lag a few seconds (the
+  registry search, entry pages, open data, the period report) run on it through ``on_replica``
+  or with ``.using(replica())``; nothing else does (no global read routing: what a person just
+  wrote is read back from the primary). The replica is used while it answers and lags at most
+  ``REPLICA_MAX_LAG_SECONDS``, measured on it with ``pg_last_xact_replay_timestamp()`` and kept
+  ``REPLICA_CHECK_SECONDS`` in the process; otherwise, and when a query on it fails, the primary
+  answers. After a person's write (a POST, PUT, PATCH or DELETE) their reads stay on the primary
+  for the allowed lag (``ReplicaPinMiddleware``)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import psycopg
-from django.db import connection
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+PRIMARY = DEFAULT_DB_ALIAS
+REPLICA = "replica"  # the alias of DATABASE_REPLICA_URL (config/settings.py)
 
 
-def fetch_prepared(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def fetch_prepared(sql: str, params: Sequence[Any], *, using: str = PRIMARY) -> list[tuple[Any, ...]]:
     """Run ``sql`` (``%s`` placeholders, ``%%`` for a literal ``%``) as a prepared statement on
-    Django's connection, in its transaction if one is open; PostgreSQL only."""
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    Django's connection ``using``, in its transaction if one is open; PostgreSQL only."""
+    conn = connections[using]
+    conn.ensure_connection()
+    with psycopg.Cursor(conn.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall() if cursor.description is not None else []
 
@@ -35,3 +56,150 @@ def advisory_lock(name: str) -> None:
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# --- The read replica -------------------------------------------------------------------------------
+
+_reads: ContextVar[str | None] = ContextVar("replica_reads", default=None)
+_pinned: ContextVar[bool] = ContextVar("primary_pinned", default=False)
+PIN_COOKIE = "sout_primary"
+
+# On the replica: 0 when it has replayed all it received (an idle primary sends nothing, and the
+# last replayed transaction grows old without any lag), else the age of the last one replayed;
+# 0 on a server that is not a standby (a mirror of the primary in the tests).
+_LAG_SQL = """
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
+            WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END
+"""
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    usable: bool
+    lag: float | None  # seconds; None when the replica does not answer
+    checked_at: float  # time.monotonic()
+
+
+_state: ReplicaState | None = None
+_checking = threading.Lock()
+
+
+def replica_configured() -> bool:
+    return bool(settings.REPLICA_READS) and REPLICA in settings.DATABASES
+
+
+def _measure() -> ReplicaState:
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute(_LAG_SQL)
+            row = cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("The read replica does not answer (%s): reads go to the primary", type(exc).__name__)
+        return ReplicaState(usable=False, lag=None, checked_at=time.monotonic())
+    lag = None if row is None or row[0] is None else float(row[0])
+    usable = lag is not None and lag <= settings.REPLICA_MAX_LAG_SECONDS
+    if not usable:
+        logger.warning("The read replica lags %s s: reads go to the primary", lag)
+    return ReplicaState(usable=usable, lag=lag, checked_at=time.monotonic())
+
+
+def replica_state() -> ReplicaState | None:
+    """The replica's state as last measured in this process, measured again when older than
+    REPLICA_CHECK_SECONDS (by one thread; the others go on with the last state meanwhile). None
+    without a replica."""
+    global _state
+    if not replica_configured():
+        return None
+    state = _state
+    stale = state is None or time.monotonic() - state.checked_at >= settings.REPLICA_CHECK_SECONDS
+    if stale and _checking.acquire(blocking=state is None):
+        try:
+            _state = state = _measure()
+        finally:
+            _checking.release()
+    return state or _state
+
+
+def replica_forget() -> None:
+    """Measure again at the next read (after a failure, or in tests)."""
+    global _state
+    _state = None
+
+
+def _replica_failed() -> None:
+    global _state
+    _state = ReplicaState(usable=False, lag=None, checked_at=time.monotonic())
+
+
+def replica() -> str:
+    """The alias for a read that may lag: the replica when it is configured, answers and is
+    recent enough, and this request has written nothing lately; else the primary."""
+    if not replica_configured() or _pinned.get() or connections[PRIMARY].in_atomic_block:
+        return PRIMARY
+    state = replica_state()
+    return REPLICA if state is not None and state.usable else PRIMARY
+
+
+def on_replica(read: Callable[[], T]) -> T:
+    """``read()`` with its queries on the replica (``replica()``); if the replica fails under it,
+    ``read()`` again on the primary. Writes inside still go to the primary."""
+    alias = replica()
+    if alias == PRIMARY:
+        return read()
+    token = _reads.set(alias)
+    try:
+        return read()
+    except DatabaseError as exc:
+        logger.warning("A read on the replica failed (%s): read again on the primary", type(exc).__name__)
+        _replica_failed()
+    finally:
+        _reads.reset(token)
+    return read()
+
+
+def read_alias() -> str:
+    """Where a read goes now: the replica inside ``on_replica``, else the primary."""
+    return _reads.get() or PRIMARY
+
+
+class ReplicaRouter:
+    """Routes the reads of ``on_replica`` only (and the lazy reads of the rows read there); every
+    write to the primary; never migrates the replica (it streams the primary's changes)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return _reads.get()
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        # Also for a row read from the replica (Django would write it where it was read from).
+        return PRIMARY
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
+        return False if db == REPLICA else None
+
+
+class ReplicaPinMiddleware:
+    """A person who has just written reads from the primary for REPLICA_MAX_LAG_SECONDS: a write
+    request sets a short cookie, and while it lasts ``replica()`` gives the primary."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not replica_configured():
+            return self.get_response(request)
+        token = _pinned.set(PIN_COOKIE in request.COOKIES)
+        try:
+            response = self.get_response(request)
+        finally:
+            _pinned.reset(token)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            response.set_cookie(
+                PIN_COOKIE,
+                "1",
+                max_age=int(settings.REPLICA_MAX_LAG_SECONDS) + 1,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response

@@ -21,3 +21,8 @@ class ExamConfig(AppConfig):
         deadline_kind_register(DEADLINE_DECISION, _("решение о допуске (п. 12 «а»)"))
         deadline_kind_register(DEADLINE_NOTICE, _("информирование о решении (п. 12 «б»)"))
         deadline_kind_register(DEADLINE_ORIGINALS_RETURN, _("возврат бумажных документов после отказа (п. 54)"))
+
+        from core.metrics import scrape_register
+        from exam.testing.selectors import finalisation_scrape
+
+        scrape_register(finalisation_scrape)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar
-from core.db import fetch_prepared
+from core.db import fetch_prepared, read_alias
 from core.models import Deadline
 from exam.admission.selectors import Step
 from exam.admission.stages import Stage
@@ -527,7 +527,7 @@ def surname_matches(words: list[str], *, per_word: int = 12) -> list[SurnameMatc
     is usually written surname first)."""
     threshold = settings.REGISTRY_SEARCH_THRESHOLD
     if connection.vendor == "postgresql":
-        pairs = [(int(i) - 1, word) for i, word in fetch_prepared(_SURNAME_SQL, [words])]
+        pairs = [(int(i) - 1, word) for i, word in fetch_prepared(_SURNAME_SQL, [words], using=read_alias())]
     else:  # the embedded mode: a small dictionary, read whole
         dictionary = list(Surname.objects.values_list("word", flat=True))
         pairs = [(i, word) for i in range(len(words)) for word in dictionary]
@@ -614,7 +614,7 @@ RECORD_ROW_FIELDS = [f for f in LISTED_FIELDS if f != "public_token"]
 
 
 def open_data_rows(
-    *, since: datetime | None = None, after_id: int = 0, limit: int | None = None
+    *, since: datetime | None = None, after_id: int = 0, limit: int | None = None, using: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """The published registry row by row, streamed from a server-side cursor in constant memory.
     With ``since``: the entries changed after that moment (the changes feed), oldest change first,
@@ -622,7 +622,7 @@ def open_data_rows(
     transaction commits, so a younger stamp may still be joined by one that commits later, behind
     the cursor of a mirror that has already read past it. Each row's status is the one its verified
     record states (certificate_verified_status): "invalid" for a row that does not verify."""
-    qs = published().values(*dict.fromkeys([*OPEN_DATA_FIELDS, *VERIFY_FIELDS, "id"]))
+    qs = published().using(using).values(*dict.fromkeys([*OPEN_DATA_FIELDS, *VERIFY_FIELDS, "id"]))
     if since is not None:
         settled = timezone.now() - timedelta(seconds=feed_lag_seconds())
         qs = (
@@ -655,8 +655,8 @@ def feed_lag_seconds() -> int:
     return lag
 
 
-def last_change() -> datetime | None:
-    latest = published().order_by("-updated_at").values_list("updated_at", flat=True).first()
+def last_change(*, using: str | None = None) -> datetime | None:
+    latest = published().using(using).order_by("-updated_at").values_list("updated_at", flat=True).first()
     return latest
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from prometheus_client.metrics_core import Metric
 
 from exam.models import (
     Application,
@@ -274,3 +276,19 @@ def sitting_monitor(sitting: Sitting) -> list[dict[str, Any]]:
         if c.pk not in started
     ]
     return rows
+
+
+def finalisation_scrape() -> Iterator[Metric]:
+    """For /metrics (core.metrics): attempts past their deadline not yet finalised, and how long
+    the oldest of them has waited (the finalisation lag while it grows)."""
+    from core.metrics import gauge
+
+    now = timezone.now()
+    overdue = Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline_at__lte=now)
+    oldest = overdue.order_by("deadline_at").values_list("deadline_at", flat=True).first()
+    yield gauge("sout_attempts_overdue", "Attempts past their deadline not yet finalised", overdue.count())
+    yield gauge(
+        "sout_attempts_overdue_oldest_seconds",
+        "How long the oldest attempt past its deadline has waited for its finalisation",
+        (now - oldest).total_seconds() if oldest else 0.0,
+    )

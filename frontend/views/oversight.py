@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from core import calendar, dates
+from core.db import on_replica
 from core.roles import Role
 from frontend.views.common import staff_required
 from oversight.reports import complaint_remedies_due, open_cases, period_report, report_xlsx
@@ -48,7 +49,7 @@ def _period(request: HttpRequest) -> tuple[date, date, str]:
 @staff_required(Role.AUDITOR, Role.SIGNATORY, Role.COMPLAINT_HANDLER, Role.CERTIFICATE_OFFICER, Role.REGISTRAR)
 def report(request: HttpRequest) -> HttpResponse:
     start, end, error = _period(request)
-    data = period_report(start=start, end=end)
+    data = on_replica(lambda: period_report(start=start, end=end))
     if request.GET.get("format") == "xlsx" and not error:
         response = HttpResponse(
             report_xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

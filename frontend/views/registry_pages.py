@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core import calendar
+from core.db import on_replica
 from core.errors import DomainError
 from registry import selectors
 from registry.api.views import search_params
@@ -22,7 +23,8 @@ def registry_search(request: HttpRequest) -> HttpResponse:
     params: dict[str, Any] = {}
     try:
         params = search_params(request.GET)
-        result = selectors.registry_search(**params)
+        # The public registry may lag a few seconds: read from the replica when there is one.
+        result = on_replica(lambda: selectors.registry_search(**params))
     except DomainError as exc:
         error = exc.message
     return render(
@@ -41,10 +43,10 @@ def registry_search(request: HttpRequest) -> HttpResponse:
 
 
 def registry_entry(request: HttpRequest, number: str) -> HttpResponse:
-    certificate = selectors.certificate_by_number(number[:40])
+    certificate = on_replica(lambda: selectors.certificate_by_number(number[:40]))
     if certificate is None:
         raise Http404
-    verification = selectors.certificate_verification(certificate)
+    verification = on_replica(lambda: selectors.certificate_verification(certificate))
     # Was it valid on a day (seed 002, p.3.6.2.4): asked by the form of the page itself (GET).
     status_form = StatusOnForm(request.GET if "date" in request.GET else None)
     status_on = (
@@ -88,4 +90,4 @@ def _entry_context(certificate: Certificate, verification: selectors.Verificatio
 
 
 def open_data(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/registry/open_data.html", {"last_change": selectors.last_change()})
+    return render(request, "frontend/registry/open_data.html", {"last_change": on_replica(selectors.last_change)})

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from core import calendar, dates
 from core.api import form_or_400, serializer_for_form
+from core.db import on_replica, replica
 from core.errors import DomainError, NotFound
 from core.text import for_export, text_argument
 from core.throttling import WindowScopedRateThrottle
@@ -175,7 +176,8 @@ class ExpertListApi(PublicApi):
     )
     def get(self, request: Request) -> Response:
         refuse_blank(request.query_params, "status", "year", "page")
-        result = selectors.registry_search(**search_params(request.query_params))
+        params = search_params(request.query_params)
+        result = on_replica(lambda: selectors.registry_search(**params))
         return Response(
             {
                 "page": result.page,
@@ -191,10 +193,10 @@ class CertificateApi(PublicApi):
         responses={200: CertificateRecordSerializer},
     )
     def get(self, request: Request, number: str) -> Response:
-        certificate = selectors.certificate_by_number(number[:40])
+        certificate = on_replica(lambda: selectors.certificate_by_number(number[:40]))
         if certificate is None:
             raise NotFound(_("Сертификат не найден в реестре."))
-        return Response(CertificateRecordSerializer(certificate).data)
+        return Response(on_replica(lambda: CertificateRecordSerializer(certificate).data))
 
 
 class StatusOnSerializer(serializers.Serializer):
@@ -443,8 +445,10 @@ class OpenDataApi(PublicApi):
     def get(self, request: Request, fmt: str) -> StreamingHttpResponse:
         if fmt not in ("csv", "json"):
             raise NotFound(_("Формат: csv или json."))
-        last = selectors.last_change()
-        rows = selectors.open_data_rows()
+        # Streamed after the view returns: the rows are read where replica() says now.
+        using = replica()
+        last = selectors.last_change(using=using)
+        rows = selectors.open_data_rows(using=using)
         if fmt == "csv":
             response = StreamingHttpResponse(streamed(_csv_stream(rows)), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="registry-of-experts.csv"'
@@ -492,6 +496,8 @@ class ChangesApi(PublicApi):
             )
         after = _int(request.query_params.get("after"), field="after", minimum=0, maximum=2**62) or 0
         limit = _int(request.query_params.get("limit"), field="limit", minimum=1, maximum=5000) or 1000
+        # On the primary: a replica behind by more than REGISTRY_FEED_LAG_SECONDS would let a
+        # mirror's cursor pass a change it has not yet replayed.
         rows = list(selectors.open_data_rows(since=since, after_id=after, limit=limit + 1))
         entries = [dict(_json_row(row), id=row["id"]) for row in rows[:limit]]
         cursor = None

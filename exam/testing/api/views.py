@@ -7,6 +7,7 @@ fail, not which questions were answered right."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
@@ -20,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import metrics
 from core.api import JSONParser, error_body, form_or_400, server_error_body, too_deep_error, unknown_fields
 from core.api_schema import errors
 from core.errors import DomainError, NotFound
@@ -137,6 +139,19 @@ ANSWER_FIELDS = frozenset(s.AnswerInput().fields)
 def _answer_save(request: HttpRequest, position: int, data: Any) -> dict[str, Any]:
     """The answer save itself (one implementation for both ways in, see AnswerApi.as_view). The
     exam room's pass identifies the candidate (exam_pass_ids); without one, the session does."""
+    started = time.perf_counter()
+    try:
+        saved = _answer_apply(request, position, data)
+    except DomainError:
+        metrics.answer_saved["refused"].inc()
+        raise
+    finally:
+        metrics.answer_save_seconds.observe(time.perf_counter() - started)
+    metrics.answer_saved["applied" if saved["applied"] else "not_applied"].inc()
+    return saved
+
+
+def _answer_apply(request: HttpRequest, position: int, data: Any) -> dict[str, Any]:
     credential_id, session_key = exam_pass_ids(request) or exam_session_ids(request.session)
     if not isinstance(data, dict):
         raise DomainError(_("Ожидается объект JSON."), code="invalid")

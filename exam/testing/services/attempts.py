@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import metrics
 from core.db import fetch_prepared
 from core.errors import DomainError, NotFound
 from core.models import User
@@ -536,6 +537,9 @@ def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: date
         )
         result = {"type": "attempt.finished", "score": attempt.score, "passed": attempt.passed}
         transaction.on_commit(lambda: _push(attempt.pk, result))
+        if expired:
+            deadline_at = attempt.deadline_at
+            transaction.on_commit(lambda: metrics.finalised_late(deadline_at=deadline_at))
         # The decision on attestation follows (registry, p.58-59), in this transaction.
         attempt_finished.send(sender=Attempt, attempt=attempt)
     return attempt
