@@ -135,6 +135,11 @@ def _der(data: bytes, *, kinds: tuple[str, ...]) -> bytes:
         raise FormatError(_("Файл не является подписью или сертификатом в формате DER, PEM или Base64.")) from exc
 
 
+def _serial(number: int) -> str:
+    """A serial number in hexadecimal, as certificate viewers and revocation lists show it."""
+    return f"{number:X}".rjust(2, "0")
+
+
 def _name_hash(name: x509.Name) -> str:
     return hashlib.sha256(name.dump()).hexdigest()
 
@@ -169,7 +174,7 @@ def certificate_info(data: bytes) -> CertificateInfo:
             snils="".join(ch for ch in _attribute(subject, OID_SNILS) if ch.isdigit()),
             title=_attribute(subject, OID_TITLE),
             organization=_attribute(subject, OID_ORGANIZATION),
-            serial=f"{cert.serial_number:X}".rjust(2, "0"),
+            serial=_serial(cert.serial_number),
             not_before=cert.not_valid_before,
             not_after=cert.not_valid_after,
             subject_hash=_name_hash(subject),
@@ -245,7 +250,7 @@ def _identifies(sid: cms.SignerIdentifier, certificate: CertificateInfo) -> bool
     issuer_serial = sid.chosen
     return bool(
         _name_hash(issuer_serial["issuer"]) == certificate.issuer_hash
-        and f"{issuer_serial['serial_number'].native:X}".rjust(2, "0") == certificate.serial
+        and _serial(issuer_serial["serial_number"].native) == certificate.serial
     )
 
 
@@ -256,7 +261,7 @@ def crl_load(data: bytes) -> CrlInfo:
         tbs = loaded["tbs_cert_list"]
         next_update = tbs["next_update"].native
         revoked = [
-            (f"{entry['user_certificate'].native:X}".rjust(2, "0"), entry["revocation_date"].native)
+            (_serial(entry["user_certificate"].native), entry["revocation_date"].native)
             for entry in (tbs["revoked_certificates"] or [])
         ]
         aki = loaded.authority_key_identifier

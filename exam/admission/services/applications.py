@@ -343,22 +343,32 @@ def application_submit(*, application: Application, by: User, code: str, ip: str
         now = timezone.now()
         challenge.used_at = now
         challenge.save(update_fields=["used_at"])
-        submission = Submission(
-            application=locked,
-            channel=Channel.PORTAL,
-            received_at=now,
-            submitted_by=by,
-            signer=by,
-            signer_email=by.email,
-            signed_at=now,
-            challenge=challenge,
-            signature_method=SIGNATURE_METHOD,
-            digest=digest,
-            document=document,
-        )
+        submission = _portal_submission(
+            locked, by=by, at=now, document=document, digest=digest,
+            challenge=challenge, signature_method=SIGNATURE_METHOD,
+        )  # fmt: skip
         submission.signature_mac = signature_mac(submission)
         _accept_or_refuse(locked, submission, by=by, missing=application_missing_items(locked), ip=ip)
     return submission
+
+
+def _portal_submission(
+    application: Application, *, by: User, at: datetime, document: dict[str, Any], digest: str, **signature: Any
+) -> Submission:
+    """A submission from the candidate's cabinet, signed by the candidate at ``at``: by the e-mailed
+    code or by a qualified signature (``signature``: the fields of the one or the other)."""
+    return Submission(
+        application=application,
+        channel=Channel.PORTAL,
+        received_at=at,
+        submitted_by=by,
+        signer=by,
+        signer_email=by.email,
+        signed_at=at,
+        digest=digest,
+        document=document,
+        **signature,
+    )
 
 
 def application_submit_qualified(
@@ -392,20 +402,10 @@ def application_submit_qualified(
             at=now,
             signer=_applicant_check(document),
         )
-        submission = Submission(
-            application=locked,
-            channel=Channel.PORTAL,
-            received_at=now,
-            submitted_by=by,
-            signer=by,
-            signer_email=by.email,
-            signed_at=now,
-            signature_method=Submission.QES,
-            digest=document_digest(document),
-            document=document,
-            signature=signature,
-            protocol=protocol.as_json(),
-        )
+        submission = _portal_submission(
+            locked, by=by, at=now, document=document, digest=document_digest(document),
+            signature_method=Submission.QES, signature=signature, protocol=protocol.as_json(),
+        )  # fmt: skip
         _accept_or_refuse(
             locked, submission, by=by, missing=application_missing_items(locked), ip=ip, protocol=protocol
         )
