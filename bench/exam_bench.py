@@ -725,6 +725,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--settings", default="config.settings", help="DJANGO_SETTINGS_MODULE of the stack")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of the stack")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--no-prepare", action="store_true", help="no test drawn ahead: every start draws its own")
     return p.parse_args()
 
 
@@ -763,6 +764,7 @@ def main() -> int:
             str(args.concurrency if args.capacity_seconds > 0 else 0),
             "--expiry",
             str(args.expiry * len(modes)),
+            *(["--no-prepare"] if args.no_prepare else []),
         )
         log(f"prepared: {prepared}")
         db(cfg).rows("SELECT 1")  # the driver's connection, opened before any load
@@ -804,6 +806,9 @@ def main() -> int:
         finalised_within = float("inf")
     lost = res.integrity.get("lost", 0)
     p99 = percentile(saves, 99)
+    start_p99 = percentile([s.ms for s in res.rec.ok("start")], 99)
+    ref_p99 = percentile([s.ms for s in res.rec.ok("ref_open", *res.ref_open_span)], 99)
+    vs_reference = p99 / ref_p99 if ref_p99 > 0 else float("nan")
     print("\nTargets (2 cores)")
     print(
         table(
@@ -821,12 +826,19 @@ def main() -> int:
                     _yes(finalised_within <= 60 and args.expiry >= 1000),
                 ],
                 ["no acknowledged answer lost", lost, _yes(lost == 0 and bool(res.integrity))],
+                ["start p99 < 1 s", f"{fmt(start_p99)} ms", _yes(start_p99 < 1000)],
+                [
+                    "save p99 within 2x the reference's at the same rate",
+                    f"{fmt(vs_reference, 2)} ({fmt(p99)} / {fmt(ref_p99)} ms)",
+                    _yes(vs_reference <= 2),
+                ],
             ],
         )
     )
     print(
         f"candidates={args.candidates} save_p99_ms={fmt(p99)} save_ratio={fmt(save_ratio, 2)} "
-        f"finalised_within_s={fmt(finalised_within)} lost_answers={lost}",
+        f"finalised_within_s={fmt(finalised_within)} lost_answers={lost} start_p99_ms={fmt(start_p99)} "
+        f"save_vs_reference_p99={fmt(vs_reference, 2)}",
         flush=True,
     )
     if failures:

@@ -17,6 +17,7 @@ import argparse
 import json
 import random
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from bench.reference import CREATE_SQL
     from core.models import User
     from exam.models import Application, ExamCredential, Sitting
+    from exam.testing.services.attempts import tests_prepare
 
     call_command("migrate", "--noinput", verbosity=0)
     call_command("load_sample_bank", verbosity=0)
@@ -111,7 +113,18 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
             credential.set_password(PASSWORD)
             credentials.append(credential)
         ExamCredential.objects.bulk_create(credentials, batch_size=2000)
-    return {"sitting": sitting.pk, "candidates": total, "groups": dict(groups)}
+    # The sitting's list is final: the individual tests are drawn now, as the task tests_prepare_due
+    # does before a sitting (--no-prepare: every start draws its own, as before they were prepared).
+    prepared, began = 0, time.monotonic()
+    while not args.no_prepare and (count := tests_prepare(sitting=sitting, limit=5000)):
+        prepared += count
+    return {
+        "sitting": sitting.pk,
+        "candidates": total,
+        "groups": dict(groups),
+        "prepared_tests": prepared,
+        "prepare_s": round(time.monotonic() - began, 1),
+    }
 
 
 def expiry(args: argparse.Namespace) -> dict[str, Any]:
@@ -211,6 +224,7 @@ def main() -> None:
     p.add_argument("--candidates", type=int, default=500)
     p.add_argument("--capacity", type=int, default=32)
     p.add_argument("--expiry", type=int, default=1000)
+    p.add_argument("--no-prepare", action="store_true", help="no test drawn ahead: every start draws its own")
     e = sub.add_parser("expiry")
     e.add_argument("--count", type=int, default=1000)
     e.add_argument("--lead", type=float, default=15)

@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.notification_email_pending",
         "schedule": timedelta(minutes=5),
     },
+    "tests-prepare": {
+        # The individual tests of the sittings about to start, drawn ahead (the start only stores the clock).
+        "task": "exam.tasks.tests_prepare_due",
+        "schedule": timedelta(minutes=5),
+    },
     "exam-reminders": {
         # The reminder of a sitting, the day before it from 09:00 Moscow time (each goes out once).
         "task": "exam.tasks.exam_reminders_send_due",
@@ -463,6 +468,8 @@ EXAM_QUESTION_COUNT = env.int("EXAM_QUESTION_COUNT", default=40)  # without a bl
 EXAM_PASS_SCORE = env.int("EXAM_PASS_SCORE", default=36)  # p.57
 EXAM_ATTEMPTS_PER_ADMISSION = env.int("EXAM_ATTEMPTS_PER_ADMISSION", default=1)  # retake = new admission
 EXAM_SWEEP_SECONDS = env.int("EXAM_SWEEP_SECONDS", default=15)
+# How long before a sitting its candidates' individual tests are drawn (exam.tasks.tests_prepare_due).
+EXAM_PREPARE_AHEAD = timedelta(hours=env.float("EXAM_PREPARE_AHEAD_HOURS", default=24))
 EXAM_LOGIN_FAILURE_LIMIT = env.int("EXAM_LOGIN_FAILURE_LIMIT", default=5)
 PRACTICE_QUESTION_COUNT = env.int("PRACTICE_QUESTION_COUNT", default=10)
 # p.12(g): extra time restores the time lost to a recorded interruption, plus at most this margin.

@@ -16,7 +16,7 @@ from exam.models.applications import (
     Sitting,
     Submission,
 )
-from exam.models.attempts import Attempt, AttemptEvent, AttemptInterruption, AttemptItem
+from exam.models.attempts import Attempt, AttemptEvent, AttemptInterruption, AttemptItem, PreparedTest
 from exam.models.bank import BlueprintItem, Question, QuestionVersion, Topic
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "HigherEducation",
     "Notice",
     "OriginalsReturn",
+    "PreparedTest",
     "Question",
     "QuestionVersion",
     "SignatureChallenge",

@@ -101,6 +101,25 @@ class AttemptItem(models.Model):
         return f"{self.attempt_id}#{self.position}"
 
 
+class PreparedTest(models.Model):
+    """A candidate's individual test drawn ahead of the sitting (exam.testing.services.attempts
+    tests_prepare), so that the start of a sitting, its peak, only stores the clock: the questions,
+    their versions and option orders, as ``[[version_id, [option order]], ...]`` in the order of
+    the test. Used once, by the start, which draws afresh when the bank has changed since; nobody
+    sees it before the start (it is the same secret as the test itself)."""
+
+    credential = models.OneToOneField(ExamCredential, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    items = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("подготовленный тест")
+        verbose_name_plural = _("подготовленные тесты")
+
+    def __str__(self) -> str:
+        return f"{self.credential_id}"
+
+
 class AttemptEvent(models.Model):
     """What happened during the attempt: start, page hidden or window left, reconnects, a change of
     address or browser, copy attempts, a second login, extra time, the end."""

@@ -38,26 +38,48 @@ def attempt_for_credential(credential: ExamCredential) -> Attempt | None:
     return credential.attempts.order_by("-started_at").first()
 
 
+# What the room shows of a question version, kept in the process: a version in an attempt has been
+# shown and is never changed again (exam.testing.services.bank._edit_in_place), so what was read once
+# stays true. Reconnecting candidates (a node restarted in a sitting) read it all again at once.
+_SHOWN: dict[int, tuple[str, bool, list[str]]] = {}
+_SHOWN_MAX = 20_000
+
+
+def _shown_versions(ids: set[int]) -> dict[int, tuple[str, bool, list[str]]]:
+    missing = ids - _SHOWN.keys()
+    if missing:
+        if len(_SHOWN) + len(missing) > _SHOWN_MAX:
+            _SHOWN.clear()
+        for version in QuestionVersion.objects.filter(pk__in=missing).only("text", "options", "correct"):
+            _SHOWN[version.pk] = (version.prompt, version.is_multiple, list(version.options))
+    return {pk: _SHOWN[pk] for pk in ids}
+
+
 def attempt_state(attempt: Attempt) -> dict[str, Any]:
     """The exam room's view of an attempt: questions in the shown order with their options in the
     shown order, the stored answers and flags, and the server's clock. No correct answers."""
     now = timezone.now()
+    rows = list(
+        AttemptItem.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list("position", "version_id", "option_order", "answer", "flagged", "seq")
+    )
+    versions = _shown_versions({row[1] for row in rows})
     items = []
-    max_seq = 0
-    for item in attempt.items.select_related("version").order_by("position"):
-        version = item.version
+    for position, version_id, option_order, answer, flagged, seq in rows:
+        prompt, multiple, options = versions[version_id]
         items.append(
             {
-                "position": item.position,
-                "text": version.prompt,
-                "multiple": version.is_multiple,
-                "options": [{"id": index, "text": version.options[index]} for index in item.option_order],
-                "answer": item.answer,
-                "flagged": item.flagged,
-                "seq": item.seq,
+                "position": position,
+                "text": prompt,
+                "multiple": multiple,
+                "options": [{"id": index, "text": options[index]} for index in option_order],
+                "answer": answer,
+                "flagged": flagged,
+                "seq": seq,
             }
         )
-        max_seq = max(max_seq, item.seq)
+    max_seq = max((row[5] for row in rows), default=0)
     return {**attempt_clock(attempt, now=now), "max_seq": max_seq, "items": items}
 
 

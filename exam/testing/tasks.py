@@ -21,3 +21,12 @@ def attempt_sweep() -> int:
     from exam.testing.services.attempts import attempt_finalize_due
 
     return attempt_finalize_due()
+
+
+@shared_task(name="exam.tasks.tests_prepare_due")
+def tests_prepare_due() -> int:
+    """Every few minutes: draw the individual tests of the sittings about to start, so that the start
+    of a sitting, its peak, only stores the clock."""
+    from exam.testing.services.attempts import tests_prepare_due as prepare
+
+    return prepare()

@@ -40,6 +40,7 @@ from exam.models import (
     AttemptItem,
     BlueprintItem,
     ExamCredential,
+    PreparedTest,
     QuestionVersion,
     Sitting,
 )
@@ -118,36 +119,126 @@ class Drawn:
     option_count: int
 
 
+@dataclass(frozen=True)
+class Bank:
+    """What a draw reads of the bank: the drawable versions by topic, and the blueprint."""
+
+    by_topic: dict[int, list[Drawn]]
+    blueprint: list[BlueprintItem]
+
+    @classmethod
+    def read(cls) -> Bank:
+        """Only active questions are drawn, never a practice-only one (its key is public); each
+        contributes its current version. One query for the whole bank (ids and option counts only)."""
+        rows = QuestionVersion.objects.filter(
+            question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
+        ).values_list("pk", "question_id", "question__topic_id", "options")
+        by_topic: dict[int, list[Drawn]] = {}
+        for version_id, question_id, topic_id, options in rows:
+            by_topic.setdefault(topic_id, []).append(Drawn(version_id, question_id, len(options)))
+        return cls(by_topic=by_topic, blueprint=list(BlueprintItem.objects.select_related("topic")))
+
+    def draw(self) -> list[Drawn]:
+        """Questions drawn at random by the blueprint (or from the whole bank without one), in
+        random order."""
+        chosen: list[Drawn] = []
+        if self.blueprint:
+            for item in self.blueprint:
+                pool = self.by_topic.get(item.topic_id, [])
+                if len(pool) < item.count:
+                    raise DomainError(
+                        _("В теме «%(t)s» недостаточно вопросов для теста.") % {"t": item.topic.title},
+                        code="bank_too_small",
+                        status=409,
+                    )
+                chosen.extend(_random.sample(pool, item.count))
+        else:
+            pool = [drawn for topic in self.by_topic.values() for drawn in topic]
+            if len(pool) < settings.EXAM_QUESTION_COUNT:
+                raise DomainError(_("В банке недостаточно вопросов для теста."), code="bank_too_small", status=409)
+            chosen = _random.sample(pool, settings.EXAM_QUESTION_COUNT)
+        _random.shuffle(chosen)
+        return chosen
+
+
 def draw_versions() -> list[Drawn]:
-    """Questions drawn at random by the blueprint (or from the whole bank without one), in random
-    order. Only active questions are drawn, never a practice-only one (its key is public); each
-    contributes its current version. One query for the whole bank (ids and option counts only):
-    the start of a test is the peak of a sitting."""
-    rows = QuestionVersion.objects.filter(
-        question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
-    ).values_list("pk", "question_id", "question__topic_id", "options")
-    by_topic: dict[int, list[Drawn]] = {}
-    for version_id, question_id, topic_id, options in rows:
-        by_topic.setdefault(topic_id, []).append(Drawn(version_id, question_id, len(options)))
-    blueprint = list(BlueprintItem.objects.select_related("topic"))
-    chosen: list[Drawn] = []
-    if blueprint:
-        for item in blueprint:
-            pool = by_topic.get(item.topic_id, [])
-            if len(pool) < item.count:
-                raise DomainError(
-                    _("В теме «%(t)s» недостаточно вопросов для теста.") % {"t": item.topic.title},
-                    code="bank_too_small",
-                    status=409,
-                )
-            chosen.extend(_random.sample(pool, item.count))
-    else:
-        pool = [drawn for topic in by_topic.values() for drawn in topic]
-        if len(pool) < settings.EXAM_QUESTION_COUNT:
-            raise DomainError(_("В банке недостаточно вопросов для теста."), code="bank_too_small", status=409)
-        chosen = _random.sample(pool, settings.EXAM_QUESTION_COUNT)
-    _random.shuffle(chosen)
-    return chosen
+    """One individual test drawn from the bank as it is now."""
+    return Bank.read().draw()
+
+
+# An individual test: (version id, option order) in the order of the test.
+Test = list[tuple[int, list[int]]]
+
+
+def _test_drawn() -> Test:
+    return _with_option_orders(draw_versions())
+
+
+def _with_option_orders(drawn: list[Drawn]) -> Test:
+    return [(d.version_id, _random.sample(range(d.option_count), d.option_count)) for d in drawn]
+
+
+def _test_prepared(credential: ExamCredential) -> Test | None:
+    """The test prepared for this credential (tests_prepare), taken for use: None when there is
+    none, or when the bank changed since (a version no longer current, or its question retired or
+    made practice-only), in which case the start draws afresh. Call under the credential's lock."""
+    prepared = PreparedTest.objects.filter(credential=credential).first()
+    if prepared is None:
+        return None
+    PreparedTest.objects.filter(pk=prepared.pk).delete()
+    try:
+        test = [(int(version_id), [int(i) for i in order]) for version_id, order in prepared.items]
+    except (TypeError, ValueError):
+        return None
+    ids = [version_id for version_id, _order in test]
+    drawable = QuestionVersion.objects.filter(
+        pk__in=ids, question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
+    ).values_list("pk", "options")
+    options = dict(drawable)
+    if len(options) != len(set(ids)) or any(sorted(order) != list(range(len(options[v]))) for v, order in test):
+        return None
+    return test
+
+
+def tests_prepare(*, sitting: Sitting, limit: int = 1000) -> int:
+    """Draw the individual test of every admitted candidate of the sitting who has neither an
+    attempt nor a prepared test yet, so that their start only stores the clock. Run when the
+    sitting's list is final and again before it (task tests_prepare_due); drawing early gives a
+    candidate nothing, since nobody sees a test before its start. Returns how many were prepared."""
+    credentials = list(
+        ExamCredential.objects.filter(
+            sitting=sitting, application__status=Application.Status.ADMITTED, attempts__isnull=True
+        )
+        .exclude(pk__in=PreparedTest.objects.values("credential_id"))
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not credentials:
+        return 0
+    bank = Bank.read()
+    now = timezone.now()
+    rows = [
+        PreparedTest(credential_id=pk, items=_with_option_orders(bank.draw()), created_at=now) for pk in credentials
+    ]
+    # A start or another preparation in between wins: a test already prepared is kept as it is.
+    PreparedTest.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
+
+
+def tests_prepare_due(*, now: datetime | None = None) -> int:
+    """Prepare the tests of the sittings that start within EXAM_PREPARE_AHEAD or whose entry window
+    is open (the task every few minutes); a bank too small to draw from is left to the start, which
+    says so to the candidate."""
+    now = now or timezone.now()
+    prepared = 0
+    for sitting in Sitting.objects.filter(starts_at__lte=now + settings.EXAM_PREPARE_AHEAD):
+        if _window(sitting)[1] < now:
+            continue
+        try:
+            while count := tests_prepare(sitting=sitting):
+                prepared += count
+        except DomainError:
+            return prepared
+    return prepared
 
 
 def attempt_start(
@@ -160,7 +251,8 @@ def attempt_start(
 ) -> Attempt:
     """Start the test after the candidate confirmed taking it personally (p.55). The whole
     individual test (questions, versions, option order) is stored before the first question is
-    shown; the clock starts now and the deadline is stored. Starting twice returns the same attempt."""
+    shown: the one prepared for the candidate ahead of the sitting, or one drawn now. The clock
+    starts now and the deadline is stored. Starting twice returns the same attempt."""
     from core.tasks import enqueue
     from exam.testing.tasks import attempt_finalize
 
@@ -190,7 +282,7 @@ def attempt_start(
             raise DomainError(
                 _("Начать тестирование можно только в окно входа сеанса."), code="window_closed", status=403
             )
-        versions = draw_versions()
+        test = _test_prepared(locked) or _test_drawn()
         attempt = Attempt.objects.create(
             credential=locked,
             application=locked.application,
@@ -198,7 +290,7 @@ def attempt_start(
             rules_confirmed_at=now,
             started_at=now,
             deadline_at=now + settings.EXAM_DURATION,
-            question_count=len(versions),
+            question_count=len(test),
             pass_score=settings.EXAM_PASS_SCORE,
             session_key=session_key,
             last_ip=ip,
@@ -209,14 +301,16 @@ def attempt_start(
                 AttemptItem(
                     attempt=attempt,
                     position=position,
-                    version_id=drawn.version_id,
-                    option_order=_random.sample(range(drawn.option_count), drawn.option_count),
-                    option_count=drawn.option_count,
+                    version_id=version_id,
+                    option_order=order,
+                    option_count=len(order),
                 )
-                for position, drawn in enumerate(versions, start=1)
+                for position, (version_id, order) in enumerate(test, start=1)
             ]
         )
-        QuestionVersion.objects.filter(pk__in=[v.version_id for v in versions], shown=False).update(shown=True)
+        QuestionVersion.objects.filter(pk__in=[version_id for version_id, _order in test], shown=False).update(
+            shown=True
+        )
         AttemptEvent.objects.create(
             attempt=attempt, kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}
         )
@@ -225,7 +319,7 @@ def attempt_start(
             actor=locked.application.candidate,
             verb="attempt_start",
             to_state=attempt.status,
-            data={"deadline": attempt.deadline_at.isoformat(), "questions": len(versions)},
+            data={"deadline": attempt.deadline_at.isoformat(), "questions": len(test)},
             ip=ip,
         )
         deadline = attempt.deadline_at

@@ -20,7 +20,7 @@ from core.models import User
 from core.roles import Role, require_role
 from core.services import audit_record
 from core.text import TextError, clean_text, for_export
-from exam.models import BlueprintItem, Question, QuestionVersion, Topic
+from exam.models import BlueprintItem, PreparedTest, Question, QuestionVersion, Topic
 
 MIN_OPTIONS, MAX_OPTIONS = 3, 6
 FORMAT = "sout-question-bank/1"
@@ -428,6 +428,7 @@ def blueprint_set(*, counts: dict[str, Any], by: User | None) -> None:
         BlueprintItem.objects.bulk_create(
             [BlueprintItem(topic=topics[code], count=count) for code, count in clean.items() if count]
         )
+        PreparedTest.objects.all().delete()  # drawn by the old blueprint: drawn again
         if by is not None:  # configuration, not a case: recorded against the administrator
             audit_record(case=by, actor=by, verb="blueprint_set", action="event", data=clean)
 

@@ -1,0 +1,109 @@
+"""Individual tests drawn ahead of the sitting: the start of a sitting, its peak, only stores the
+clock; a test drawn by a bank or a blueprint that changed since is drawn again."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from exam.models import Attempt, PreparedTest, Question
+from exam.testing.services import attempts as service
+from exam.testing.services.bank import blueprint_set
+
+
+def start(credential):
+    return service.attempt_start(credential=credential, session_key="k", personally=True)
+
+
+def shown_test(attempt):
+    return [[i.version_id, i.option_order] for i in attempt.items.order_by("position")]
+
+
+def test_the_start_takes_the_prepared_test_as_drawn(exam_setup):
+    credential = exam_setup["credential"]
+    assert service.tests_prepare(sitting=exam_setup["sitting"]) == 1
+    prepared = PreparedTest.objects.get(credential=credential).items
+    assert len(prepared) == 40
+
+    attempt = start(credential)
+
+    assert shown_test(attempt) == prepared
+    assert attempt.question_count == 40
+    assert not PreparedTest.objects.exists()  # used once
+
+
+def test_preparing_twice_keeps_the_first_draw_and_skips_who_started(exam_setup):
+    credential, sitting = exam_setup["credential"], exam_setup["sitting"]
+    service.tests_prepare(sitting=sitting)
+    first = PreparedTest.objects.get(credential=credential).items
+    assert service.tests_prepare(sitting=sitting) == 0
+    assert PreparedTest.objects.get(credential=credential).items == first
+    start(credential)
+    assert service.tests_prepare(sitting=sitting) == 0  # an attempt exists: nothing to prepare
+    assert not PreparedTest.objects.exists()
+
+
+def test_a_question_retired_after_the_draw_is_not_shown(exam_setup):
+    credential = exam_setup["credential"]
+    service.tests_prepare(sitting=exam_setup["sitting"])
+    prepared = PreparedTest.objects.get(credential=credential).items
+    retired = Question.objects.get(current_id=prepared[0][0])
+    spare = Question.objects.filter(topic=retired.topic).exclude(
+        current_id__in=[version_id for version_id, _order in prepared]
+    )
+    assert spare.exists()  # the topic can still give its count
+    Question.objects.filter(pk=retired.pk).update(retired_at=timezone.now())
+
+    attempt = start(credential)
+
+    versions = [version_id for version_id, _order in shown_test(attempt)]
+    assert len(versions) == 40 and retired.current_id not in versions
+    assert not PreparedTest.objects.exists()
+
+
+def test_a_tampered_option_order_is_not_shown(exam_setup):
+    credential = exam_setup["credential"]
+    service.tests_prepare(sitting=exam_setup["sitting"])
+    row = PreparedTest.objects.get(credential=credential)
+    row.items[0][1] = [0, 0, 0]
+    row.save()
+
+    attempt = start(credential)
+
+    assert all(sorted(order) == list(range(len(order))) for _v, order in shown_test(attempt))
+    assert shown_test(attempt) != row.items
+
+
+def test_a_new_blueprint_discards_the_prepared_tests(exam_setup):
+    service.tests_prepare(sitting=exam_setup["sitting"])
+    blueprint_set(counts={"T1": 25, "T2": 15}, by=None)
+    assert not PreparedTest.objects.exists()
+
+    attempt = start(exam_setup["credential"])
+
+    topics = [i.version.question.topic.code for i in attempt.items.select_related("version__question__topic")]
+    assert topics.count("T1") == 25 and topics.count("T2") == 15
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "prepared"),
+    [(timedelta(hours=2), 1), (timedelta(days=3), 0), (-timedelta(hours=5), 0)],
+    ids=["soon", "far ahead", "window closed"],
+)
+def test_the_task_prepares_the_sittings_about_to_start(exam_setup, settings, starts_in, prepared):
+    settings.EXAM_PREPARE_AHEAD = timedelta(hours=24)
+    sitting = exam_setup["sitting"]
+    sitting.starts_at = timezone.now() + starts_in
+    sitting.save()
+
+    assert service.tests_prepare_due() == prepared
+    assert PreparedTest.objects.count() == prepared
+
+
+def test_a_candidate_no_longer_admitted_gets_no_test(exam_setup):
+    from exam.models import Application
+
+    credential = exam_setup["credential"]
+    Application.objects.filter(pk=credential.application_id).update(status=Application.Status.REFUSED)
+    assert service.tests_prepare(sitting=exam_setup["sitting"]) == 0
+    assert not Attempt.objects.exists()
