@@ -123,10 +123,14 @@ def pid_alive(pid: int) -> bool:
 
 
 def stop_group(pgid: int, timeout: float = 15) -> None:
-    """SIGTERM to every process of the group (uvicorn and Celery then stop their children: a warm
-    shutdown), SIGKILL to whatever is left after the timeout."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGTERM)
+    """SIGTERM to the group's leader (uvicorn and Celery then stop their own children: a warm
+    shutdown, the tasks under way finished), or to the whole group when the leader is gone; SIGKILL
+    to whatever is left after the timeout."""
+    try:
+        os.kill(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and group_pids(pgid):
         time.sleep(0.1)
@@ -692,6 +696,12 @@ class Cluster:
             self.replica.basebackup(primary_port=self.cfg.pg_port)
         log(f"PostgreSQL replica on port {self.cfg.replica_port}")
         self.replica.start()
+        state = self.load_state()
+        state["postgres"] = {
+            pg.name: {"data_dir": str(pg.data_dir), "port": pg.port, "pid": pg.postmaster_pid()}
+            for pg in (self.primary, self.replica)
+        }
+        self.save_state(state)
         log(f"Redis on port {self.cfg.redis_port}")
         self._spawn("redis")
         self._wait_port("redis", self.cfg.redis_port)
