@@ -10,7 +10,7 @@ PORT ?= 8000
 # (core.site): where `make run` serves (a server on every interface is reached at 127.0.0.1).
 SITE_URL_DEFAULT ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run test lint typecheck check contract messages system-deps axe-core clean
+.PHONY: run test lint typecheck check contract messages system-deps axe-core clean cluster cluster-stop
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -49,6 +49,16 @@ run: $(VENV)/.installed system-deps
 	fi; \
 	trap 'kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --proxy-headers
+
+# The production topology on this machine (deploy/cluster.py, README "make cluster"): its own PostgreSQL
+# primary (5440) and streaming replica (5441), Redis (6390), NODES= app nodes (uvicorn, from 8001), a
+# Celery worker and beat, HAProxy on PORT= (8000, stats on 8404), with the demo data. It returns when
+# every node is healthy and leaves them running; `make cluster-stop` stops exactly what it started.
+cluster: $(VENV)/.installed system-deps
+	$(PY) -m deploy.cluster up --nodes $(or $(NODES),2) --port $(PORT) $(CLUSTER_ARGS)
+
+cluster-stop:
+	$(PY) -m deploy.cluster down $(CLUSTER_ARGS)
 
 test: $(VENV)/.installed-dev system-deps axe-core
 	$(PY) -m pytest $(PYTEST_ARGS)
