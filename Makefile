@@ -92,12 +92,18 @@ clean:
 # Benchmarks and the fault drill of the attestation test (bench/README.md). They start their own
 # uvicorn, Celery worker and beat against PostgreSQL (database sout_bench, dropped and recreated)
 # and Redis (db 3) of this machine; the drill restarts the machine's Redis. N= candidates.
-.PHONY: bench-exam drill-exam
+.PHONY: bench-exam drill-exam drill-cluster
 bench-exam: $(VENV)/.installed-dev
 	$(PY) -m bench.exam_bench --candidates $(or $(N),500) $(BENCH_ARGS)
 
 drill-exam: $(VENV)/.installed-dev
 	$(PY) -m bench.drill --candidates $(or $(N),100) $(DRILL_ARGS)
+
+# The fault drill in the production topology (bench/drill_cluster.py): a cluster of its own
+# (var/bench/cluster, HAProxy on 8790, nodes 8791-, PostgreSQL 5450-5451, Redis 6395), N= candidates
+# (default 500) through HAProxy while a node, the replica and the Celery worker fail.
+drill-cluster: $(VENV)/.installed-dev system-deps
+	$(PY) -m bench.drill_cluster --candidates $(or $(N),500) $(DRILL_ARGS)
 
 # The registry at scale (bench/registry_bench.py): N= entries (default 1,000,000) generated in the
 # database sout_bench_registry (kept between runs with REUSE=1), searched and exported through the API.

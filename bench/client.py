@@ -10,6 +10,7 @@ acknowledgement (a 200 with position, seq and answer) is logged, to be checked a
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -360,3 +361,18 @@ async def loop_lag(rec: Recorder, stop: asyncio.Event, period: float = 0.1) -> N
         started = time.perf_counter()
         await asyncio.sleep(period)
         rec.add("loop_lag", (time.perf_counter() - started - period) * 1000, 200)
+
+
+def sitting_arguments(p: argparse.ArgumentParser, *, candidates: int, start_spread: float, pool: int) -> None:
+    """The options of a simulated sitting shared by the drills."""
+    p.add_argument("--candidates", type=int, default=candidates)
+    p.add_argument("--duration-minutes", type=float, default=3.0)
+    p.add_argument("--interval", type=float, default=5.0)
+    p.add_argument("--start-spread", type=float, default=start_spread)
+    p.add_argument("--submit-fraction", type=float, default=0.2)
+    p.add_argument("--sweep-seconds", type=int, default=15)
+    p.add_argument("--pool", type=int, default=pool, help="client connections (shared)")
+    p.add_argument("--worker-down", type=float, default=5.0, help="seconds the Celery worker stays dead")
+    p.add_argument(
+        "--worker-kill-before", type=float, default=8.0, help="kill the worker this long before the deadlines"
+    )

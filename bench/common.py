@@ -25,6 +25,8 @@ from typing import Any
 import psycopg
 import redis
 
+from deploy.cluster import DB_NAME, Cluster, ClusterConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/ (the drivers run with .venv/bin/python)
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
@@ -280,6 +282,9 @@ class Proc:
             return []
         return [pid for pid, pgrp in _proc_groups() if pgrp == self.popen.pid]
 
+    def pgids(self) -> list[int]:
+        return [self.popen.pid] if self.popen else []
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.popen is None:
             return
@@ -494,3 +499,96 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+# --- The cluster (bench-exam --cluster, drill-cluster) ------------------------------------------------
+
+
+class ClusterPart:
+    """A role of the cluster (the web: HAProxy and the app nodes; the Celery workers; beat) seen as
+    one part of the stack by the CPU meter and the logs."""
+
+    def __init__(self, cluster: Cluster, name: str, members: list[str]) -> None:
+        self.cluster, self.name, self.members = cluster, name, members
+        self.log_path = cluster.cfg.log_dir / f"{members[0]}.log"
+
+    def pgids(self) -> list[int]:
+        return [pgid for member in self.members if (pgid := self.cluster._pgid(member)) is not None]
+
+    def group_pids(self) -> list[int]:
+        ours = set(self.pgids())
+        return [pid for pid, pgrp in _proc_groups() if pgrp in ours]
+
+    def alive(self) -> bool:
+        return all(self.cluster.alive(member) for member in self.members)
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.cluster.tail(member, lines) for member in self.members)
+
+
+class ClusterStack:
+    """The production topology of deploy/cluster.py in place of the one-server Stack: the bench
+    drives it through HAProxy. Started by ``up`` before the candidates are prepared (it owns its
+    PostgreSQL); ``stop`` takes it down with its databases."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.web = ClusterPart(cluster, "web", ["haproxy", *cluster.node_names()])
+        self.worker = ClusterPart(cluster, "worker", cluster.worker_names())
+        self.beat = ClusterPart(cluster, "beat", ["beat"])
+        self.procs = [self.web, self.worker, self.beat]
+
+    def up(self) -> None:
+        self.cluster.up(fresh=True, demo=False)
+
+    def start(self) -> None:
+        """Up already (``up``)."""
+
+    def check_alive(self) -> None:
+        for part in self.procs:
+            if not part.alive():
+                raise BenchError(f"{part.name} of the cluster died:\n{part.tail()}")
+
+    def stop(self) -> None:
+        self.cluster.down(clean=True)
+
+
+def bench_cluster(
+    *, var_name: str, port: int, nodes: int, node_workers: int, worker_concurrency: int, env: dict[str, str]
+) -> Cluster:
+    """A cluster of the bench's own (var/bench/<var_name>, HAProxy on ``port``, the nodes on the
+    next ports, its stats page on port + 10, PostgreSQL on 5450-5451, Redis on 6395) with the
+    bench's settings in every process."""
+    return Cluster(
+        ClusterConfig(
+            var_dir=ROOT / "var" / "bench" / var_name,
+            static_root=ROOT / "var" / "bench" / "static",  # shared with the other benches (setup_db.py)
+            port=port,
+            stats_port=port + 10,
+            node_port=port + 1,
+            pg_port=5450,
+            replica_port=5451,
+            redis_port=6395,
+            nodes=nodes,
+            node_workers=node_workers,
+            celery_workers=1,
+            worker_concurrency=worker_concurrency,
+            extra_env={"SECRET_KEY": SECRET_KEY, "BENCH_ENDPOINTS": "1", "LOG_LEVEL": "WARNING", **env},
+        )
+    )
+
+
+def cluster_bench_config(cluster: Cluster, **fields: Any) -> Config:
+    """The bench's view of the cluster: its primary, its Redis and HAProxy (setup and checks)."""
+    c = cluster.cfg
+    cfg = Config(
+        pg_port=c.pg_port,
+        db_name=DB_NAME,
+        redis_port=c.redis_port,
+        redis_db=0,
+        port=c.port,
+        var_dir=c.var_dir / "bench",
+        **fields,
+    )
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    return cfg

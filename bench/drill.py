@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 import uvloop
 
-from bench.client import Candidate, Http, Recorder, Sim
+from bench.client import Candidate, Http, Recorder, Sim, sitting_arguments
 from bench.common import (
     PASSWORD,
     ROOT,
@@ -254,20 +254,10 @@ class Drill:
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--candidates", type=int, default=100)
-    p.add_argument("--duration-minutes", type=float, default=3.0)
-    p.add_argument("--interval", type=float, default=5.0)
-    p.add_argument("--start-spread", type=float, default=20.0)
-    p.add_argument("--submit-fraction", type=float, default=0.2)
+    sitting_arguments(p, candidates=100, start_spread=20.0, pool=32)
     p.add_argument("--web-workers", type=int, default=4)
-    p.add_argument("--sweep-seconds", type=int, default=15)
-    p.add_argument("--pool", type=int, default=32)
     p.add_argument("--web-down", type=float, default=3.0, help="seconds uvicorn stays dead")
     p.add_argument("--redis-down", type=float, default=5.0, help="seconds Redis stays down")
-    p.add_argument("--worker-down", type=float, default=5.0, help="seconds the Celery worker stays dead")
-    p.add_argument(
-        "--worker-kill-before", type=float, default=8.0, help="kill the worker this long before the deadlines"
-    )
     p.add_argument("--settings", default="config.settings", help="DJANGO_SETTINGS_MODULE of the stack")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of the stack")
     p.add_argument(

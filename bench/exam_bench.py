@@ -34,11 +34,14 @@ from bench.common import (
     PASSWORD,
     ROOT,
     BenchError,
+    ClusterStack,
     Config,
     Db,
     Stack,
     all_processes_cpu,
+    bench_cluster,
     check_services,
+    cluster_bench_config,
     cpu_seconds,
     fmt,
     install_signal_handlers,
@@ -648,7 +651,7 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
             "redis": 0.0,
             "foreign": 0.0,
         }
-        ours = {p.popen.pid for p in meter.stack.procs if p.popen} | {os.getpid()}
+        ours = {pgid for p in meter.stack.procs for pgid in p.pgids()} | {os.getpid()}
         for pid, (cpu, pgrp, comm) in b.procs.items():
             if pgrp in ours or pid in ours:
                 continue
@@ -726,6 +729,12 @@ def parse() -> argparse.Namespace:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of the stack")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--no-prepare", action="store_true", help="no test drawn ahead: every start draws its own")
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="through HAProxy to the app nodes of a cluster of its own (deploy/cluster.py), --web-workers shared among them",
+    )
+    p.add_argument("--cluster-nodes", type=int, default=2)
     return p.parse_args()
 
 
@@ -743,18 +752,41 @@ def main() -> int:
     )
     modes = [m.strip() for m in args.expiry_modes.split(",") if m.strip()] if args.expiry else []
     started = time.time()
-    stack: Stack | None = None
+    stack: Stack | ClusterStack | None = None
     meter: Meter | None = None
     res = Results()
     failures: list[str] = []
     save_ratio = float("nan")
     try:
+        if args.cluster:
+            cluster = bench_cluster(
+                var_name="exam-cluster",
+                port=args.port,
+                nodes=args.cluster_nodes,
+                node_workers=max(1, args.web_workers // args.cluster_nodes),
+                worker_concurrency=args.worker_concurrency,
+                env={k: v for k, v in cfg.env().items() if k in cfg.extra_env or k.startswith("EXAM_")},
+            )
+            cfg = cluster_bench_config(
+                cluster,
+                web_workers=args.web_workers,
+                worker_concurrency=args.worker_concurrency,
+                duration_minutes=args.duration_minutes,
+                sweep_seconds=args.sweep_seconds,
+                extra_env=cfg.extra_env,
+            )
+            stack = ClusterStack(cluster)
+            log(
+                f"starting the cluster: HAProxy on {args.port}, {args.cluster_nodes} app nodes; logs in {cluster.cfg.log_dir}"
+            )
+            stack.up()
         check_services(cfg)
         version = snapshot_source(cfg)
         log(f"code: {version}, copied to {cfg.src}")
         args.version = version
-        log(f"recreating the database {cfg.db_name} and emptying Redis db {cfg.redis_db}")
-        recreate_database(cfg)
+        if stack is None:
+            log(f"recreating the database {cfg.db_name} and emptying Redis db {cfg.redis_db}")
+            recreate_database(cfg)
         prepared = run_setup(
             cfg,
             "prepare",
@@ -768,9 +800,10 @@ def main() -> int:
         )
         log(f"prepared: {prepared}")
         db(cfg).rows("SELECT 1")  # the driver's connection, opened before any load
-        stack = Stack(cfg)
-        log(f"starting uvicorn ({cfg.web_workers} workers), the Celery worker and beat; logs in {cfg.log_dir}")
-        stack.start()
+        if stack is None:
+            stack = Stack(cfg)
+            log(f"starting uvicorn ({cfg.web_workers} workers), the Celery worker and beat; logs in {cfg.log_dir}")
+            stack.start()
         meter = Meter(cfg, stack)
         meter.start()
         try:

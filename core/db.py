@@ -40,7 +40,9 @@ def fetch_prepared(sql: str, params: Sequence[Any], *, using: str = PRIMARY) -> 
     Django's connection ``using``, in its transaction if one is open; PostgreSQL only."""
     conn = connections[using]
     conn.ensure_connection()
-    with psycopg.Cursor(conn.connection) as cursor:
+    # Django's own errors, as for any query (a caller such as on_replica catches DatabaseError),
+    # and the connection is known to have failed.
+    with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall() if cursor.description is not None else []
 

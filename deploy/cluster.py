@@ -567,7 +567,8 @@ class Cluster:
         metrics = self.cfg.var_dir / "prometheus" / name
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir(parents=True)
-        self._spawn(name, {"NODE_NAME": name, "PROMETHEUS_MULTIPROC_DIR": str(metrics)})
+        # INFO whatever LOG_LEVEL says: its readiness is read from its log (" ready.").
+        self._spawn(name, {"NODE_NAME": name, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "LOG_LEVEL": "INFO"})
         if wait:
             self._wait_log(name, " ready.")
 

@@ -108,3 +108,27 @@ def test_after_a_write_the_person_reads_from_the_primary(replica_on):
     with CaptureQueriesContext(connections[db.REPLICA]) as on_replica:
         assert _search(client=client) == ["2025-00001"]
     assert _certificate_reads(on_replica) == 0
+
+
+def test_a_replica_connection_cut_under_the_search_is_left_for_the_primary(replica_on, settings):
+    """The replica's server goes away while its connections are open (stopped, immediate): the
+    search fails on the replica inside a prepared statement, and is read again on the primary."""
+    settings.REPLICA_CHECK_SECONDS = 600
+    published_certificate("2025-00001", "Иванов", "Иван", "Иванович")
+    replica = connections[db.REPLICA]
+    _close(replica)
+    options = replica.settings_dict.setdefault("OPTIONS", {})
+    options["application_name"] = "replica-under-test"
+    try:
+        assert _search() == ["2025-00001"]  # on the replica: its connection stays open in the pool
+        with connections[db.PRIMARY].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                ["replica-under-test"],
+            )
+            assert cursor.fetchone()[0] >= 1
+        assert _search() == ["2025-00001"]
+        assert db.replica() == db.PRIMARY
+    finally:
+        _close(replica)
+        options.pop("application_name", None)
