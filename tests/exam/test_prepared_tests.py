@@ -107,3 +107,32 @@ def test_a_candidate_no_longer_admitted_gets_no_test(exam_setup):
     Application.objects.filter(pk=credential.application_id).update(status=Application.Status.REFUSED)
     assert service.tests_prepare(sitting=exam_setup["sitting"]) == 0
     assert not Attempt.objects.exists()
+
+
+def test_an_edit_after_the_draw_makes_a_new_version_and_the_start_shows_it(exam_setup):
+    from exam.models import QuestionVersion
+    from exam.testing.services.bank import QuestionData, question_save
+
+    credential = exam_setup["credential"]
+    service.tests_prepare(sitting=exam_setup["sitting"])
+    prepared = PreparedTest.objects.get(credential=credential).items
+    version = QuestionVersion.objects.select_related("question__topic").get(pk=prepared[0][0])
+    assert version.shown  # the test is built: an edit no longer changes this version in place
+    question = version.question
+    question_save(
+        data=QuestionData(
+            code=question.code,
+            topic=question.topic.code,
+            text="Новая формулировка?",
+            options=["а", "б", "в"],
+            correct=[0],
+        ),
+        by=None,
+    )
+    version.refresh_from_db()
+    assert version.text != "Новая формулировка?"
+
+    attempt = start(credential)
+
+    texts = [i.version.text for i in attempt.items.select_related("version")]
+    assert version.text not in texts  # the old wording is not shown

@@ -182,12 +182,14 @@ def _test_prepared(credential: ExamCredential) -> Test | None:
     """The test prepared for this credential (tests_prepare), taken for use: None when there is
     none, or when the bank changed since (a version no longer current, or its question retired or
     made practice-only), in which case the start draws afresh. Call under the credential's lock."""
-    prepared = PreparedTest.objects.filter(credential=credential).first()
-    if prepared is None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM exam_preparedtest WHERE credential_id = %s RETURNING items", [credential.pk])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    PreparedTest.objects.filter(pk=prepared.pk).delete()
     try:
-        test = [(int(version_id), [int(i) for i in order]) for version_id, order in prepared.items]
+        items = json.loads(row[0]) if isinstance(row[0], str) else row[0]  # SQLite gives the text
+        test = [(int(version_id), [int(i) for i in order]) for version_id, order in items]
     except (TypeError, ValueError):
         return None
     ids = [version_id for version_id, _order in test]
@@ -198,6 +200,39 @@ def _test_prepared(credential: ExamCredential) -> Test | None:
     if len(options) != len(set(ids)) or any(sorted(order) != list(range(len(options[v]))) for v, order in test):
         return None
     return test
+
+
+def _versions_shown(tests: list[Test]) -> None:
+    """Mark the versions of built tests shown: from now on an edit of one makes a new version
+    (exam.testing.services.bank._edit_in_place)."""
+    ids = {version_id for test in tests for version_id, _order in test}
+    QuestionVersion.objects.filter(pk__in=ids, shown=False).update(shown=True)
+
+
+# One statement for the 40 items of a test on PostgreSQL (the start is the peak of a sitting); the
+# columns without a value here have none in the model either (answer [], not flagged, seq 0).
+_ITEMS_SQL = """
+INSERT INTO exam_attemptitem (attempt_id, position, version_id, option_order, option_count, answer, flagged,
+                              seq, voided, rescored)
+SELECT %s, t.position, (t.item->>0)::bigint, t.item->1, jsonb_array_length(t.item->1), '[]'::jsonb, false,
+       0, false, false
+  FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(item, position)
+"""
+
+
+def _items_store(attempt: Attempt, test: Test) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_ITEMS_SQL, [attempt.pk, json.dumps(test)])
+        return
+    AttemptItem.objects.bulk_create(
+        [
+            AttemptItem(
+                attempt=attempt, position=position, version_id=version_id, option_order=order, option_count=len(order)
+            )
+            for position, (version_id, order) in enumerate(test, start=1)
+        ]
+    )
 
 
 def tests_prepare(*, sitting: Sitting, limit: int = 1000) -> int:
@@ -221,6 +256,7 @@ def tests_prepare(*, sitting: Sitting, limit: int = 1000) -> int:
     ]
     # A start or another preparation in between wins: a test already prepared is kept as it is.
     PreparedTest.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    _versions_shown([row.items for row in rows])  # the tests are built
     return len(rows)
 
 
@@ -282,7 +318,10 @@ def attempt_start(
             raise DomainError(
                 _("Начать тестирование можно только в окно входа сеанса."), code="window_closed", status=403
             )
-        test = _test_prepared(locked) or _test_drawn()
+        test = _test_prepared(locked)
+        if test is None:
+            test = _test_drawn()
+            _versions_shown([test])
         attempt = Attempt.objects.create(
             credential=locked,
             application=locked.application,
@@ -296,21 +335,7 @@ def attempt_start(
             last_ip=ip,
             last_user_agent=user_agent[:300],
         )
-        AttemptItem.objects.bulk_create(
-            [
-                AttemptItem(
-                    attempt=attempt,
-                    position=position,
-                    version_id=version_id,
-                    option_order=order,
-                    option_count=len(order),
-                )
-                for position, (version_id, order) in enumerate(test, start=1)
-            ]
-        )
-        QuestionVersion.objects.filter(pk__in=[version_id for version_id, _order in test], shown=False).update(
-            shown=True
-        )
+        _items_store(attempt, test)
         AttemptEvent.objects.create(
             attempt=attempt, kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}
         )
