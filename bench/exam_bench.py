@@ -839,7 +839,7 @@ def main() -> int:
         finalised_within = float("inf")
     lost = res.integrity.get("lost", 0)
     p99 = percentile(saves, 99)
-    start_p99 = percentile([s.ms for s in res.rec.ok("start")], 99)
+    start_p99 = percentile([s.ms for s in res.rec.ok("start", s_begin, s_end)], 99)  # the sitting's entries
     ref_p99 = percentile([s.ms for s in res.rec.ok("ref_open", *res.ref_open_span)], 99)
     vs_reference = p99 / ref_p99 if ref_p99 > 0 else float("nan")
     print("\nTargets (2 cores)")

@@ -220,7 +220,16 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # Connections to Redis per process: when a node fails, its exam rooms reconnect to the others at
+    # once, and each socket joins its group (redis-py's pool refuses beyond 100 by default).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=2000)}]
+            },
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
     # Sessions read from Redis, written through to the database: a Redis restart loses no session.

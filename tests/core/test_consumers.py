@@ -1,5 +1,7 @@
 """Live updates of the cabinet over WebSocket through the configured channel layer (Redis in CI)."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -42,3 +44,21 @@ def test_anonymous_socket_is_refused():
         assert code == 4401
 
     async_to_sync(scenario)()
+
+
+def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(settings):
+    """When an app node dies, its exam rooms reconnect to the others within a second or two: one
+    process joins hundreds of groups at once (seen in make drill-cluster: a pool of 100 connections,
+    redis-py's default, refused the rest with "Too many connections")."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if not hasattr(layer, "group_add") or "Redis" not in type(layer).__name__:
+        pytest.skip("the channel layer is in memory (no REDIS_URL)")
+
+    async def burst():
+        channels = [f"specific.burst!{i}" for i in range(400)]
+        await asyncio.gather(*(layer.group_add("attempt.burst", name) for name in channels))
+        await asyncio.gather(*(layer.group_discard("attempt.burst", name) for name in channels))
+
+    async_to_sync(burst)()
