@@ -99,6 +99,12 @@ bench-exam: $(VENV)/.installed-dev
 drill-exam: $(VENV)/.installed-dev
 	$(PY) -m bench.drill --candidates $(or $(N),100) $(DRILL_ARGS)
 
+# What one entry and one answer save cost in CPU (bench/entry_cost.py), for the capacity model of
+# bench/README.md: one uvicorn process, requests one after another (database sout_bench_cost).
+.PHONY: bench-cost
+bench-cost: $(VENV)/.installed-dev
+	$(PY) -m bench.entry_cost $(COST_ARGS)
+
 # The fault drill in the production topology (bench/drill_cluster.py): a cluster of its own
 # (var/bench/cluster, HAProxy on 8790, nodes 8791-, PostgreSQL 5450-5451, Redis 6395), N= candidates
 # (default 500) through HAProxy while a node, the replica and the Celery worker fail.

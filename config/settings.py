@@ -221,12 +221,20 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Connections to Redis per process: when a node fails, its exam rooms reconnect to the others at
-    # once, and each socket joins its group (redis-py's pool refuses beyond 100 by default).
+    # once, and each socket joins its group (redis-py's pool refuses beyond 100 by default). A socket
+    # waits for its messages with BZPOPMIN for 5 s: the client's read timeout must be longer than
+    # that (redis-py's default is 5 s too, and under load the client gave up first).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=2000)}]
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=2000),
+                        "socket_timeout": 30,
+                    }
+                ]
             },
         }
     }

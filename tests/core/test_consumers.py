@@ -62,3 +62,23 @@ def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(settings):
         await asyncio.gather(*(layer.group_discard("attempt.burst", name) for name in channels))
 
     async_to_sync(burst)()
+
+
+def test_a_socket_waiting_for_messages_outlives_the_redis_clients_timeout():
+    """channels_redis waits for a message with BZPOPMIN for brpop_timeout seconds (5), redis-py 8
+    reads with a socket timeout of 5 s by default: under load the client gave up first, the consumer
+    failed and the exam room's socket was closed (seen in make drill-cluster). Here the wait is made
+    longer than redis-py's default, as a slow answer makes it."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if "Redis" not in type(layer).__name__:
+        pytest.skip("the channel layer is in memory (no REDIS_URL)")
+
+    async def wait() -> None:
+        layer.brpop_timeout = 6
+        channel = await layer.new_channel()
+        with pytest.raises(asyncio.TimeoutError):  # ours: nothing came, and nothing failed
+            await asyncio.wait_for(layer.receive(channel), timeout=7)
+
+    async_to_sync(wait)()
