@@ -182,13 +182,17 @@ def _test_prepared(credential: ExamCredential) -> Test | None:
     """The test prepared for this credential (tests_prepare), taken for use: None when there is
     none, or when the bank changed since (a version no longer current, or its question retired or
     made practice-only), in which case the start draws afresh. Call under the credential's lock."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM exam_preparedtest WHERE credential_id = %s RETURNING items", [credential.pk])
-        row = cursor.fetchone()
-    if row is None:
+    if connection.vendor == "postgresql":  # taken and read in one statement
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM exam_preparedtest WHERE credential_id = %s RETURNING items", [credential.pk])
+            row = cursor.fetchone()
+        items = row and (json.loads(row[0]) if isinstance(row[0], str) else row[0])  # Django leaves jsonb as text
+    else:
+        items = PreparedTest.objects.filter(credential=credential).values_list("items", flat=True).first()
+        PreparedTest.objects.filter(credential=credential).delete()
+    if items is None:
         return None
     try:
-        items = json.loads(row[0]) if isinstance(row[0], str) else row[0]  # SQLite gives the text
         test = [(int(version_id), [int(i) for i in order]) for version_id, order in items]
     except (TypeError, ValueError):
         return None
