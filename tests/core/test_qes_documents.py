@@ -16,6 +16,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from appeals import services as appeals_services
@@ -84,7 +85,9 @@ def assert_signed(content: bytes, *, by: Any) -> SignedDocument:
     assert STAMP in text, text
     assert f"Сертификат: {certificate.serial}" in text
     assert f"Владелец: {certificate.owner}" in text
-    assert f"с {certificate.not_before:%d.%m.%Y} по {certificate.not_after:%d.%m.%Y}" in text
+    # The stamp gives the days in Moscow time (the certificate's moments are in UTC).
+    valid_from, valid_to = timezone.localtime(certificate.not_before), timezone.localtime(certificate.not_after)
+    assert f"с {valid_from:%d.%m.%Y} по {valid_to:%d.%m.%Y}" in text
     return signed
 
 
