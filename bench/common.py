@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 import redis
 
-from deploy.cluster import DB_NAME, Cluster, ClusterConfig
+from deploy.cluster import DB_NAME, Cluster, ClusterConfig, group_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/ (the drivers run with .venv/bin/python)
@@ -516,8 +516,7 @@ class ClusterPart:
         return [pgid for member in self.members if (pgid := self.cluster._pgid(member)) is not None]
 
     def group_pids(self) -> list[int]:
-        ours = set(self.pgids())
-        return [pid for pid, pgrp in _proc_groups() if pgrp in ours]
+        return [pid for pgid in self.pgids() for pid in group_pids(pgid)]
 
     def alive(self) -> bool:
         return all(self.cluster.alive(member) for member in self.members)
