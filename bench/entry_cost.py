@@ -46,7 +46,15 @@ async def measure(stack: Stack, count: int, step: Callable[[int], Awaitable[None
     )
 
 
-async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> tuple[float, float, float, float]:
+async def step_ok(c: Candidate, method: str, path: str, body: dict[str, object] | None, expect: int) -> None:
+    """One step of a candidate's entry, as the exam room sends it; its cookies are kept."""
+    r = await c.http.call(method, path, cookies=c.cookies, body=body, csrf=body is not None)
+    if r.status != expect:
+        raise BenchError(f"{method} {path} answered {r.status}: {r.data}")
+    c.cookies.update(r.cookies)
+
+
+async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     rec, sim = Recorder(), Sim()
     async with Http(cfg.base_url, pool=4) as http:
         cands = [
@@ -55,9 +63,14 @@ async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> tuple[fl
         if not await cands[-1].enter():  # warm-up: imports, connections, templates
             raise BenchError(f"entry failed: {cands[-1].entry_failed}")
 
-        async def enter(i: int) -> None:
-            if not await cands[i].enter():
-                raise BenchError(f"entry failed: {cands[i].entry_failed}")
+        async def page(i: int) -> None:
+            await step_ok(cands[i], "GET", "/exam/", None, 200)
+
+        async def login(i: int) -> None:
+            await step_ok(cands[i], "POST", f"{API}/login/", {"login": cands[i].login, "password": PASSWORD}, 200)
+
+        async def start(i: int) -> None:
+            await step_ok(cands[i], "POST", f"{API}/attempt/start/", {"personally": True}, 201)
 
         async def save(i: int) -> None:
             c = cands[i % args.candidates]
@@ -72,9 +85,25 @@ async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> tuple[fl
             if r.status != 200:
                 raise BenchError(f"save answered {r.status}: {r.data}")
 
-        entry = await measure(stack, args.candidates, enter)
-        saves = await measure(stack, args.saves, save)
-    return (*entry, *saves)
+        steps = {
+            name: await measure(stack, args.candidates, fn)
+            for name, fn in (("page", page), ("login", login), ("start", start))
+        }
+        steps["save"] = await measure(stack, args.saves, save)
+
+        async def ping(i: int) -> None:  # the floor: the stack's own cost of a request
+            r = await http.call("GET", "/bench/ping/")
+            if r.status != 200:
+                raise BenchError(f"ping answered {r.status}")
+
+        async def ref(i: int) -> None:  # the bare reference upsert (bench/reference.py)
+            r = await http.call("PUT", f"/bench/ref/cost-{i % 500}/", body={"answer": [i % 4], "seq": i})
+            if r.status != 200:
+                raise BenchError(f"reference answered {r.status}")
+
+        steps["ping"] = await measure(stack, args.saves, ping)
+        steps["ref"] = await measure(stack, args.saves, ref)
+    return steps
 
 
 def main() -> int:
@@ -104,12 +133,15 @@ def main() -> int:
         stack.web.start()
         stack.wait_web()
         time.sleep(1)
-        entry_web, entry_machine, save_web, save_machine = uvloop.run(drive(cfg, stack, args))
+        steps = uvloop.run(drive(cfg, stack, args))
     finally:
         stack.stop()
+    for name, (web, machine) in steps.items():
+        log(f"{name:6} web {web:6.2f} ms  machine {machine:6.2f} ms")
+    entry = [sum(steps[name][k] for name in ("page", "login", "start")) for k in (0, 1)]
     print(
-        f"entry_web_ms={entry_web:.1f} entry_machine_ms={entry_machine:.1f} "
-        f"save_web_ms={save_web:.2f} save_machine_ms={save_machine:.2f}",
+        f"entry_web_ms={entry[0]:.1f} entry_machine_ms={entry[1]:.1f} "
+        f"save_web_ms={steps['save'][0]:.2f} save_machine_ms={steps['save'][1]:.2f}",
         flush=True,
     )
     return 0

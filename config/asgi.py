@@ -9,6 +9,8 @@ threads (bench/README.md). The WebSockets (the exam room's clock, the monitor, n
 asynchronous in Channels; both share one server process and one port."""
 
 import os
+import re
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -26,10 +28,31 @@ from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
+
+class HttpPools:
+    """HTTP requests to one of two pools of threads. A download (a file, a PDF, an export) holds its
+    thread until the client has read the last chunk (a2wsgi waits for each to be sent), so on a slow
+    line for minutes: downloads get threads of their own (HTTP_DOWNLOAD_THREADS), and however many
+    are under way, the pages, the API and the exam room keep all of theirs (HTTP_THREADS)."""
+
+    def __init__(self, app: Any, *, threads: int, download_threads: int, download_paths: str) -> None:
+        self.requests = WSGIMiddleware(app, workers=threads)
+        self.downloads = WSGIMiddleware(app, workers=download_threads)
+        self.download_paths = re.compile(download_paths)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        pool = self.downloads if self.download_paths.search(scope["path"]) else self.requests
+        await pool(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
-        # django-stubs types the handler as returning HttpResponseBase, which is the iterable of bytes.
-        "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
+        "http": HttpPools(
+            django_wsgi_app,
+            threads=settings.HTTP_THREADS,
+            download_threads=settings.HTTP_DOWNLOAD_THREADS,
+            download_paths=settings.HTTP_DOWNLOAD_PATHS,
+        ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -7,6 +7,7 @@ local-memory cache and a file-system Celery broker under ``var/``. A bad value f
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -142,10 +143,22 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 # Threads of each server process that run HTTP requests (config/asgi.py): the requests one process
-# serves at once; more wait in the event loop for a free thread.
+# serves at once; more wait in the event loop for a free thread. Downloads (files, PDFs, exports:
+# HTTP_DOWNLOAD_PATHS) have threads of their own, since a download holds its thread for as long as
+# the client takes to read it; everything else is served in a few milliseconds, and on a node of
+# few cores a few threads serve more of it than many do (bench/README.md: N=2000).
 HTTP_THREADS = env.int("HTTP_THREADS", default=16)
-if HTTP_THREADS < 1:
-    raise ImproperlyConfigured("HTTP_THREADS must be at least 1")
+HTTP_DOWNLOAD_THREADS = env.int("HTTP_DOWNLOAD_THREADS", default=8)
+if HTTP_THREADS < 1 or HTTP_DOWNLOAD_THREADS < 1:
+    raise ImproperlyConfigured("HTTP_THREADS and HTTP_DOWNLOAD_THREADS must be at least 1")
+HTTP_DOWNLOAD_PATHS = env.str(
+    "HTTP_DOWNLOAD_PATHS",
+    default=r"\.(pdf|ics|csv|json|xlsx|zip)$|/attachments/\d+/$",
+)
+try:
+    re.compile(HTTP_DOWNLOAD_PATHS)
+except re.error as exc:
+    raise ImproperlyConfigured(f"HTTP_DOWNLOAD_PATHS is not a regular expression: {exc}") from exc
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web server, Celery worker) share the file: wait for the lock rather than
@@ -165,7 +178,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "pool": {
             "min_size": env.int("DB_POOL_MIN", default=2),
             # A connection for each HTTP thread (config/asgi.py) and a few for the WebSockets.
-            "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + 4),
+            "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + HTTP_DOWNLOAD_THREADS + 4),
             "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
         }
     }
@@ -197,7 +210,11 @@ if _replica_url:
     DATABASES["replica"]["OPTIONS"] = {
         # A replica that does not answer costs a read at most this long before the primary answers.
         "connect_timeout": 2,
-        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + 4), "timeout": 2.0},
+        "pool": {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + HTTP_DOWNLOAD_THREADS + 4),
+            "timeout": 2.0,
+        },
     }
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
@@ -240,8 +257,9 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
-    # Sessions read from Redis, written through to the database: a Redis restart loses no session.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions read from Redis, written through to the database: a Redis restart loses no session
+    # (core/sessions.py: without a look-up of each new key before its INSERT).
+    SESSION_ENGINE = "core.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -44,6 +44,10 @@ class Attempt(FSMModelMixin, models.Model):
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     last_user_agent = models.CharField(max_length=300, blank=True)
 
+    # Not a field: the items just stored by the start, as (version id, option order) in the order
+    # of the test, so that its response is built without reading them back (attempt_state).
+    stored_test: list[tuple[int, list[int]]] | None = None
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("попытка тестирования")

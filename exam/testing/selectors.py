@@ -59,11 +59,15 @@ def attempt_state(attempt: Attempt) -> dict[str, Any]:
     """The exam room's view of an attempt: questions in the shown order with their options in the
     shown order, the stored answers and flags, and the server's clock. No correct answers."""
     now = timezone.now()
-    rows = list(
-        AttemptItem.objects.filter(attempt=attempt)
-        .order_by("position")
-        .values_list("position", "version_id", "option_order", "answer", "flagged", "seq")
-    )
+    rows: list[tuple[int, int, list[int], list[int], bool, int]]
+    if attempt.stored_test is not None:  # just started: nothing answered yet (Attempt.stored_test)
+        rows = [(position, v, order, [], False, 0) for position, (v, order) in enumerate(attempt.stored_test, 1)]
+    else:
+        rows = list(
+            AttemptItem.objects.filter(attempt=attempt)
+            .order_by("position")
+            .values_list("position", "version_id", "option_order", "answer", "flagged", "seq")
+        )
     versions = _shown_versions({row[1] for row in rows})
     items = []
     for position, version_id, option_order, answer, flagged, seq in rows:

@@ -18,7 +18,11 @@ SESSION_KEY = "exam_session"
 
 
 def exam_session_open(session: Any, credential: ExamCredential, session_key: str) -> None:
-    session.cycle_key()
+    """Hold the credential in the session. A session that already exists gets a new key (nobody
+    who knew the old one is signed in by this); one that does not is created with its values when
+    the response is sent, once, not created empty here and then written again."""
+    if session.session_key:
+        session.cycle_key()
     session[CREDENTIAL_KEY] = credential.pk
     session[SESSION_KEY] = session_key
 

@@ -121,10 +121,10 @@ class AttemptStartApi(ExamApi):
         request=s.StartInput, responses={201: s.AttemptStateSerializer, **ERRORS}, summary="Начать тестирование"
     )
     def post(self, request: Request) -> Response:
-        credential, session_key = exam_session_get(request.session)
+        credential_id, session_key = exam_session_ids(request.session)
         data = form_or_400(forms.AttemptStartForm, request.data)
         attempt = service.attempt_start(
-            credential=credential,
+            credential=credential_id,
             session_key=session_key,
             personally=data["personally"],
             ip=client_ip(request),

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -63,6 +63,18 @@ def _window(sitting: Sitting) -> tuple[datetime, datetime]:
     return sitting.starts_at, sitting.starts_at + timedelta(minutes=sitting.entry_window_minutes)
 
 
+# What the sign-in reads (a sitting's peak): the credential's own checks, the admission, the window.
+_LOGIN_READS = (
+    "login",
+    "password_hash",
+    "failed_logins",
+    "locked_until",
+    "application__status",
+    "sitting__starts_at",
+    "sitting__entry_window_minutes",
+)
+
+
 def exam_login(*, login: str, password: str, now: datetime | None = None) -> ExamCredential:
     """Open the exam room with the login and password of the admission notice (p.53): only for an
     admitted candidate, and only within the sitting's entry window; an attempt already under way can
@@ -71,7 +83,11 @@ def exam_login(*, login: str, password: str, now: datetime | None = None) -> Exa
     now = now or timezone.now()
     wrong = DomainError(_("Неверный логин или пароль."), code="invalid_credentials", status=400)
     credential = (
-        ExamCredential.objects.select_related("application", "sitting").filter(login=(login or "").strip()).first()
+        ExamCredential.objects.select_related("application", "sitting")
+        .only(*_LOGIN_READS)
+        .annotate(has_attempts=Exists(Attempt.objects.filter(credential=OuterRef("pk"))))
+        .filter(login=(login or "").strip())
+        .first()
     )
     if credential is None:
         raise wrong
@@ -92,7 +108,7 @@ def exam_login(*, login: str, password: str, now: datetime | None = None) -> Exa
         ExamCredential.objects.filter(pk=credential.pk).update(failed_logins=0)
     if credential.application.status != Application.Status.ADMITTED or credential.sitting is None:
         raise DomainError(_("Заявитель не допущен к аттестационному испытанию."), code="not_admitted", status=403)
-    if credential.attempts.exists():
+    if credential.has_attempts:
         return credential  # resume an attempt under way, or see the result of a finished one
     opens, closes = _window(credential.sitting)
     if now < opens:
@@ -197,13 +213,30 @@ def _test_prepared(credential: ExamCredential) -> Test | None:
     except (TypeError, ValueError):
         return None
     ids = [version_id for version_id, _order in test]
+    counts = _drawable_option_counts(ids)
+    if len(counts) != len(set(ids)) or any(sorted(order) != list(range(counts[v])) for v, order in test):
+        return None
+    return test
+
+
+_DRAWABLE_SQL = """
+SELECT v.id, jsonb_array_length(v.options)
+  FROM exam_questionversion v JOIN exam_question q ON q.id = v.question_id
+ WHERE v.id = ANY(%s) AND q.current_id = v.id AND q.retired_at IS NULL AND NOT q.practice_only
+"""
+
+
+def _drawable_option_counts(ids: list[int]) -> dict[int, int]:
+    """The option counts of those of ``ids`` a test may still draw (a current version of an active
+    question that is not practice-only); on PostgreSQL without decoding the options themselves."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_DRAWABLE_SQL, [ids])
+            return dict(cursor.fetchall())
     drawable = QuestionVersion.objects.filter(
         pk__in=ids, question__retired_at__isnull=True, question__practice_only=False, question__current_id=F("pk")
     ).values_list("pk", "options")
-    options = dict(drawable)
-    if len(options) != len(set(ids)) or any(sorted(order) != list(range(len(options[v]))) for v, order in test):
-        return None
-    return test
+    return {pk: len(options) for pk, options in drawable}
 
 
 def _versions_shown(tests: list[Test]) -> None:
@@ -281,9 +314,25 @@ def tests_prepare_due(*, now: datetime | None = None) -> int:
     return prepared
 
 
+# What the start reads with the credential's lock: the window, the admission, and the names the
+# attempt's audit line gives (the candidate's, the application's); nothing else of four rows.
+_START_READS = (
+    "application__status",
+    "application__last_name",
+    "application__first_name",
+    "application__patronymic",
+    "application__candidate__email",
+    "application__candidate__last_name",
+    "application__candidate__first_name",
+    "application__candidate__patronymic",
+    "sitting__starts_at",
+    "sitting__entry_window_minutes",
+)
+
+
 def attempt_start(
     *,
-    credential: ExamCredential,
+    credential: ExamCredential | int,
     session_key: str,
     personally: bool,
     ip: str | None = None,
@@ -292,7 +341,8 @@ def attempt_start(
     """Start the test after the candidate confirmed taking it personally (p.55). The whole
     individual test (questions, versions, option order) is stored before the first question is
     shown: the one prepared for the candidate ahead of the sitting, or one drawn now. The clock
-    starts now and the deadline is stored. Starting twice returns the same attempt."""
+    starts now and the deadline is stored. Starting twice returns the same attempt. ``credential``
+    may be given by its id alone (the exam room's session holds no more): it is read here, locked."""
     from core.tasks import enqueue
     from exam.testing.tasks import attempt_finalize
 
@@ -302,13 +352,19 @@ def attempt_start(
             code="rules_not_confirmed",
             fields={"personally": [_("Обязательное подтверждение.")]},
         )
+    credential_id = credential if isinstance(credential, int) else credential.pk
     with transaction.atomic(durable=True):
         locked = (
             ExamCredential.objects.select_for_update(of=("self",))
             .select_related("application__candidate", "sitting")
-            .get(pk=credential.pk)
+            .only(*_START_READS)
+            .annotate(has_attempts=Exists(Attempt.objects.filter(credential=OuterRef("pk"))))
+            .filter(pk=credential_id)
+            .first()
         )
-        earlier = list(locked.attempts.all())
+        if locked is None:  # the session outlived its credential
+            raise DomainError(_("Войдите в систему тестирования."), code="exam_login_required", status=401)
+        earlier = list(locked.attempts.all()) if locked.has_attempts else []
         active = next((a for a in earlier if a.status == Attempt.Status.IN_PROGRESS), None)
         if active is not None:
             return active
@@ -353,6 +409,7 @@ def attempt_start(
         )
         deadline = attempt.deadline_at
         transaction.on_commit(lambda: enqueue(attempt_finalize, attempt.pk, eta=deadline))
+    attempt.stored_test = test
     return attempt
 
 
