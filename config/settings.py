@@ -145,9 +145,11 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR 
 # Threads of each server process that run HTTP requests (config/asgi.py): the requests one process
 # serves at once; more wait in the event loop for a free thread. Downloads (files, PDFs, exports:
 # HTTP_DOWNLOAD_PATHS) have threads of their own, since a download holds its thread for as long as
-# the client takes to read it; everything else is served in a few milliseconds, and on a node of
-# few cores a few threads serve more of it than many do (bench/README.md: N=2000).
-HTTP_THREADS = env.int("HTTP_THREADS", default=16)
+# the client takes to read it; everything else is served in a few milliseconds, and a few threads
+# serve more of it than many do: threads of Python take turns at one interpreter lock (measured on
+# 2 cores with 4 processes, 4 threads each against 16: 17 % more requests a second, and the p99
+# under load 109 ms against 199; bench/README.md).
+HTTP_THREADS = env.int("HTTP_THREADS", default=4)
 HTTP_DOWNLOAD_THREADS = env.int("HTTP_DOWNLOAD_THREADS", default=8)
 if HTTP_THREADS < 1 or HTTP_DOWNLOAD_THREADS < 1:
     raise ImproperlyConfigured("HTTP_THREADS and HTTP_DOWNLOAD_THREADS must be at least 1")
@@ -270,6 +272,9 @@ else:
         "data_folder_out": str(_queue),
         "control_folder": str(_control),
     }
+# The parts of the pages that are the same for everyone in a language (the public menu, the footer:
+# {% cache ... using="fragments" %}), kept in each process: they change only with the code.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True

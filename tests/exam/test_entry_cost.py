@@ -96,3 +96,41 @@ def test_a_new_session_key_already_in_use_is_drawn_again_not_overwritten(db, mon
     assert fresh.session_key == "k" * 32
     assert sessions.SessionStore(session_key=existing.session_key).load() == {"someone": "else"}
     assert Session.objects.count() == 2
+
+
+def test_the_deadlines_of_one_second_have_one_task_and_it_finalises_them(exam_setup, monkeypatch):
+    import math
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+    from celery.signals import task_prerun
+
+    from exam.testing.services import attempts as service
+    from exam.testing.tasks import attempts_finalize_due
+
+    monkeypatch.setattr(service, "_TICKS", set())
+    runs = []
+
+    def count(sender=None, **kwargs):
+        runs.append(sender.name)
+
+    task_prerun.connect(count)
+    try:
+        attempt = service.attempt_start(credential=exam_setup["credential"], session_key="k", personally=True)
+        # The end of the second the start's deadline falls in (its task runs then).
+        tick = datetime.fromtimestamp(math.ceil(attempt.deadline_at.timestamp()), tz=UTC)
+        for before in (0, 1, 500_000):  # more starts whose deadlines fall in that second
+            service.attempt_deadline_schedule(tick - timedelta(microseconds=before))
+        service.attempt_deadline_schedule(tick + timedelta(milliseconds=500))  # the next second
+    finally:
+        task_prerun.disconnect(count)
+    # One for the start's second (the task runs at once in the tests; nothing is due yet), one more
+    # for the next second; not one per attempt.
+    assert runs.count("exam.tasks.attempts_finalize_due") == 2
+    assert runs.count("exam.tasks.attempt_finalize") == 0
+
+    with time_machine.travel(attempt.deadline_at + timedelta(seconds=1)):
+        assert attempts_finalize_due.apply().get() == 1
+    attempt.refresh_from_db()
+    assert attempt.status == "finished" and attempt.finish_reason == "deadline"
+    assert attempt.finished_at == attempt.deadline_at

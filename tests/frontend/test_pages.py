@@ -230,6 +230,16 @@ def test_pages_are_russian_whatever_the_browser_asks_until_english_is_chosen(db)
     assert "Registration" in client.get("/").content.decode()
 
 
+def test_the_menu_and_footer_kept_per_process_follow_each_language(db):
+    """The public menu and the footer are rendered once per language and process (base.html)."""
+    russian, english = Client(), Client()
+    english.cookies["django_language"] = "en"
+    for _ in range(2):  # the second time from the fragment cache
+        ru, en = russian.get("/exam/").content.decode(), english.get("/exam/").content.decode()
+        assert "Регистрация" in ru and "Порядок обжалования" in ru and "Registration" not in ru
+        assert "Registration" in en and "Регистрация" not in en and "Порядок обжалования" not in en
+
+
 def test_api_errors_follow_accept_language(alice):
     client = client_for(alice)
     response = client.get("/api/v1/applications/999/", HTTP_ACCEPT_LANGUAGE="en")

@@ -264,7 +264,10 @@ def test_the_api_entries_have_exactly_the_fields_of_the_schema(registry):
 
 
 def test_the_registry_answers_when_the_rate_counter_is_unreachable(registry, settings):
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"},
+    }
     assert search(q="Иванов") == ["2025-00001"]
 
 
