@@ -1,7 +1,6 @@
 """Concurrency on PostgreSQL: simultaneous submissions get distinct, consecutive numbers."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -169,39 +168,3 @@ def test_every_save_acknowledged_while_the_test_is_being_finalised_is_scored():
     expected = sum(1 for i in stored.values() if sorted(i.answer) == sorted(i.version.correct))
     assert attempt.score == expected
     assert all(i.is_correct is not None for i in stored.values())
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_deadline_tasks_running_at_once_share_the_attempts_due_each_finalised_once():
-    import time_machine
-
-    from core.models import AuditEvent
-    from exam.models import Attempt
-    from exam.testing.services import attempts as service
-    from exam.testing.services.bank import blueprint_set
-    from tests.conftest import admit, make_bank, make_sitting, open_sitting
-
-    make_bank()
-    blueprint_set(counts={"T1": 20, "T2": 20}, by=None)
-    reviewer = make_user("rev@mintrud.test", last="Ревьюев", first="Роман", roles=("reviewer",))
-    signatory = make_user("sig@mintrud.test", last="Подписнов", first="Павел", roles=("signatory",))
-    admin = make_user("adm@mintrud.test", last="Админов", first="Антон", roles=("exam_admin",))
-    sitting = make_sitting(admin, days_ahead=1)
-    credentials = [
-        admit(make_user(f"c{i}@example.ru", last="Кандидатов", first="Кирилл"), reviewer, signatory, sitting)
-        for i in range(8)
-    ]
-    open_sitting(sitting)
-    for credential in credentials:
-        service.attempt_start(credential=credential, session_key="k", personally=True)
-    last = max(Attempt.objects.values_list("deadline_at", flat=True))
-
-    with time_machine.travel(last + timedelta(seconds=1), tick=False):
-        results, errors = run_concurrently(*[service.attempt_finalize_due for _ in range(3)])
-
-    assert not errors, errors
-    # Shared, not each one over all of them (before: every task counted all 8, one after another).
-    assert sum(results) == 8
-    assert Attempt.objects.filter(status="finished", finish_reason="deadline").count() == 8
-    assert AuditEvent.objects.filter(verb="finish").count() == 8

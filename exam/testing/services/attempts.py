@@ -760,25 +760,16 @@ def attempt_finalize_if_due(*, attempt: Attempt) -> Attempt:
 
 
 def attempt_finalize_due(*, limit: int = 5000) -> int:
-    """Finalise every attempt past its deadline (the task of a second of deadlines, the sweeper).
-    Each attempt is claimed with SKIP LOCKED: several tasks at once share the attempts due instead
-    of queueing behind each other's locks on the same ones. Returns how many this call finalised."""
+    """The sweeper: finalise every attempt past its deadline. Returns how many it finalised."""
     now = timezone.now()
-    finalised = 0
-    while finalised < limit:
-        with transaction.atomic():
-            attempt_id = (
-                Attempt.objects.select_for_update(skip_locked=True)
-                .filter(status=Attempt.Status.IN_PROGRESS, deadline_at__lte=now)
-                .order_by("deadline_at")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if attempt_id is None:
-                break
-            _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
-        finalised += 1
-    return finalised
+    due = list(
+        Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline_at__lte=now)
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for attempt_id in due:
+        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
+    return len(due)
 
 
 def attempt_finalize(*, attempt_id: int) -> Attempt:
