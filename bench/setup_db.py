@@ -135,8 +135,9 @@ def expiry(args: argparse.Namespace) -> dict[str, Any]:
     from django.db.models import F
     from django.utils import timezone
 
+    from core.tasks import enqueue
     from exam.models import Attempt, AttemptItem, BlueprintItem, ExamCredential, QuestionVersion
-    from exam.testing.services.attempts import attempt_deadline_schedule
+    from exam.tasks import attempt_finalize
 
     rng = random.Random(args.seed)
     credentials = list(
@@ -204,9 +205,9 @@ def expiry(args: argparse.Namespace) -> dict[str, Any]:
             ["deadline_at"],
             batch_size=1000,
         )
-    if args.eta:  # the tasks of the deadlines, as attempt_start sends them
-        for deadline in deadlines.values():
-            attempt_deadline_schedule(deadline)
+    if args.eta:
+        for pk, deadline in deadlines.items():
+            enqueue(attempt_finalize, pk, eta=deadline)
     return {
         "attempts": sorted(deadlines),
         "first_deadline": min(deadlines.values()).timestamp(),

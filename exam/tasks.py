@@ -2,12 +2,11 @@
 exam.testing.tasks). The halves import their own module, never this one."""
 
 from exam.admission.tasks import exam_reminders_send_due, notice_issue, notice_issue_pending, signature_code_email
-from exam.testing.tasks import attempt_finalize, attempt_sweep, attempts_finalize_due
+from exam.testing.tasks import attempt_finalize, attempt_sweep
 
 __all__ = [
     "attempt_finalize",
     "attempt_sweep",
-    "attempts_finalize_due",
     "exam_reminders_send_due",
     "notice_issue",
     "notice_issue_pending",

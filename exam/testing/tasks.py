@@ -14,15 +14,6 @@ def attempt_finalize(attempt_id: int) -> None:
     finalize(attempt_id=attempt_id)
 
 
-@shared_task(name="exam.tasks.attempts_finalize_due", acks_late=True)
-def attempts_finalize_due() -> int:
-    """Scheduled for a second in which deadlines fall (attempt_deadline_schedule): finalise and
-    score every attempt due by now."""
-    from exam.testing.services.attempts import attempt_finalize_due
-
-    return attempt_finalize_due()
-
-
 @shared_task(name="exam.tasks.attempt_sweep")
 def attempt_sweep() -> int:
     """Every few seconds: finalise each attempt past its deadline whose task was lost (a killed

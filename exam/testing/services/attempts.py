@@ -15,7 +15,7 @@ import math
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -343,6 +343,9 @@ def attempt_start(
     shown: the one prepared for the candidate ahead of the sitting, or one drawn now. The clock
     starts now and the deadline is stored. Starting twice returns the same attempt. ``credential``
     may be given by its id alone (the exam room's session holds no more): it is read here, locked."""
+    from core.tasks import enqueue
+    from exam.testing.tasks import attempt_finalize
+
     if not personally:
         raise DomainError(
             _("Подтвердите, что проходите испытание лично и ознакомились с правилами."),
@@ -405,32 +408,9 @@ def attempt_start(
             ip=ip,
         )
         deadline = attempt.deadline_at
-        transaction.on_commit(lambda: attempt_deadline_schedule(deadline))
+        transaction.on_commit(lambda: enqueue(attempt_finalize, attempt.pk, eta=deadline))
     attempt.stored_test = test
     return attempt
-
-
-# The seconds (since the epoch) for which this process has sent the task of the deadlines.
-_TICKS: set[int] = set()
-
-
-def attempt_deadline_schedule(deadline: datetime) -> None:
-    """Have the attempts due by ``deadline`` finalised then: one task for each second in which
-    deadlines fall, sent once by each process, rather than a task for each attempt (the entry of a
-    sitting starts dozens of attempts a second, and the worker would hold each task until its
-    deadline). The task finalises whatever is due when it runs; a task lost with the broker is made
-    good by the sweeper."""
-    from core.tasks import enqueue
-    from exam.testing.tasks import attempts_finalize_due
-
-    tick = math.ceil(deadline.timestamp())
-    if tick in _TICKS:
-        return
-    if len(_TICKS) > 1000:
-        past = timezone.now().timestamp()
-        _TICKS.difference_update([t for t in _TICKS if t < past])
-    _TICKS.add(tick)
-    enqueue(attempts_finalize_due, eta=datetime.fromtimestamp(tick, tz=UTC))
 
 
 # --- During the test ------------------------------------------------------------------------------
