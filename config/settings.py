@@ -259,9 +259,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
-    # Sessions read from Redis, written through to the database: a Redis restart loses no session
-    # (core/sessions.py: without a look-up of each new key before its INSERT).
-    SESSION_ENGINE = "core.sessions"
+    # Sessions read from Redis, written through to the database: a Redis restart loses no session.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

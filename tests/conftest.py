@@ -740,35 +740,3 @@ def ensure_reference_lists() -> None:
 
     if not AreaOfActivity.objects.exists():
         importlib.import_module("registry.migrations.0002_search_index_and_reference_lists").seed(apps, None)
-
-
-def run_scenario(scenario: Any, *, timeout: float = 60) -> Any:
-    """Run an asynchronous test scenario (WebSocket communicators over the Redis channel layer) on an
-    event loop of its own, in a thread, and return what it returns or raise what it raised.
-
-    Only the loop's shutdown is left to finish by itself: it cancels what the scenario left running
-    (a consumer's receive blocked on Redis), and redis-py can leave a cancelled blocking read hanging
-    (redis/redis-py#2579); it hung CI once, after every assertion of the test had passed. The
-    scenario's database work runs in asgiref's own thread: for ``transaction=True`` tests only."""
-    import asyncio
-    import threading
-
-    outcome: dict[str, Any] = {}
-    ended = threading.Event()
-
-    async def main() -> None:
-        try:
-            outcome["value"] = await scenario()
-        except BaseException as exc:  # raised in the test's thread below
-            outcome["error"] = exc
-        finally:
-            ended.set()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    if not ended.wait(timeout):
-        raise TimeoutError(f"the scenario did not end within {timeout} s")
-    thread.join(10)  # the loop's shutdown, bounded
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")

@@ -10,7 +10,6 @@ from django.contrib.auth.models import AnonymousUser
 
 from core.consumers import NotificationConsumer
 from core.services import notification_send
-from tests.conftest import run_scenario
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +31,7 @@ def test_open_cabinet_is_told_of_a_new_notification(alice, oscar):
         await alices.disconnect()
         await oscars.disconnect()
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +43,7 @@ def test_anonymous_socket_is_refused():
         assert not connected
         assert code == 4401
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(settings):

@@ -52,12 +52,7 @@ class ExamRoomOverWebSocket(ChannelsLiveServerTestCase):
             room.click("#exam-submit")
             room.check("#personally")
             room.click("#start")
-            # The room's socket opens at once as a rule; once in CI it had not within 15 s: the page
-            # left before the start had its consumer's blocking read on Redis cancelled, and redis-py
-            # can hold the next operation on that connection until the client's socket timeout, 30 s
-            # (config/settings.py CHANNEL_LAYERS; redis/redis-py#2579). The room works meanwhile
-            # (answers and the clock over HTTP); the push is what this test is about.
-            expect(room.locator("#exam-room")).to_have_attribute("data-ws", "open", timeout=45000)
+            expect(room.locator("#exam-room")).to_have_attribute("data-ws", "open", timeout=15000)
             minutes = int(room.locator("#timer").inner_text().split(":")[0])
             assert minutes in (39, 40)
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
@@ -10,7 +11,6 @@ from django.contrib.sessions.backends.db import SessionStore
 from exam.testing.consumers import AttemptConsumer, SittingMonitorConsumer
 from exam.testing.services import attempts as service
 from exam.testing.session import CREDENTIAL_KEY, SESSION_KEY
-from tests.conftest import run_scenario
 
 
 def exam_session(credential, key):
@@ -51,7 +51,7 @@ def test_the_room_gets_the_clock_extra_time_and_the_end(exam_setup, eva):
         assert finished == {"type": "finished", "score": 0, "passed": False}
         await room.disconnect()
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -69,7 +69,7 @@ def test_the_old_session_is_told_it_was_taken_over(exam_setup):
         assert await room.receive_json_from(timeout=5) == {"type": "taken_over"}
         await room.disconnect()
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -80,7 +80,7 @@ def test_a_socket_without_the_exam_session_is_refused(exam_setup):
         connected, code = await room.connect()
         assert not connected and code == 4401
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,7 +107,7 @@ def test_the_monitor_shows_who_is_in_the_sitting_to_the_exam_administrator_only(
         connected, code = await intruder.connect()
         assert not connected and code == 4403
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -123,7 +123,7 @@ def test_the_monitor_of_an_unknown_sitting_is_refused_before_it_opens(eva):
         connected, code = await monitor.connect()
         assert not connected and code == 4404
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,4 +154,4 @@ def test_the_monitor_refuses_an_administrator_whose_session_skipped_the_totp_cod
             if connected:
                 await monitor.disconnect()
 
-    run_scenario(scenario)
+    async_to_sync(scenario)()
