@@ -63,6 +63,9 @@ def _window(sitting: Sitting) -> tuple[datetime, datetime]:
     return sitting.starts_at, sitting.starts_at + timedelta(minutes=sitting.entry_window_minutes)
 
 
+# Whether the credential has had an attempt, read with it (the sign-in and the start).
+_HAS_ATTEMPTS = Exists(Attempt.objects.filter(credential=OuterRef("pk")))
+
 # What the sign-in reads (a sitting's peak): the credential's own checks, the admission, the window.
 _LOGIN_READS = (
     "login",
@@ -85,7 +88,7 @@ def exam_login(*, login: str, password: str, now: datetime | None = None) -> Exa
     credential = (
         ExamCredential.objects.select_related("application", "sitting")
         .only(*_LOGIN_READS)
-        .annotate(has_attempts=Exists(Attempt.objects.filter(credential=OuterRef("pk"))))
+        .annotate(has_attempts=_HAS_ATTEMPTS)
         .filter(login=(login or "").strip())
         .first()
     )
@@ -358,7 +361,7 @@ def attempt_start(
             ExamCredential.objects.select_for_update(of=("self",))
             .select_related("application__candidate", "sitting")
             .only(*_START_READS)
-            .annotate(has_attempts=Exists(Attempt.objects.filter(credential=OuterRef("pk"))))
+            .annotate(has_attempts=_HAS_ATTEMPTS)
             .filter(pk=credential_id)
             .first()
         )
