@@ -38,6 +38,7 @@ from bench.common import (
     install_signal_handlers,
     log,
     percentile,
+    quiet_collector,
     recreate_database,
     run_setup,
     snapshot_source,
@@ -300,6 +301,7 @@ def main() -> int:
             f"the sitting: {args.candidates} candidates, {cfg.duration_minutes} min, faults: uvicorn, Redis, "
             "the Celery worker"
         )
+        quiet_collector()
         uvloop.run(drill.run())
         ensure_redis(cfg)
         entered = [c for c in drill.cands if c.attempt is not None]

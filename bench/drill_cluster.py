@@ -42,6 +42,7 @@ from bench.common import (
     install_signal_handlers,
     log,
     percentile,
+    quiet_collector,
     run_python,
     run_setup,
     table,
@@ -411,6 +412,7 @@ def main() -> int:
         prepare(cfg, args)
         drill = ClusterDrill(args, cluster, cfg)
         log(f"the sitting: {args.candidates} candidates; faults: app node 1, the replica, the Celery worker")
+        quiet_collector()
         uvloop.run(drill.run())
         figures, rows = figures_of(drill, cfg)
         report(drill, figures, rows, time.time() - started)

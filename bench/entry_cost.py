@@ -29,6 +29,7 @@ from bench.common import (
     install_signal_handlers,
     log,
     machine_cpu,
+    quiet_collector,
     recreate_database,
     run_setup,
     snapshot_source,
@@ -133,6 +134,7 @@ def main() -> int:
         stack.web.start()
         stack.wait_web()
         time.sleep(1)
+        quiet_collector()
         steps = uvloop.run(drive(cfg, stack, args))
     finally:
         stack.stop()

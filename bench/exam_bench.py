@@ -48,6 +48,7 @@ from bench.common import (
     log,
     machine_cpu,
     percentile,
+    quiet_collector,
     recreate_database,
     run_setup,
     snapshot_source,
@@ -807,6 +808,7 @@ def main() -> int:
         meter = Meter(cfg, stack)
         meter.start()
         try:
+            quiet_collector()
             uvloop.run(drive(args, cfg, stack, meter, res))
         except BenchError as exc:
             failures.append(f"load phases: {exc}")

@@ -161,6 +161,10 @@ try:
     re.compile(HTTP_DOWNLOAD_PATHS)
 except re.error as exc:
     raise ImproperlyConfigured(f"HTTP_DOWNLOAD_PATHS is not a regular expression: {exc}") from exc
+# The thresholds of the garbage collector of a server process (config/asgi.py, gc.set_threshold).
+GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[10_000, 20, 20]))
+if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
+    raise ImproperlyConfigured("GC_THRESHOLDS: three positive integers, e.g. 10000,20,20")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web server, Celery worker) share the file: wait for the lock rather than
