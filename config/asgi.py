@@ -61,7 +61,7 @@ application = ProtocolTypeRouter(
 
 def _collector_tuned(thresholds: tuple[int, int, int]) -> None:
     """The cyclic garbage collector of a server process, set for its work: everything loaded at
-    start (Django, the apps, the URLs: about 150,000 objects) is moved out of its reach, so that a
+    start (Django, the apps, the URLs: about 130,000 objects) is moved out of its reach, so that a
     full collection no longer scans it (measured under a sitting's load: a pause of 100-190 ms of
     the whole process, every 15-30 s, and 5 s of CPU in four minutes), and collections start after
     more allocations than Python's default of 700 (a request makes thousands; most are freed at once
