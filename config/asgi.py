@@ -1,12 +1,13 @@
-"""The ASGI entry point: HTTP through Django's WSGI handler on a fixed pool of threads, WebSockets
-through Channels.
+"""The ASGI entry point: HTTP through Django's WSGI handler on fixed pools of threads
+(core.wsgi_pool), WebSockets through Channels.
 
 Why not Django's own ASGI handler for HTTP: the product's views are synchronous (the ORM), and
 under ASGI Django runs each request in a thread of its own, started and joined per request, with
 the hand-overs between the event loop and that thread; measured on this stack, a one-statement view
-cost 4-6 ms of CPU per request that way against 1.5-1.7 ms through a2wsgi's pool of reused
-threads (bench/README.md). The WebSockets (the exam room's clock, the monitor, notifications) stay
-asynchronous in Channels; both share one server process and one port."""
+cost 4-6 ms of CPU per request that way against 1.5-1.7 ms through a pool of reused threads, and
+0.9 ms since a request is handed over once each way (bench/README.md). The WebSockets (the exam
+room's clock, the monitor, notifications) stay asynchronous in Channels; both share one server
+process and one port."""
 
 import gc
 import os
@@ -21,24 +22,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 prepare()
 django_wsgi_app = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.wsgi_pool import WsgiPool  # noqa: E402
 
 
 class HttpPools:
     """HTTP requests to one of two pools of threads. A download (a file, a PDF, an export) holds its
-    thread until the client has read the last chunk (a2wsgi waits for each to be sent), so on a slow
+    thread until the client has read the last chunk (each is sent before the next is made), so on a slow
     line for minutes: downloads get threads of their own (HTTP_DOWNLOAD_THREADS), and however many
     are under way, the pages, the API and the exam room keep all of theirs (HTTP_THREADS)."""
 
     def __init__(self, app: Any, *, threads: int, download_threads: int, download_paths: str) -> None:
-        self.requests = WSGIMiddleware(app, workers=threads)
-        self.downloads = WSGIMiddleware(app, workers=download_threads)
+        self.requests = WsgiPool(app, threads=threads)
+        self.downloads = WsgiPool(app, threads=download_threads)
         self.download_paths = re.compile(download_paths)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

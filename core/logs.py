@@ -7,9 +7,9 @@ that one id follows a request across nodes and workers. With ``LOG_FORMAT=json``
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -25,9 +25,12 @@ access_log = logging.getLogger("sout.request")
 
 
 def incoming_or_new(value: str | None) -> str:
+    """The incoming id when well-formed, else 128 random bits in hex, as a UUID's: from the process's
+    generator (seeded from the system's at start and after a fork), since a read of the system's
+    (uuid4) lets go of the interpreter lock in the middle of every request."""
     if value and WELL_FORMED.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIdFilter(logging.Filter):

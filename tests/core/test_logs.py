@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from pythonjsonlogger.json import JsonFormatter
 
-from core.logs import HEADER, RequestIdFilter, RequestIdMiddleware
+from core.logs import HEADER, RequestIdFilter, RequestIdMiddleware, incoming_or_new
 from core.models import Notification
 from tests.conftest import tasks_queued
 
@@ -44,6 +44,26 @@ def test_the_id_of_an_incoming_request_is_kept_and_returned():
 def test_a_malformed_id_is_replaced_by_a_new_one(incoming):
     response = Client().get("/health/live", HTTP_X_REQUEST_ID=incoming)
     assert response[HEADER] != incoming and len(response[HEADER]) == 32
+
+
+def test_new_ids_are_distinct_here_and_in_a_forked_child():
+    """Made from the process's generator (core.logs.incoming_or_new), which Python seeds again in a
+    forked child (a Celery pool process): no two processes hand out the same ids."""
+    import os
+
+    ids = {incoming_or_new(None) for _ in range(10_000)}
+    assert len(ids) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first ids, to the parent
+        os.write(write, ",".join(incoming_or_new(None) for _ in range(100)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split(","))
+    mine = {incoming_or_new(None) for _ in range(100)}
+    assert len(child) == 100 and not child & mine
 
 
 @pytest.mark.django_db

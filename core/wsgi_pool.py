@@ -1,0 +1,138 @@
+"""Django's WSGI handler served from the ASGI server on a pool of reused threads, with one hand-over
+from the event loop to a thread and one back for an ordinary request.
+
+a2wsgi (the bridge this replaces for ordinary requests) hands every step of a request between the
+loop and its thread: the read of the body, the start of the response, each chunk and the end, each
+a wake-up of the other side and a wait for it, eight for an answer save. Here the loop reads a body
+of known length up to ``buffer_limit`` before the thread starts, and the thread gives back a
+response that is not streamed whole; the loop sends it. Measured with one server process, an answer
+save cost 1.41 ms of its CPU through a2wsgi and 0.86 ms here (bench/README.md, "The hand-overs").
+
+Each thread runs its requests in its own context, as a WSGI server's threads do (a2wsgi ran each in
+a copy of the loop's): what Django keeps per thread, such as its cache connections, is made once per
+thread, not once per request. Every context variable the product sets is reset when its request
+ends (core.logs, core.site, core.db).
+
+What still goes through a2wsgi, on the same threads: a body without a length or longer than
+``buffer_limit`` (an upload is read as it arrives, never held whole before Django has checked its
+size). A streamed response (a file, an export) is sent chunk by chunk from the thread, each chunk
+waiting until the loop has sent it: a slow client slows only its own download."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from a2wsgi.wsgi import WSGIResponder, build_environ
+
+BUFFER_LIMIT = 256 * 1024  # bytes: a request body up to this is read before the thread starts
+
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _Response:
+    """What the thread gives back to the loop: the status and headers, and the whole body, or
+    ``streamed`` when the thread has sent it already."""
+
+    __slots__ = ("body", "headers", "status", "streamed")
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.streamed = False  # the thread sends the response (and has sent its headers once started)
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        """PEP 3333's start_response; what its write() callable is given comes before the body."""
+        if exc_info is not None and self.streamed:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers]
+        return self.body.append
+
+    def start_message(self) -> Message:
+        return {"type": "http.response.start", "status": self.status, "headers": self.headers}
+
+
+def _header(scope: Message, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _held_whole(iterable: Iterable[bytes]) -> bool:
+    """A response already in memory: a list, or one of Django's that does not stream."""
+    return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
+
+
+class WsgiPool:
+    """An ASGI application (HTTP) running the WSGI application ``app`` on ``threads`` reused threads."""
+
+    def __init__(self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT) -> None:
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.buffer_limit = buffer_limit
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"WsgiPool serves HTTP, not {scope['type']!r}")
+        if not self._readable_first(scope):
+            await WSGIResponder(self.app, self.executor, 10)(scope, receive, send)  # type: ignore[arg-type]
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # gone before its body arrived: nothing to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        loop = asyncio.get_running_loop()
+        environ: dict[str, Any] = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type,assignment]
+        response = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
+        if not response.streamed:
+            await send(response.start_message())
+            await send({"type": "http.response.body", "body": b"".join(response.body), "more_body": False})
+
+    def _readable_first(self, scope: Message) -> bool:
+        """Whether the body is of a known length within the limit (no body counts as one)."""
+        if _header(scope, b"transfer-encoding") is not None:
+            return False
+        length = _header(scope, b"content-length")
+        return length is None or (length.isdigit() and int(length) <= self.buffer_limit)
+
+    def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send) -> _Response:
+        """In a thread of the pool: the WSGI application's work, and a streamed response's sending."""
+        response = _Response()
+        iterable = self.app(environ, response.start_response)
+        try:
+            if _held_whole(iterable):
+                response.body.extend(iterable)
+                return response
+
+            def sent(message: Message) -> None:
+                asyncio.run_coroutine_threadsafe(send(message), loop).result()  # type: ignore[arg-type]
+
+            chunks = iter(iterable)
+            first = next(chunks, b"")  # start_response has been called by the first chunk (PEP 3333)
+            response.streamed = True
+            sent(response.start_message())
+            for chunk in itertools.chain(response.body, (first,), chunks):
+                if chunk:
+                    sent({"type": "http.response.body", "body": chunk, "more_body": True})
+            sent({"type": "http.response.body", "body": b"", "more_body": False})
+            return response
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
