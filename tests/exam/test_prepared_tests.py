@@ -1,14 +1,17 @@
 """Individual tests drawn ahead of the sitting: the start of a sitting, its peak, only stores the
 clock; a test drawn by a bank or a blueprint that changed since is drawn again."""
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from exam.models import Attempt, PreparedTest, Question
 from exam.testing.services import attempts as service
 from exam.testing.services.bank import blueprint_set
+from tests.conftest import make_bank
 
 
 def start(credential):
@@ -136,3 +139,20 @@ def test_an_edit_after_the_draw_makes_a_new_version_and_the_start_shows_it(exam_
 
     texts = [i.version.text for i in attempt.items.select_related("version")]
     assert version.text not in texts  # the old wording is not shown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement of PostgreSQL")
+def test_checking_a_prepared_test_reads_its_own_questions_not_the_whole_bank(exam_setup):
+    """The start checks that the prepared test's versions may still be drawn: it looks up those 40
+    versions and their questions, whatever the size of the bank (the statement had scanned every
+    question and probed the 40 ids for each: thousands of index probes per start)."""
+    service.tests_prepare(sitting=exam_setup["sitting"])
+    ids = [version_id for version_id, _order in PreparedTest.objects.get(credential=exam_setup["credential"]).items]
+    make_bank(topics=1, per_topic=250)  # a bank several times the test's size, just loaded (no statistics yet)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + service._DRAWABLE_SQL, [ids])
+        (plan,) = cursor.fetchone()
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    assert plan["Actual Rows"] == len(ids)
+    # A few pages for each of the 40 versions and their questions, not some for each of the bank's.
+    assert plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] <= 5 * len(ids)
