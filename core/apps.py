@@ -21,7 +21,7 @@ class CoreConfig(AppConfig):
         from django.contrib import admin
         from django.db.models.signals import post_delete, post_save
 
-        from core import calendar, checks, logs, metrics, site  # noqa: F401  (checks registers the database checks)
+        from core import calendar, checks, logs, metrics, randomness, site  # noqa: F401  (checks registers the database checks)
         from core.admin import admin_text_rule
         from core.models import CalendarDay
 
@@ -32,6 +32,7 @@ class CoreConfig(AppConfig):
         def _clear(**_kwargs: object) -> None:
             calendar.clear_cache()
 
+        randomness.install()
         site.served_on.connect()
         logs.request_id.connect()
         metrics.scrape_register(metrics.core_scrape)
