@@ -6,7 +6,8 @@ loop and its thread: the read of the body, the start of the response, each chunk
 a wake-up of the other side and a wait for it, eight for an answer save. Here the loop reads a body
 of known length up to ``buffer_limit`` before the thread starts, and the thread gives back a
 response that is not streamed whole; the loop sends it. Measured with one server process, an answer
-save cost 1.41 ms of its CPU through a2wsgi and 0.86 ms here (bench/README.md, "The hand-overs").
+save cost 1.41 ms of its CPU through a2wsgi and 0.86 ms here (bench/README.md, "One hand-over each
+way").
 
 Each thread runs its requests in its own context, as a WSGI server's threads do (a2wsgi ran each in
 a copy of the loop's): what Django keeps per thread, such as its cache connections, is made once per
