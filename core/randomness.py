@@ -11,9 +11,8 @@ characters of the alphabet is drawn again)."""
 
 from __future__ import annotations
 
+import importlib
 import secrets
-import sys
-from types import ModuleType
 
 from django.utils import crypto
 
@@ -46,6 +45,4 @@ def get_random_string(length: int, allowed_chars: str = RANDOM_STRING_CHARS) -> 
 def install() -> None:
     """Put get_random_string in Django's place, in each module that holds it (core.apps)."""
     for name in USERS:
-        __import__(name)
-        module: ModuleType = sys.modules[name]
-        module.get_random_string = get_random_string  # type: ignore[attr-defined]
+        importlib.import_module(name).get_random_string = get_random_string  # type: ignore[attr-defined]

@@ -64,13 +64,6 @@ class _Response:
         return {"type": "http.response.start", "status": self.status, "headers": self.headers}
 
 
-def _header(scope: Message, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return None
-
-
 def _held_whole(iterable: Iterable[bytes]) -> bool:
     """A response already in memory: a list, or one of Django's that does not stream."""
     return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
@@ -107,9 +100,12 @@ class WsgiPool:
 
     def _readable_first(self, scope: Message) -> bool:
         """Whether the body is of a known length within the limit (no body counts as one)."""
-        if _header(scope, b"transfer-encoding") is not None:
-            return False
-        length = _header(scope, b"content-length")
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"transfer-encoding":
+                return False
+            if name == b"content-length":
+                length = bytes(value)
         return length is None or (length.isdigit() and int(length) <= self.buffer_limit)
 
     def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send) -> _Response:

@@ -5,6 +5,7 @@ import asyncio
 import threading
 
 from config.asgi import HttpPools
+from tests.core.test_wsgi_pool import scope
 
 RELEASE = threading.Event()
 
@@ -18,20 +19,6 @@ def wsgi_app(environ, start_response):
 
 
 async def request(app, path):
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }
     sent = []
 
     async def receive():
@@ -40,7 +27,7 @@ async def request(app, path):
     async def send(message):
         sent.append(message)
 
-    await app(scope, receive, send)
+    await app(scope(path=path), receive, send)
     return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 

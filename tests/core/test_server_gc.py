@@ -1,6 +1,6 @@
 """The garbage collector of a server process (config/asgi.py): what was loaded at start is out of its
 reach, and it collects after the allocations of set thresholds, not Python's default of 700.
-Without it, a full collection scanned some 150,000 objects of Django and the apps every 15-30 s
+Without it, a full collection scanned some 175,000 objects of Django and the apps every 15-30 s
 under a sitting's load and held the whole process for 100-190 ms (bench/README.md)."""
 
 import json
