@@ -16,6 +16,7 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ class Sample:
     at: float  # wall clock when the response arrived (time.time())
     ms: float  # latency
     status: int  # HTTP status, -1 for a connection error or a timeout
+    pool_ms: float = 0.0  # of which the client waited for a free connection of its pool
+    wait_ms: float = float("nan")  # of which the server's request waited for a thread (Server-Timing)
+    app_ms: float = float("nan")  # of which the application ran (Server-Timing)
+    process: str = ""  # the server process that answered (Server-Timing)
 
 
 class Recorder:
@@ -43,6 +48,12 @@ class Recorder:
         if error:
             self.errors[(kind, error)] += 1
 
+    def response(self, kind: str, r: Response) -> None:
+        """A response of the product, with where its time went."""
+        self.samples[kind].append(Sample(time.time(), r.ms, r.status, r.pool_ms, r.wait_ms, r.app_ms, r.process))
+        if r.error:
+            self.errors[(kind, r.error)] += 1
+
     def ok(self, kind: str, since: float = 0.0, until: float = float("inf")) -> list[Sample]:
         return [s for s in self.samples.get(kind, []) if 200 <= s.status < 300 and since <= s.at <= until]
 
@@ -54,31 +65,80 @@ class Response:
     ms: float
     cookies: dict[str, str]
     error: str = ""
+    pool_ms: float = 0.0
+    wait_ms: float = float("nan")
+    app_ms: float = float("nan")
+    process: str = ""
+
+
+def server_timing(header: str) -> dict[str, str]:
+    """The metrics of a Server-Timing header (``wait;dur=0.12, app;dur=3.40, proc;desc=812``): the
+    duration, or else the description, of each by name."""
+    found = {}
+    for metric in header.split(","):
+        name, _, params = metric.strip().partition(";")
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key in ("dur", "desc"):
+                found.setdefault(name, value)
+    return found
+
+
+def _ms(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else float("nan")
+    except ValueError:
+        return float("nan")
+
+
+async def _queued(_session: Any, ctx: Any, _params: Any) -> None:
+    ctx.trace_request_ctx["queued"] = time.perf_counter()
+
+
+async def _dequeued(_session: Any, ctx: Any, _params: Any) -> None:
+    ctx.trace_request_ctx["pool_ms"] += (time.perf_counter() - ctx.trace_request_ctx["queued"]) * 1000
 
 
 class Http:
-    """One aiohttp session for everybody: a shared pool of keep-alive connections; no cookie jar
-    (each candidate sends its own cookies)."""
+    """The simulated browsers' connections. With ``pool`` 0 each client (a candidate, a reference
+    client) has keep-alive connections of its own, as each person's browser has (up to
+    ``BROWSER_CONNECTIONS``); with ``pool`` N everybody shares one pool of N, as behind a proxy that
+    holds that many. No cookie jar (each candidate sends its own cookies)."""
+
+    BROWSER_CONNECTIONS = 6  # a browser's connections to one host over HTTP/1.1
 
     def __init__(self, base_url: str, pool: int, timeout: float = 30.0) -> None:
         self.base_url = base_url
         self.pool = pool
         self.timeout = timeout
-        self.session: aiohttp.ClientSession | None = None
+        self.sessions: dict[Hashable, aiohttp.ClientSession] = {}
 
     async def __aenter__(self) -> Http:
-        connector = aiohttp.TCPConnector(limit=self.pool, limit_per_host=self.pool, keepalive_timeout=25)
-        self.session = aiohttp.ClientSession(
-            self.base_url,
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.session is not None:
-            await self.session.close()
+        await asyncio.gather(*(session.close() for session in self.sessions.values()))
+        self.sessions.clear()
+
+    def session(self, client: Hashable) -> aiohttp.ClientSession:
+        """The session (and so the connections) of ``client``: its own, or the shared one."""
+        key = client if self.pool == 0 else None
+        session = self.sessions.get(key)
+        if session is None:
+            limit = self.pool or self.BROWSER_CONNECTIONS
+            connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit, keepalive_timeout=25)
+            trace = aiohttp.TraceConfig()  # how long a request waits for a free connection
+            trace.on_connection_queued_start.append(_queued)
+            trace.on_connection_queued_end.append(_dequeued)
+            session = aiohttp.ClientSession(
+                self.base_url,
+                connector=connector,
+                trace_configs=[trace],
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            )
+            self.sessions[key] = session
+        return session
 
     async def call(
         self,
@@ -88,8 +148,8 @@ class Http:
         cookies: dict[str, str] | None = None,
         body: Any = None,
         csrf: bool = False,
+        client: Hashable = None,
     ) -> Response:
-        assert self.session is not None
         headers = {"Accept": "application/json"}
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
@@ -99,21 +159,35 @@ class Http:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body)
+        trace = {"pool_ms": 0.0}
         started = time.perf_counter()
         try:
-            async with self.session.request(method, path, data=data, headers=headers) as response:
+            async with self.session(client).request(
+                method, path, data=data, headers=headers, trace_request_ctx=trace
+            ) as response:
                 raw = await response.read()
                 ms = (time.perf_counter() - started) * 1000
                 status = response.status
                 set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+                timing = server_timing(response.headers.get("Server-Timing", ""))
         except (aiohttp.ClientError, TimeoutError) as exc:
             ms = (time.perf_counter() - started) * 1000
-            return Response(-1, None, ms, {}, type(exc).__name__)
+            return Response(-1, None, ms, {}, type(exc).__name__, trace["pool_ms"])
         try:
             parsed = json.loads(raw) if raw and raw[:1] in (b"{", b"[") else None
         except ValueError:
             parsed = None
-        return Response(status, parsed, ms, set_cookies, "" if status < 500 else f"HTTP {status}")
+        return Response(
+            status,
+            parsed,
+            ms,
+            set_cookies,
+            "" if status < 500 else f"HTTP {status}",
+            trace["pool_ms"],
+            _ms(timing.get("wait")),
+            _ms(timing.get("app")),
+            timing.get("proc", ""),
+        )
 
 
 @dataclass
@@ -172,8 +246,8 @@ class Candidate:
         step = "page"
         while time.time() < give_up:
             if step == "page":
-                r = await self.http.call("GET", "/exam/", cookies=self.cookies)
-                self.rec.add("page", r.ms, r.status, r.error)
+                r = await self.http.call("GET", "/exam/", cookies=self.cookies, client=self.login)
+                self.rec.response("page", r)
                 if r.status == 200 and ("csrftoken" in r.cookies or "csrftoken" in self.cookies):
                     self.cookies.update(r.cookies)
                     step = "login"
@@ -183,10 +257,11 @@ class Candidate:
                     "POST",
                     f"{API}/login/",
                     cookies=self.cookies,
+                    client=self.login,
                     body={"login": self.login, "password": self.password},
                     csrf=True,
                 )
-                self.rec.add("login", r.ms, r.status, r.error)
+                self.rec.response("login", r)
                 if r.status == 200:
                     self.cookies.update(r.cookies)
                     step = "start"
@@ -196,9 +271,14 @@ class Candidate:
                     return False
             else:
                 r = await self.http.call(
-                    "POST", f"{API}/attempt/start/", cookies=self.cookies, body={"personally": True}, csrf=True
+                    "POST",
+                    f"{API}/attempt/start/",
+                    cookies=self.cookies,
+                    client=self.login,
+                    body={"personally": True},
+                    csrf=True,
                 )
-                self.rec.add("start", r.ms, r.status, r.error)
+                self.rec.response("start", r)
                 if r.status == 201:
                     self.cookies.update(r.cookies)
                     self._adopt_state(r.data)
@@ -271,10 +351,11 @@ class Candidate:
                 "PUT",
                 f"{API}/attempt/answers/{position}/",
                 cookies=self.cookies,
+                client=self.login,
                 body={"answer": answer, "flagged": flagged, "seq": seq},
                 csrf=True,
             )
-            self.rec.add("save", r.ms, r.status, r.error)
+            self.rec.response("save", r)
             if r.status == 200 and isinstance(r.data, dict):
                 backoff = 1.0
                 acked = int(r.data["seq"])
@@ -308,8 +389,10 @@ class Candidate:
     async def submit(self) -> None:
         backoff = 1.0
         while time.time() < self.deadline:
-            r = await self.http.call("POST", f"{API}/attempt/submit/", cookies=self.cookies, csrf=True)
-            self.rec.add("submit", r.ms, r.status, r.error)
+            r = await self.http.call(
+                "POST", f"{API}/attempt/submit/", cookies=self.cookies, client=self.login, csrf=True
+            )
+            self.rec.response("submit", r)
             if r.status in (200, 409):
                 self.submitted = r.status == 200
                 return
@@ -371,7 +454,12 @@ def sitting_arguments(p: argparse.ArgumentParser, *, candidates: int, start_spre
     p.add_argument("--start-spread", type=float, default=start_spread)
     p.add_argument("--submit-fraction", type=float, default=0.2)
     p.add_argument("--sweep-seconds", type=int, default=15)
-    p.add_argument("--pool", type=int, default=pool, help="client connections (shared)")
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=pool,
+        help="client connections: 0 = each candidate its own; N = one pool of N shared",
+    )
     p.add_argument("--worker-down", type=float, default=5.0, help="seconds the Celery worker stays dead")
     p.add_argument(
         "--worker-kill-before", type=float, default=8.0, help="kill the worker this long before the deadlines"

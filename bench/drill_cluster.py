@@ -114,7 +114,7 @@ class ClusterDrill:
         while not stop.is_set():
             q = quote(rng.choice(SURNAMES)[: rng.randint(4, 7)])
             r = await http.call("GET", f"/api/v1/registry/experts/?q={q}")
-            self.rec.add("registry", r.ms, r.status, r.error)
+            self.rec.response("registry", r)
             await asyncio.sleep(self.args.registry_pause)
 
     # --- the faults ----------------------------------------------------------------------------

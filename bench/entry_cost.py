@@ -49,7 +49,7 @@ async def measure(stack: Stack, count: int, step: Callable[[int], Awaitable[None
 
 async def step_ok(c: Candidate, method: str, path: str, body: dict[str, object] | None, expect: int) -> None:
     """One step of a candidate's entry, as the exam room sends it; its cookies are kept."""
-    r = await c.http.call(method, path, cookies=c.cookies, body=body, csrf=body is not None)
+    r = await c.http.call(method, path, cookies=c.cookies, client=c.login, body=body, csrf=body is not None)
     if r.status != expect:
         raise BenchError(f"{method} {path} answered {r.status}: {r.data}")
     c.cookies.update(r.cookies)
@@ -80,6 +80,7 @@ async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> dict[str
                 "PUT",
                 f"{API}/attempt/answers/{1 + i // args.candidates % 40}/",
                 cookies=c.cookies,
+                client=c.login,
                 body={"answer": [0], "flagged": False, "seq": c.seq},
                 csrf=True,
             )

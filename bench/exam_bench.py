@@ -24,12 +24,13 @@ import re
 import resource
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvloop
 
-from bench.client import Ack, Candidate, Http, Recorder, Sim, loop_lag
+from bench.client import Ack, Candidate, Http, Recorder, Sample, Sim, loop_lag
 from bench.common import (
     PASSWORD,
     ROOT,
@@ -95,6 +96,7 @@ class Meter:
         self.cfg, self.stack = cfg, stack
         self.phases: list[tuple[str, Snapshot, Snapshot]] = []
         self.connections: list[tuple[float, int]] = []
+        self.cpu: list[tuple[float, float, float, float, float, float]] = []  # wall, busy, total, web, worker, driver
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -124,6 +126,12 @@ class Meter:
         with conn:
             while not self._stop.wait(1.0):
                 try:
+                    busy, total = machine_cpu()
+                    web, worker = cpu_seconds(self.stack.web.group_pids()), cpu_seconds(self.stack.worker.group_pids())
+                    self.cpu.append((time.time(), busy, total, web, worker, _driver_cpu()))
+                except Exception:  # a process gone between the listing and the reading
+                    pass
+                try:
                     (n,) = conn.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self.cfg.db_name]
                     ).fetchone() or (0,)
@@ -139,6 +147,20 @@ class Meter:
 
     def phase(self, name: str) -> _PhaseContext:
         return _PhaseContext(self, name)
+
+    def cpu_between(self, since: float, until: float) -> list[str]:
+        """Busy, web, worker and driver CPU between two moments, as shares of all the cores (%)."""
+        inside = [c for c in self.cpu if since <= c[0] <= until]
+        if len(inside) < 2:
+            return ["-"] * 4
+        a, b = inside[0], inside[-1]
+        total = (b[2] - a[2]) or 1
+        wall = (b[0] - a[0]) or 1
+        cores = os.cpu_count() or 1
+        return [
+            f"{100 * (b[1] - a[1]) / total:.0f}",
+            *(f"{100 * (b[i] - a[i]) / wall / cores:.0f}" for i in (3, 4, 5)),
+        ]
 
     def max_connections(self, since: float, until: float) -> int:
         return max((n for t, n in self.connections if since <= t <= until), default=0)
@@ -196,13 +218,14 @@ async def capacity_phase(args: argparse.Namespace, http: Http, res: Results, sim
                 "PUT",
                 f"/api/v1/exam/attempt/answers/{position}/",
                 cookies=c.cookies,
+                client=c.login,
                 body={"answer": answer, "flagged": flagged, "seq": seq},
                 csrf=True,
             )
             if r.status == 200 and isinstance(r.data, dict):
                 c.acks.append(Ack(int(r.data["position"]), int(r.data["seq"]), list(r.data["answer"])))
             if time.time() >= count_from:
-                rec.add("cap_save", r.ms, r.status, r.error)
+                rec.response("cap_save", r)
                 if r.status == 200 and time.time() <= until:
                     counter[0] += 1
 
@@ -211,10 +234,13 @@ async def capacity_phase(args: argparse.Namespace, http: Http, res: Results, sim
         while time.time() < until:
             seq += 1
             r = await http.call(
-                "PUT", f"/bench/ref/cap-{i}-{seq % 40 + 1}/", body={"answer": [seq % 4], "flagged": False, "seq": seq}
+                "PUT",
+                f"/bench/ref/cap-{i}-{seq % 40 + 1}/",
+                body={"answer": [seq % 4], "flagged": False, "seq": seq},
+                client=f"cap-ref-{i}",
             )
             if time.time() >= count_from:
-                rec.add("cap_ref", r.ms, r.status, r.error)
+                rec.response("cap_ref", r)
                 if r.status == 200 and time.time() <= until:
                     counter[0] += 1
 
@@ -292,8 +318,9 @@ async def reference_open_phase(args: argparse.Namespace, http: Http, res: Result
                 "PUT",
                 f"/bench/ref/open-{i}-{seq % 40 + 1}/",
                 body={"answer": [rng.randrange(4)], "flagged": False, "seq": seq},
+                client=f"open-{i}",
             )
-            res.rec.add("ref_open", r.ms, r.status, r.error)
+            res.rec.response("ref_open", r)
             t += sim.interval * rng.uniform(1 - sim.jitter, 1 + sim.jitter)
 
     await asyncio.gather(*(client(i) for i in range(args.candidates)))
@@ -308,8 +335,8 @@ async def read_results(http: Http, res: Results) -> None:
 
     async def one(c: Candidate) -> None:
         async with sem:
-            r = await http.call("GET", "/api/v1/exam/attempt/", cookies=c.cookies)
-            res.rec.add("result", r.ms, r.status, r.error)
+            r = await http.call("GET", "/api/v1/exam/attempt/", cookies=c.cookies, client=c.login)
+            res.rec.response("result", r)
             key = (r.data or {}).get("status", f"HTTP {r.status}") if isinstance(r.data, dict) else f"HTTP {r.status}"
             statuses[key] = statuses.get(key, 0) + 1
 
@@ -339,11 +366,29 @@ async def drive(args: argparse.Namespace, cfg: Config, stack: Stack, meter: Mete
             res.finalisation = await asyncio.to_thread(wait_finalised_sitting, cfg, res)
             await read_results(http, res)
             if args.reference_seconds > 0:
+                # What the sitting's end set going (the decisions drafted for each attempt) runs
+                # first: the reference is measured on a machine as quiet as the sitting found it.
+                settled = await asyncio.to_thread(worker_settled, stack)
+                log(f"  the Celery worker settled after {settled:.0f} s")
                 log(f"phase 3: the reference upsert at the same offered rate, {args.reference_seconds:.0f} s")
                 with meter.phase("reference"):
                     await reference_open_phase(args, http, res, sim)
     stop_lag.set()
     await lag
+
+
+def worker_settled(stack: Stack, *, idle_share: float = 0.05, give_up: float = 180.0) -> float:
+    """Wait until the Celery worker uses less than ``idle_share`` of a core over a second; the
+    seconds waited."""
+    began = time.time()
+    last = cpu_seconds(stack.worker.group_pids())
+    while time.time() - began < give_up:
+        time.sleep(1.0)
+        now = cpu_seconds(stack.worker.group_pids())
+        if now - last < idle_share:
+            break
+        last = now
+    return time.time() - began
 
 
 # --- Database checks --------------------------------------------------------------------------------
@@ -485,6 +530,38 @@ def latency_row(rec: Recorder, label: str, kind: str, since: float = 0, until: f
     ]
 
 
+def tail_row(label: str, samples: list[Sample]) -> list[Any]:
+    """Where the time of the slowest 1 % of ``samples`` (answered ones) went, in mean ms each: the
+    client's wait for a connection of its pool, the server's wait for a thread, the application, and
+    the rest (the server's event loop, the network, the client's event loop); and the share of all
+    of them served by the busiest server process."""
+    ok = [s for s in samples if s.status > 0]
+    p99 = percentile([s.ms for s in ok], 99)
+    slow = [s for s in ok if s.ms >= p99]
+    if not slow:
+        return [label, len(ok), "-", "-", "-", "-", "-", "-", "-"]
+
+    def mean(values: list[float]) -> float:
+        known = [v for v in values if v == v]  # without NaN: no Server-Timing
+        return sum(known) / len(known) if known else float("nan")
+
+    pool, wait, app = mean([s.pool_ms for s in slow]), mean([s.wait_ms for s in slow]), mean([s.app_ms for s in slow])
+    total = mean([s.ms for s in slow])
+    by_process = Counter(s.process for s in ok if s.process)
+    busiest = f"{100 * max(by_process.values()) / sum(by_process.values()):.0f}" if by_process else "-"
+    return [
+        label,
+        len(ok),
+        fmt(p99),
+        fmt(total),
+        fmt(pool),
+        fmt(wait),
+        fmt(app),
+        fmt(total - pool - wait - app),
+        busiest,
+    ]
+
+
 def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wall: float) -> float:
     rec = res.rec
     print()
@@ -492,7 +569,7 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
     print(
         f"make bench-exam: {args.candidates} candidates, EXAM_DURATION_MINUTES={cfg.duration_minutes}, "
         f"uvicorn workers={cfg.web_workers}, Celery --concurrency={cfg.worker_concurrency}, "
-        f"EXAM_SWEEP_SECONDS={cfg.sweep_seconds}, client pool={args.pool}, capacity concurrency={args.concurrency}"
+        f"EXAM_SWEEP_SECONDS={cfg.sweep_seconds}, client connections={args.pool or 'one per candidate'}, capacity concurrency={args.concurrency}"
     )
     print(
         f"code: {getattr(args, 'version', '?')}; DJANGO_SETTINGS_MODULE={args.settings}; extra env: {args.env or 'none'}"
@@ -529,7 +606,7 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
     )
 
     if res.sitting:
-        print("\nThe sitting, 15 s at a time (seconds from the first entry)")
+        print("\nThe sitting, 15 s at a time (seconds from the first entry; CPU as shares of all the cores)")
         series = []
         entries = sorted(c.entered_at for c in res.sitting if c.attempt is not None)
         t = s_begin
@@ -547,10 +624,31 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
                     fmt(percentile(ok, 99)),
                     fmt(max(ok, default=float("nan"))),
                     len(window) - len(ok),
+                    *meter.cpu_between(t, t + 15),
                 ]
             )
             t += 15
-        print(table(["s", "in", "starts", "saves/s", "p50 ms", "p99 ms", "max ms", "errors"], series))
+        cpu_headers = ["busy %", "web %", "worker %", "driver %"]
+        print(table(["s", "in", "starts", "saves/s", "p50 ms", "p99 ms", "max ms", "errors", *cpu_headers], series))
+
+        print(
+            "\nWhere the slowest 1 % of the sitting's requests spent their time, 15 s at a time (mean ms: the "
+            "client waiting for a connection, the server's request waiting for a thread, the application; rest = "
+            "the server's event loop, the network and the client's event loop; busiest process = its share of "
+            "the window's requests)"
+        )
+        kinds = ("page", "login", "start", "save", "submit")
+        tails = []
+        t = s_begin
+        while t < s_end:
+            window = [x for k in kinds for x in rec.samples.get(k, []) if t <= x.at < t + 15]
+            tails.append(tail_row(f"{t - s_begin:4.0f}-{t - s_begin + 15:.0f}", window))
+            t += 15
+        for kind in (*kinds, "ref_open"):
+            since, until = res.ref_open_span if kind == "ref_open" else (s_begin, s_end)
+            tails.append(tail_row(kind, [x for x in rec.samples.get(kind, []) if since <= x.at <= until]))
+        headers = ["s / request", "n", "p99", "slowest 1 %", "client pool", "server wait", "app", "rest"]
+        print(table([*headers, "busiest process %"], tails))
 
     save_ratio = float("nan")
     if res.capacity_rounds:
@@ -716,7 +814,12 @@ def parse() -> argparse.Namespace:
     p.add_argument("--web-workers", type=int, default=4)
     p.add_argument("--worker-concurrency", type=int, default=2)
     p.add_argument("--sweep-seconds", type=int, default=15)
-    p.add_argument("--pool", type=int, default=64, help="client connection pool (shared)")
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="client connections: 0 = each candidate its own, as a browser (default); N = one pool of N shared",
+    )
     p.add_argument("--concurrency", type=int, default=32, help="closed-loop concurrency of the capacity phase")
     p.add_argument("--capacity-seconds", type=float, default=15.0, help="per round; 0 skips the phase")
     p.add_argument("--capacity-warmup", type=float, default=2.0)
@@ -749,7 +852,11 @@ def main() -> int:
         worker_concurrency=args.worker_concurrency,
         duration_minutes=args.duration_minutes,
         sweep_seconds=args.sweep_seconds,
-        extra_env={"DJANGO_SETTINGS_MODULE": args.settings, **dict(e.split("=", 1) for e in args.env)},
+        extra_env={
+            "DJANGO_SETTINGS_MODULE": args.settings,
+            "HTTP_SERVER_TIMING": "1",
+            **dict(e.split("=", 1) for e in args.env),
+        },
     )
     modes = [m.strip() for m in args.expiry_modes.split(",") if m.strip()] if args.expiry else []
     started = time.time()

@@ -37,9 +37,11 @@ class HttpPools:
     line for minutes: downloads get threads of their own (HTTP_DOWNLOAD_THREADS), and however many
     are under way, the pages, the API and the exam room keep all of theirs (HTTP_THREADS)."""
 
-    def __init__(self, app: Any, *, threads: int, download_threads: int, download_paths: str) -> None:
-        self.requests = WsgiPool(app, threads=threads)
-        self.downloads = WsgiPool(app, threads=download_threads)
+    def __init__(
+        self, app: Any, *, threads: int, download_threads: int, download_paths: str, timing: bool = False
+    ) -> None:
+        self.requests = WsgiPool(app, threads=threads, timing=timing)
+        self.downloads = WsgiPool(app, threads=download_threads, timing=timing)
         self.download_paths = re.compile(download_paths)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -54,6 +56,7 @@ application = ProtocolTypeRouter(
             threads=settings.HTTP_THREADS,
             download_threads=settings.HTTP_DOWNLOAD_THREADS,
             download_paths=settings.HTTP_DOWNLOAD_PATHS,
+            timing=settings.HTTP_SERVER_TIMING,
         ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

@@ -161,10 +161,21 @@ try:
     re.compile(HTTP_DOWNLOAD_PATHS)
 except re.error as exc:
     raise ImproperlyConfigured(f"HTTP_DOWNLOAD_PATHS is not a regular expression: {exc}") from exc
+# Each HTTP response says in a Server-Timing header how long it waited for a thread and how long the
+# application took (the benchmarks read it to tell the server's time from the client's); off by
+# default, since it tells anyone how long the server took.
+HTTP_SERVER_TIMING = env.bool("HTTP_SERVER_TIMING", default=False)
 # The thresholds of the garbage collector of a server process (config/asgi.py, gc.set_threshold).
 GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[10_000, 20, 20]))
 if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
     raise ImproperlyConfigured("GC_THRESHOLDS: three positive integers, e.g. 10000,20,20")
+
+# Statements prepared on the server (core.db.fetch_prepared) for the few queries a sitting runs most.
+# Django turns psycopg's prepared statements off (prepare_threshold None, for poolers in
+# transaction mode), and then psycopg ignores even an explicit prepare=True; with a threshold no
+# statement reaches, only what fetch_prepared asks for is prepared (Django's own client-side binding
+# cursors never prepare). PgBouncer in transaction mode keeps them since 1.21 (max_prepared_statements).
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web server, Celery worker) share the file: wait for the lock rather than
@@ -181,12 +192,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # new PostgreSQL connection per request.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
+        "prepare_threshold": PREPARE_ONLY_WHEN_ASKED,
         "pool": {
             "min_size": env.int("DB_POOL_MIN", default=2),
             # A connection for each HTTP thread (config/asgi.py) and a few for the WebSockets.
             "max_size": env.int("DB_POOL_MAX", default=HTTP_THREADS + HTTP_DOWNLOAD_THREADS + 4),
             "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
-        }
+        },
     }
     # An explicit test name: the ASGI live server of the browser tests runs in a child process that
     # would otherwise prefix "test_" a second time.
@@ -214,6 +226,7 @@ if _replica_url:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a PostgreSQL URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = 0
     DATABASES["replica"]["OPTIONS"] = {
+        "prepare_threshold": PREPARE_ONLY_WHEN_ASKED,
         # A replica that does not answer costs a read at most this long before the primary answers.
         "connect_timeout": 2,
         "pool": {

@@ -24,12 +24,15 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from a2wsgi.wsgi import WSGIResponder, build_environ
 
+_PID = os.getpid()  # read once: a server process is not forked after it has imported this
 BUFFER_LIMIT = 256 * 1024  # bytes: a request body up to this is read before the thread starts
 
 Message = dict[str, Any]
@@ -60,6 +63,14 @@ class _Response:
         self.headers = [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers]
         return self.body.append
 
+    def timed(self, arrived: float, began: float) -> None:
+        """Server-Timing: how long the request waited for a thread and how long the application took
+        (to its whole response, or to the first chunk of a streamed one), in milliseconds, and which
+        server process served it."""
+        now = time.perf_counter()
+        value = b"wait;dur=%.2f, app;dur=%.2f, proc;desc=%d" % ((began - arrived) * 1000, (now - began) * 1000, _PID)
+        self.headers.append((b"server-timing", value))
+
     def start_message(self) -> Message:
         return {"type": "http.response.start", "status": self.status, "headers": self.headers}
 
@@ -72,14 +83,16 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
 class WsgiPool:
     """An ASGI application (HTTP) running the WSGI application ``app`` on ``threads`` reused threads."""
 
-    def __init__(self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT) -> None:
+    def __init__(self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT, timing: bool = False) -> None:
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self.buffer_limit = buffer_limit
+        self.timing = timing  # each response says in Server-Timing where its time went (the benches)
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"WsgiPool serves HTTP, not {scope['type']!r}")
+        arrived = time.perf_counter()
         if not self._readable_first(scope):
             await WSGIResponder(self.app, self.executor, 10)(scope, receive, send)  # type: ignore[arg-type]
             return
@@ -93,7 +106,7 @@ class WsgiPool:
                 break
         loop = asyncio.get_running_loop()
         environ: dict[str, Any] = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type,assignment]
-        response = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
+        response = await loop.run_in_executor(self.executor, self._run, environ, loop, send, arrived)
         if not response.streamed:
             await send(response.start_message())
             await send({"type": "http.response.body", "body": b"".join(response.body), "more_body": False})
@@ -108,13 +121,16 @@ class WsgiPool:
                 length = bytes(value)
         return length is None or (length.isdigit() and int(length) <= self.buffer_limit)
 
-    def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send) -> _Response:
+    def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send, arrived: float) -> _Response:
         """In a thread of the pool: the WSGI application's work, and a streamed response's sending."""
+        began = time.perf_counter()
         response = _Response()
         iterable = self.app(environ, response.start_response)
         try:
             if _held_whole(iterable):
                 response.body.extend(iterable)
+                if self.timing:
+                    response.timed(arrived, began)
                 return response
 
             def sent(message: Message) -> None:
@@ -123,6 +139,8 @@ class WsgiPool:
             chunks = iter(iterable)
             first = next(chunks, b"")  # start_response has been called by the first chunk (PEP 3333)
             response.streamed = True
+            if self.timing:
+                response.timed(arrived, began)
             sent(response.start_message())
             for chunk in itertools.chain(response.body, (first,), chunks):
                 if chunk:

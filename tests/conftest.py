@@ -114,7 +114,10 @@ def _fresh_calendar_cache() -> Iterator[None]:
 def _clear_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from frontend.views.exam_room import _anonymous_login_pages
+
     cache.clear()
+    _anonymous_login_pages.clear()  # kept per process, as the fragment cache is
     yield
 
 

@@ -3,6 +3,7 @@ however the client split them, large and chunked bodies still stream in, streame
 chunk by chunk at the client's pace, and a thread keeps what Django builds per thread."""
 
 import asyncio
+import os
 import threading
 import time
 
@@ -150,3 +151,23 @@ def test_only_http_is_served():
         assert "lifespan" in str(exc)
     else:
         raise AssertionError("a lifespan scope was accepted")
+
+
+def test_server_timing_says_where_the_time_went_only_when_asked():
+    def slow(environ, start_response):
+        time.sleep(0.05)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def timing_of(sent):
+        return dict(sent[0][1]["headers"]).get(b"server-timing")
+
+    assert timing_of(serve(WsgiPool(slow, threads=1), scope())) is None
+    header = timing_of(serve(WsgiPool(slow, threads=1, timing=True), scope())).decode()
+    metrics = dict(part.strip().split(";", 1) for part in header.split(","))
+    assert float(metrics["app"].removeprefix("dur=")) >= 50
+    assert float(metrics["wait"].removeprefix("dur=")) >= 0
+    assert metrics["proc"] == f"desc={os.getpid()}"
+
+    streamed = WsgiPool(lambda e, s: (s("200 OK", []), iter([b"a", b"b"]))[1], threads=1, timing=True)
+    assert b"app;dur=" in timing_of(serve(streamed, scope()))

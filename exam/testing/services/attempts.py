@@ -16,7 +16,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -45,6 +45,14 @@ from exam.models import (
     Sitting,
 )
 from exam.signals import attempt_finished, attempt_result_changed
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _HasAttempts(TypedDict):
+        has_attempts: bool
+
+    EntryCredential = WithAnnotations[ExamCredential, _HasAttempts]
 
 _random = random.SystemRandom()
 LOGIN_LOCK = timedelta(minutes=15)
@@ -77,6 +85,81 @@ _LOGIN_READS = (
     "sitting__entry_window_minutes",
 )
 
+# The sign-in's and the start's reads of the credential with its admission and sitting, on
+# PostgreSQL in one prepared statement each (planned once per connection). Built by the ORM, each
+# took more of a server's CPU than the rest of its request: compiling a query of three tables with
+# a subquery costs more in Python than running it (bench/README.md, "The entry's own reads"). The
+# ORM's queries (_login_query, _start_query) remain for SQLite, and a test holds both to the same
+# result. Columns by table, in the order of the select list.
+_CREDENTIAL_READ = """
+SELECT {columns},
+       EXISTS (SELECT 1 FROM exam_attempt t WHERE t.credential_id = c.id)
+  FROM exam_examcredential c
+  JOIN exam_application a ON a.id = c.application_id
+  LEFT JOIN core_user u ON u.id = a.candidate_id
+  LEFT JOIN exam_sitting s ON s.id = c.sitting_id
+"""
+_SITTING_COLUMNS = ("id", "starts_at", "entry_window_minutes")
+_LOGIN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "c": ("id", "login", "password_hash", "failed_logins", "locked_until", "application_id", "sitting_id"),
+    "a": ("id", "status"),
+    "u": (),
+    "s": _SITTING_COLUMNS,
+}
+_START_COLUMNS: dict[str, tuple[str, ...]] = {
+    "c": ("id", "application_id", "sitting_id"),
+    "a": ("id", "status", "last_name", "first_name", "patronymic", "candidate_id"),
+    "u": ("id", "email", "last_name", "first_name", "patronymic"),
+    "s": _SITTING_COLUMNS,
+}
+
+
+def _select(columns: dict[str, tuple[str, ...]]) -> str:
+    return _CREDENTIAL_READ.format(columns=", ".join(f"{t}.{c}" for t, names in columns.items() for c in names))
+
+
+_LOGIN_SQL = _select(_LOGIN_COLUMNS) + " WHERE c.login = %s"
+_START_SQL = _select(_START_COLUMNS) + " WHERE c.id = %s FOR UPDATE OF c"
+
+
+def _instance(model: type[Any], values: dict[str, Any]) -> Any:
+    """A model instance as the ORM loads one with only some fields (the rest deferred)."""
+    if values.get("id") is None:
+        return None  # the outer join found no row
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _credential_from(row: tuple[Any, ...], columns: dict[str, tuple[str, ...]]) -> EntryCredential:
+    """The credential of a row of _CREDENTIAL_READ, its admission (with the candidate) and sitting
+    attached as select_related attaches them."""
+    values = iter(row)
+    read = {table: {name: next(values) for name in names} for table, names in columns.items()}
+    credential: ExamCredential = _instance(ExamCredential, read["c"])
+    application: Application = _instance(Application, read["a"])
+    if columns["u"]:
+        application.candidate = _instance(User, read["u"])
+    credential.application = application
+    credential.sitting = _instance(Sitting, read["s"])
+    credential.has_attempts = next(values)  # type: ignore[attr-defined]
+    return cast("EntryCredential", credential)
+
+
+def _login_query(login: str) -> Any:
+    return (
+        ExamCredential.objects.select_related("application", "sitting")
+        .only(*_LOGIN_READS)
+        .annotate(has_attempts=_HAS_ATTEMPTS)
+        .filter(login=login)
+    )
+
+
+def _credential_for_login(login: str) -> EntryCredential | None:
+    if connection.vendor != "postgresql":
+        return _login_query(login).first()
+    rows = fetch_prepared(_LOGIN_SQL, [login])
+    return _credential_from(rows[0], _LOGIN_COLUMNS) if rows else None
+
 
 def exam_login(*, login: str, password: str, now: datetime | None = None) -> ExamCredential:
     """Open the exam room with the login and password of the admission notice (p.53): only for an
@@ -85,13 +168,7 @@ def exam_login(*, login: str, password: str, now: datetime | None = None) -> Exa
     lock the login for a while."""
     now = now or timezone.now()
     wrong = DomainError(_("Неверный логин или пароль."), code="invalid_credentials", status=400)
-    credential = (
-        ExamCredential.objects.select_related("application", "sitting")
-        .only(*_LOGIN_READS)
-        .annotate(has_attempts=_HAS_ATTEMPTS)
-        .filter(login=(login or "").strip())
-        .first()
-    )
+    credential = _credential_for_login((login or "").strip())
     if credential is None:
         raise wrong
     if credential.locked_until and credential.locked_until > now:
@@ -337,6 +414,24 @@ _START_READS = (
 )
 
 
+def _start_query(credential_id: int) -> Any:
+    return (
+        ExamCredential.objects.select_for_update(of=("self",))
+        .select_related("application__candidate", "sitting")
+        .only(*_START_READS)
+        .annotate(has_attempts=_HAS_ATTEMPTS)
+        .filter(pk=credential_id)
+    )
+
+
+def _credential_for_start(credential_id: int) -> EntryCredential | None:
+    """The credential, locked, with what the start reads (in a transaction)."""
+    if connection.vendor != "postgresql":
+        return _start_query(credential_id).first()
+    rows = fetch_prepared(_START_SQL, [credential_id])
+    return _credential_from(rows[0], _START_COLUMNS) if rows else None
+
+
 def attempt_start(
     *,
     credential: ExamCredential | int,
@@ -361,14 +456,7 @@ def attempt_start(
         )
     credential_id = credential if isinstance(credential, int) else credential.pk
     with transaction.atomic(durable=True):
-        locked = (
-            ExamCredential.objects.select_for_update(of=("self",))
-            .select_related("application__candidate", "sitting")
-            .only(*_START_READS)
-            .annotate(has_attempts=_HAS_ATTEMPTS)
-            .filter(pk=credential_id)
-            .first()
-        )
+        locked = _credential_for_start(credential_id)
         if locked is None:  # the session outlived its credential
             raise DomainError(_("Войдите в систему тестирования."), code="exam_login_required", status=401)
         earlier = list(locked.attempts.all()) if locked.has_attempts else []
