@@ -154,5 +154,7 @@ def test_checking_a_prepared_test_reads_its_own_questions_not_the_whole_bank(exa
         (plan,) = cursor.fetchone()
     plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
     assert plan["Actual Rows"] == len(ids)
-    # A few pages for each of the 40 versions and their questions, not some for each of the bank's.
-    assert plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] <= 5 * len(ids)
+    # A few pages for each of the 40 versions and their questions, not some for each of the bank's:
+    # 125 on a fresh database, 201 seen in CI's run of the whole suite (the dead rows that the tests'
+    # rolled-back transactions leave in the tables); the scan of the whole bank read 545.
+    assert plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] <= 10 * len(ids)
