@@ -3,9 +3,10 @@
 One uvicorn process (no workers) on the bench database, N candidates prepared as for the sitting
 (their tests drawn ahead); the client enters them one after another (GET /exam/, sign-in, start),
 then sends their answers one after another. No concurrency: the figures are the CPU each request
-costs, not a latency under load. Measured: the CPU of the server process (web) and of the whole
-machine (web, PostgreSQL, Redis and the client itself), per entry and per save.
-Ends with one line: ``entry_web_ms=… entry_machine_ms=… save_web_ms=… save_machine_ms=…``.
+costs, not a latency under load. Measured per request: the CPU of the server process (web), of
+PostgreSQL's processes, of the client itself, and of the whole machine (those, Redis and the kernel).
+Ends with one line: ``entry_web_ms=… entry_db_ms=… entry_machine_ms=… save_web_ms=… save_db_ms=…
+save_machine_ms=…``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bench.common import (
     BenchError,
     Config,
     Stack,
+    all_processes_cpu,
     check_services,
     cpu_seconds,
     install_signal_handlers,
@@ -35,16 +37,28 @@ from bench.common import (
     snapshot_source,
 )
 
+Cost = tuple[float, float, float, float]  # CPU ms per request: web, PostgreSQL, the client, the machine
 
-async def measure(stack: Stack, count: int, step: Callable[[int], Awaitable[None]]) -> tuple[float, float]:
-    """(web CPU ms, machine CPU ms) per call of ``step``, over ``count`` calls one after another."""
-    web, machine = cpu_seconds(stack.web.group_pids()), machine_cpu()[0]
+
+def _cpu(stack: Stack) -> Cost:
+    everything = all_processes_cpu()
+    return (
+        cpu_seconds(stack.web.group_pids()),
+        sum(cpu for cpu, _group, comm in everything.values() if comm == "postgres"),
+        time.process_time(),
+        machine_cpu()[0],
+    )
+
+
+async def measure(stack: Stack, count: int, step: Callable[[int], Awaitable[None]]) -> Cost:
+    """The CPU of each part per call of ``step`` (ms), over ``count`` calls one after another. The
+    PostgreSQL figure is its every process's (the backends of the server's pool, the WAL writer,
+    the checkpointer); what the machine spent beyond the three is mostly Redis and the kernel."""
+    before = _cpu(stack)
     for i in range(count):
         await step(i)
-    return (
-        (cpu_seconds(stack.web.group_pids()) - web) * 1000 / count,
-        (machine_cpu()[0] - machine) * 1000 / count,
-    )
+    after = _cpu(stack)
+    return tuple((b - a) * 1000 / count for a, b in zip(before, after, strict=True))  # type: ignore[return-value]
 
 
 async def step_ok(c: Candidate, method: str, path: str, body: dict[str, object] | None, expect: int) -> None:
@@ -55,7 +69,7 @@ async def step_ok(c: Candidate, method: str, path: str, body: dict[str, object] 
     c.cookies.update(r.cookies)
 
 
-async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> dict[str, Cost]:
     rec, sim = Recorder(), Sim()
     async with Http(cfg.base_url, pool=4) as http:
         cands = [
@@ -139,12 +153,16 @@ def main() -> int:
         steps = uvloop.run(drive(cfg, stack, args))
     finally:
         stack.stop()
-    for name, (web, machine) in steps.items():
-        log(f"{name:6} web {web:6.2f} ms  machine {machine:6.2f} ms")
-    entry = [sum(steps[name][k] for name in ("page", "login", "start")) for k in (0, 1)]
+    for name, (web, database, client, machine) in steps.items():
+        log(
+            f"{name:6} web {web:6.2f} ms  PostgreSQL {database:6.2f} ms  client {client:5.2f} ms  "
+            f"machine {machine:6.2f} ms"
+        )
+    entry = [sum(steps[name][k] for name in ("page", "login", "start")) for k in range(4)]
     print(
-        f"entry_web_ms={entry[0]:.1f} entry_machine_ms={entry[1]:.1f} "
-        f"save_web_ms={steps['save'][0]:.2f} save_machine_ms={steps['save'][1]:.2f}",
+        f"entry_web_ms={entry[0]:.1f} entry_db_ms={entry[1]:.1f} entry_machine_ms={entry[3]:.1f} "
+        f"save_web_ms={steps['save'][0]:.2f} save_db_ms={steps['save'][1]:.2f} "
+        f"save_machine_ms={steps['save'][3]:.2f}",
         flush=True,
     )
     return 0

@@ -491,7 +491,10 @@ def expiry_test(
         (float(m.group(1)), int(m.group(2)))
         for m in re.finditer(r"exam\.tasks\.attempt_sweep\[[^\]]+\] succeeded in ([\d.]+)s: (\d+)", worker_log)
     ]
-    finalize_tasks = len(re.findall(r"exam\.tasks\.attempt_finalize\[[^\]]+\] succeeded", worker_log))
+    finalize_tasks = [
+        int(m.group(1))
+        for m in re.finditer(r"exam\.tasks\.attempt_finalize_second\[[^\]]+\] succeeded in [\d.]+s: (\d+)", worker_log)
+    ]
     return {
         "label": label,
         "count": count,
@@ -716,7 +719,10 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
     )
     for e in res.expiry:
         sweeps = ", ".join(f"{n} in {d:.1f}s" for d, n in e["sweeps"] if n) or "none finalised anything"
-        print(f"  {e['label']}: attempt_finalize tasks run {e['finalize_tasks']}; sweeps: {sweeps}")
+        tasks = e["finalize_tasks"]
+        print(
+            f"  {e['label']}: tasks of a second of deadlines run {len(tasks)}, finalising {sum(tasks)}; sweeps: {sweeps}"
+        )
     print(f"API result after the end: {res.api_results}")
 
     print("\nIntegrity")

@@ -135,9 +135,8 @@ def expiry(args: argparse.Namespace) -> dict[str, Any]:
     from django.db.models import F
     from django.utils import timezone
 
-    from core.tasks import enqueue
     from exam.models import Attempt, AttemptItem, BlueprintItem, ExamCredential, QuestionVersion
-    from exam.tasks import attempt_finalize
+    from exam.testing.services.attempts import finalisation_schedule
 
     rng = random.Random(args.seed)
     credentials = list(
@@ -206,8 +205,8 @@ def expiry(args: argparse.Namespace) -> dict[str, Any]:
             batch_size=1000,
         )
     if args.eta:
-        for pk, deadline in deadlines.items():
-            enqueue(attempt_finalize, pk, eta=deadline)
+        for deadline in deadlines.values():  # as the start does: one task per second of deadlines
+            finalisation_schedule(deadline)
     return {
         "attempts": sorted(deadlines),
         "first_deadline": min(deadlines.values()).timestamp(),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django_fsm import can_proceed
 
 from core import calendar
+from core.db import insert_row
 from core.errors import TransitionNotAllowed
 from core.models import AuditEvent, Counter, Deadline, Notification, OutgoingLetter, User
 from core.roles import users_with_role
@@ -42,8 +43,9 @@ def audit_record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Append one line to the audit trail: who (``actor``, None for the system), when (now), what
-    (``verb``), from which state to which, and why (``reason``)."""
-    return AuditEvent.objects.create(
+    (``verb``), from which state to which, and why (``reason``). Inserted, never saved again
+    (insert_row: one prepared statement)."""
+    event = AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=_actor_label(actor),
         action=action,
@@ -57,6 +59,8 @@ def audit_record(
         data=data or {},
         ip=ip,
     )
+    insert_row(event)
+    return event
 
 
 def audit_file_viewed(*, case: models.Model, viewer: User, what: str, ip: str | None) -> AuditEvent:

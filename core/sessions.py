@@ -10,12 +10,29 @@ of each sign-in."""
 
 from __future__ import annotations
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSessionStore
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 
+from core.db import insert_row
 from core.randomness import get_random_string
 
 
-class SessionStore(CachedDbSessionStore):
+class _InsertedSessionStore(DbSessionStore):
+    """A new session inserted in one prepared statement (core.db.insert_row) instead of the ORM's
+    insert in a transaction of its own; a key that exists is refused as Django's insert refuses it
+    (CreateError: Django draws another). Saving an existing session is Django's."""
+
+    def save(self, must_create: bool = False) -> None:
+        if not must_create or self.session_key is None:
+            super().save(must_create=must_create)
+            return
+        if not insert_row(self.create_model_instance(self._get_session(no_load=True)), skip_conflict=True):  # type: ignore[attr-defined]
+            raise CreateError
+
+
+class SessionStore(CachedDbSessionStore, _InsertedSessionStore):
+    """cached_db over _InsertedSessionStore: the session cached after it is written."""
+
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)

@@ -64,9 +64,9 @@ def email_confirmation_send(user_id: int) -> None:
     )
 
 
-def enqueue(task: Any, *args: Any, eta: Any = None) -> None:
+def enqueue(task: Any, *args: Any, eta: Any = None) -> bool:
     """Send a task after commit, best effort: when the broker is down the state in the database
-    stays, and the periodic sweeper of that kind of work picks it up."""
+    stays, and the periodic sweeper of that kind of work picks it up. Returns whether it was sent."""
     try:
         if eta is None:
             task.delay(*args)
@@ -76,6 +76,8 @@ def enqueue(task: Any, *args: Any, eta: Any = None) -> None:
         log.warning(
             "could not enqueue %s%r; its sweeper will catch up", getattr(task, "name", task), args, exc_info=True
         )
+        return False
+    return True
 
 
 @shared_task

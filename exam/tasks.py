@@ -2,10 +2,11 @@
 exam.testing.tasks). The halves import their own module, never this one."""
 
 from exam.admission.tasks import exam_reminders_send_due, notice_issue, notice_issue_pending, signature_code_email
-from exam.testing.tasks import attempt_finalize, attempt_sweep
+from exam.testing.tasks import attempt_finalize, attempt_finalize_second, attempt_sweep
 
 __all__ = [
     "attempt_finalize",
+    "attempt_finalize_second",
     "attempt_sweep",
     "exam_reminders_send_due",
     "notice_issue",

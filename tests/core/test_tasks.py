@@ -158,6 +158,9 @@ def test_every_scheduled_task_is_registered_under_the_name_the_schedule_uses() -
         importlib.import_module(f"{name}.tasks")  # what the worker's autodiscovery imports
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
-    assert {"exam.tasks.attempt_finalize", "exam.tasks.notice_issue", "exam.tasks.signature_code_email"} <= set(
-        app.tasks
-    )
+    assert {
+        "exam.tasks.attempt_finalize",
+        "exam.tasks.attempt_finalize_second",
+        "exam.tasks.notice_issue",
+        "exam.tasks.signature_code_email",
+    } <= set(app.tasks)

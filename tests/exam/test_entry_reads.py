@@ -86,3 +86,40 @@ def test_the_sign_in_and_the_start_read_the_credential_in_a_prepared_statement(e
     reads = [s for s in statements if "FROM exam_examcredential c" in s]
     assert any("WHERE c.login = $1" in s for s in reads)
     assert any("WHERE c.id = $1 FOR UPDATE OF c" in s for s in reads)
+
+
+def test_the_start_writes_in_one_statement_what_the_orm_writes(exam_setup):
+    """The attempt, its items and its event as the start's statement stores them, field by field
+    against the same instances saved by the ORM, and the instances given their ids."""
+    from exam.models import Attempt, AttemptEvent, AttemptItem
+
+    credential = exam_setup["credential"]
+    test = service._test_drawn()
+    now = timezone.now()
+
+    def write(*, orm):
+        attempt = service._attempt_new(credential, test, now=now, session_key="k" * 32, ip="10.0.0.7", user_agent="UA")
+        event = AttemptEvent(kind="started", ip="10.0.0.7", data={"ua": "UA"}, at=now)
+        with transaction.atomic():
+            if orm:
+                attempt.save()
+                service._items_store(attempt, test)
+                event.attempt = attempt
+                event.save()
+            else:
+                service._start_write(attempt, test, event)
+        assert attempt.pk is not None and event.pk is not None and not attempt._state.adding
+        stored = Attempt.objects.get(pk=attempt.pk)
+        items = list(AttemptItem.objects.filter(attempt=attempt).order_by("position"))
+        return (
+            {k: v for k, v in fields(stored).items() if k != "id"},
+            [{k: v for k, v in fields(i).items() if k not in ("id", "attempt_id")} for i in items],
+            {k: v for k, v in fields(AttemptEvent.objects.get(pk=event.pk, attempt=attempt)).items() if k != "id"}
+            | {"attempt_id": None},
+        )
+
+    statement = write(orm=False)
+    Attempt.objects.filter(credential=credential).update(status="finished")  # one under way at a time
+    orm = write(orm=True)
+    assert statement == orm
+    assert len(statement[1]) == len(test) == 40

@@ -2,20 +2,23 @@
 individual test, answers, the server's clock, submission and scoring.
 
 The clock belongs to the server: ``deadline_at`` is stored when the test is built and an attempt is
-finalised at the deadline by a task scheduled for it, by a periodic sweeper, and by any access to it,
-whichever comes first; the finish time recorded is the deadline. An answer is acknowledged only after
+finalised at the deadline by a task scheduled for that second of deadlines (finalisation_schedule),
+by a periodic sweeper, and by any access to it, whichever comes first; the finish time recorded is
+the deadline. An answer is acknowledged only after
 it is committed to the database, so neither a closed browser nor a killed worker nor a restarted
 Redis can lose it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
@@ -279,10 +282,9 @@ def _test_prepared(credential: ExamCredential) -> Test | None:
     none, or when the bank changed since (a version no longer current, or its question retired or
     made practice-only), in which case the start draws afresh. Call under the credential's lock."""
     if connection.vendor == "postgresql":  # taken and read in one statement
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM exam_preparedtest WHERE credential_id = %s RETURNING items", [credential.pk])
-            row = cursor.fetchone()
-        items = row and (json.loads(row[0]) if isinstance(row[0], str) else row[0])  # Django leaves jsonb as text
+        rows = fetch_prepared("DELETE FROM exam_preparedtest WHERE credential_id = %s RETURNING items", [credential.pk])
+        items = rows[0][0] if rows else None
+        items = json.loads(items) if isinstance(items, str) else items  # Django leaves jsonb as text
     else:
         items = PreparedTest.objects.filter(credential=credential).values_list("items", flat=True).first()
         PreparedTest.objects.filter(credential=credential).delete()
@@ -330,22 +332,7 @@ def _versions_shown(tests: list[Test]) -> None:
     QuestionVersion.objects.filter(pk__in=ids, shown=False).update(shown=True)
 
 
-# One statement for the 40 items of a test on PostgreSQL (the start is the peak of a sitting); the
-# columns without a value here have none in the model either (answer [], not flagged, seq 0).
-_ITEMS_SQL = """
-INSERT INTO exam_attemptitem (attempt_id, position, version_id, option_order, option_count, answer, flagged,
-                              seq, voided, rescored)
-SELECT %s, t.position, (t.item->>0)::bigint, t.item->1, jsonb_array_length(t.item->1), '[]'::jsonb, false,
-       0, false, false
-  FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(item, position)
-"""
-
-
 def _items_store(attempt: Attempt, test: Test) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_ITEMS_SQL, [attempt.pk, json.dumps(test)])
-        return
     AttemptItem.objects.bulk_create(
         [
             AttemptItem(
@@ -354,6 +341,85 @@ def _items_store(attempt: Attempt, test: Test) -> None:
             for position, (version_id, order) in enumerate(test, start=1)
         ]
     )
+
+
+def _written_fields(model: type[Any], *, without: tuple[str, ...] = ()) -> list[Any]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in without]
+
+
+# The start's writes on PostgreSQL as one statement: the attempt, its items (the columns without a
+# value here have none in the model either: answer [], not flagged, seq 0) and its 'started' event.
+_START_WRITE = """
+WITH attempt AS (
+    INSERT INTO exam_attempt ({attempt_columns}) VALUES ({attempt_values}) RETURNING id
+), items AS (
+    INSERT INTO exam_attemptitem (attempt_id, position, version_id, option_order, option_count, answer, flagged,
+                                  seq, voided, rescored)
+    SELECT attempt.id, t.position, (t.item->>0)::bigint, t.item->1, jsonb_array_length(t.item->1), '[]'::jsonb,
+           false, 0, false, false
+      FROM attempt, jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(item, position)
+), event AS (
+    INSERT INTO exam_attemptevent (attempt_id, {event_columns}) SELECT attempt.id, {event_values} FROM attempt
+    RETURNING id
+)
+SELECT attempt.id, event.id FROM attempt, event
+"""
+
+
+@functools.cache
+def _start_write_sql() -> str:
+    """_START_WRITE with every column of the attempt and the event, each written from the model's
+    instance as the ORM writes it (a field added to either model is written here too)."""
+    attempt_fields = _written_fields(Attempt)
+    event_fields = _written_fields(AttemptEvent, without=("attempt",))
+    return _START_WRITE.format(
+        attempt_columns=", ".join(f.column for f in attempt_fields),
+        attempt_values=", ".join(["%s"] * len(attempt_fields)),
+        event_columns=", ".join(f.column for f in event_fields),
+        event_values=", ".join(["%s"] * len(event_fields)),
+    )
+
+
+def _attempt_new(
+    credential: ExamCredential, test: Test, *, now: datetime, session_key: str, ip: str | None, user_agent: str
+) -> Attempt:
+    """The attempt the start makes (not yet stored): the clock from ``now``."""
+    return Attempt(
+        credential=credential,
+        application=credential.application,
+        sitting=credential.sitting,
+        rules_confirmed_at=now,
+        started_at=now,
+        deadline_at=now + settings.EXAM_DURATION,
+        question_count=len(test),
+        pass_score=settings.EXAM_PASS_SCORE,
+        session_key=session_key,
+        last_ip=ip,
+        last_user_agent=user_agent[:300],
+    )
+
+
+def _start_write(attempt: Attempt, test: Test, event: AttemptEvent) -> None:
+    """Insert the new ``attempt``, its items in the order of ``test`` and its 'started' ``event``;
+    both instances get their ids. On PostgreSQL one prepared statement (the start is the peak of a
+    sitting: the three inserts the ORM made took a third of its time, bench/README.md)."""
+    if connection.vendor != "postgresql":
+        attempt.save(force_insert=True)
+        _items_store(attempt, test)
+        event.attempt = attempt
+        event.save(force_insert=True)
+        return
+    values = [f.get_db_prep_save(getattr(attempt, f.attname), connection) for f in _written_fields(Attempt)]
+    values.append(json.dumps(test))
+    values += [
+        f.get_db_prep_save(getattr(event, f.attname), connection)
+        for f in _written_fields(AttemptEvent, without=("attempt",))
+    ]
+    ((attempt_id, event_id),) = fetch_prepared(_start_write_sql(), values)
+    for instance, pk in ((attempt, attempt_id), (event, event_id)):
+        instance.pk = pk
+        instance._state.adding, instance._state.db = False, connection.alias
+    event.attempt = attempt
 
 
 def tests_prepare(*, sitting: Sitting, limit: int = 1000) -> int:
@@ -445,9 +511,6 @@ def attempt_start(
     shown: the one prepared for the candidate ahead of the sitting, or one drawn now. The clock
     starts now and the deadline is stored. Starting twice returns the same attempt. ``credential``
     may be given by its id alone (the exam room's session holds no more): it is read here, locked."""
-    from core.tasks import enqueue
-    from exam.testing.tasks import attempt_finalize
-
     if not personally:
         raise DomainError(
             _("Подтвердите, что проходите испытание лично и ознакомились с правилами."),
@@ -477,23 +540,8 @@ def attempt_start(
         if test is None:
             test = _test_drawn()
             _versions_shown([test])
-        attempt = Attempt.objects.create(
-            credential=locked,
-            application=locked.application,
-            sitting=locked.sitting,
-            rules_confirmed_at=now,
-            started_at=now,
-            deadline_at=now + settings.EXAM_DURATION,
-            question_count=len(test),
-            pass_score=settings.EXAM_PASS_SCORE,
-            session_key=session_key,
-            last_ip=ip,
-            last_user_agent=user_agent[:300],
-        )
-        _items_store(attempt, test)
-        AttemptEvent.objects.create(
-            attempt=attempt, kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}
-        )
+        attempt = _attempt_new(locked, test, now=now, session_key=session_key, ip=ip, user_agent=user_agent)
+        _start_write(attempt, test, AttemptEvent(kind=AttemptEvent.Kind.STARTED, ip=ip, data={"ua": user_agent[:300]}))
         audit_record(
             case=attempt,
             actor=locked.application.candidate,
@@ -503,7 +551,7 @@ def attempt_start(
             ip=ip,
         )
         deadline = attempt.deadline_at
-        transaction.on_commit(lambda: enqueue(attempt_finalize, attempt.pk, eta=deadline))
+        transaction.on_commit(lambda: finalisation_schedule(deadline))
     attempt.stored_test = test
     return attempt
 
@@ -851,6 +899,57 @@ def attempt_finalize(*, attempt_id: int) -> Attempt:
     return _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE)
 
 
+def finalisation_second(deadline: datetime) -> int:
+    """The second of deadlines ``deadline`` belongs to: its end, as a Unix time (the attempts due
+    within (s - 1, s] are finalised together at s)."""
+    return math.ceil(deadline.timestamp())
+
+
+def finalisation_schedule(deadline: datetime) -> None:
+    """Ask the worker to finalise, at its end, the second of deadlines ``deadline`` falls in: one
+    task for every attempt due in that second, not one per attempt (at the start of a national
+    sitting, dozens of candidates start each second, and a Celery message for each was a fifth of
+    the start's cost, bench/README.md). The first start of a second sends the task, the others
+    find it sent (a key in the cache, which the nodes share). Best effort, like every task: when the
+    cache or the broker is down, the message is sent anyway or lost, and the sweeper finalises what
+    no task did within EXAM_SWEEP_SECONDS."""
+    from django.core.cache import cache
+
+    from core.tasks import enqueue
+    from exam.testing.tasks import attempt_finalize_second
+
+    second = finalisation_second(deadline)
+    key = f"exam:finalisation:{second}"
+    try:  # kept until the second is past, and a minute more; None when Redis is unreachable
+        first = cache.add(key, 1, timeout=max(60, second - int(timezone.now().timestamp()) + 60)) is not False
+    except Exception:  # the cache unreachable: send it (a second task of a second finds nothing to do)
+        first = True
+    if first and not enqueue(attempt_finalize_second, second, eta=datetime.fromtimestamp(second, tz=UTC)):
+        with contextlib.suppress(Exception):
+            cache.delete(key)  # not sent: the next start of this second tries again
+
+
+def attempt_finalize_second(*, second: int, now: datetime | None = None) -> int:
+    """The task of a second of deadlines (finalisation_schedule): finalise every attempt under way
+    whose deadline is within (second - 1, second]. Returns how many it finalised; those of another
+    second are their own task's or the sweeper's, so that tasks run side by side by several
+    workers do not queue behind each other's locks."""
+    now = now or timezone.now()
+    end = datetime.fromtimestamp(second, tz=UTC)
+    due = list(
+        Attempt.objects.filter(
+            status=Attempt.Status.IN_PROGRESS,
+            deadline_at__gt=end - timedelta(seconds=1),
+            deadline_at__lte=min(end, now),
+        )
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)
+    )
+    for attempt_id in due:
+        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
+    return len(due)
+
+
 def attempt_interruption_record(
     *, attempt: Attempt, by: User, cause: str, started_at: datetime, ended_at: datetime, reason: str
 ) -> AttemptInterruption:
@@ -916,9 +1015,6 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, interruption: Attemp
     lost to a recorded interruption on the ministry's side, once per interruption, never more than
     the time lost (whole minutes, a part counting as one) plus EXAM_EXTRA_TIME_MARGIN_MINUTES.
     Audited with the interruption and the bound."""
-    from core.tasks import enqueue
-    from exam.testing.tasks import attempt_finalize as finalize_task
-
     require_role(by, Role.EXAM_ADMIN, message=_("Добавить время может только администратор испытания."))
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
         raise DomainError(_("Проверьте данные."), fields={"minutes": [_("Не менее 1 минуты.")]})
@@ -988,7 +1084,7 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, interruption: Attemp
             },
         )
         deadline = locked.deadline_at
-        transaction.on_commit(lambda: enqueue(finalize_task, locked.pk, eta=deadline))
+        transaction.on_commit(lambda: finalisation_schedule(deadline))
         transaction.on_commit(lambda: _push(locked.pk, {"type": "attempt.clock", "deadline": deadline.isoformat()}))
     return locked
 
