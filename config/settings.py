@@ -300,6 +300,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Keep the worker's database connection between tasks (Celery's Django fixup closes it after each
 # task by default: with the pool, that is several new PostgreSQL sessions per finalised attempt).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# The Celery worker's niceness (config/celery.py): background work yields the CPU to the requests.
+WORKER_NICE = env.int("WORKER_NICE", default=10)
+if not 0 <= WORKER_NICE <= 19:
+    raise ImproperlyConfigured("WORKER_NICE must be between 0 and 19")
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -164,3 +164,53 @@ def test_every_scheduled_task_is_registered_under_the_name_the_schedule_uses() -
         "exam.tasks.notice_issue",
         "exam.tasks.signature_code_email",
     } <= set(app.tasks)
+
+
+def test_the_worker_and_its_pool_run_at_the_niceness_of_the_settings(tmp_path, settings):
+    """A real worker (the embedded mode's file-system broker, in a folder of its own): its processes
+    yield the CPU to the app servers (config/celery.py)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from config.workdir import prepare
+
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path), "SECRET_KEY": "s" * 50}
+    env |= {"PATH": "/usr/bin:/bin", "WORKER_NICE": "7"}
+    os.environ["VAR_DIR"], saved = str(tmp_path), os.environ.get("VAR_DIR")
+    try:
+        prepare()  # the broker's folders
+    finally:
+        os.environ.pop("VAR_DIR") if saved is None else os.environ.__setitem__("VAR_DIR", saved)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--loglevel=WARNING"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def nice_of_group() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == worker.pid:  # the worker's process group
+                found.append(int(fields[16]))
+        return found
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(nice := nice_of_group()) < 2 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert len(nice) >= 2, worker.stderr.read().decode() if worker.poll() is not None else nice
+        assert set(nice) == {7}  # the worker and the process of its pool
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
