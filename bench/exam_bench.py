@@ -609,7 +609,10 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
     )
 
     if res.sitting:
-        print("\nThe sitting, 15 s at a time (seconds from the first entry; CPU as shares of all the cores)")
+        print(
+            "\nThe sitting, 15 s at a time (seconds from the first entry; client lag = the longest the load "
+            "generator's event loop woke late, which every request in flight then counts; CPU as shares of all the cores)"
+        )
         series = []
         entries = sorted(c.entered_at for c in res.sitting if c.attempt is not None)
         t = s_begin
@@ -617,6 +620,7 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
             window = [x for x in rec.samples.get("save", []) if t <= x.at < t + 15]
             ok = [x.ms for x in window if x.status == 200]
             starts = [x.ms for x in rec.samples.get("start", []) if t <= x.at < t + 15 and x.status == 201]
+            lag = [x.ms for x in rec.samples.get("loop_lag", []) if t <= x.at < t + 15]
             series.append(
                 [
                     f"{t - s_begin:4.0f}-{t - s_begin + 15:.0f}",
@@ -627,12 +631,29 @@ def report(args: argparse.Namespace, cfg: Config, res: Results, meter: Meter, wa
                     fmt(percentile(ok, 99)),
                     fmt(max(ok, default=float("nan"))),
                     len(window) - len(ok),
+                    fmt(max(lag, default=float("nan"))),
                     *meter.cpu_between(t, t + 15),
                 ]
             )
             t += 15
         cpu_headers = ["busy %", "web %", "worker %", "driver %"]
-        print(table(["s", "in", "starts", "saves/s", "p50 ms", "p99 ms", "max ms", "errors", *cpu_headers], series))
+        print(
+            table(
+                [
+                    "s",
+                    "in",
+                    "starts",
+                    "saves/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "errors",
+                    "client lag max ms",
+                    *cpu_headers,
+                ],
+                series,
+            )
+        )
 
         print(
             "\nWhere the slowest 1 % of the sitting's requests spent their time, 15 s at a time (mean ms: the "
