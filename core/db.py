@@ -57,9 +57,15 @@ _INSERT = "INSERT INTO {table} ({columns}) VALUES ({values}){conflict} RETURNING
 
 
 @functools.cache
+def inserted_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    """The fields an INSERT of ``model`` writes, in order: every column but the generated key."""
+    return tuple(f for f in model._meta.concrete_fields if f is not model._meta.auto_field)
+
+
+@functools.cache
 def _insert_statement(model: type[Model], skip_conflict: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
     meta = model._meta
-    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    fields = inserted_fields(model)
     quote = connection.ops.quote_name
     sql = _INSERT.format(
         table=quote(meta.db_table),

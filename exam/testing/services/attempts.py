@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core import metrics
-from core.db import fetch_prepared
+from core.db import fetch_prepared, inserted_fields
 from core.errors import DomainError, NotFound
 from core.models import User
 from core.roles import Role, require_role
@@ -343,8 +343,10 @@ def _items_store(attempt: Attempt, test: Test) -> None:
     )
 
 
-def _written_fields(model: type[Any], *, without: tuple[str, ...] = ()) -> list[Any]:
-    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in without]
+@functools.cache
+def _event_fields() -> tuple[Any, ...]:
+    """The event's inserted fields but its attempt, which the statement takes from the attempt's row."""
+    return tuple(f for f in inserted_fields(AttemptEvent) if f.name != "attempt")
 
 
 # The start's writes on PostgreSQL as one statement: the attempt, its items (the columns without a
@@ -370,8 +372,8 @@ SELECT attempt.id, event.id FROM attempt, event
 def _start_write_sql() -> str:
     """_START_WRITE with every column of the attempt and the event, each written from the model's
     instance as the ORM writes it (a field added to either model is written here too)."""
-    attempt_fields = _written_fields(Attempt)
-    event_fields = _written_fields(AttemptEvent, without=("attempt",))
+    attempt_fields = inserted_fields(Attempt)
+    event_fields = _event_fields()
     return _START_WRITE.format(
         attempt_columns=", ".join(f.column for f in attempt_fields),
         attempt_values=", ".join(["%s"] * len(attempt_fields)),
@@ -409,12 +411,9 @@ def _start_write(attempt: Attempt, test: Test, event: AttemptEvent) -> None:
         event.attempt = attempt
         event.save(force_insert=True)
         return
-    values = [f.get_db_prep_save(getattr(attempt, f.attname), connection) for f in _written_fields(Attempt)]
+    values = [f.get_db_prep_save(getattr(attempt, f.attname), connection) for f in inserted_fields(Attempt)]
     values.append(json.dumps(test))
-    values += [
-        f.get_db_prep_save(getattr(event, f.attname), connection)
-        for f in _written_fields(AttemptEvent, without=("attempt",))
-    ]
+    values += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _event_fields()]
     ((attempt_id, event_id),) = fetch_prepared(_start_write_sql(), values)
     for instance, pk in ((attempt, attempt_id), (event, event_id)):
         instance.pk = pk
@@ -882,17 +881,20 @@ def attempt_finalize_if_due(*, attempt: Attempt) -> Attempt:
     return attempt
 
 
+def _finalize_expired(deadlines: Q, *, now: datetime, limit: int | None = None) -> int:
+    """Finalise the attempts under way whose deadline matches ``deadlines``, earliest first, at
+    most ``limit``; how many."""
+    due = Attempt.objects.filter(deadlines, status=Attempt.Status.IN_PROGRESS).order_by("deadline_at")
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for attempt_id in ids:
+        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
+    return len(ids)
+
+
 def attempt_finalize_due(*, limit: int = 5000) -> int:
     """The sweeper: finalise every attempt past its deadline. Returns how many it finalised."""
     now = timezone.now()
-    due = list(
-        Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline_at__lte=now)
-        .order_by("deadline_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for attempt_id in due:
-        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
-    return len(due)
+    return _finalize_expired(Q(deadline_at__lte=now), now=now, limit=limit)
 
 
 def attempt_finalize(*, attempt_id: int) -> Attempt:
@@ -936,18 +938,7 @@ def attempt_finalize_second(*, second: int, now: datetime | None = None) -> int:
     workers do not queue behind each other's locks."""
     now = now or timezone.now()
     end = datetime.fromtimestamp(second, tz=UTC)
-    due = list(
-        Attempt.objects.filter(
-            status=Attempt.Status.IN_PROGRESS,
-            deadline_at__gt=end - timedelta(seconds=1),
-            deadline_at__lte=min(end, now),
-        )
-        .order_by("deadline_at")
-        .values_list("pk", flat=True)
-    )
-    for attempt_id in due:
-        _finalize(attempt_id, reason=Attempt.FinishReason.DEADLINE, now=now)
-    return len(due)
+    return _finalize_expired(Q(deadline_at__gt=end - timedelta(seconds=1), deadline_at__lte=min(end, now)), now=now)
 
 
 def attempt_interruption_record(
