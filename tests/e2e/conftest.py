@@ -1,5 +1,6 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against the live server."""
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,19 @@ def new_page(browser: Any, live_server: Any) -> Any:
     yield make
     for context in contexts:
         context.close()
+    requests_finished(live_server)
+
+
+def requests_finished(live_server: Any, timeout: float = 15.0) -> None:
+    """Wait for the live server's requests still running after the browser left. A request cut off
+    by the closing context (a queued answer, a poll) went on in its thread while the database was
+    flushed for the next test: the flush failed against its locks, and the next test found the last
+    one's people (CI, stop 24)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(getattr(live_server.thread.httpd, "_threads", ())):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            pytest.fail(f"a request of the live server still runs after {timeout:.0f} s")
 
 
 @pytest.fixture
