@@ -127,6 +127,13 @@ def main() -> int:
     p.add_argument("--candidates", type=int, default=300)
     p.add_argument("--saves", type=int, default=3000)
     p.add_argument("--port", type=int, default=8768)
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment of the server (e.g. LOG_FORMAT=json, as the nodes of a cluster run)",
+    )
     args = p.parse_args()
     install_signal_handlers()
     cfg = Config(
@@ -136,9 +143,10 @@ def main() -> int:
         web_workers=1,
         duration_minutes=40,
         var_dir=ROOT / "var" / "bench" / "cost",
+        extra_env=dict(e.split("=", 1) for e in args.env),
     )
     check_services(cfg)
-    log(f"code: {snapshot_source(cfg)}")
+    log(f"code: {snapshot_source(cfg)}; extra env: {args.env or 'none'}")
     recreate_database(cfg)
     log(
         f"prepared: {run_setup(cfg, 'prepare', '--candidates', str(args.candidates + 1), '--capacity', '0', '--expiry', '0')}"

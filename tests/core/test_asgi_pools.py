@@ -1,5 +1,5 @@
-"""Downloads have threads of their own (config.asgi.HttpPools): however many of them a slow client
-holds, a page or the exam room's API is still served at once."""
+"""Downloads and the exam room's answers have threads of their own (config.asgi.HttpPools): however
+many threads slow clients or a sitting's entry hold, a page or an answer is still served at once."""
 
 import asyncio
 import threading
@@ -11,9 +11,10 @@ RELEASE = threading.Event()
 
 
 def wsgi_app(environ, start_response):
-    """A download that waits for its client (held until RELEASE); anything else answers at once."""
+    """A download that waits for its client, or a start that waits for the database (held until
+    RELEASE); anything else answers at once."""
     start_response("200 OK", [("Content-Type", "text/plain")])
-    if environ["PATH_INFO"].endswith(".pdf"):
+    if environ["PATH_INFO"].endswith((".pdf", "/start/")):
         RELEASE.wait(10)
     return [environ["PATH_INFO"].encode()]
 
@@ -31,23 +32,29 @@ async def request(app, path):
     return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
-def test_downloads_held_by_slow_clients_leave_the_pages_their_threads():
-    app = HttpPools(wsgi_app, threads=1, download_threads=2, download_paths=r"\.pdf$")
+def assert_served_while_held(app, held_paths, path):
+    """``path`` is answered while ``held_paths`` are being served (each held until RELEASE), and
+    every held request is answered once released."""
 
     async def scenario():
         RELEASE.clear()
-        downloads = [asyncio.create_task(request(app, f"/notice-{i}.pdf")) for i in range(3)]
+        held = [asyncio.create_task(request(app, p)) for p in held_paths]
         await asyncio.sleep(0.2)
-        # Both download threads are held, and a third download waits; the page does not.
-        page = await asyncio.wait_for(request(app, "/exam/"), 2)
-        answered_while_held = not any(d.done() for d in downloads)
+        answer = await asyncio.wait_for(request(app, path), 2)
+        answered_while_held = not any(h.done() for h in held)
         RELEASE.set()
-        return page, answered_while_held, await asyncio.gather(*downloads)
+        return answer, answered_while_held, await asyncio.gather(*held)
 
-    page, answered_while_held, downloads = asyncio.run(scenario())
-    assert page == b"/exam/"
+    answer, answered_while_held, answers = asyncio.run(scenario())
+    assert answer == path.encode()
     assert answered_while_held
-    assert downloads == [b"/notice-0.pdf", b"/notice-1.pdf", b"/notice-2.pdf"]
+    assert answers == [p.encode() for p in held_paths]
+
+
+def test_downloads_held_by_slow_clients_leave_the_pages_their_threads():
+    app = HttpPools(wsgi_app, threads=1, download_threads=2, download_paths=r"\.pdf$")
+    # Both download threads are held, and a third download waits; the page does not.
+    assert_served_while_held(app, [f"/notice-{i}.pdf" for i in range(3)], "/exam/")
 
 
 def test_the_default_download_paths_are_the_product_downloads(settings):
@@ -70,3 +77,33 @@ def test_the_default_download_paths_are_the_product_downloads(settings):
     ]
     assert all(pattern.search(path) for path in downloads)
     assert not any(pattern.search(path) for path in requests)
+
+
+def test_an_answer_is_served_while_the_entry_holds_every_other_thread():
+    app = HttpPools(
+        wsgi_app,
+        threads=2,
+        download_threads=1,
+        download_paths=r"\.pdf$",
+        answer_threads=1,
+        answer_paths=r"^/api/v1/exam/attempt/answers/\d+/$",
+    )
+    # Both ordinary threads are held by starts waiting for the database, and a third start waits.
+    assert_served_while_held(app, ["/api/v1/exam/attempt/start/"] * 3, "/api/v1/exam/attempt/answers/3/")
+
+
+def test_the_default_answer_paths_are_the_exam_rooms_answers(settings):
+    import re
+
+    from django.urls import reverse
+
+    pattern = re.compile(settings.HTTP_ANSWER_PATHS)
+    assert settings.HTTP_ANSWER_THREADS >= 1
+    assert pattern.search(reverse("exam-api:exam-answer", args=[40]))
+    others = [
+        reverse("exam-api:exam-start"),
+        reverse("exam-api:exam-attempt"),
+        reverse("exam-api:exam-submit"),
+        "/exam/",
+    ]
+    assert not any(pattern.search(path) for path in others)
