@@ -2,11 +2,11 @@
 
 One uvicorn process (no workers) on the bench database, N candidates prepared as for the sitting
 (their tests drawn ahead); the client enters them one after another (GET /exam/, sign-in, start),
-then sends their answers one after another. No concurrency: the figures are the CPU each request
+then sends their answers one after another, and each submits. No concurrency: the figures are the CPU each request
 costs, not a latency under load. Measured per request: the CPU of the server process (web), of
 PostgreSQL's processes, of the client itself, and of the whole machine (those, Redis and the kernel).
 Ends with one line: ``entry_web_ms=… entry_db_ms=… entry_machine_ms=… save_web_ms=… save_db_ms=…
-save_machine_ms=…``.
+save_machine_ms=… submit_web_ms=… submit_machine_ms=…``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from bench.common import (
     snapshot_source,
 )
 
-Cost = tuple[float, float, float, float]  # CPU ms per request: web, PostgreSQL, the client, the machine
+# ms per request: the CPU of web, PostgreSQL, the client and the machine, and the wall clock
+Cost = tuple[float, float, float, float, float]
 
 
 def _cpu(stack: Stack) -> Cost:
@@ -47,6 +48,7 @@ def _cpu(stack: Stack) -> Cost:
         sum(cpu for cpu, _group, comm in everything.values() if comm == "postgres"),
         time.process_time(),
         machine_cpu()[0],
+        time.perf_counter(),
     )
 
 
@@ -107,6 +109,14 @@ async def drive(cfg: Config, stack: Stack, args: argparse.Namespace) -> dict[str
         }
         steps["save"] = await measure(stack, args.saves, save)
 
+        async def submit(i: int) -> None:  # the candidate ends the test (the decision is the worker's)
+            c = cands[i]
+            r = await http.call("POST", f"{API}/attempt/submit/", cookies=c.cookies, client=c.login, csrf=True)
+            if r.status != 200:
+                raise BenchError(f"submit answered {r.status}: {r.data}")
+
+        steps["submit"] = await measure(stack, args.candidates, submit)
+
         async def ping(i: int) -> None:  # the floor: the stack's own cost of a request
             r = await http.call("GET", "/bench/ping/")
             if r.status != 200:
@@ -161,16 +171,17 @@ def main() -> int:
         steps = uvloop.run(drive(cfg, stack, args))
     finally:
         stack.stop()
-    for name, (web, database, client, machine) in steps.items():
+    for name, (web, database, client, machine, wall) in steps.items():
         log(
             f"{name:6} web {web:6.2f} ms  PostgreSQL {database:6.2f} ms  client {client:5.2f} ms  "
-            f"machine {machine:6.2f} ms"
+            f"machine {machine:6.2f} ms  wall {wall:6.2f} ms"
         )
-    entry = [sum(steps[name][k] for name in ("page", "login", "start")) for k in range(4)]
+    entry = [sum(steps[name][k] for name in ("page", "login", "start")) for k in range(5)]
     print(
         f"entry_web_ms={entry[0]:.1f} entry_db_ms={entry[1]:.1f} entry_machine_ms={entry[3]:.1f} "
         f"save_web_ms={steps['save'][0]:.2f} save_db_ms={steps['save'][1]:.2f} "
-        f"save_machine_ms={steps['save'][3]:.2f}",
+        f"save_machine_ms={steps['save'][3]:.2f} submit_web_ms={steps['submit'][0]:.1f} "
+        f"submit_machine_ms={steps['submit'][3]:.1f}",
         flush=True,
     )
     return 0

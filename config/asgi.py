@@ -32,15 +32,13 @@ from core.wsgi_pool import WsgiPool  # noqa: E402
 
 
 class HttpPools:
-    """HTTP requests to pools of threads of their own, by path:
-
-    * downloads (a file, a PDF, an export) hold their thread until the client has read the last chunk
-      (each is sent before the next is made), so on a slow line for minutes: they get threads of
-      their own (HTTP_DOWNLOAD_THREADS), and however many are under way, the rest keep theirs;
-    * the exam room's answers (HTTP_ANSWER_THREADS; 0 serves them with the rest): at a sitting's
-      entry every thread of the rest may be busy with pages, sign-ins and starts, and an answer,
-      a millisecond of work whose wait the candidate sees, would queue behind them;
-    * everything else (HTTP_THREADS)."""
+    """HTTP requests to one of two pools of threads. A download (a file, a PDF, an export) holds its
+    thread until the client has read the last chunk (each is sent before the next is made), so on a slow
+    line for minutes: downloads get threads of their own (HTTP_DOWNLOAD_THREADS), and however many
+    are under way, the pages, the API and the exam room keep all of theirs (HTTP_THREADS). Of these,
+    the exam room's answers (HTTP_FIRST_PATHS) get the next free thread before the other requests
+    waiting: at a sitting's entry the threads are busy with pages, sign-ins and starts, and an answer,
+    a millisecond of work whose wait the candidate sees, waited behind them."""
 
     def __init__(
         self,
@@ -49,19 +47,15 @@ class HttpPools:
         threads: int,
         download_threads: int,
         download_paths: str,
-        answer_threads: int = 0,
-        answer_paths: str = "",
+        first_paths: str = "",
         timing: bool = False,
     ) -> None:
-        self.requests = WsgiPool(app, threads=threads, timing=timing)
+        self.requests = WsgiPool(app, threads=threads, timing=timing, first=first_paths)
         self.downloads = WsgiPool(app, threads=download_threads, timing=timing)
-        self.lanes = [(re.compile(download_paths), self.downloads)]
-        if answer_threads:
-            self.lanes.insert(0, (re.compile(answer_paths), WsgiPool(app, threads=answer_threads, timing=timing)))
+        self.download_paths = re.compile(download_paths)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope["path"]
-        pool = next((pool for pattern, pool in self.lanes if pattern.search(path)), self.requests)
+        pool = self.downloads if self.download_paths.search(scope["path"]) else self.requests
         await pool(scope, receive, send)
 
 
@@ -72,8 +66,7 @@ application = ProtocolTypeRouter(
             threads=settings.HTTP_THREADS,
             download_threads=settings.HTTP_DOWNLOAD_THREADS,
             download_paths=settings.HTTP_DOWNLOAD_PATHS,
-            answer_threads=settings.HTTP_ANSWER_THREADS,
-            answer_paths=settings.HTTP_ANSWER_PATHS,
+            first_paths=settings.HTTP_FIRST_PATHS,
             timing=settings.HTTP_SERVER_TIMING,
         ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

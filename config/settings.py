@@ -161,17 +161,14 @@ try:
     re.compile(HTTP_DOWNLOAD_PATHS)
 except re.error as exc:
     raise ImproperlyConfigured(f"HTTP_DOWNLOAD_PATHS is not a regular expression: {exc}") from exc
-# The exam room's answer saves have threads of their own (0: none, they share HTTP_THREADS): at a
-# sitting's entry the other threads are busy with pages, sign-ins and starts, and an answer waited
-# behind them (bench/README.md, "A lane for the answers").
-HTTP_ANSWER_THREADS = env.int("HTTP_ANSWER_THREADS", default=2)
-HTTP_ANSWER_PATHS = env.str("HTTP_ANSWER_PATHS", default=r"^/api/v1/exam/attempt/answers/\d+/$")
-if HTTP_ANSWER_THREADS < 0:
-    raise ImproperlyConfigured("HTTP_ANSWER_THREADS must be 0 or more")
+# The requests that get the next free thread of HTTP_THREADS before any other waiting (empty: none):
+# the exam room's answer saves, which at a sitting's entry waited behind pages, sign-ins and starts
+# (bench/README.md, "Answers first").
+HTTP_FIRST_PATHS = env.str("HTTP_FIRST_PATHS", default=r"^/api/v1/exam/attempt/answers/\d+/$")
 try:
-    re.compile(HTTP_ANSWER_PATHS)
+    re.compile(HTTP_FIRST_PATHS)
 except re.error as exc:
-    raise ImproperlyConfigured(f"HTTP_ANSWER_PATHS is not a regular expression: {exc}") from exc
+    raise ImproperlyConfigured(f"HTTP_FIRST_PATHS is not a regular expression: {exc}") from exc
 # Each HTTP response says in a Server-Timing header how long it waited for a thread and how long the
 # application took (the benchmarks read it to tell the server's time from the client's); off by
 # default, since it tells anyone how long the server took.
@@ -182,7 +179,7 @@ if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
     raise ImproperlyConfigured("GC_THRESHOLDS: three positive integers, e.g. 10000,20,20")
 
 # A connection for each HTTP thread of a process (config/asgi.py) and a few for the WebSockets.
-DB_POOL_MAX = env.int("DB_POOL_MAX", default=HTTP_THREADS + HTTP_ANSWER_THREADS + HTTP_DOWNLOAD_THREADS + 4)
+DB_POOL_MAX = env.int("DB_POOL_MAX", default=HTTP_THREADS + HTTP_DOWNLOAD_THREADS + 4)
 
 # Statements prepared on the server (core.db.fetch_prepared) for the few queries a sitting runs most.
 # Django turns psycopg's prepared statements off (prepare_threshold None, for poolers in

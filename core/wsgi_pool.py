@@ -25,9 +25,12 @@ import asyncio
 import io
 import itertools
 import os
+import queue
+import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from a2wsgi.wsgi import WSGIResponder, build_environ
@@ -80,14 +83,60 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
     return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
 
 
-class WsgiPool:
-    """An ASGI application (HTTP) running the WSGI application ``app`` on ``threads`` reused threads."""
+class RankedExecutor(Executor):
+    """``threads`` threads that take the waiting work by rank (0 first), then in order of arrival;
+    ThreadPoolExecutor takes it in order of arrival only. ``submit`` ranks 1."""
 
-    def __init__(self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT, timing: bool = False) -> None:
+    def __init__(self, threads: int, name: str = "http") -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}_{i}", daemon=True) for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.submit_ranked(1, fn, *args, **kwargs)
+
+    def submit_ranked(self, rank: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((rank, next(self._order), future, fn, args, kwargs))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """The threads end once the work queued before has been done."""
+        for _thread in self._threads:
+            self._queue.put((2**31, next(self._order), None, None, None, None))
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+    def _work(self) -> None:
+        while True:
+            _rank, _order, future, fn, args, kwargs = self._queue.get()
+            if future is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
+class WsgiPool:
+    """An ASGI application (HTTP) running the WSGI application ``app`` on ``threads`` reused threads;
+    the requests whose path matches ``first`` get the next free thread before any other waiting."""
+
+    def __init__(
+        self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT, timing: bool = False, first: str = ""
+    ) -> None:
         self.app = app
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.executor = RankedExecutor(threads)
         self.buffer_limit = buffer_limit
         self.timing = timing  # each response says in Server-Timing where its time went (the benches)
+        self.first = re.compile(first) if first else None
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +155,10 @@ class WsgiPool:
                 break
         loop = asyncio.get_running_loop()
         environ: dict[str, Any] = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type,assignment]
-        response = await loop.run_in_executor(self.executor, self._run, environ, loop, send, arrived)
+        rank = 0 if self.first is not None and self.first.search(scope["path"]) else 1
+        response = await asyncio.wrap_future(
+            self.executor.submit_ranked(rank, self._run, environ, loop, send, arrived), loop=loop
+        )
         if not response.streamed:
             await send(response.start_message())
             await send({"type": "http.response.body", "body": b"".join(response.body), "more_body": False})

@@ -1,5 +1,6 @@
-"""Downloads and the exam room's answers have threads of their own (config.asgi.HttpPools): however
-many threads slow clients or a sitting's entry hold, a page or an answer is still served at once."""
+"""Downloads have threads of their own (config.asgi.HttpPools): however many of them a slow client
+holds, a page or the exam room's API is still served at once; and the exam room's answers get the
+next free thread before the sitting's entry does."""
 
 import asyncio
 import threading
@@ -79,26 +80,45 @@ def test_the_default_download_paths_are_the_product_downloads(settings):
     assert not any(pattern.search(path) for path in requests)
 
 
-def test_an_answer_is_served_while_the_entry_holds_every_other_thread():
+def test_an_answer_waiting_for_a_thread_is_served_before_the_entry_waiting():
+    """The one thread is held by a start waiting for the database, and two more starts wait for it;
+    an answer that arrives after them is served first once the thread is free."""
     app = HttpPools(
         wsgi_app,
-        threads=2,
+        threads=1,
         download_threads=1,
         download_paths=r"\.pdf$",
-        answer_threads=1,
-        answer_paths=r"^/api/v1/exam/attempt/answers/\d+/$",
+        first_paths=r"^/api/v1/exam/attempt/answers/\d+/$",
     )
-    # Both ordinary threads are held by starts waiting for the database, and a third start waits.
-    assert_served_while_held(app, ["/api/v1/exam/attempt/start/"] * 3, "/api/v1/exam/attempt/answers/3/")
+    done = []
+
+    async def served(path):
+        await request(app, path)
+        done.append(path)
+
+    async def scenario():
+        RELEASE.clear()
+        start = "/api/v1/exam/attempt/start/"
+        tasks = [asyncio.create_task(served(start))]
+        await asyncio.sleep(0.1)
+        tasks += [asyncio.create_task(served(start)) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        tasks.append(asyncio.create_task(served("/api/v1/exam/attempt/answers/3/")))
+        await asyncio.sleep(0.1)
+        RELEASE.set()  # the held start ends; the others no longer wait for RELEASE
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+    asyncio.run(scenario())
+    assert done[:2] == ["/api/v1/exam/attempt/start/", "/api/v1/exam/attempt/answers/3/"]
+    assert len(done) == 4
 
 
-def test_the_default_answer_paths_are_the_exam_rooms_answers(settings):
+def test_the_requests_served_first_by_default_are_the_exam_rooms_answers(settings):
     import re
 
     from django.urls import reverse
 
-    pattern = re.compile(settings.HTTP_ANSWER_PATHS)
-    assert settings.HTTP_ANSWER_THREADS >= 1
+    pattern = re.compile(settings.HTTP_FIRST_PATHS)
     assert pattern.search(reverse("exam-api:exam-answer", args=[40]))
     others = [
         reverse("exam-api:exam-start"),

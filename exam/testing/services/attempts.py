@@ -786,9 +786,11 @@ def _score(attempt: Attempt) -> int:
     nothing). After an upheld appeal, a voided or re-scored question counts as correct."""
     # Locked before the answers are read: a save in flight commits first and is counted, a later one
     # finds its item scored and is refused (the interlock of attempt_save_answer).
-    items = list(attempt.items.select_related("version").select_for_update(of=("self",)))
+    items = attempt.items.select_for_update(of=("self",)).values_list(
+        "pk", "voided", "rescored", "answer", "version__correct"
+    )
     correct = [
-        item.pk for item in items if item.voided or item.rescored or sorted(item.answer) == sorted(item.version.correct)
+        pk for pk, voided, rescored, answer, right in items if voided or rescored or sorted(answer) == sorted(right)
     ]
     # Two statements rather than one UPDATE with a CASE of 40 branches (bulk_update).
     AttemptItem.objects.filter(attempt=attempt, pk__in=correct).update(is_correct=True)
