@@ -243,7 +243,10 @@ class ReplicaRouter:
 
 class ReplicaPinMiddleware:
     """A person who has just written reads from the primary for REPLICA_MAX_LAG_SECONDS: a write
-    request sets a short cookie, and while it lasts ``replica()`` gives the primary."""
+    request sets a short cookie, and while it lasts ``replica()`` gives the primary. A view whose
+    writes nothing on the replica's side ever reads back (``replica_pin = False`` on its class or
+    function: the exam room's answer save, a hundred times a second in a sitting) sets none: the
+    cookie cost each save a fifth of its CPU, and the browser carried it on every request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -256,7 +259,7 @@ class ReplicaPinMiddleware:
             response = self.get_response(request)
         finally:
             _pinned.reset(token)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and getattr(request, "_replica_pin", True):
             response.set_cookie(
                 PIN_COOKIE,
                 "1",
@@ -266,3 +269,9 @@ class ReplicaPinMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
+        """Whether the view pins (a class-based view's function names its class as ``cls``, or
+        ``view_class``)."""
+        cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+        request._replica_pin = getattr(cls, "replica_pin", getattr(view, "replica_pin", True))  # type: ignore[attr-defined]

@@ -132,3 +132,18 @@ def test_a_replica_connection_cut_under_the_search_is_left_for_the_primary(repli
     finally:
         _close(replica)
         options.pop("application_name", None)
+
+
+def test_an_answer_save_does_not_pin_the_candidate_to_the_primary(replica_on, exam_setup):
+    """No read from the replica shows an answer: the save, a hundred times a second in a sitting,
+    sets no cookie; the start, like any other write, does."""
+    from tests.conftest import exam_client
+
+    client, _password = exam_client(exam_setup["credential"], exam_setup["candidate"])
+    client.cookies.pop(db.PIN_COOKIE, None)
+    started = client.post("/api/v1/exam/attempt/start/", {"personally": True}, content_type="application/json")
+    assert started.status_code == 201 and db.PIN_COOKIE in started.cookies
+    client.cookies.pop(db.PIN_COOKIE, None)
+    saved = client.put("/api/v1/exam/attempt/answers/1/", {"answer": [], "seq": 1}, content_type="application/json")
+    assert saved.status_code == 200 and saved.json()["applied"] is True
+    assert db.PIN_COOKIE not in saved.cookies

@@ -220,6 +220,9 @@ def _answer_save_direct(request: HttpRequest, position: int) -> JsonResponse:
 
 
 class AnswerApi(ExamApi):
+    # No read from the replica shows an answer (core.db.ReplicaPinMiddleware): a save sets no pin.
+    replica_pin = False
+
     @extend_schema(request=s.AnswerInput, responses={200: s.AnswerSaved, **ERRORS}, summary="Сохранить ответ на вопрос")
     def put(self, request: Request, position: int) -> Response:
         return Response(_answer_save(request._request, position, request.data))
