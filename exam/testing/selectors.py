@@ -35,7 +35,12 @@ from exam.models import (
 
 def attempt_for_credential(credential: ExamCredential) -> Attempt | None:
     """The attempt under way, or else the latest one."""
-    return credential.attempts.order_by("-started_at").first()
+    return attempt_for_credential_id(credential.pk)
+
+
+def attempt_for_credential_id(credential_id: int) -> Attempt | None:
+    """The same, from the credential's id alone (the exam room's API: its session holds the id)."""
+    return Attempt.objects.filter(credential_id=credential_id).order_by("-started_at").first()
 
 
 # What the room shows of a question version, kept in the process: a version in an attempt has been

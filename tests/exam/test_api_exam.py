@@ -263,3 +263,18 @@ def test_leaving_the_exam_room_ends_the_pass(room):
     room.post("/exam/logout/")
     assert not room.cookies[PASS_COOKIE].value
     assert put_answer(room, 1, [0], 1).status_code == 401
+
+
+def test_the_exam_api_finds_the_attempt_without_reading_the_credential(room, exam_setup):
+    """Every call of the exam room's API (the state, the events, the clock, the end) reads the
+    attempt by the credential's id in the session; the credential itself is read only before the
+    start, to tell a credential gone (401) from a test not started (404)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert room.get("/api/v1/exam/attempt/").status_code == 404
+    started(room)
+    with CaptureQueriesContext(connection) as queries:
+        assert room.get("/api/v1/exam/attempt/").status_code == 200
+        assert room.get("/api/v1/exam/attempt/clock/").status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if 'FROM "exam_examcredential"' in q["sql"]]

@@ -74,9 +74,13 @@ class ExamApi(APIView):
     parser_classes = [JSONParser]
 
     def attempt(self, request: Request) -> tuple[Attempt, str]:
-        credential, session_key = exam_session_get(request.session)
-        attempt = testing_selectors.attempt_for_credential(credential)
+        """The session's attempt, read by the credential's id: a credential with an attempt exists
+        (PROTECT), so it is read only when there is none, to tell a credential gone since the
+        sign-in (401) from a test not started (404)."""
+        credential_id, session_key = exam_session_ids(request.session)
+        attempt = testing_selectors.attempt_for_credential_id(credential_id)
         if attempt is None:
+            exam_session_get(request.session)
             raise NotFound(_("Тестирование ещё не начато."))
         return service.attempt_finalize_if_due(attempt=attempt), session_key
 
