@@ -7,6 +7,7 @@ local-memory cache and a file-system Celery broker under ``var/``. A bad value f
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import sys
 from datetime import date, timedelta
@@ -284,6 +285,11 @@ if REDIS_URL:
             },
         }
     }
+    if TESTING and os.environ.get("PYTEST_XDIST_WORKER"):
+        # Parallel test processes share the Redis database but not their test databases (the same
+        # ids in each): their cache keys and channel groups are kept apart.
+        CACHES["default"]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]
+        CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{os.environ['PYTEST_XDIST_WORKER']}"
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
     # Sessions read from Redis, written through to the database: a Redis restart loses no session.

@@ -116,7 +116,19 @@ def _clear_cache() -> Iterator[None]:
 
     from frontend.views.exam_room import _anonymous_login_pages
 
-    cache.clear()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and hasattr(cache, "delete_pattern"):
+        # Parallel test processes share the Redis database (config/settings.py keeps their keys
+        # apart): each empties its own keys and channel groups only, never the database.
+        from django_redis import get_redis_connection
+
+        cache.delete_pattern("*")
+        redis = get_redis_connection("default")
+        stale = list(redis.scan_iter(match=f"asgi-{worker}*", count=1000))
+        if stale:
+            redis.delete(*stale)
+    else:
+        cache.clear()
     _anonymous_login_pages.clear()  # kept per process, as the fragment cache is
     yield
 
