@@ -271,25 +271,22 @@ if REDIS_URL:
     # once, and each socket joins its group (redis-py's pool refuses beyond 100 by default). A socket
     # waits for its messages with BZPOPMIN for 5 s: the client's read timeout must be longer than
     # that (redis-py's default is 5 s too, and under load the client gave up first).
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=2000),
-                        "socket_timeout": 30,
-                    }
-                ]
-            },
-        }
+    _channel_layer: dict[str, object] = {
+        "hosts": [
+            {
+                "address": REDIS_URL,
+                "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=2000),
+                "socket_timeout": 30,
+            }
+        ]
     }
     if TESTING and os.environ.get("PYTEST_XDIST_WORKER"):
         # Parallel test processes share the Redis database but not their test databases (the same
         # ids in each): their cache keys and channel groups are kept apart.
-        CACHES["default"]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]
-        CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{os.environ['PYTEST_XDIST_WORKER']}"
+        _worker = os.environ["PYTEST_XDIST_WORKER"]
+        CACHES["default"]["KEY_PREFIX"] = _worker
+        _channel_layer["prefix"] = f"asgi-{_worker}"
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": _channel_layer}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
     # Sessions read from Redis, written through to the database: a Redis restart loses no session.
