@@ -85,22 +85,41 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
 
 class RankedExecutor(Executor):
     """``threads`` threads that take the waiting work by rank (0 first), then in order of arrival;
-    ThreadPoolExecutor takes it in order of arrival only. ``submit`` ranks 1."""
+    ThreadPoolExecutor takes it in order of arrival only. ``submit`` ranks 1. The threads start with
+    the first work of a process: one forked after this was made (the live server of the browser
+    tests) starts its own, since a fork copies the queue but none of the threads."""
 
     def __init__(self, threads: int, name: str = "http") -> None:
-        self._queue: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]] = queue.PriorityQueue()
+        self._count = threads
+        self._name = name
+        self._lock = threading.Lock()
         self._order = itertools.count()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}_{i}", daemon=True) for i in range(threads)]
-        for thread in self._threads:
-            thread.start()
+        self._pid = 0  # of the process whose threads serve the queue; none yet
+        self._queue: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]] = queue.PriorityQueue()
+        self._threads: list[threading.Thread] = []
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return self.submit_ranked(1, fn, *args, **kwargs)
 
     def submit_ranked(self, rank: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._pid != os.getpid():
+            self._start()
         future: Future[Any] = Future()
         self._queue.put((rank, next(self._order), future, fn, args, kwargs))
         return future
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._queue = queue.PriorityQueue()
+            self._threads = [
+                threading.Thread(target=self._work, args=(self._queue,), name=f"{self._name}_{i}", daemon=True)
+                for i in range(self._count)
+            ]
+            for thread in self._threads:
+                thread.start()
+            self._pid = os.getpid()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """The threads end once the work queued before has been done."""
@@ -110,9 +129,10 @@ class RankedExecutor(Executor):
             for thread in self._threads:
                 thread.join()
 
-    def _work(self) -> None:
+    @staticmethod
+    def _work(work: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]]) -> None:
         while True:
-            _rank, _order, future, fn, args, kwargs = self._queue.get()
+            _rank, _order, future, fn, args, kwargs = work.get()
             if future is None:
                 return
             if not future.set_running_or_notify_cancel():
