@@ -21,7 +21,7 @@ class CoreConfig(AppConfig):
         from django.contrib import admin
         from django.db.models.signals import post_delete, post_save
 
-        from core import calendar, checks, logs, metrics, randomness, site  # noqa: F401  (checks registers the database checks)
+        from core import calendar, checks, db, logs, metrics, randomness, site  # noqa: F401  (checks registers the database checks)
         from core.admin import admin_text_rule
         from core.models import CalendarDay
 
@@ -33,6 +33,7 @@ class CoreConfig(AppConfig):
             calendar.clear_cache()
 
         randomness.install()
+        db.install_fork_hook()
         site.served_on.connect()
         logs.request_id.connect()
         metrics.scrape_register(metrics.core_scrape)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -275,3 +276,29 @@ class ReplicaPinMiddleware:
         ``view_class``)."""
         cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
         request._replica_pin = getattr(cls, "replica_pin", getattr(view, "replica_pin", True))  # type: ignore[attr-defined]
+
+
+def _forget_inherited_connections() -> None:
+    """In a process just forked: the parent's open connections and pools are dropped, not closed
+    (closing would end the parent's sessions, on the sockets both hold; and a pool's threads are not
+    copied by a fork); the child opens its own at its first query. Two processes on one session
+    interleave their statements: the browser tests' live server, forked from the test process, met
+    the test's prepared statements ("prepared statement _pg3_0 already exists")."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    DatabaseWrapper._connection_pools.clear()  # type: ignore[attr-defined]  # Django keeps them by alias
+    for conn in connections.all(initialized_only=True):
+        if conn.vendor == "postgresql":
+            conn.connection = None
+
+
+def install_fork_hook() -> None:
+    """Once per process (core.apps)."""
+    global _fork_hook_installed
+    if not _fork_hook_installed:
+        os.register_at_fork(after_in_child=_forget_inherited_connections)
+        _fork_hook_installed = True
+
+
+_fork_hook_installed = False

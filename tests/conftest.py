@@ -768,3 +768,28 @@ def ensure_reference_lists() -> None:
 
     if not AreaOfActivity.objects.exists():
         importlib.import_module("registry.migrations.0002_search_index_and_reference_lists").seed(apps, None)
+
+
+def in_forked_child(check: Any, timeout: float = 20) -> int:
+    """``check()`` run in a child forked from this process: its result (an exit code, 0 for
+    success; 1 when it raised), or -1 when it did not end within ``timeout`` seconds. The child never
+    returns into pytest."""
+    import contextlib
+    import signal
+    import time as clock
+
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        with contextlib.suppress(BaseException):
+            code = int(check())
+        os._exit(code)
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        clock.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return -1

@@ -147,3 +147,18 @@ def test_an_answer_save_does_not_pin_the_candidate_to_the_primary(replica_on, ex
     saved = client.put("/api/v1/exam/attempt/answers/1/", {"answer": [], "seq": 1}, content_type="application/json")
     assert saved.status_code == 200 and saved.json()["applied"] is True
     assert db.PIN_COOKIE not in saved.cookies
+
+
+def test_a_forked_process_opens_sessions_of_its_own():
+    """The browser tests' live server is forked from the test process: it must not go on with the
+    parent's PostgreSQL session (two processes interleaving statements on one socket)."""
+    from tests.conftest import in_forked_child
+
+    def backend_pid():
+        with connections[db.PRIMARY].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    parent = backend_pid()
+    assert in_forked_child(lambda: 0 if backend_pid() != parent else 2) == 0
+    assert backend_pid() == parent  # and the parent's session still serves

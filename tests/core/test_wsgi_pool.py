@@ -177,29 +177,10 @@ def test_a_process_forked_from_one_with_the_pool_serves_with_threads_of_its_own(
     """The browser tests' live server is forked from the test process, which has imported the ASGI
     application and its pools: a fork copies the queue but none of the threads, and every request
     waited in the queue for ever."""
-    import contextlib
-    import os
-    import signal
-    import time as clock
-
     from core.wsgi_pool import RankedExecutor
+    from tests.conftest import in_forked_child
 
     executor = RankedExecutor(2)
     assert executor.submit(lambda: "parent").result(timeout=5) == "parent"
-    pid = os.fork()
-    if pid == 0:  # the child: reports by its exit code alone, and never returns into pytest
-        code = 1
-        with contextlib.suppress(BaseException):  # the exit code says it
-            code = 0 if executor.submit_ranked(0, lambda: "child").result(timeout=5) == "child" else 1
-        os._exit(code)
-    deadline = clock.monotonic() + 10
-    while clock.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        clock.sleep(0.05)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        status = -1
-    assert status == 0
+    served = lambda: 0 if executor.submit_ranked(0, lambda: "child").result(timeout=5) == "child" else 2  # noqa: E731
+    assert in_forked_child(served, timeout=10) == 0
