@@ -142,10 +142,13 @@ def attestation_decisions_supersede_stale(
     from exam.testing.selectors import final_result
 
     _lock_person(application)
+    open_ones = _decisions_of_person(application).filter(superseded=False).select_for_update(of=("self",))
+    decisions = list(open_ones.order_by("pk"))
+    if not decisions:
+        return []  # a first test: nothing to supersede, and the final result is not read
     final = final_result(application)
     superseded = []
-    open_ones = _decisions_of_person(application).filter(superseded=False).select_for_update(of=("self",))
-    for decision in open_ones.order_by("pk"):
+    for decision in decisions:
         if _stale(decision, final=final) and not _carried_out(decision, final=final):
             _supersede(decision, by=by, reason=reason)
             superseded.append(decision)
