@@ -293,12 +293,7 @@ def _forget_inherited_connections() -> None:
             conn.connection = None
 
 
+@functools.cache
 def install_fork_hook() -> None:
-    """Once per process (core.apps)."""
-    global _fork_hook_installed
-    if not _fork_hook_installed:
-        os.register_at_fork(after_in_child=_forget_inherited_connections)
-        _fork_hook_installed = True
-
-
-_fork_hook_installed = False
+    """Once per process (core.apps): a hook given to os.register_at_fork cannot be taken back."""
+    os.register_at_fork(after_in_child=_forget_inherited_connections)

@@ -35,7 +35,9 @@ from typing import Any
 
 from a2wsgi.wsgi import WSGIResponder, build_environ
 
-_PID = os.getpid()  # read once: a server process is not forked after it has imported this
+# Read once, for Server-Timing only: the servers are not forked after importing this (the browser
+# tests' live server is, with the timing off; RankedExecutor itself checks for a fork).
+_PID = os.getpid()
 BUFFER_LIMIT = 256 * 1024  # bytes: a request body up to this is read before the thread starts
 
 Message = dict[str, Any]
@@ -83,6 +85,10 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
     return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
 
 
+# What waits for a thread: rank, order of arrival, the future (None: a thread is to end), the call.
+_Work = tuple[int, int, Future[Any] | None, Any, Any, Any]
+
+
 class RankedExecutor(Executor):
     """``threads`` threads that take the waiting work by rank (0 first), then in order of arrival;
     ThreadPoolExecutor takes it in order of arrival only. ``submit`` ranks 1. The threads start with
@@ -95,7 +101,7 @@ class RankedExecutor(Executor):
         self._lock = threading.Lock()
         self._order = itertools.count()
         self._pid = 0  # of the process whose threads serve the queue; none yet
-        self._queue: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]] = queue.PriorityQueue()
+        self._queue: queue.PriorityQueue[_Work] = queue.PriorityQueue()
         self._threads: list[threading.Thread] = []
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -130,7 +136,7 @@ class RankedExecutor(Executor):
                 thread.join()
 
     @staticmethod
-    def _work(work: queue.PriorityQueue[tuple[int, int, Future[Any] | None, Any, Any, Any]]) -> None:
+    def _work(work: queue.PriorityQueue[_Work]) -> None:
         while True:
             _rank, _order, future, fn, args, kwargs = work.get()
             if future is None:
