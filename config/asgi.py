@@ -37,8 +37,10 @@ class HttpPools:
     line for minutes: downloads get threads of their own (HTTP_DOWNLOAD_THREADS), and however many
     are under way, the pages, the API and the exam room keep all of theirs (HTTP_THREADS). Of these,
     the exam room's answers (HTTP_FIRST_PATHS) get the next free thread before the other requests
-    waiting: at a sitting's entry the threads are busy with pages, sign-ins and starts, and an answer,
-    a millisecond of work whose wait the candidate sees, waited behind them."""
+    waiting, and HTTP_FIRST_RESERVED of the threads serve nothing else: at a sitting's entry the
+    threads are busy with pages, sign-ins and starts, and an answer, a millisecond of work whose wait
+    the candidate sees, waited behind them for a thread, then took turns with them at the
+    interpreter's lock."""
 
     def __init__(
         self,
@@ -48,9 +50,10 @@ class HttpPools:
         download_threads: int,
         download_paths: str,
         first_paths: str = "",
+        first_reserved: int = 0,
         timing: bool = False,
     ) -> None:
-        self.requests = WsgiPool(app, threads=threads, timing=timing, first=first_paths)
+        self.requests = WsgiPool(app, threads=threads, timing=timing, first=first_paths, first_reserved=first_reserved)
         self.downloads = WsgiPool(app, threads=download_threads, timing=timing)
         self.download_paths = re.compile(download_paths)
 
@@ -67,6 +70,7 @@ application = ProtocolTypeRouter(
             download_threads=settings.HTTP_DOWNLOAD_THREADS,
             download_paths=settings.HTTP_DOWNLOAD_PATHS,
             first_paths=settings.HTTP_FIRST_PATHS,
+            first_reserved=settings.HTTP_FIRST_RESERVED,
             timing=settings.HTTP_SERVER_TIMING,
         ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

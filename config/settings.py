@@ -166,6 +166,10 @@ except re.error as exc:
 # the exam room's answer saves, which at a sitting's entry waited behind pages, sign-ins and starts
 # (bench/README.md, "Answers first").
 HTTP_FIRST_PATHS = env.str("HTTP_FIRST_PATHS", default=r"^/api/v1/exam/attempt/answers/\d+/$")
+# Of HTTP_THREADS, how many take only those requests: the others may hold at most the rest at once.
+HTTP_FIRST_RESERVED = env.int("HTTP_FIRST_RESERVED", default=1)
+if not 0 <= HTTP_FIRST_RESERVED < HTTP_THREADS:
+    raise ImproperlyConfigured("HTTP_FIRST_RESERVED must be from 0 to HTTP_THREADS - 1")
 try:
     re.compile(HTTP_FIRST_PATHS)
 except re.error as exc:

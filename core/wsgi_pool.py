@@ -22,10 +22,10 @@ waiting until the loop has sent it: a slow client slows only its own download.""
 from __future__ import annotations
 
 import asyncio
+import collections
 import io
 import itertools
 import os
-import queue
 import re
 import threading
 import time
@@ -85,23 +85,33 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
     return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
 
 
-# What waits for a thread: rank, order of arrival, the future (None: a thread is to end), the call.
-_Work = tuple[int, int, Future[Any] | None, Any, Any, Any]
+# What waits for a thread: the future (None: a thread is to end) and the call.
+_Work = tuple[Future[Any] | None, Any, Any, Any]
 
 
 class RankedExecutor(Executor):
-    """``threads`` threads that take the waiting work by rank (0 first), then in order of arrival;
-    ThreadPoolExecutor takes it in order of arrival only. ``submit`` ranks 1. The threads start with
-    the first work of a process: one forked after this was made (the live server of the browser
-    tests) starts its own, since a fork copies the queue but none of the threads."""
+    """``threads`` threads that take the waiting work first-ranked first (rank 0: the exam room's
+    answers), then the rest (rank 1), each in order of arrival; ThreadPoolExecutor takes it in order
+    of arrival only. Of the threads, ``reserved`` never take the rest: at most ``threads - reserved``
+    of them run it at once, so that an answer finds a free thread while pages, sign-ins and starts
+    fill the others, and fewer of those take turns with it at the interpreter's lock. ``submit``
+    ranks 1. The threads start with the first work of a process: one forked after this was made (the
+    live server of the browser tests) starts its own, since a fork copies the queues but none of the
+    threads."""
 
-    def __init__(self, threads: int, name: str = "http") -> None:
+    def __init__(self, threads: int, name: str = "http", *, reserved: int = 0) -> None:
+        if not 0 <= reserved < threads:
+            raise ValueError("reserved: from 0 to threads - 1")
         self._count = threads
+        self._rest_limit = threads - reserved
         self._name = name
-        self._lock = threading.Lock()
-        self._order = itertools.count()
-        self._pid = 0  # of the process whose threads serve the queue; none yet
-        self._queue: queue.PriorityQueue[_Work] = queue.PriorityQueue()
+        self._start_lock = threading.Lock()
+        self._pid = 0  # of the process whose threads serve the queues; none yet
+        self._ready = threading.Condition()
+        self._first: collections.deque[_Work] = collections.deque()
+        self._rest: collections.deque[_Work] = collections.deque()
+        self._rest_running = 0
+        self._stopping = False
         self._threads: list[threading.Thread] = []
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -111,17 +121,25 @@ class RankedExecutor(Executor):
         if self._pid != os.getpid():
             self._start()
         future: Future[Any] = Future()
-        self._queue.put((rank, next(self._order), future, fn, args, kwargs))
+        with self._ready:
+            (self._first if rank == 0 else self._rest).append((future, fn, args, kwargs))
+            self._ready.notify()
         return future
 
     def _start(self) -> None:
-        with self._lock:
+        with self._start_lock:
             if self._pid == os.getpid():
                 return
-            self._queue = queue.PriorityQueue()
+            # A fork copies the condition's lock as it was, the parent's waiting work and the count of
+            # its threads: in the child, a new lock, and none of the parent's work, whose futures
+            # the parent's loop awaits.
+            self._ready = threading.Condition()
+            self._first.clear()
+            self._rest.clear()
+            self._rest_running = 0
+            self._stopping = False
             self._threads = [
-                threading.Thread(target=self._work, args=(self._queue,), name=f"{self._name}_{i}", daemon=True)
-                for i in range(self._count)
+                threading.Thread(target=self._work, name=f"{self._name}_{i}", daemon=True) for i in range(self._count)
             ]
             for thread in self._threads:
                 thread.start()
@@ -129,37 +147,67 @@ class RankedExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """The threads end once the work queued before has been done."""
-        for _thread in self._threads:
-            self._queue.put((2**31, next(self._order), None, None, None, None))
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
         if wait:
             for thread in self._threads:
                 thread.join()
 
-    @staticmethod
-    def _work(work: queue.PriorityQueue[_Work]) -> None:
+    def _next(self) -> tuple[_Work | None, bool]:
+        """The next work this thread may take, waiting for it, and whether it is of the rest; None
+        when the executor is shut down and nothing it may take is left."""
+        with self._ready:
+            while True:
+                if self._first:
+                    return self._first.popleft(), False
+                if self._rest and self._rest_running < self._rest_limit:
+                    self._rest_running += 1
+                    return self._rest.popleft(), True
+                if self._stopping and not self._rest:
+                    return None, False
+                self._ready.wait()
+
+    def _work(self) -> None:
         while True:
-            _rank, _order, future, fn, args, kwargs = work.get()
-            if future is None:
+            work, of_rest = self._next()
+            if work is None:
+                with self._ready:
+                    self._ready.notify_all()  # another thread may be waiting on the rest's limit
                 return
-            if not future.set_running_or_notify_cancel():
-                continue
+            future, fn, args, kwargs = work
             try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+                if future is not None and future.set_running_or_notify_cancel():
+                    try:
+                        result = fn(*args, **kwargs)
+                    except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            finally:
+                if of_rest:
+                    with self._ready:
+                        self._rest_running -= 1
+                        self._ready.notify()
 
 
 class WsgiPool:
     """An ASGI application (HTTP) running the WSGI application ``app`` on ``threads`` reused threads;
-    the requests whose path matches ``first`` get the next free thread before any other waiting."""
+    the requests whose path matches ``first`` get the next free thread before any other waiting, and
+    ``first_reserved`` of the threads are theirs only."""
 
     def __init__(
-        self, app: WsgiApp, *, threads: int, buffer_limit: int = BUFFER_LIMIT, timing: bool = False, first: str = ""
+        self,
+        app: WsgiApp,
+        *,
+        threads: int,
+        buffer_limit: int = BUFFER_LIMIT,
+        timing: bool = False,
+        first: str = "",
+        first_reserved: int = 0,
     ) -> None:
         self.app = app
-        self.executor = RankedExecutor(threads)
+        self.executor = RankedExecutor(threads, reserved=first_reserved if first else 0)
         self.buffer_limit = buffer_limit
         self.timing = timing  # each response says in Server-Timing where its time went (the benches)
         self.first = re.compile(first) if first else None

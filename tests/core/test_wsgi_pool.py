@@ -184,3 +184,13 @@ def test_a_process_forked_from_one_with_the_pool_serves_with_threads_of_its_own(
     assert executor.submit(lambda: "parent").result(timeout=5) == "parent"
     served = lambda: 0 if executor.submit_ranked(0, lambda: "child").result(timeout=5) == "child" else 2  # noqa: E731
     assert in_forked_child(served, timeout=10) == 0
+
+
+def test_an_executor_shut_down_finishes_the_work_queued_before():
+    from core.wsgi_pool import RankedExecutor
+
+    executor = RankedExecutor(2, reserved=1)
+    futures = [executor.submit(time.sleep, 0.05) for _ in range(3)] + [executor.submit_ranked(0, lambda: "first")]
+    executor.shutdown(wait=True)
+    assert all(f.done() for f in futures)
+    assert futures[-1].result() == "first"

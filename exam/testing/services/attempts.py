@@ -583,7 +583,7 @@ def attempt_claim(*, attempt: Attempt, session_key: str, ip: str | None, user_ag
             ip=ip,
             data={"ua": user_agent[:300], "previous_ip": locked.last_ip},
         )
-        transaction.on_commit(lambda: _push(locked.pk, {"type": "attempt.taken_over", "session": previous}))
+        transaction.on_commit(lambda: _push(locked, {"type": "attempt.taken_over", "session": previous}))
     attempt.session_key = session_key
     return True
 
@@ -831,10 +831,18 @@ def attempt_rescore(*, attempt: Attempt, rescore: list[int], void: list[int], by
     return locked
 
 
-def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: datetime | None = None) -> Attempt:
+def _finalize(
+    attempt_id: int, *, reason: str, by: User | None = None, by_candidate: bool = False, now: datetime | None = None
+) -> Attempt:
+    """Score and close the attempt, exactly once. ``by_candidate``: the person ends it themselves
+    (read with the attempt, not by two queries more)."""
     now = now or timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update(of=("self",)).select_related("application").get(pk=attempt_id)
+        attempts = Attempt.objects.select_for_update(of=("self",))
+        related = "application__candidate" if by_candidate else "application"
+        attempt = attempts.select_related(related).get(pk=attempt_id)
+        if by_candidate:
+            by = attempt.application.candidate
         if not attempt.is_active:
             return attempt  # already finalised: exactly one result
         expired = now >= attempt.deadline_at
@@ -860,7 +868,7 @@ def _finalize(attempt_id: int, *, reason: str, by: User | None = None, now: date
             data={"score": attempt.score},
         )
         result = {"type": "attempt.finished", "score": attempt.score, "passed": attempt.passed}
-        transaction.on_commit(lambda: _push(attempt.pk, result))
+        transaction.on_commit(lambda: _push(attempt, result))
         if expired:
             deadline_at = attempt.deadline_at
             transaction.on_commit(lambda: metrics.finalised_late(deadline_at=deadline_at))
@@ -873,7 +881,7 @@ def attempt_submit(*, attempt: Attempt, session_key: str) -> Attempt:
     """The candidate ends the test (after confirming; the page lists unanswered questions). Racing
     the automatic finalisation, exactly one result is recorded."""
     _session_checked(attempt, session_key)
-    return _finalize(attempt.pk, reason=Attempt.FinishReason.SUBMITTED, by=attempt.application.candidate)
+    return _finalize(attempt.pk, reason=Attempt.FinishReason.SUBMITTED, by_candidate=True)
 
 
 def attempt_finalize_if_due(*, attempt: Attempt) -> Attempt:
@@ -1078,16 +1086,14 @@ def attempt_grant_extra_time(*, attempt: Attempt, by: User, interruption: Attemp
         )
         deadline = locked.deadline_at
         transaction.on_commit(lambda: finalisation_schedule(deadline))
-        transaction.on_commit(lambda: _push(locked.pk, {"type": "attempt.clock", "deadline": deadline.isoformat()}))
+        transaction.on_commit(lambda: _push(locked, {"type": "attempt.clock", "deadline": deadline.isoformat()}))
     return locked
 
 
-def _push(attempt_id: int, message: dict[str, Any]) -> None:
+def _push(attempt: Attempt, message: dict[str, Any]) -> None:
     """Tell the candidate's page and the sitting monitor. The page also polls the clock, so an
     outage of Redis cannot stop the test from ending on time."""
     from core.realtime import group_send
 
-    group_send(f"attempt.{attempt_id}", message)
-    sitting_id = Attempt.objects.filter(pk=attempt_id).values_list("sitting_id", flat=True).first()
-    if sitting_id:
-        group_send(f"sitting.{sitting_id}", {"type": "sitting.changed"})
+    group_send(f"attempt.{attempt.pk}", message)
+    group_send(f"sitting.{attempt.sitting_id}", {"type": "sitting.changed"})

@@ -1,0 +1,100 @@
+"""Pushes to open pages (core.realtime.group_send) from the threads that serve requests and run
+tasks, which have no event loop: they arrive in order, they reuse the process's connections to
+Redis, and a Redis that does not answer does not hold the request that pushed."""
+
+import socket
+import threading
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from core.realtime import group_send
+
+
+@pytest.fixture
+def redis_layer():
+    layer = get_channel_layer()
+    if "Redis" not in type(layer).__name__:
+        pytest.skip("the channel layer is in memory (no REDIS_URL)")
+    return layer
+
+
+def in_a_thread(fn, timeout=30):
+    """Runs ``fn`` in a thread of its own, as a request's or a task's: no event loop in it."""
+    failures = []
+
+    def run():
+        try:
+            fn()
+        except BaseException as exc:  # reported to the test
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive() and not failures, failures
+
+
+def redis_connections_received(layer) -> int:
+    import redis
+
+    host = layer.hosts[0]
+    client = redis.Redis.from_url(host["address"]) if "address" in host else redis.Redis(**host)
+    try:
+        return int(client.info("stats")["total_connections_received"])
+    finally:
+        client.close()
+
+
+def test_a_push_from_a_thread_without_a_loop_reaches_the_group(redis_layer):
+    channel = async_to_sync(redis_layer.new_channel)()
+    async_to_sync(redis_layer.group_add)("attempt.push-test", channel)
+    try:
+
+        def pushes():
+            group_send("attempt.push-test", {"type": "attempt.clock", "n": 1})
+            group_send("attempt.push-test", {"type": "attempt.finished", "score": 37})
+
+        in_a_thread(pushes)
+
+        async def two():  # in one loop: channels_redis keeps what it receives per loop
+            return [await redis_layer.receive(channel), await redis_layer.receive(channel)]
+
+        assert async_to_sync(two)() == [{"type": "attempt.clock", "n": 1}, {"type": "attempt.finished", "score": 37}]
+    finally:
+        async_to_sync(redis_layer.group_discard)("attempt.push-test", channel)
+
+
+def test_pushes_reuse_the_process_connections_to_redis(redis_layer):
+    """Each push made a loop of its own, and channels_redis a connection to Redis for each loop: 2 ms
+    of the process's CPU a push, two for each test that ends. Twenty pushes from two threads now
+    open at most the connections of one loop."""
+
+    def pushes():
+        for i in range(10):
+            group_send("attempt.nobody", {"type": "attempt.clock", "i": i})
+
+    in_a_thread(pushes)  # the process's loop and its connections are made here, if not before
+    before = redis_connections_received(redis_layer)
+    in_a_thread(pushes)
+    in_a_thread(pushes)
+    assert redis_connections_received(redis_layer) - before <= 2
+
+
+def test_a_redis_that_does_not_answer_does_not_hold_the_request_that_pushed(redis_layer, settings):
+    """A socket that takes connections and never answers stands for a Redis that hangs: the push
+    returns at once (the message waits in the process's loop, which gives up on it after
+    PUSH_TIMEOUT_SECONDS), where it held the submit's thread for as long as Redis did not answer."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        config = {"hosts": [f"redis://127.0.0.1:{silent.getsockname()[1]}/0"]}
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+        began = time.monotonic()
+        in_a_thread(lambda: group_send("attempt.nobody", {"type": "attempt.finished", "score": 1}), timeout=10)
+        assert time.monotonic() - began < 1
+    finally:
+        silent.close()
