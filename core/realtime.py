@@ -65,12 +65,22 @@ class _Pusher:
 
     @staticmethod
     async def _drain(queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]]) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
         while True:
             layer, group, message = await queue.get()
-            try:
-                await asyncio.wait_for(layer.group_send(group, message), PUSH_TIMEOUT_SECONDS)
-            except Exception:  # Redis down, unreachable or not answering: see the module docstring
-                log.warning("could not push to %s", group, exc_info=True)
+            for attempt in (1, 2):
+                try:
+                    await asyncio.wait_for(layer.group_send(group, message), PUSH_TIMEOUT_SECONDS)
+                except RedisConnectionError:
+                    # A connection of the pool that Redis closed (restarted since): the pool makes
+                    # a new one for the second try; a Redis still down fails it as well.
+                    if attempt == 2:
+                        log.warning("could not push to %s", group, exc_info=True)
+                    continue
+                except Exception:  # Redis not answering: see the module docstring
+                    log.warning("could not push to %s", group, exc_info=True)
+                break
 
 
 _pusher = _Pusher()
