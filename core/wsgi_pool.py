@@ -85,8 +85,8 @@ def _held_whole(iterable: Iterable[bytes]) -> bool:
     return isinstance(iterable, list | tuple) or getattr(iterable, "streaming", None) is False
 
 
-# What waits for a thread: the future (None: a thread is to end) and the call.
-_Work = tuple[Future[Any] | None, Any, Any, Any]
+# What waits for a thread: the future and the call.
+_Work = tuple[Future[Any], Any, Any, Any]
 
 
 class RankedExecutor(Executor):
@@ -177,7 +177,7 @@ class RankedExecutor(Executor):
                 return
             future, fn, args, kwargs = work
             try:
-                if future is not None and future.set_running_or_notify_cancel():
+                if future.set_running_or_notify_cancel():
                     try:
                         result = fn(*args, **kwargs)
                     except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
