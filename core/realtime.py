@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 PUSH_TIMEOUT_SECONDS = 2.0
 PUSH_BACKLOG = 1000
 
+# A message waiting to go out: the channel layer, the group and the message.
+_Push = tuple[Any, str, dict[str, Any]]
+
 
 class _Pusher:
     """The process's event loop for pushes, and the queue of messages its one task sends in order.
@@ -35,36 +38,36 @@ class _Pusher:
         self._lock = threading.Lock()
         self._pid = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]] | None = None
+        self._queue: asyncio.Queue[_Push] | None = None
 
     def send(self, layer: Any, group: str, message: dict[str, Any]) -> None:
         loop, queue = self._started()
         loop.call_soon_threadsafe(self._put, queue, (layer, group, message))
 
-    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[Any, str, dict[str, Any]]]]:
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[_Push]]:
         if self._pid != os.getpid() or self._loop is None or self._queue is None:
             with self._lock:
                 if self._pid != os.getpid() or self._loop is None or self._queue is None:
                     loop = asyncio.new_event_loop()
-                    queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]] = asyncio.Queue()
+                    queue: asyncio.Queue[_Push] = asyncio.Queue()
                     threading.Thread(target=self._run, args=(loop, queue), name="push", daemon=True).start()
                     self._loop, self._queue, self._pid = loop, queue, os.getpid()
         return self._loop, self._queue
 
     @staticmethod
-    def _put(queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]], item: tuple[Any, str, dict[str, Any]]) -> None:
+    def _put(queue: asyncio.Queue[_Push], item: _Push) -> None:
         if queue.qsize() >= PUSH_BACKLOG:
             log.warning("not pushing to %s: %s messages wait for the channel layer", item[1], queue.qsize())
             return
         queue.put_nowait(item)
 
     @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]]) -> None:
+    def _run(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[_Push]) -> None:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(_Pusher._drain(queue))
 
     @staticmethod
-    async def _drain(queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]]) -> None:
+    async def _drain(queue: asyncio.Queue[_Push]) -> None:
         from redis.exceptions import ConnectionError as RedisConnectionError
 
         while True:
