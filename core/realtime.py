@@ -36,23 +36,23 @@ class _Pusher:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pid = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[_Push] | None = None
+        self._pid = 0  # of the process whose thread runs the loop; none yet
+        self._running: tuple[asyncio.AbstractEventLoop, asyncio.Queue[_Push]] | None = None
 
     def send(self, layer: Any, group: str, message: dict[str, Any]) -> None:
         loop, queue = self._started()
         loop.call_soon_threadsafe(self._put, queue, (layer, group, message))
 
     def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[_Push]]:
-        if self._pid != os.getpid() or self._loop is None or self._queue is None:
+        running = self._running
+        if running is None or self._pid != os.getpid():
             with self._lock:
-                if self._pid != os.getpid() or self._loop is None or self._queue is None:
-                    loop = asyncio.new_event_loop()
-                    queue: asyncio.Queue[_Push] = asyncio.Queue()
+                if self._running is None or self._pid != os.getpid():
+                    loop, queue = asyncio.new_event_loop(), asyncio.Queue[_Push]()
                     threading.Thread(target=self._run, args=(loop, queue), name="push", daemon=True).start()
-                    self._loop, self._queue, self._pid = loop, queue, os.getpid()
-        return self._loop, self._queue
+                    self._running, self._pid = (loop, queue), os.getpid()
+                running = self._running
+        return running
 
     @staticmethod
     def _put(queue: asyncio.Queue[_Push], item: _Push) -> None:
@@ -72,18 +72,15 @@ class _Pusher:
 
         while True:
             layer, group, message = await queue.get()
-            for attempt in (1, 2):
+            try:
                 try:
                     await asyncio.wait_for(layer.group_send(group, message), PUSH_TIMEOUT_SECONDS)
                 except RedisConnectionError:
                     # A connection of the pool that Redis closed (restarted since): the pool makes
                     # a new one for the second try; a Redis still down fails it as well.
-                    if attempt == 2:
-                        log.warning("could not push to %s", group, exc_info=True)
-                    continue
-                except Exception:  # Redis not answering: see the module docstring
-                    log.warning("could not push to %s", group, exc_info=True)
-                break
+                    await asyncio.wait_for(layer.group_send(group, message), PUSH_TIMEOUT_SECONDS)
+            except Exception:  # Redis down, unreachable or not answering: see the module docstring
+                log.warning("could not push to %s", group, exc_info=True)
 
 
 _pusher = _Pusher()

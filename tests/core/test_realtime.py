@@ -37,15 +37,18 @@ def in_a_thread(fn, timeout=30):
     assert not thread.is_alive() and not failures, failures
 
 
-def redis_connections_received(layer) -> int:
+@pytest.fixture
+def admin(redis_layer):
+    """A client of the layer's Redis, of the test's own."""
     import redis
 
-    host = layer.hosts[0]
-    client = redis.Redis.from_url(host["address"]) if "address" in host else redis.Redis(**host)
-    try:
-        return int(client.info("stats")["total_connections_received"])
-    finally:
-        client.close()
+    client = redis.Redis.from_url(redis_layer.hosts[0]["address"])
+    yield client
+    client.close()
+
+
+def redis_connections_received(admin) -> int:
+    return int(admin.info("stats")["total_connections_received"])
 
 
 def test_a_push_from_a_thread_without_a_loop_reaches_the_group(redis_layer):
@@ -67,7 +70,7 @@ def test_a_push_from_a_thread_without_a_loop_reaches_the_group(redis_layer):
         async_to_sync(redis_layer.group_discard)("attempt.push-test", channel)
 
 
-def test_pushes_reuse_the_process_connections_to_redis(redis_layer):
+def test_pushes_reuse_the_process_connections_to_redis(admin):
     """Each push made a loop of its own, and channels_redis a connection to Redis for each loop: 2 ms
     of the process's CPU a push, two for each test that ends. Twenty pushes from two threads now
     open at most the connections of one loop."""
@@ -77,10 +80,10 @@ def test_pushes_reuse_the_process_connections_to_redis(redis_layer):
             group_send("attempt.nobody", {"type": "attempt.clock", "i": i})
 
     in_a_thread(pushes)  # the process's loop and its connections are made here, if not before
-    before = redis_connections_received(redis_layer)
+    before = redis_connections_received(admin)
     in_a_thread(pushes)
     in_a_thread(pushes)
-    assert redis_connections_received(redis_layer) - before <= 2
+    assert redis_connections_received(admin) - before <= 2
 
 
 def test_a_redis_that_does_not_answer_does_not_hold_the_request_that_pushed(redis_layer, settings):
@@ -123,15 +126,11 @@ def own_ports_to_redis(port: int) -> set[int]:
     return ports
 
 
-def test_a_push_after_redis_closed_the_connection_still_arrives(redis_layer):
+def test_a_push_after_redis_closed_the_connection_still_arrives(redis_layer, admin):
     """Redis restarted closes the connections of the process's loop: the next push tried on one of
     them failed and was lost (a connection made for each push never met a closed one). Here Redis
     closes the loop's connection as a restart would (CLIENT KILL), and the next push arrives."""
     import asyncio
-
-    import redis
-
-    admin = redis.Redis.from_url(redis_layer.hosts[0]["address"])
 
     def close_the_pushers_connection():
         ours = own_ports_to_redis(admin.connection_pool.connection_kwargs["port"])
@@ -154,9 +153,6 @@ def test_a_push_after_redis_closed_the_connection_still_arrives(redis_layer):
             await redis_layer.group_discard("attempt.push-restart", channel)
         return first, second
 
-    try:
-        first, second = async_to_sync(scenario)()
-    finally:
-        admin.close()
+    first, second = async_to_sync(scenario)()
     assert first == {"type": "attempt.clock", "n": 1}
     assert second == {"type": "attempt.finished", "score": 36}
