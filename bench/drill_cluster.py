@@ -279,7 +279,7 @@ def report(drill: ClusterDrill, figures: Figures, rows: list, wall: float) -> No
     print("=" * 100)
     print(
         f"make drill-cluster: {args.candidates} candidates through HAProxy, {args.nodes} app nodes "
-        f"({args.node_workers} uvicorn workers each), EXAM_DURATION_MINUTES={args.duration_minutes}"
+        f"(uvicorn workers of each: {drill.cluster.cfg.node_workers}), EXAM_DURATION_MINUTES={args.duration_minutes}"
     )
     print("=" * 100)
     begin = min((s.at for s in rec.samples.get("page", [])), default=time.time())
@@ -383,7 +383,12 @@ def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sitting_arguments(p, candidates=500, start_spread=30.0, pool=64)
     p.add_argument("--nodes", type=int, default=2)
-    p.add_argument("--node-workers", type=int, default=2, help="uvicorn workers of each node")
+    p.add_argument(
+        "--node-workers",
+        type=int,
+        default=0,
+        help="uvicorn workers of each node (0: the machine's cores shared by the nodes)",
+    )
     p.add_argument("--node-down", type=float, default=5.0, help="seconds node 1 stays dead")
     p.add_argument("--replica-down", type=float, default=25.0, help="seconds the replica stays stopped")
     p.add_argument(

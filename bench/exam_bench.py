@@ -838,7 +838,12 @@ def parse() -> argparse.Namespace:
     p.add_argument("--interval", type=float, default=5.0, help="mean seconds between two saves of a candidate")
     p.add_argument("--start-spread", type=float, default=45.0)
     p.add_argument("--submit-fraction", type=float, default=0.2)
-    p.add_argument("--web-workers", type=int, default=4)
+    p.add_argument(
+        "--web-workers",
+        type=int,
+        default=0,
+        help="uvicorn workers: 0 for 4 on one server, or with --cluster one per core shared by the nodes (deploy.cluster)",
+    )
     p.add_argument("--worker-concurrency", type=int, default=2)
     p.add_argument("--sweep-seconds", type=int, default=15)
     p.add_argument(
@@ -875,7 +880,7 @@ def main() -> int:
     cfg = Config(
         var_dir=ROOT / "var" / "bench" / "exam",  # its own: other benches share var/bench
         port=args.port,
-        web_workers=args.web_workers,
+        web_workers=args.web_workers or 4,
         worker_concurrency=args.worker_concurrency,
         duration_minutes=args.duration_minutes,
         sweep_seconds=args.sweep_seconds,
@@ -898,13 +903,13 @@ def main() -> int:
                 var_name="exam-cluster",
                 port=args.port,
                 nodes=args.cluster_nodes,
-                node_workers=max(1, args.web_workers // args.cluster_nodes),
+                node_workers=args.web_workers // args.cluster_nodes,
                 worker_concurrency=args.worker_concurrency,
                 env={k: v for k, v in cfg.env().items() if k in cfg.extra_env or k.startswith("EXAM_")},
             )
             cfg = cluster_bench_config(
                 cluster,
-                web_workers=args.web_workers,
+                web_workers=cluster.cfg.nodes * cluster.cfg.node_workers,
                 worker_concurrency=args.worker_concurrency,
                 duration_minutes=args.duration_minutes,
                 sweep_seconds=args.sweep_seconds,

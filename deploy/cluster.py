@@ -54,13 +54,22 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def shared_node_workers(nodes: int) -> int:
+    """uvicorn workers of each node when the nodes share one machine: one process per core in all
+    (at least one a node). Their threads wait for PostgreSQL without holding a core, and on this
+    machine the two PostgreSQL clusters and HAProxy want the cores too: `make bench-exam N=2000
+    --cluster` on 2 cores kept the saves' p99 within twice the reference's with 2 nodes of one
+    process, not with 2 nodes of two (bench/README.md)."""
+    return max(1, (os.cpu_count() or 1) // max(1, nodes))
+
+
 @dataclass
 class ClusterConfig:
     port: int = 8000  # HAProxy: the site
     stats_port: int = 8404  # HAProxy's stats page
     node_port: int = 8001  # node i (1-based) listens on node_port + i - 1
     nodes: int = 2
-    node_workers: int = 2  # uvicorn --workers of each node
+    node_workers: int = 0  # uvicorn --workers of each node; 0: shared_node_workers(nodes)
     celery_workers: int = 1
     worker_concurrency: int = 2
     pg_port: int = 5440
@@ -70,6 +79,9 @@ class ClusterConfig:
     # collectstatic takes half a minute: clusters may share one static root (the smoke test does).
     static_root: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.node_workers = self.node_workers or shared_node_workers(self.nodes)
 
     @property
     def base_url(self) -> str:
@@ -881,7 +893,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats-port", type=int, default=8404, help="HAProxy's stats page (8404)")
     parser.add_argument("--node-port", type=int, default=8001, help="the first node's port (8001)")
     parser.add_argument("--nodes", type=int, default=2, help="app nodes (2)")
-    parser.add_argument("--node-workers", type=int, default=2, help="uvicorn workers of each node (2)")
+    parser.add_argument(
+        "--node-workers",
+        type=int,
+        default=0,
+        help="uvicorn workers of each node (the machine's cores shared by the nodes)",
+    )
     parser.add_argument("--celery-workers", type=int, default=1, help="Celery workers (1)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="processes of each Celery worker (2)")
     parser.add_argument("--pg-port", type=int, default=5440, help="PostgreSQL primary (5440)")
@@ -893,8 +910,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="up: new, empty databases")
     parser.add_argument("--clean", action="store_true", help="down: remove the databases too")
     args = parser.parse_args(argv)
-    if args.nodes < 1 or args.node_workers < 1 or args.celery_workers < 1 or args.worker_concurrency < 1:
-        parser.error("--nodes, --node-workers, --celery-workers and --worker-concurrency must be at least 1")
+    if args.nodes < 1 or args.node_workers < 0 or args.celery_workers < 1 or args.worker_concurrency < 1:
+        parser.error("--nodes, --celery-workers and --worker-concurrency must be at least 1, --node-workers 0 or more")
     cfg = ClusterConfig(
         port=args.port,
         stats_port=args.stats_port,

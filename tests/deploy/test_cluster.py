@@ -83,3 +83,14 @@ def test_cluster_serves_from_both_nodes_through_haproxy_and_stops_clean(cluster:
     assert [pid for pid in [*pids, *postmasters] if pid and pid_alive(pid)] == []
     assert [port for port in cluster.cfg.ports() if port_open(port)] == []
     assert not cluster.cfg.state_path.exists()
+
+
+@pytest.mark.parametrize(("cores", "nodes", "expected"), [(2, 2, 1), (8, 2, 4), (8, 3, 2), (2, 4, 1), (None, 2, 1)])
+def test_nodes_on_one_machine_share_its_cores(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, nodes: int, expected: int
+) -> None:
+    """Without --node-workers the nodes run one uvicorn process per core of the machine in all, at
+    least one each; a number given is kept."""
+    monkeypatch.setattr("deploy.cluster.os.cpu_count", lambda: cores)
+    assert ClusterConfig(nodes=nodes).node_workers == expected
+    assert ClusterConfig(nodes=nodes, node_workers=3).node_workers == 3
