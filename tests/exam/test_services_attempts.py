@@ -109,6 +109,12 @@ def test_multi_answer_question_is_all_or_nothing(exam_setup):
         )
         AttemptItem.objects.filter(pk=item.pk).update(is_correct=None)
         assert service._score(Attempt.objects.get(pk=attempt.pk)) == (1 if expected else 0), answer
+    # The options are compared as sets: an answer stored in another order (as written before the
+    # saves sorted it) is still right.
+    AttemptItem.objects.filter(pk=item.pk).update(answer=list(reversed(correct)), is_correct=None)
+    assert service._score(Attempt.objects.get(pk=attempt.pk)) == 1
+    assert AttemptItem.objects.get(pk=item.pk).is_correct is True
+    assert AttemptItem.objects.filter(attempt=attempt, is_correct=False).count() == attempt.question_count - 1
 
 
 def test_save_is_ordered_and_idempotent(exam_setup):
