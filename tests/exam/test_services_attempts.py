@@ -165,6 +165,8 @@ def test_double_submit_gives_one_result(exam_setup):
     assert first.finished_at == second.finished_at and first.score == second.score == 38
     assert AuditEvent.objects.filter(verb="finish", case_id=attempt.pk).count() == 1
     assert AttemptEvent.objects.filter(attempt=attempt, kind="submitted").count() == 1
+    # The audit trail names who ended it: the candidate.
+    assert AuditEvent.objects.get(verb="finish", case_id=attempt.pk).actor == exam_setup["candidate"]
 
 
 def test_sweeper_finalises_at_the_deadline_and_records_the_deadline_as_the_finish(exam_setup):
@@ -177,6 +179,7 @@ def test_sweeper_finalises_at_the_deadline_and_records_the_deadline_as_the_finis
     assert attempt.status == "finished" and attempt.finish_reason == "deadline"
     assert attempt.finished_at == attempt.deadline_at
     assert attempt.score == 10 and attempt.passed is False
+    assert AuditEvent.objects.get(verb="finish", case_id=attempt.pk).actor is None  # the system's act
 
 
 def test_an_expired_attempt_is_finalised_on_any_access(exam_setup):

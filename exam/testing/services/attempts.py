@@ -845,18 +845,15 @@ def attempt_rescore(*, attempt: Attempt, rescore: list[int], void: list[int], by
     return locked
 
 
-def _finalize(
-    attempt_id: int, *, reason: str, by: User | None = None, by_candidate: bool = False, now: datetime | None = None
-) -> Attempt:
-    """Score and close the attempt, exactly once. ``by_candidate``: the person ends it themselves
-    (read with the attempt, not by two queries more)."""
+def _finalize(attempt_id: int, *, reason: str, now: datetime | None = None) -> Attempt:
+    """Score and close the attempt, exactly once. Submitted, it is the candidate's act (read with
+    the attempt, not by two queries more); at the deadline, the system's."""
     now = now or timezone.now()
+    submitted = reason == Attempt.FinishReason.SUBMITTED
     with transaction.atomic():
         attempts = Attempt.objects.select_for_update(of=("self",))
-        related = "application__candidate" if by_candidate else "application"
-        attempt = attempts.select_related(related).get(pk=attempt_id)
-        if by_candidate:
-            by = attempt.application.candidate
+        attempt = attempts.select_related("application__candidate" if submitted else "application").get(pk=attempt_id)
+        by = attempt.application.candidate if submitted else None
         if not attempt.is_active:
             return attempt  # already finalised: exactly one result
         expired = now >= attempt.deadline_at
@@ -895,7 +892,7 @@ def attempt_submit(*, attempt: Attempt, session_key: str) -> Attempt:
     """The candidate ends the test (after confirming; the page lists unanswered questions). Racing
     the automatic finalisation, exactly one result is recorded."""
     _session_checked(attempt, session_key)
-    return _finalize(attempt.pk, reason=Attempt.FinishReason.SUBMITTED, by_candidate=True)
+    return _finalize(attempt.pk, reason=Attempt.FinishReason.SUBMITTED)
 
 
 def attempt_finalize_if_due(*, attempt: Attempt) -> Attempt:
