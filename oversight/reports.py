@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db.models import Count, Model, QuerySet
 from django.utils.translation import gettext as _
 
 from core import calendar
@@ -218,9 +219,6 @@ def _bar_chart(*, title: str, x_title: str, y_title: str) -> Any:
     return chart
 
 
-OPEN_CASES_SHOWN = 500
-
-
 @dataclass(frozen=True)
 class RemedyDue:
     """A remedy of an upheld complaint still to be carried out (p.89): its term, the complaint, the
@@ -255,10 +253,13 @@ def complaint_remedies_due() -> list[RemedyDue]:
     return rows
 
 
-def open_cases(limit: int | None = None) -> tuple[list[Deadline], int]:
-    """Every open case of every procedure, by deadline: the oversight dashboard. Returns the first
-    ``limit`` (OPEN_CASES_SHOWN) and how many there are in all (the page says when it shows part)."""
-    limit = limit or OPEN_CASES_SHOWN
-    cases = deadline_list_open()
-    shown = list(cases[:limit])
-    return shown, len(shown) if len(shown) < limit else cases.count()
+def open_cases() -> QuerySet[Deadline]:
+    """Every open case of every procedure, by deadline: the oversight dashboard, read a page at a
+    time. The earliest due first, then by id (deadline_list_open), a total order, so that no row
+    is on two pages or on none. Each page fetches its cases together, whatever the procedure: a
+    few queries a page, whatever its length."""
+    from registry.models import AttestationDecision
+
+    # The name of a decision is its applicant's: fetched with it, not row by row.
+    querysets: list[QuerySet[Model]] = [AttestationDecision.objects.select_related("application")]
+    return deadline_list_open().prefetch_related(GenericPrefetch("case", querysets))

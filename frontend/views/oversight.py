@@ -11,17 +11,19 @@ from django.utils.translation import gettext as _
 from core import calendar, dates
 from core.db import on_replica
 from core.roles import Role
-from frontend.views.common import staff_required
+from frontend.views.common import PER_PAGE, page_of, staff_required
 from oversight.reports import complaint_remedies_due, open_cases, period_report, report_xlsx
+
+# The page size of the staff lists, under a name of its own so that a test can page a few cases.
+OPEN_CASES_PER_PAGE = PER_PAGE
 
 
 @staff_required()
 def oversight(request: HttpRequest) -> HttpResponse:
-    deadlines, total = open_cases()
     return render(
         request,
         "frontend/staff/oversight.html",
-        {"deadlines": deadlines, "total": total, "remedies": complaint_remedies_due()},
+        {"page": page_of(request, open_cases(), OPEN_CASES_PER_PAGE), "remedies": complaint_remedies_due()},
     )
 
 

@@ -170,16 +170,7 @@ def test_oversight_lists_open_cases_of_every_procedure_by_deadline_with_marks(tw
     assert marks["complaint.decision"] == "overdue"
     assert marks["registry.publish"] == "due_soon"
     assert marks["appeal.decision"] == ""  # three months
-    assert "oversight-cut" not in page
-
-
-def test_oversight_says_how_many_cases_there_are_when_it_shows_only_the_first(alice, oscar, audrey, monkeypatch):
-    monkeypatch.setattr("oversight.reports.OPEN_CASES_SHOWN", 2)
-    for n in range(3):
-        services.complaint_file(data=complaint_data(arguments=f"Доводы {n}."), channel="portal", complainant=alice)
-    page = client_for(audrey).get(reverse("frontend:oversight")).content.decode()
-    assert len(_rows(page)) == 2
-    assert "Открытых дел: 3. Показаны первые 2 — с самыми ранними сроками." in page
+    assert 'class="pager"' not in page  # one page (the paging: tests/oversight/test_pages_oversight.py)
 
 
 def test_the_report_shows_the_period_and_exports_xlsx(exam_setup, alice, audrey):
