@@ -69,16 +69,14 @@ class ComplaintForm(OnceForm):
 
 class PublicComplaintForm(ComplaintForm):
     """The complaint of p.79 without a cabinet account: the e-mail address is required (the
-    confirmation link goes to it, and the answer may); a representative files with the power of
-    attorney (p.83) from a cabinet or on paper."""
+    confirmation link goes to it, and the answer may); a representative attaches the power of
+    attorney (p.83) to it, as from the cabinet."""
 
     email = forms.EmailField(
         label=_("Электронная почта"),
         max_length=254,
         help_text=_("На этот адрес придёт ссылка: жалоба подаётся, когда вы её откроете и подтвердите."),
     )
-    by_representative = None  # type: ignore[assignment]  # removed from the form (Django's way)
-    representative_name = None  # type: ignore[assignment]
 
 
 class PaperComplaintForm(ComplaintForm):

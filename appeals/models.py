@@ -309,7 +309,8 @@ class ComplaintConfirmation(models.Model):
     an account), held until its sender follows the link e-mailed to the address it gives: a check
     against complaints filed in another person's name and against floods. Confirmed, it is filed
     like any other (appeals.services.complaint_file) and names the complaint; unconfirmed, it
-    expires. Only the SHA-256 of the link's secret is kept."""
+    expires. Only the SHA-256 of the link's secret is kept. Its documents wait in
+    ComplaintConfirmationFile."""
 
     token_hash = models.CharField(max_length=64, unique=True)
     email = models.EmailField()
@@ -328,3 +329,27 @@ class ComplaintConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ComplaintConfirmationFile(models.Model):
+    """A document sent with a held complaint (its evidence, a representative's power of attorney,
+    p.83), stored when the complaint is held: the link is followed in another request. Confirmed,
+    it is filed as the complaint's ComplaintAttachment and this row and its file are deleted;
+    unconfirmed, the daily clean-up deletes both once the confirmation expired
+    (appeals.services.complaint_confirmation_files_release)."""
+
+    confirmation = models.ForeignKey(ComplaintConfirmation, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=20, choices=ComplaintAttachment.Kind.choices)
+    file = models.FileField(upload_to="complaints/held/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("файл жалобы до подтверждения")
+        verbose_name_plural = _("файлы жалоб до подтверждения")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -7,16 +7,25 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from appeals.models import Appeal, AppealAttachment, AppealVote, Complaint, ComplaintAttachment, ComplaintConfirmation
+from appeals.models import (
+    Appeal,
+    AppealAttachment,
+    AppealVote,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintConfirmation,
+    ComplaintConfirmationFile,
+)
 from appeals.selectors import (
     DEADLINE_APPEAL,
     DEADLINE_COMPLAINT,
@@ -37,7 +46,7 @@ from appeals.selectors import (
 from core import calendar, dates
 from core.canonical import canonical_json
 from core.errors import DomainError, NotFound, allowed
-from core.files import file_store
+from core.files import file_delete_on_commit, file_store
 from core.idempotency import claim_once
 from core.models import OutgoingLetter, User
 from core.qes import verifier
@@ -423,15 +432,7 @@ def complaint_file(
             _("Укажите почтовый адрес или электронную почту для ответа (п. 79 «б»)."),
             fields={"postal_address": [_("Обязательное поле.")]},
         )
-    by_representative = bool(data.get("by_representative"))
-    representative = str(data.get("representative_name") or "")
-    if by_representative:
-        text_required(representative, field="representative_name", label=_("Представитель"))
-    if by_representative and not power_of_attorney:
-        raise DomainError(
-            _("Жалоба представителя подаётся с нотариальной доверенностью (п. 83)."),
-            fields={"power_of_attorney": [_("Приложите доверенность.")]},
-        )
+    by_representative, representative = _complaint_representation(data=data, power_of_attorney=power_of_attorney)
     evidence_files, attorney_files = _checked(evidence or []), _checked(power_of_attorney or [])
     now = timezone.now()
     signed: dict[str, Any] = {}
@@ -488,8 +489,7 @@ def complaint_file(
             **signed,
         )
         claim.bind(complaint)
-        _store(evidence_files, lambda **kw: ComplaintAttachment(complaint=complaint, kind="evidence", **kw))
-        _store(attorney_files, lambda **kw: ComplaintAttachment(complaint=complaint, kind="power_of_attorney", **kw))
+        _complaint_files_store(evidence_files, attorney_files, partial(ComplaintAttachment, complaint=complaint))
         late = complaint_registered_late(complaint)
         audit_record(
             case=complaint,
@@ -539,6 +539,34 @@ def complaint_file(
                 link=complaint.staff_url(),
             )
     return complaint
+
+
+def _complaint_representation(
+    *, data: Mapping[str, Any], power_of_attorney: list[UploadedFile] | None
+) -> tuple[bool, str]:
+    """Whether a representative files the complaint, and who: one who does names themself and
+    attaches a notarised power of attorney (p.83)."""
+    by_representative = bool(data.get("by_representative"))
+    representative = str(data.get("representative_name") or "")
+    if by_representative:
+        text_required(representative, field="representative_name", label=_("Представитель"))
+    if by_representative and not power_of_attorney:
+        raise DomainError(
+            _("Жалоба представителя подаётся с нотариальной доверенностью (п. 83)."),
+            fields={"power_of_attorney": [_("Приложите доверенность.")]},
+        )
+    return by_representative, representative
+
+
+def _complaint_files_store(
+    evidence: list[tuple[str, CheckedFile]],
+    power_of_attorney: list[tuple[str, CheckedFile]],
+    make: Callable[..., ComplaintAttachment | ComplaintConfirmationFile],
+) -> None:
+    """Store a complaint's checked files (_store), each as the row ``make(kind=..., **file)``: the
+    filed complaint's attachments, or the files of a complaint held until it is confirmed."""
+    _store(evidence, partial(make, kind=ComplaintAttachment.Kind.EVIDENCE))
+    _store(power_of_attorney, partial(make, kind=ComplaintAttachment.Kind.POWER_OF_ATTORNEY))
 
 
 def _complaint_attachments(
@@ -1206,11 +1234,21 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def complaint_confirmation_request(*, data: Mapping[str, Any], ip: str | None = None) -> ComplaintConfirmation:
+def complaint_confirmation_request(
+    *,
+    data: Mapping[str, Any],
+    ip: str | None = None,
+    evidence: list[UploadedFile] | None = None,
+    power_of_attorney: list[UploadedFile] | None = None,
+) -> ComplaintConfirmation:
     """Hold a complaint sent from the public form and e-mail its sender a link to confirm the address
     the answer is to go to. Nothing is registered, and no term runs, until the link is followed
     (complaint_confirm). Against floods: COMPLAINT_CONFIRMATIONS_PER_EMAIL_HOUR requests an hour
-    for one address and COMPLAINT_CONFIRMATIONS_PER_IP_HOUR for one network address."""
+    for one address and COMPLAINT_CONFIRMATIONS_PER_IP_HOUR for one network address, counted before
+    any file is read. Its documents (the evidence, a representative's power of attorney, p.83) are
+    checked as complaint_file checks them and stored with it (ComplaintConfirmationFile): a refused
+    file holds nothing and stores nothing. Unconfirmed, they are deleted once the link expired
+    (complaint_confirmation_files_release)."""
     from appeals.tasks import complaint_confirmation_email
     from core.tasks import enqueue
 
@@ -1233,6 +1271,8 @@ def complaint_confirmation_request(*, data: Mapping[str, Any], ip: str | None = 
             code="throttled",
             status=429,
         )
+    _complaint_representation(data=data, power_of_attorney=power_of_attorney)
+    evidence_files, attorney_files = _checked(evidence or []), _checked(power_of_attorney or [])
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         confirmation = ComplaintConfirmation.objects.create(
@@ -1243,6 +1283,9 @@ def complaint_confirmation_request(*, data: Mapping[str, Any], ip: str | None = 
             created_at=now,
             expires_at=now + settings.COMPLAINT_CONFIRMATION_MAX_AGE,
         )
+        _complaint_files_store(
+            evidence_files, attorney_files, partial(ComplaintConfirmationFile, confirmation=confirmation)
+        )
         transaction.on_commit(lambda: enqueue(complaint_confirmation_email, confirmation.pk, token))
     return confirmation
 
@@ -1252,23 +1295,77 @@ def complaint_confirmation_get(*, token: str) -> ComplaintConfirmation:
     confirmation = ComplaintConfirmation.objects.filter(token_hash=_token_hash(token or "")).first()
     if confirmation is None:
         raise DomainError(_("Ссылка недействительна."), code="token_invalid", status=404)
+    _confirmation_unexpired(confirmation)
+    return confirmation
+
+
+def _confirmation_unexpired(confirmation: ComplaintConfirmation) -> None:
     if confirmation.complaint_id is None and confirmation.expires_at <= timezone.now():
         raise DomainError(_("Ссылка устарела: жалоба не подана. Отправьте её снова."), code="token_expired", status=410)
-    return confirmation
+
+
+def _held_uploads(held: list[ComplaintConfirmationFile], *, kind: str) -> list[UploadedFile]:
+    """The held files of ``kind`` as the uploads they were, for complaint_file to check and store."""
+    uploads: list[UploadedFile] = []
+    for item in held:
+        if item.kind == kind:
+            with item.file.open("rb") as stream:
+                uploads.append(SimpleUploadedFile(item.original_name, stream.read(), content_type=item.content_type))
+    return uploads
 
 
 def complaint_confirm(*, token: str) -> Complaint:
     """Follow the e-mailed link: the address is its sender's, and the held complaint is filed as it
-    was written, through complaint_file, with the same terms (p.86-87) as one from the cabinet.
-    Exactly once: a second click (or a link checker) gets the complaint the first one filed."""
+    was written, with its held documents, through complaint_file, with the same terms (p.86-87) and
+    the same attachments as one from the cabinet. Exactly once: a second click (or a link checker)
+    gets the complaint the first one filed."""
     confirmation = complaint_confirmation_get(token=token)
     with transaction.atomic():
         locked = ComplaintConfirmation.objects.select_for_update().get(pk=confirmation.pk)
         if locked.complaint is not None:
             return locked.complaint
-        complaint = complaint_file(data=locked.data, channel=Complaint.Channel.PORTAL, verified_email=locked.email)
+        # Again under the lock, which complaint_confirmation_files_release takes too: an expiring
+        # complaint is either filed with its documents or released, never filed without them.
+        _confirmation_unexpired(locked)
+        held = list(locked.files.all())
+        complaint = complaint_file(
+            data=locked.data,
+            channel=Complaint.Channel.PORTAL,
+            verified_email=locked.email,
+            evidence=_held_uploads(held, kind=ComplaintAttachment.Kind.EVIDENCE),
+            power_of_attorney=_held_uploads(held, kind=ComplaintAttachment.Kind.POWER_OF_ATTORNEY),
+        )
+        # The documents are the complaint's attachments now: the held copies go when this commits.
+        for item in held:
+            file_delete_on_commit(file=item.file)
+        locked.files.all().delete()
         locked.complaint = complaint
         locked.confirmed_at = timezone.now()
         locked.save(update_fields=["complaint", "confirmed_at"])
         audit_record(case=complaint, actor=None, verb="complaint_email_confirmed", action="event")
     return complaint
+
+
+def complaint_confirmation_files_release() -> int:
+    """The documents of held complaints whose link expired unconfirmed: nothing can file them any
+    more (complaint_confirmation_get), so their rows are deleted and their files with them. Until
+    then the rows name the files, so the orphan sweeper leaves them (core.files); this runs in the
+    same daily clean-up, before the sweep (core.files.file_release_register, AppealsConfig.ready).
+    Each confirmation is locked as complaint_confirm locks it; one being confirmed right now is
+    skipped (filed, its files go with the filing; not, the next day's run takes them). Returns how
+    many files were released."""
+    with transaction.atomic():
+        expired = list(
+            ComplaintConfirmation.objects.select_for_update(skip_locked=True)
+            .filter(
+                complaint__isnull=True,
+                expires_at__lte=timezone.now(),
+                pk__in=ComplaintConfirmationFile.objects.values("confirmation_id"),
+            )
+            .values_list("pk", flat=True)
+        )
+        held = list(ComplaintConfirmationFile.objects.filter(confirmation_id__in=expired))
+        for item in held:
+            file_delete_on_commit(file=item.file)
+        ComplaintConfirmationFile.objects.filter(pk__in=[item.pk for item in held]).delete()
+    return len(held)

@@ -11,6 +11,11 @@ MEDIA_ROOT that no FileField row names, older than a day. A file named by a row 
 whatever the row's state (the documents of a signed submission are rows of Attachment.all_objects,
 kept even when detached from the draft); a file younger than a day may belong to a transaction still
 running and is left alone.
+
+A file kept only for a time (the documents of a complaint held until its sender confirms it) is
+named by its row while it may still be needed, so the sweeper leaves it; the app that keeps it
+registers a release (``file_release_register``), which the daily clean-up runs before the sweep: it
+deletes the rows whose time is up, and their files with them (``file_delete_on_commit``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +89,48 @@ def file_store(*, file: FieldFile, name: str, content: bytes, using: str | None 
     keep = _KeepOnCommit(outcome)
     weakref.finalize(keep, _discard_unless_committed, file.storage, str(file.name), outcome, connection)
     transaction.on_commit(keep, using=using, robust=True)
+
+
+def file_delete_on_commit(*, file: FieldFile, using: str | None = None) -> None:
+    """Delete the file of a row that the current transaction deletes, once that transaction commits
+    (a rollback keeps the row, and so the file). A deletion that fails is logged and the orphan
+    sweeper finds the file. Must run inside that transaction."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        raise RuntimeError("file_delete_on_commit must run inside the transaction that deletes the file's row")
+    storage, name = file.storage, str(file.name)
+
+    def delete() -> None:
+        try:
+            storage.delete(name)
+        except OSError:  # the orphan sweeper will find it
+            log.warning("could not delete %s after its row was deleted", name, exc_info=True)
+
+    transaction.on_commit(delete, using=using, robust=True)
+
+
+# --- Files kept for a time ---------------------------------------------------------------------------
+
+_RELEASES: list[Callable[[], int]] = []
+
+
+def file_release_register(release: Callable[[], int]) -> None:
+    """Have the daily clean-up run ``release`` before the sweep (an app's ready() registers it): it
+    deletes the rows of the files its app keeps only for a time whose time is up, with their files
+    (file_delete_on_commit), and returns how many files it released."""
+    if release not in _RELEASES:
+        _RELEASES.append(release)
+
+
+def files_release() -> int:
+    """Run every registered release; one that fails is logged and the others still run."""
+    released = 0
+    for release in _RELEASES:
+        try:
+            released += release()
+        except Exception:
+            log.exception("file release %s failed", getattr(release, "__qualname__", release))
+    return released
 
 
 # --- The orphan sweeper ------------------------------------------------------------------------------
@@ -186,13 +233,17 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
 
 
 def orphan_files_clean_up() -> dict[str, Any]:
-    """The daily job: sweep the orphan files and, when something was deleted or could not be, tell
-    the superusers (cabinet and e-mail) which files. Returns the counts."""
+    """The daily job: release the files kept for a time whose time is up (files_release), then
+    sweep the orphan files and, when something was deleted or could not be, tell the superusers
+    (cabinet and e-mail) which files. Returns the sweep's counts."""
     from django.utils.translation import gettext as _
 
     from core.models import User
     from core.services import notification_send
 
+    released = files_release()
+    if released:
+        log.info("released %d files kept for a time", released)
     report = orphan_files_sweep()
     summary = {"deleted": len(report.deleted), "bytes": report.bytes, "failed": len(report.failed)}
     log.info("orphan files: %s", summary)

@@ -209,15 +209,18 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 
 def complaint_public(request: HttpRequest) -> HttpResponse:
-    """The complaint of p.79 without a cabinet account: held until the sender confirms the e-mail
-    address by the link sent to it (appeals.services.complaint_confirmation_request). A signed-in
-    candidate files from the cabinet."""
+    """The complaint of p.79 without a cabinet account, with its documents: held until the sender
+    confirms the e-mail address by the link sent to it (appeals.services.complaint_confirmation_request).
+    A signed-in candidate files from the cabinet."""
     if request.user.is_authenticated and not request.user.is_staff:
         return redirect("frontend:complaint_new")
     form = PublicComplaintForm(request.POST or None)
+    evidence, attorney = request.FILES.getlist("evidence"), request.FILES.getlist("power_of_attorney")
     if request.method == "POST" and form.is_valid():
         try:
-            confirmation = services.complaint_confirmation_request(data=form.cleaned_data, ip=client_ip(request))
+            confirmation = services.complaint_confirmation_request(
+                data=form.cleaned_data, ip=client_ip(request), evidence=evidence, power_of_attorney=attorney
+            )
         except DomainError as exc:
             apply_error(form, exc)
         else:
@@ -226,7 +229,13 @@ def complaint_public(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/appeals/complaint_new.html",
-        {"form": form, "paper": False, "public": True, "login_url": login_url},
+        {
+            "form": form,
+            "paper": False,
+            "public": True,
+            "login_url": login_url,
+            "files_to_choose_again": [upload.name for upload in [*evidence, *attorney]] if form.is_bound else [],
+        },
     )
 
 
