@@ -45,6 +45,7 @@ def _static_stale() -> bool:
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
@@ -52,6 +53,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from bench.common import PASSWORD
     from bench.reference import CREATE_SQL
     from core.models import User
+    from core.roles import Role
     from exam.models import Application, ExamCredential, Sitting
     from exam.testing.services.attempts import tests_prepare
 
@@ -113,6 +115,14 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
             credential.set_password(PASSWORD)
             credentials.append(credential)
         ExamCredential.objects.bulk_create(credentials, batch_size=2000)
+        # Two signatories, as the ministry has: each decision drafted after a test tells them
+        # (core.services.notification_gather), work of the worker at the sitting's end.
+        signatories = Group.objects.get_or_create(name=Role.SIGNATORY)[0]
+        for i in range(2):
+            signatory = User.objects.create(
+                email=f"signatory-{i}@bench.invalid", last_name="Подписной", first_name=f"s{i}", is_staff=True
+            )
+            signatory.groups.add(signatories)
     # The sitting's list is final: the individual tests are drawn now, as the task tests_prepare_due
     # does before a sitting (--no-prepare: every start draws its own, as before they were prepared).
     prepared, began = 0, time.monotonic()

@@ -164,11 +164,23 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("Создано"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("Прочитано"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("Отправлено по почте"), null=True, blank=True)
+    # Messages of one kind to one person gathered into one while it is unread (core.services.
+    # notification_gather): the end of a national sitting drafts thousands of decisions, and each
+    # signatory gets one message that counts them, and one e-mail, not one of each per decision.
+    key = models.CharField(max_length=100, blank=True)
+    count = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("уведомление")
         verbose_name_plural = _("уведомления")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"],
+                condition=models.Q(read_at__isnull=True) & ~models.Q(key=""),
+                name="one_unread_notification_of_a_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -126,11 +127,8 @@ def _rendered(text: MessageText, language: str) -> str:
         return str(text())
 
 
-def notification_send(*, recipient: User, subject: MessageText, body: MessageText, link: str = "") -> Notification:
-    """Put a message in the recipient's cabinet and e-mail it after the transaction commits. The
-    subject and body built by functions are stored in every language of the site: the cabinet shows
-    the message in the language of the page, the e-mail goes in Russian."""
-    from core.tasks import enqueue, notification_email
+def _message_texts(subject: MessageText, body: MessageText) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The Russian subject and body, and those of the other languages where they differ."""
 
     def parts(language: str) -> dict[str, str]:
         # The subject is an e-mail header: one line (a name stored before the text rule may hold a
@@ -139,12 +137,52 @@ def notification_send(*, recipient: User, subject: MessageText, body: MessageTex
 
     russian = parts(settings.LANGUAGE_CODE)
     others = {code: parts(code) for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE}
-    texts = {code: text for code, text in others.items() if text != russian}
+    return russian, {code: text for code, text in others.items() if text != russian}
+
+
+def notification_send(
+    *, recipient: User, subject: MessageText, body: MessageText, link: str = "", key: str = ""
+) -> Notification:
+    """Put a message in the recipient's cabinet and e-mail it after the transaction commits. The
+    subject and body built by functions are stored in every language of the site: the cabinet shows
+    the message in the language of the page, the e-mail goes in Russian."""
+    from core.tasks import enqueue, notification_email
+
+    russian, texts = _message_texts(subject, body)
     subject = russian["subject"]
-    note = Notification.objects.create(recipient=recipient, link=link, texts=texts, **russian)
+    note = Notification.objects.create(recipient=recipient, link=link, texts=texts, key=key, **russian)
     transaction.on_commit(lambda: enqueue(notification_email, note.pk))
     transaction.on_commit(lambda: _push_unread(recipient.pk, subject))
     return note
+
+
+def notification_gather(
+    *, recipient: User, key: str, subject: Callable[[int], str], body: MessageText, link: str = ""
+) -> Notification:
+    """One more message of the kind ``key`` for ``recipient``: counted into the unread one of that
+    kind, whose subject (``subject(count)``, with plural forms), body, link and time follow, or, when
+    they have read it or there is none, a new one, e-mailed as any other. So a person is e-mailed
+    once until they look, however many come meanwhile. The unread message of a kind is one by a
+    constraint: two transactions adding the first at once, the second adds to the first's."""
+    unread = Notification.objects.select_for_update().filter(recipient=recipient, key=key, read_at__isnull=True)
+    for _try in range(3):
+        note = unread.first()
+        if note is not None:
+            count = note.count + 1
+            russian, texts = _message_texts(functools.partial(subject, count), body)
+            changed = {"count": count, "texts": texts, "link": link, "created_at": timezone.now(), **russian}
+            unread.filter(pk=note.pk).update(**changed)
+            for name, value in changed.items():
+                setattr(note, name, value)
+            return note
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the transaction usable
+                return notification_send(
+                    recipient=recipient, subject=functools.partial(subject, 1), body=body, link=link, key=key
+                )
+        except IntegrityError:
+            continue  # another transaction's first message of the kind committed meanwhile
+    raise RuntimeError(f"could not gather a notification of {key!r} for user {recipient.pk}")
 
 
 def _push_unread(user_id: int, subject: str) -> None:

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -41,6 +42,7 @@ from core.services import (
     counter_next,
     deadline_close,
     deadline_open,
+    notification_gather,
     notification_send,
     outgoing_number_assign,
     transition_check,
@@ -203,14 +205,25 @@ def attestation_decision_draft(
             started_on=started_on or test_date,
             working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
         )
-        for signatory in users_with_role(Role.SIGNATORY):
-            notification_send(
+        # One message to each signatory counting the drafts they have not looked at yet, not one
+        # each: a sitting of thousands ends with thousands of drafts within minutes.
+        for signatory in users_with_role(Role.SIGNATORY).order_by("pk"):  # locked in one order
+            notification_gather(
                 recipient=signatory,
-                subject=lambda: (
-                    _("Решение по результатам испытания на подпись: %(name)s") % {"name": locked.application.short_name}
+                key="attestation_decisions_to_sign",
+                subject=lambda count: (
+                    ngettext(
+                        "%(count)s решение по результатам испытания ждёт подписи",
+                        "%(count)s решений по результатам испытаний ждут подписи",
+                        count,
+                    )
+                    % {"count": count}
                 ),
-                body=lambda: str(decision.get_kind_display()),
-                link=decision.staff_url(),
+                body=lambda: (
+                    _("Последнее: %(name)s — %(kind)s.")
+                    % {"name": locked.application.short_name, "kind": decision.get_kind_display()}
+                ),
+                link=reverse("frontend:attestation_queue"),
             )
     return decision
 

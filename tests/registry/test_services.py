@@ -6,6 +6,7 @@ from io import BytesIO
 import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
+from django.urls import reverse
 from pypdf import PdfReader
 
 from core import calendar
@@ -212,7 +213,8 @@ def test_finalising_the_final_attempt_drafts_the_decision_by_itself(exam_setup, 
     assert decision.kind == "attested" and decision.status == "draft" and decision.score == 38
     deadline = Deadline.objects.get(kind=selectors.DEADLINE_DECISION)
     assert deadline.due_on == calendar.add_working_days(decision.test_date, 15)
-    assert Notification.objects.filter(recipient=sergey, link=decision.staff_url()).exists()
+    # The signatory is told, in the message that counts the decisions awaiting signature.
+    assert Notification.objects.filter(recipient=sergey, link=reverse("frontend:attestation_queue"), count=1).exists()
 
 
 def test_publication_is_due_ten_working_days_from_issue_across_the_may_holidays(exam_setup, sergey, olga):
