@@ -27,13 +27,6 @@ class AppealsConfig(AppConfig):
         deadline_kind_register(DEADLINE_COMPLAINT_REMEDY, _("меры по удовлетворённой жалобе (п. 89)"))
         stage_provider_register(remedy_stages)
 
-        from appeals.services import complaint_confirmation_files_release
-        from core.files import file_release_register
-
-        # The documents of a complaint held for its sender's confirmation are kept while the link
-        # can still file them; the daily clean-up deletes them once it expired.
-        file_release_register(complaint_confirmation_files_release)
-
         from appeals.receivers import on_certificate_issued
         from registry.models import Certificate
         from registry.signals import certificate_issued

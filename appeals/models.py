@@ -335,7 +335,7 @@ class ComplaintConfirmationFile(models.Model):
     """A document sent with a held complaint (its evidence, a representative's power of attorney,
     p.83), stored when the complaint is held: the link is followed in another request. Confirmed,
     it is filed as the complaint's ComplaintAttachment and this row and its file are deleted;
-    unconfirmed, the daily clean-up deletes both once the confirmation expired
+    unconfirmed, an hourly task deletes both once the confirmation expired
     (appeals.services.complaint_confirmation_files_release)."""
 
     confirmation = models.ForeignKey(ComplaintConfirmation, on_delete=models.CASCADE, related_name="files")

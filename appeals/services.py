@@ -1349,10 +1349,10 @@ def complaint_confirm(*, token: str) -> Complaint:
 def complaint_confirmation_files_release() -> int:
     """The documents of held complaints whose link expired unconfirmed: nothing can file them any
     more (complaint_confirmation_get), so their rows are deleted and their files with them. Until
-    then the rows name the files, so the orphan sweeper leaves them (core.files); this runs in the
-    same daily clean-up, before the sweep (core.files.file_release_register, AppealsConfig.ready).
-    Each confirmation is locked as complaint_confirm locks it; one being confirmed right now is
-    skipped (filed, its files go with the filing; not, the next day's run takes them). Returns how
+    then the rows name the files, so the orphan sweeper leaves them (core.files); released here,
+    they are deleted with their rows and never reported as orphans (the hourly task
+    appeals.tasks.complaint_confirmation_files_release). Each confirmation is locked as complaint_confirm locks it; one being confirmed right now is
+    skipped (filed, its files go with the filing; not, the next run takes them). Returns how
     many files were released."""
     with transaction.atomic():
         expired = list(

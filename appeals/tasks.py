@@ -23,6 +23,14 @@ def complaint_answer_send(self, complaint_id: int) -> None:  # type: ignore[no-u
 
 
 @shared_task
+def complaint_confirmation_files_release() -> int:
+    """Hourly: delete the documents of held complaints whose confirmation link expired unused."""
+    from appeals.services import complaint_confirmation_files_release as release
+
+    return release()
+
+
+@shared_task
 def complaint_answer_sweep() -> int:
     """Safety net: every decided complaint whose answer was not signed, or was signed for e-mail and
     not sent (a lost task). Answers awaiting dispatch on paper wait for staff."""

@@ -342,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.attestation_decision_sweep",
         "schedule": timedelta(minutes=1),
     },
+    "complaint-confirmation-files-release": {
+        # The documents of complaints held for a confirmation that expired unused.
+        "task": "appeals.tasks.complaint_confirmation_files_release",
+        "schedule": timedelta(hours=1),
+    },
     "complaint-answer-sweep": {
         "task": "appeals.tasks.complaint_answer_sweep",
         "schedule": timedelta(minutes=10),

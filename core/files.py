@@ -14,8 +14,8 @@ running and is left alone.
 
 A file kept only for a time (the documents of a complaint held until its sender confirms it) is
 named by its row while it may still be needed, so the sweeper leaves it; the app that keeps it
-registers a release (``file_release_register``), which the daily clean-up runs before the sweep: it
-deletes the rows whose time is up, and their files with them (``file_delete_on_commit``).
+deletes the rows whose time is up with a task of its own, and their files with them
+(``file_delete_on_commit``), so that the sweeper never reports them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -107,30 +107,6 @@ def file_delete_on_commit(*, file: FieldFile, using: str | None = None) -> None:
             log.warning("could not delete %s after its row was deleted", name, exc_info=True)
 
     transaction.on_commit(delete, using=using, robust=True)
-
-
-# --- Files kept for a time ---------------------------------------------------------------------------
-
-_RELEASES: list[Callable[[], int]] = []
-
-
-def file_release_register(release: Callable[[], int]) -> None:
-    """Have the daily clean-up run ``release`` before the sweep (an app's ready() registers it): it
-    deletes the rows of the files its app keeps only for a time whose time is up, with their files
-    (file_delete_on_commit), and returns how many files it released."""
-    if release not in _RELEASES:
-        _RELEASES.append(release)
-
-
-def files_release() -> int:
-    """Run every registered release; one that fails is logged and the others still run."""
-    released = 0
-    for release in _RELEASES:
-        try:
-            released += release()
-        except Exception:
-            log.exception("file release %s failed", getattr(release, "__qualname__", release))
-    return released
 
 
 # --- The orphan sweeper ------------------------------------------------------------------------------
@@ -233,17 +209,13 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
 
 
 def orphan_files_clean_up() -> dict[str, Any]:
-    """The daily job: release the files kept for a time whose time is up (files_release), then
-    sweep the orphan files and, when something was deleted or could not be, tell the superusers
-    (cabinet and e-mail) which files. Returns the sweep's counts."""
+    """The daily job: sweep the orphan files and, when something was deleted or could not be, tell
+    the superusers (cabinet and e-mail) which files. Returns the counts."""
     from django.utils.translation import gettext as _
 
     from core.models import User
     from core.services import notification_send
 
-    released = files_release()
-    if released:
-        log.info("released %d files kept for a time", released)
     report = orphan_files_sweep()
     summary = {"deleted": len(report.deleted), "bytes": report.bytes, "failed": len(report.failed)}
     log.info("orphan files: %s", summary)

@@ -1,6 +1,6 @@
 """The documents of a complaint sent without a cabinet account (p.79, p.83): checked as from the
 cabinet, held with the complaint until its sender follows the e-mailed link, filed as its
-attachments exactly once, and deleted by the daily clean-up when the link expired unconfirmed."""
+attachments exactly once, and deleted by an hourly task when the link expired unconfirmed."""
 
 import re
 from datetime import timedelta
@@ -139,7 +139,8 @@ def test_the_flood_limit_refuses_before_any_file_is_stored(db, settings):
     assert ComplaintConfirmationFile.objects.get().original_name == "refusal.pdf" and len(media_files()) == 1
 
 
-def test_the_files_of_an_expired_held_complaint_are_removed_by_the_daily_clean_up(db):
+def test_the_files_of_an_expired_held_complaint_are_removed_by_the_hourly_release(db):
+    from appeals.tasks import complaint_confirmation_files_release
     from core.tasks import orphan_files_sweep
 
     expiring = hold(representative(), evidence=[upload("refusal.pdf")], power_of_attorney=[upload("attorney.pdf")])
@@ -149,6 +150,7 @@ def test_the_files_of_an_expired_held_complaint_are_removed_by_the_daily_clean_u
     for path in expiring_paths:
         _age(path, hours=72)
     with TestCase.captureOnCommitCallbacks(execute=True):
+        complaint_confirmation_files_release()
         orphan_files_sweep()
     assert all(path.exists() for path in expiring_paths)
     with time_machine.travel(later - timedelta(hours=1), tick=False):
@@ -157,6 +159,7 @@ def test_the_files_of_an_expired_held_complaint_are_removed_by_the_daily_clean_u
 
     with time_machine.travel(later, tick=False):
         with TestCase.captureOnCommitCallbacks(execute=True):
+            complaint_confirmation_files_release()
             orphan_files_sweep()
         with pytest.raises(DomainError):
             services.complaint_confirm(token=expiring)
@@ -172,8 +175,9 @@ def test_the_files_of_an_expired_held_complaint_are_removed_by_the_daily_clean_u
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_released_files_of_an_expired_held_complaint_are_not_reported_as_orphans():
-    """Released in a transaction of their own before the sweep (committed here for real): the
-    superusers hear only of files nobody meant to leave."""
+    """Released in a transaction of their own (committed here for real): the superusers hear only
+    of files nobody meant to leave."""
+    from appeals.tasks import complaint_confirmation_files_release
     from core.tasks import orphan_files_sweep
 
     admin = make_user("root@mintrud.test", last="Админов", first="Админ", staff=True)
@@ -184,6 +188,7 @@ def test_the_released_files_of_an_expired_held_complaint_are_not_reported_as_orp
     path = Path(held.file.path)
     _age(path, hours=72)
     with time_machine.travel(held.confirmation.expires_at + timedelta(minutes=1), tick=False):
+        assert complaint_confirmation_files_release() == 1
         summary = orphan_files_sweep()
     assert not path.exists() and not ComplaintConfirmationFile.objects.exists()
     assert summary["deleted"] == 0 and not Notification.objects.filter(recipient=admin).exists()
