@@ -205,16 +205,18 @@ def attestation_decision_draft(
             started_on=started_on or test_date,
             working_days=settings.ATTESTATION_DECISION_WORKING_DAYS,
         )
-        # One message to each signatory counting the drafts they have not looked at yet, not one
-        # each: a sitting of thousands ends with thousands of drafts within minutes.
+        # One message to each signatory counting the drafts sent to them since they last looked, not
+        # one each: a sitting of thousands ends with thousands of drafts within minutes. It counts
+        # what was sent, which stays true when some are signed meanwhile; what waits now is the
+        # queue's (and the dashboard's) figure.
         for signatory in users_with_role(Role.SIGNATORY).order_by("pk"):  # locked in one order
             notification_gather(
                 recipient=signatory,
                 key="attestation_decisions_to_sign",
                 subject=lambda count: (
                     ngettext(
-                        "%(count)s решение по результатам испытания ждёт подписи",
-                        "%(count)s решений по результатам испытаний ждут подписи",
+                        "%(count)s решение по результатам испытания направлено на подпись",
+                        "%(count)s решений по результатам испытаний направлено на подпись",
                         count,
                     )
                     % {"count": count}

@@ -25,13 +25,13 @@ def test_three_drafts_give_each_signatory_one_message_that_counts_them_and_one_e
         _draft(n)
     for signatory in (sergey, double):
         (note,) = Notification.objects.filter(recipient=signatory)
-        assert note.subject == "3 решения по результатам испытаний ждут подписи"
+        assert note.subject == "3 решения по результатам испытаний направлены на подпись"
         assert note.count == 3
         assert note.link == reverse("frontend:attestation_queue")
         assert note.body.startswith("Последнее: ")
-        assert note.texts["en"]["subject"] == "3 attestation decisions await signature"
+        assert note.texts["en"]["subject"] == "3 attestation decisions sent for signature"
         assert [m.subject for m in mail.outbox if m.to == [signatory.email]] == [
-            "1 решение по результатам испытания ждёт подписи"
+            "1 решение по результатам испытания направлено на подпись"
         ]
 
 
@@ -42,7 +42,7 @@ def test_once_read_the_next_draft_is_a_new_message_e_mailed_again(sergey):
     for n in range(2, 7):
         _draft(n)
     unread = Notification.objects.get(recipient=sergey, read_at__isnull=True)
-    assert (unread.count, unread.subject) == (5, "5 решений по результатам испытаний ждут подписи")
+    assert (unread.count, unread.subject) == (5, "5 решений по результатам испытаний направлено на подпись")
     assert Notification.objects.filter(recipient=sergey).count() == 2
     assert len([m for m in mail.outbox if m.to == [sergey.email]]) == 2
 
