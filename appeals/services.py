@@ -1335,10 +1335,7 @@ def complaint_confirm(*, token: str) -> Complaint:
             evidence=_held_uploads(held, kind=ComplaintAttachment.Kind.EVIDENCE),
             power_of_attorney=_held_uploads(held, kind=ComplaintAttachment.Kind.POWER_OF_ATTORNEY),
         )
-        # The documents are the complaint's attachments now: the held copies go when this commits.
-        for item in held:
-            file_delete_on_commit(file=item.file)
-        locked.files.all().delete()
+        _held_files_delete(held)  # the complaint's attachments now: the held copies go
         locked.complaint = complaint
         locked.confirmed_at = timezone.now()
         locked.save(update_fields=["complaint", "confirmed_at"])
@@ -1351,9 +1348,9 @@ def complaint_confirmation_files_release() -> int:
     more (complaint_confirmation_get), so their rows are deleted and their files with them. Until
     then the rows name the files, so the orphan sweeper leaves them (core.files); released here,
     they are deleted with their rows and never reported as orphans (the hourly task
-    appeals.tasks.complaint_confirmation_files_release). Each confirmation is locked as complaint_confirm locks it; one being confirmed right now is
-    skipped (filed, its files go with the filing; not, the next run takes them). Returns how
-    many files were released."""
+    appeals.tasks.complaint_confirmation_files_release). Each confirmation is locked as
+    complaint_confirm locks it; one being confirmed right now is skipped (filed, its files go with
+    the filing; not, the next run takes them). Returns how many files were released."""
     with transaction.atomic():
         expired = list(
             ComplaintConfirmation.objects.select_for_update(skip_locked=True)
@@ -1365,7 +1362,12 @@ def complaint_confirmation_files_release() -> int:
             .values_list("pk", flat=True)
         )
         held = list(ComplaintConfirmationFile.objects.filter(confirmation_id__in=expired))
-        for item in held:
-            file_delete_on_commit(file=item.file)
-        ComplaintConfirmationFile.objects.filter(pk__in=[item.pk for item in held]).delete()
+        _held_files_delete(held)
     return len(held)
+
+
+def _held_files_delete(held: list[ComplaintConfirmationFile]) -> None:
+    """Delete held documents' rows, and their files once the transaction commits."""
+    for item in held:
+        file_delete_on_commit(file=item.file)
+    ComplaintConfirmationFile.objects.filter(pk__in=[item.pk for item in held]).delete()

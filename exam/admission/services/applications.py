@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from core import calendar, dates
 from core.canonical import canonical_json
 from core.errors import DomainError, NotFound
-from core.files import file_store
+from core.files import file_delete_on_commit, file_store
 from core.idempotency import claim_once
 from core.models import User
 from core.qes import verifier
@@ -229,9 +229,8 @@ def attachment_remove(*, attachment: Attachment, by: User) -> None:
         if signed:
             Attachment.all_objects.filter(pk=attachment.pk).update(detached_at=timezone.now())
         else:
-            storage, path = attachment.file.storage, attachment.file.name
+            file_delete_on_commit(file=attachment.file)
             attachment.delete()
-            transaction.on_commit(lambda: storage.delete(path))
         audit_record(
             case=locked,
             actor=by,
