@@ -60,8 +60,10 @@ cluster: $(VENV)/.installed system-deps
 cluster-stop:
 	$(PY) -m deploy.cluster down $(CLUSTER_ARGS)
 
+# The tests run in one process per core (pytest-xdist; TEST_PROCESSES=1 for one): each has its own
+# test database and its own keys in Redis (config/settings.py, tests/conftest.py).
 test: $(VENV)/.installed-dev system-deps axe-core
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(or $(TEST_PROCESSES),auto) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

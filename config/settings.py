@@ -274,7 +274,8 @@ if REDIS_URL:
     # Connections to Redis per process: when a node fails, its exam rooms reconnect to the others at
     # once, and each socket joins its group (redis-py's pool refuses beyond 100 by default). A socket
     # waits for its messages with BZPOPMIN for 5 s: the client's read timeout must be longer than
-    # that (redis-py's default is 5 s too, and under load the client gave up first).
+    # that (redis-py's default is 5 s too, and under load the client gave up first). The layer's
+    # connections send under that timeout without losing a cancellation (core/channel_layer.py).
     _channel_layer: dict[str, object] = {
         "hosts": [
             {
@@ -290,7 +291,7 @@ if REDIS_URL:
         _worker = os.environ["PYTEST_XDIST_WORKER"]
         CACHES["default"]["KEY_PREFIX"] = _worker
         _channel_layer["prefix"] = f"asgi-{_worker}"
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": _channel_layer}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "core.channel_layer.RedisChannelLayer", "CONFIG": _channel_layer}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
     # Sessions read from Redis, written through to the database: a Redis restart loses no session.

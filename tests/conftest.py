@@ -136,10 +136,10 @@ def _clear_cache() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _channel_layer_per_test() -> Iterator[None]:
     """Each test gets channel layers of its own. channels_redis keeps asyncio locks, buffers and
-    cleaners in the layer object, made in the event loop of the test that used it first; every
-    async_to_sync of a test runs a loop of its own, and a later loop that met them could wait for
-    ever when it cancelled its consumer's receive at its end (CI hung at the end of a refused
-    WebSocket of tests/exam/test_consumers.py)."""
+    cleaners in the layer object, made in the event loop of the test that used it first, and every
+    async_to_sync of a test runs a loop of its own. (The hang at the end of a refused WebSocket of
+    tests/exam/test_consumers.py that this was first taken for was a lost cancellation: see
+    core/channel_layer.py.)"""
     from channels.layers import channel_layers
 
     yield

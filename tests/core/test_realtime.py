@@ -8,17 +8,8 @@ import time
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from core.realtime import group_send
-
-
-@pytest.fixture
-def redis_layer():
-    layer = get_channel_layer()
-    if "Redis" not in type(layer).__name__:
-        pytest.skip("the channel layer is in memory (no REDIS_URL)")
-    return layer
 
 
 def in_a_thread(fn, timeout=30):
