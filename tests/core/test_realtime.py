@@ -86,7 +86,7 @@ def test_a_redis_that_does_not_answer_does_not_hold_the_request_that_pushed(redi
     silent.listen(16)
     try:
         config = {"hosts": [f"redis://127.0.0.1:{silent.getsockname()[1]}/0"]}
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "core.channel_layer.RedisChannelLayer", "CONFIG": config}}
         began = time.monotonic()
         in_a_thread(lambda: group_send("attempt.nobody", {"type": "attempt.finished", "score": 1}), timeout=10)
         assert time.monotonic() - began < 1
