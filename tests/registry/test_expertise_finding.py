@@ -84,6 +84,7 @@ def test_an_annulment_on_a_state_expertise_stores_the_conclusion_with_the_reques
     assert event.data["finding_document_sha256"] and event.reason == PUBLIC
 
 
+@pytest.mark.postgres  # SQLite does not hold a text to its column's length
 def test_the_conclusion_is_stored_with_the_request_or_not_at_all(expert, olga, expertise):
     with pytest.raises(DataError):  # the finding's row fails after the annulment's row was written
         annulment_request(certificate=expert, by=olga, reason=expertise, finding=finding(region="ы" * 101))
