@@ -46,15 +46,11 @@ def test_anonymous_socket_is_refused():
     async_to_sync(scenario)()
 
 
-def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(settings):
+def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(redis_layer):
     """When an app node dies, its exam rooms reconnect to the others within a second or two: one
     process joins hundreds of groups at once (seen in make drill-cluster: a pool of 100 connections,
     redis-py's default, refused the rest with "Too many connections")."""
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if not hasattr(layer, "group_add") or "Redis" not in type(layer).__name__:
-        pytest.skip("the channel layer is in memory (no REDIS_URL)")
+    layer = redis_layer
 
     async def burst():
         channels = [f"specific.burst!{i}" for i in range(400)]
@@ -64,16 +60,12 @@ def test_the_channel_layer_takes_the_sockets_of_a_failed_node_at_once(settings):
     async_to_sync(burst)()
 
 
-def test_a_socket_waiting_for_messages_outlives_the_redis_clients_timeout():
+def test_a_socket_waiting_for_messages_outlives_the_redis_clients_timeout(redis_layer):
     """channels_redis waits for a message with BZPOPMIN for brpop_timeout seconds (5), redis-py 8
     reads with a socket timeout of 5 s by default: under load the client gave up first, the consumer
     failed and the exam room's socket was closed (seen in make drill-cluster). Here the wait is made
     longer than redis-py's default, as a slow answer makes it."""
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if "Redis" not in type(layer).__name__:
-        pytest.skip("the channel layer is in memory (no REDIS_URL)")
+    layer = redis_layer
 
     async def wait() -> None:
         layer.brpop_timeout = 6
